@@ -1,0 +1,44 @@
+# lakestream: every entry point a user or CI needs. Each target installs what
+# is missing first (scripts/install-deps.sh is idempotent and quiet).
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PY := .venv/bin/python
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build test test-unit test-sql test-python sanitize fuzz bench demo clean format
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS) | grep -vE '^\[[0-9]+/[0-9]+\] (Building|Linking)' || true
+	@test -x $(BUILD)/lakestream
+
+# Every test: GoogleTest per layer (ctest), SQL logic tests, Python oracle tests.
+test: build
+	@./scripts/run-tests.sh $(BUILD)
+
+sanitize: deps
+	@$(MAKE) --no-print-directory build BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DLAKESTREAM_SANITIZE=ON"
+	@ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ./scripts/run-tests.sh build-asan --no-python
+
+fuzz: deps
+	@./scripts/fuzz.sh
+
+bench: build
+	@./scripts/bench.sh $(BUILD)
+
+demo: build
+	@./scripts/demo.sh $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,0 +1,1 @@
+// delta layer: see src/README.md

@@ -1,0 +1,1 @@
+// exec layer: see src/README.md

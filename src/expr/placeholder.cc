@@ -1,0 +1,1 @@
+// expr layer: see src/README.md

@@ -1,0 +1,1 @@
+// plan layer: see src/README.md

@@ -1,0 +1,1 @@
+// sql layer: see src/README.md

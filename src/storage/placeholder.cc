@@ -1,0 +1,1 @@
+// storage layer: see src/README.md

@@ -1,0 +1,1 @@
+// Types layer placeholder until types.cc lands.

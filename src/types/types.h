@@ -1,0 +1,78 @@
+// Spark SQL types on Arrow. Spark's type system maps onto Arrow types one to
+// one (see the table in MapSparkType); this file converts between them, parses
+// and prints Spark DDL strings, and formats values the way Spark shows them.
+#pragma once
+
+#include <arrow/type.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace lakestream::types {
+
+using TypePtr = std::shared_ptr<arrow::DataType>;
+using SchemaPtr = std::shared_ptr<arrow::Schema>;
+
+// Spark type        Arrow type
+// BOOLEAN           boolean
+// TINYINT..BIGINT   int8, int16, int32, int64
+// FLOAT, DOUBLE     float32, float64
+// DECIMAL(p,s)      decimal128(p,s), p <= 38
+// STRING            utf8
+// BINARY            binary
+// DATE              date32
+// TIMESTAMP         timestamp(us, "UTC")   (instants; shown in the session time zone)
+// TIMESTAMP_NTZ     timestamp(us)          (no time zone)
+// INTERVAL DAY TO SECOND  duration(us)
+// INTERVAL YEAR TO MONTH  month_interval
+// CALENDAR INTERVAL       month_day_nano_interval (interval literals with months and days)
+// STRUCT<a: T, ...> struct
+// ARRAY<T>          list
+// MAP<K, V>         map
+// VOID (NULL)       null
+
+TypePtr Timestamp();     // timestamp(us, "UTC")
+TypePtr TimestampNtz();  // timestamp(us)
+
+/// Parses a Spark DDL type, e.g. "DECIMAL(10,2)", "ARRAY<STRUCT<a: INT, b STRING>>",
+/// "int", "long", "map<string,bigint>". Case-insensitive, accepts Spark's aliases
+/// (INTEGER, LONG, SHORT, BYTE, REAL, DEC, NUMERIC, VARCHAR(n), CHAR(n), TEXT?).
+Result<TypePtr> ParseDDLType(std::string_view ddl);
+
+/// Parses a Spark DDL schema, e.g. "a INT, b STRUCT<x: STRING> NOT NULL, `c d` DOUBLE".
+/// Also accepts "STRUCT<...>" wrapping the list. Errors name the position.
+Result<SchemaPtr> ParseDDLSchema(std::string_view ddl);
+
+/// Spark's DDL spelling: "INT", "DECIMAL(10,2)", "STRUCT<a: INT, b: STRING>".
+std::string ToDDL(const arrow::DataType& type);
+/// "a INT, b STRING NOT NULL"
+std::string ToDDL(const arrow::Schema& schema);
+/// Spark's simpleString: "int", "bigint", "decimal(10,2)", "struct<a:int>".
+std::string SimpleString(const arrow::DataType& type);
+
+/// True if `type` is one of the types of the table above.
+bool IsSparkType(const arrow::DataType& type);
+/// Converts an Arrow type read from a file (uint32, large_utf8, timestamp(ns), ...)
+/// to the nearest Spark type (what Spark would read it as).
+TypePtr ToSparkType(const TypePtr& type);
+SchemaPtr ToSparkSchema(const SchemaPtr& schema);
+
+bool IsIntegral(const arrow::DataType& t);   // int8..int64
+bool IsFloating(const arrow::DataType& t);   // float, double
+bool IsNumeric(const arrow::DataType& t);    // integral, floating, decimal
+bool IsStringLike(const arrow::DataType& t); // utf8
+
+/// Precision/scale Spark assigns to an integral type when it meets a decimal
+/// (TINYINT -> DECIMAL(3,0), INT -> DECIMAL(10,0), BIGINT -> DECIMAL(20,0)).
+std::shared_ptr<arrow::Decimal128Type> DecimalForIntegral(const arrow::DataType& t);
+
+/// Delta Lake's schema JSON (PROTOCOL.md "Schema Serialization Format") <-> Arrow.
+/// Field metadata (column mapping ids and physical names, comments) is kept in
+/// Arrow field metadata under the same keys.
+Result<SchemaPtr> SchemaFromDeltaJson(std::string_view json);
+std::string SchemaToDeltaJson(const arrow::Schema& schema);
+
+}  // namespace lakestream::types
