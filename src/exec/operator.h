@@ -65,6 +65,11 @@ class PhysicalNode {
   virtual bool IsSource() const { return false; }    // leaf, or a breaker's output side
   virtual bool IsOperator() const { return false; }  // streams batches of children()[0]
   virtual bool IsSink() const { return false; }      // consumes whole children
+  /// A pass-through node whose children all feed its parent's pipeline (UNION ALL).
+  virtual bool IsUnion() const { return false; }
+  /// A source whose batches must reach the sink in order (sorted output): its
+  /// pipeline runs on one worker.
+  virtual bool IsOrderedSource() const { return false; }
 
   /// Called once before any worker runs (allocate per-thread state).
   virtual Status Prepare(ExecContext* ctx) { return Status::OK(); }

@@ -124,6 +124,8 @@ class FunctionRegistry {
 
   const ScalarFunction* FindScalar(const std::string& name) const;
   const AggregateFunction* FindAggregate(const std::string& name) const;
+  /// Every registered name, sorted (SHOW FUNCTIONS).
+  std::vector<std::string> Names() const;
 
  private:
   std::map<std::string, ScalarFunction> scalars_;

@@ -260,6 +260,8 @@ struct Statement {
   std::vector<std::string> partition_by;
   std::vector<std::pair<std::string, std::string>> properties;  // TBLPROPERTIES / OPTIONS
   TableRefPtr describe_target;  // kDescribe* on a table (with time travel)
+  std::string location;     // CREATE TABLE ... LOCATION 'path'
+  std::string comment;      // CREATE TABLE/VIEW ... COMMENT '...'
 };
 
 }  // namespace lakestream::sql

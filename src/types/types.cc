@@ -4,6 +4,7 @@
 #include "types/types.h"
 
 #include <arrow/type.h>
+#include <arrow/extension_type.h>
 #include <arrow/util/key_value_metadata.h>
 
 #include <string>

@@ -71,7 +71,12 @@ std::shared_ptr<arrow::Decimal128Type> DecimalForIntegral(const arrow::DataType&
 
 /// Delta Lake's schema JSON (PROTOCOL.md "Schema Serialization Format") <-> Arrow.
 /// Field metadata (column mapping ids and physical names, comments) is kept in
-/// Arrow field metadata under the same keys.
+/// Arrow field metadata under the same keys, as text: strings as they are, other
+/// JSON values as their raw JSON text. Known numeric/boolean keys
+/// (delta.columnMapping.id, parquet.field.id, delta.identity.*) are written back
+/// as JSON numbers/booleans; other keys that held non-string JSON are listed in
+/// kJsonValuedKeysMetadataKey (a JSON array of key names) so they round-trip.
+inline constexpr char kJsonValuedKeysMetadataKey[] = "lakestream.delta.jsonValuedKeys";
 Result<SchemaPtr> SchemaFromDeltaJson(std::string_view json);
 std::string SchemaToDeltaJson(const arrow::Schema& schema);
 

@@ -1,0 +1,207 @@
+// Checkpoint reading and writing.
+//
+// Reading converts each row of the Parquet checkpoint to the JSON form of its
+// action and parses it with the same code as commit files, so checkpoints and
+// commits can never disagree on what an action means.
+#include "connectors/delta/checkpoint.h"
+
+#include <arrow/array.h>
+#include <arrow/builder.h>
+#include <arrow/io/file.h>
+#include <arrow/io/memory.h>
+#include <arrow/table.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/exception.h>
+
+#include <set>
+
+namespace lakestream::delta {
+namespace {
+
+void AppendValueJson(const arrow::Array& arr, int64_t i, std::string* out);
+
+void AppendStructJson(const arrow::StructArray& s, int64_t i, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  const auto& type = static_cast<const arrow::StructType&>(*s.type());
+  for (int f = 0; f < type.num_fields(); ++f) {
+    const auto& name = type.field(f)->name();
+    // Typed copies of stats/partition values are redundant with the strings.
+    if (name == "stats_parsed" || name == "partitionValues_parsed") continue;
+    auto child = s.field(f);
+    if (child->IsNull(i)) continue;
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(out, name);
+    out->push_back(':');
+    AppendValueJson(*child, i, out);
+  }
+  out->push_back('}');
+}
+
+void AppendValueJson(const arrow::Array& arr, int64_t i, std::string* out) {
+  if (arr.IsNull(i)) {
+    out->append("null");
+    return;
+  }
+  switch (arr.type_id()) {
+    case arrow::Type::STRING:
+      AppendJsonString(out, static_cast<const arrow::StringArray&>(arr).GetView(i));
+      return;
+    case arrow::Type::LARGE_STRING:
+      AppendJsonString(out, static_cast<const arrow::LargeStringArray&>(arr).GetView(i));
+      return;
+    case arrow::Type::BOOL:
+      out->append(static_cast<const arrow::BooleanArray&>(arr).Value(i) ? "true" : "false");
+      return;
+    case arrow::Type::INT8:
+      out->append(std::to_string(static_cast<const arrow::Int8Array&>(arr).Value(i)));
+      return;
+    case arrow::Type::INT16:
+      out->append(std::to_string(static_cast<const arrow::Int16Array&>(arr).Value(i)));
+      return;
+    case arrow::Type::INT32:
+      out->append(std::to_string(static_cast<const arrow::Int32Array&>(arr).Value(i)));
+      return;
+    case arrow::Type::INT64:
+      out->append(std::to_string(static_cast<const arrow::Int64Array&>(arr).Value(i)));
+      return;
+    case arrow::Type::STRUCT:
+      AppendStructJson(static_cast<const arrow::StructArray&>(arr), i, out);
+      return;
+    case arrow::Type::MAP: {
+      const auto& m = static_cast<const arrow::MapArray&>(arr);
+      out->push_back('{');
+      auto keys = m.keys();
+      auto items = m.items();
+      for (int64_t j = m.value_offset(i); j < m.value_offset(i) + m.value_length(i); ++j) {
+        if (j != m.value_offset(i)) out->push_back(',');
+        if (keys->type_id() == arrow::Type::STRING) {
+          AppendJsonString(out, static_cast<const arrow::StringArray&>(*keys).GetView(j));
+        } else {
+          AppendJsonString(out, keys->GetScalar(j).ValueOrDie()->ToString());
+        }
+        out->push_back(':');
+        AppendValueJson(*items, j, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case arrow::Type::LIST: {
+      const auto& l = static_cast<const arrow::ListArray&>(arr);
+      out->push_back('[');
+      auto values = l.values();
+      for (int64_t j = l.value_offset(i); j < l.value_offset(i) + l.value_length(i); ++j) {
+        if (j != l.value_offset(i)) out->push_back(',');
+        AppendValueJson(*values, j, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    default: {
+      // Other types do not occur in action columns; keep their text form.
+      auto s = arr.GetScalar(i);
+      AppendJsonString(out, s.ok() ? (*s)->ToString() : "");
+      return;
+    }
+  }
+}
+
+const std::set<std::string, std::less<>>& ActionColumns() {
+  static const std::set<std::string, std::less<>> k = {
+      "add", "remove", "metaData", "protocol", "txn", "domainMetadata",
+      "checkpointMetadata", "sidecar", "cdc"};
+  return k;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Table>> ReadParquetTable(storage::FileSystem* fs,
+                                                       const std::string& path,
+                                                       const std::vector<std::string>& columns) {
+  // Through the FileSystem so object stores work the same way.
+  LS_ASSIGN_OR_RAISE(auto bytes, fs->ReadAll(path));
+  // The buffer owns the bytes, so arrays that slice it stay valid.
+  std::shared_ptr<arrow::Buffer> buffer = arrow::Buffer::FromString(std::move(bytes));
+  try {
+    auto input = std::make_shared<arrow::io::BufferReader>(buffer);
+    auto reader_r = parquet::arrow::OpenFile(input, arrow::default_memory_pool());
+    if (!reader_r.ok()) {
+      return UserError("cannot read Parquet file '{}': {}", path, reader_r.status().message());
+    }
+    auto reader = std::move(*reader_r);
+    arrow::Result<std::shared_ptr<arrow::Table>> table;
+    if (columns.empty()) {
+      table = reader->ReadTable();
+    } else {
+      std::vector<int> indices;
+      const auto& manifest = reader->manifest();
+      for (size_t f = 0; f < manifest.schema_fields.size(); ++f) {
+        const auto& field = manifest.schema_fields[f];
+        for (const auto& c : columns) {
+          if (field.field->name() == c) {
+            std::vector<const parquet::arrow::SchemaField*> stack = {&field};
+            while (!stack.empty()) {
+              auto* sf = stack.back();
+              stack.pop_back();
+              if (sf->column_index >= 0) indices.push_back(sf->column_index);
+              for (const auto& ch : sf->children) stack.push_back(&ch);
+            }
+          }
+        }
+      }
+      std::sort(indices.begin(), indices.end());
+      table = reader->ReadTable(indices);
+    }
+    if (!table.ok()) {
+      return UserError("cannot read Parquet file '{}': {}", path, table.status().message());
+    }
+    auto combined = (*table)->CombineChunks();
+    if (!combined.ok()) return UserError("cannot read Parquet file '{}': {}", path,
+                                         combined.status().message());
+    return *combined;
+  } catch (const std::exception& e) {
+    return UserError("cannot read Parquet file '{}': {}", path, e.what());
+  }
+}
+
+Result<std::vector<Action>> ActionsFromTable(const arrow::Table& table, std::string_view where) {
+  std::vector<Action> out;
+  LS_ASSIGN_OR_RAISE(auto combined, table.CombineChunksToBatch());
+  const auto& schema = *combined->schema();
+  std::string line;
+  for (int c = 0; c < schema.num_fields(); ++c) {
+    const std::string& name = schema.field(c)->name();
+    if (ActionColumns().count(name) == 0) continue;
+    auto col = combined->column(c);
+    if (col->type_id() != arrow::Type::STRUCT) {
+      return UserError("checkpoint {}: column '{}' is not a struct", where, name);
+    }
+    for (int64_t i = 0; i < col->length(); ++i) {
+      if (col->IsNull(i)) continue;
+      line.clear();
+      line.push_back('{');
+      AppendJsonString(&line, name);
+      line.push_back(':');
+      AppendValueJson(*col, i, &line);
+      line.push_back('}');
+      LS_ASSIGN_OR_RAISE(auto action,
+                         ParseActionLine(line, fmt::format("{} row {}", where, i)));
+      if (action) out.push_back(std::move(*action));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Action>> ReadCheckpointFile(storage::FileSystem* fs, const std::string& path) {
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
+    LS_ASSIGN_OR_RAISE(auto content, fs->ReadAll(path));
+    return ParseCommitFile(content, path);
+  }
+  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(fs, path));
+  return ActionsFromTable(*table, path);
+}
+
+}  // namespace lakestream::delta

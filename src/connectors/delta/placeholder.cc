@@ -1,1 +1,0 @@
-// delta layer: see src/README.md

@@ -1,0 +1,83 @@
+// Reading the data of a Delta snapshot as Arrow record batches in the table's
+// logical schema: partition columns materialized from partitionValues, column
+// mapping (name: physical names; id: Parquet field ids), deletion vectors,
+// type widening and timestamp normalization (INT96, millis -> micros), and
+// data skipping from partition values and per-file statistics.
+#pragma once
+
+#include <arrow/record_batch.h>
+#include <arrow/table.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "connectors/delta/log.h"
+#include "formats/file_source.h"
+
+namespace lakestream::delta {
+
+using formats::ColumnPredicate;
+
+/// What to read. Column names are logical names, matched case-insensitively.
+struct DeltaScanOptions {
+  /// Output columns in this order; nullopt = all columns of the table.
+  std::optional<std::vector<std::string>> columns;
+  /// A conjunction; used to skip whole files (partition values and stats).
+  /// Rows are NOT filtered: the caller evaluates the filter.
+  std::vector<ColumnPredicate> predicates;
+};
+
+/// Counters for EXPLAIN (files scanned / pruned).
+struct DeltaScanMetrics {
+  int64_t files_total = 0;
+  int64_t files_pruned_by_partition = 0;
+  int64_t files_pruned_by_stats = 0;
+  std::atomic<int64_t> files_read{0};
+  std::atomic<int64_t> rows_deleted_by_dv{0};
+  std::atomic<int64_t> rows{0};
+};
+
+/// A scan of one snapshot. PlanFiles() is done in Make; ReadFile may be called
+/// concurrently for different files.
+class DeltaScan {
+ public:
+  static Result<std::unique_ptr<DeltaScan>> Make(std::shared_ptr<const Snapshot> snapshot,
+                                                 DeltaScanOptions options = {});
+
+  /// The logical schema of the output (no column-mapping metadata).
+  const SchemaPtr& output_schema() const { return output_schema_; }
+  /// The files left after pruning.
+  const std::vector<AddFile>& files() const { return files_; }
+  const DeltaScanMetrics& metrics() const { return metrics_; }
+
+  /// Reads one data file (any add of this table, also from ChangesSince).
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadFile(const AddFile& file) const;
+  /// Reads all remaining files into one table.
+  Result<std::shared_ptr<arrow::Table>> ReadAll() const;
+
+ private:
+  DeltaScan() = default;
+  std::shared_ptr<const Snapshot> snapshot_;
+  DeltaScanOptions options_;
+  SchemaPtr output_schema_;
+  std::vector<std::shared_ptr<arrow::Field>> output_logical_fields_;  // with metadata
+  std::vector<bool> output_is_partition_;
+  std::vector<AddFile> files_;
+  mutable DeltaScanMetrics metrics_;
+};
+
+/// Parses a serialized partition value (PROTOCOL.md "Partition Value
+/// Serialization") as `type`; nullopt or "" is NULL.
+Result<std::shared_ptr<arrow::Scalar>> ParsePartitionValue(const std::optional<std::string>& value,
+                                                           const std::shared_ptr<arrow::DataType>& type);
+
+/// True if the file may hold rows matching all `predicates` (false = skip).
+/// `physical_names` maps logical column names to stats keys.
+bool FileMayMatch(const AddFile& file, const Snapshot& snapshot,
+                  const std::vector<ColumnPredicate>& predicates, bool* pruned_by_partition);
+
+}  // namespace lakestream::delta

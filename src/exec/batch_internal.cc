@@ -1,0 +1,114 @@
+// See batch_internal.h.
+#include "exec/batch_internal.h"
+
+#include <arrow/array/concatenate.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "expr/evaluator.h"
+
+namespace lakestream::exec::internal {
+
+Result<std::vector<ArrayPtr>> EvaluateAll(const std::vector<expr::ExprPtr>& exprs,
+                                          const arrow::RecordBatch& batch, const ExecContext& ctx) {
+  std::vector<ArrayPtr> out;
+  out.reserve(exprs.size());
+  for (const auto& e : exprs) {
+    if (e->kind == expr::ExprKind::kColumn && e->column_index >= 0 &&
+        e->column_index < batch.num_columns()) {
+      out.push_back(batch.column(e->column_index));
+      continue;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto a, expr::EvaluateToArray(*e, batch, ctx.eval));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+namespace {
+template <typename T>
+Result<ArrayPtr> NormalizeFloats(const ArrayPtr& a, arrow::MemoryPool* pool) {
+  const T* v = a->data()->GetValues<T>(1);
+  const int64_t n = a->length();
+  bool needed = false;
+  for (int64_t i = 0; i < n && !needed; ++i) {
+    needed = std::isnan(v[i]) || (v[i] == 0 && std::signbit(v[i]));
+  }
+  if (!needed) return a;
+  ARROW_ASSIGN_OR_RAISE(auto buf, arrow::AllocateBuffer(n * sizeof(T), pool));
+  T* out = reinterpret_cast<T*>(buf->mutable_data());
+  for (int64_t i = 0; i < n; ++i) {
+    T x = v[i];
+    if (std::isnan(x)) x = std::numeric_limits<T>::quiet_NaN();
+    if (x == 0) x = 0;
+    out[i] = x;
+  }
+  auto data = a->data()->Copy();
+  data->buffers[1] = std::shared_ptr<arrow::Buffer>(std::move(buf));
+  data->offset = 0;
+  if (a->offset() != 0 && data->buffers[0] != nullptr) {
+    ARROW_ASSIGN_OR_RAISE(data->buffers[0],
+                          arrow::internal::CopyBitmap(pool, a->null_bitmap_data(), a->offset(), n));
+  }
+  return arrow::MakeArray(data);
+}
+}  // namespace
+
+Result<ArrayPtr> NormalizeKey(const ArrayPtr& a, arrow::MemoryPool* pool) {
+  switch (a->type_id()) {
+    case arrow::Type::FLOAT:
+      return NormalizeFloats<float>(a, pool);
+    case arrow::Type::DOUBLE:
+      return NormalizeFloats<double>(a, pool);
+    default:
+      return a;
+  }
+}
+
+std::vector<BatchPtr> ToBatches(const std::shared_ptr<arrow::Schema>& schema,
+                                const std::vector<ArrayPtr>& columns, int64_t num_rows,
+                                int64_t batch_size) {
+  std::vector<BatchPtr> out;
+  if (batch_size <= 0) batch_size = num_rows;
+  for (int64_t start = 0; start < num_rows; start += batch_size) {
+    const int64_t len = std::min(batch_size, num_rows - start);
+    std::vector<ArrayPtr> cols;
+    cols.reserve(columns.size());
+    for (const auto& c : columns) cols.push_back(c->Slice(start, len));
+    out.push_back(arrow::RecordBatch::Make(schema, len, std::move(cols)));
+  }
+  return out;
+}
+
+Result<std::vector<ArrayPtr>> ConcatenateColumns(const std::shared_ptr<arrow::Schema>& schema,
+                                                 const std::vector<BatchPtr>& batches,
+                                                 arrow::MemoryPool* pool) {
+  std::vector<ArrayPtr> out;
+  for (int c = 0; c < schema->num_fields(); ++c) {
+    std::vector<ArrayPtr> chunks;
+    for (const auto& b : batches) {
+      if (b->num_rows() > 0) chunks.push_back(b->column(c));
+    }
+    if (chunks.empty()) {
+      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(schema->field(c)->type(), pool));
+      out.push_back(std::move(empty));
+    } else if (chunks.size() == 1) {
+      out.push_back(chunks[0]);
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto all, arrow::Concatenate(chunks, pool));
+      out.push_back(std::move(all));
+    }
+  }
+  return out;
+}
+
+Status MemoryLimitError(const char* op, int64_t used, int64_t limit) {
+  return ExecutionError(
+      "{} exceeded the memory limit of {} bytes (lakestream.memory.limit); it needed about {} "
+      "bytes. Raise lakestream.memory.limit or reduce the number of distinct keys",
+      op, limit, used);
+}
+
+}  // namespace lakestream::exec::internal

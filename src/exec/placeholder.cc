@@ -1,1 +1,0 @@
-// exec layer: see src/README.md

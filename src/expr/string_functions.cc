@@ -1,0 +1,1784 @@
+// Spark's string functions (stringExpressions.scala, regexpExpressions.scala)
+// over Arrow utf8/binary arrays. Characters are Unicode code points, as in
+// Spark's UTF8String; regexes are Java regexes run on RE2 (regex_internal.h).
+// Arrow kernels are used where their semantics are Spark's (lower, upper).
+#include <arrow/compute/api.h>
+#include <arrow/util/base64.h>
+
+#include <charconv>
+#include <cstring>
+#include <cmath>
+#include <random>
+
+#include "expr/regex_internal.h"
+#include "expr/row_kernel_internal.h"
+#include "types/value_format.h"
+
+namespace lakestream::expr {
+
+namespace internal {
+
+Result<std::shared_ptr<const RE2>> CompileJavaRegex(std::string_view pattern, std::string_view fn,
+                                                    bool dot_all, bool case_insensitive) {
+  // Java's named groups "(?<name>" are RE2's "(?P<name>".
+  std::string translated;
+  translated.reserve(pattern.size());
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      translated += pattern.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (pattern.substr(i, 3) == "(?<" && i + 3 < pattern.size() && pattern[i + 3] != '=' &&
+        pattern[i + 3] != '!') {
+      translated += "(?P<";
+      i += 2;
+      continue;
+    }
+    translated += pattern[i];
+  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_dot_nl(dot_all);
+  options.set_case_sensitive(!case_insensitive);
+  auto re = std::make_shared<RE2>(re2::StringPiece(translated.data(), translated.size()), options);
+  if (!re->ok()) {
+    std::string hint;
+    if (re->error_code() == RE2::ErrorBadPerlOp || re->error_code() == RE2::ErrorBadEscape ||
+        re->error_code() == RE2::ErrorRepeatOp) {
+      hint =
+          " (lookahead/lookbehind, backreferences and possessive quantifiers are Java regex "
+          "features that lakestream's RE2 engine does not support)";
+    }
+    return UserError(
+        "[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `{}` is "
+        "invalid: '{}': {}{}",
+        fn, pattern, re->error(), hint);
+  }
+  return std::shared_ptr<const RE2>(std::move(re));
+}
+
+Result<std::string> LikeToRegex(std::string_view pattern, char escape) {
+  std::string out = "(?s)";
+  out.reserve(pattern.size() * 2 + 4);
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == escape) {
+      if (i + 1 >= pattern.size()) {
+        return UserError(
+            "[INVALID_FORMAT.ESC_AT_THE_END] The LIKE pattern '{}' is invalid: the escape "
+            "character is not allowed to end a pattern",
+            pattern);
+      }
+      char n = pattern[++i];
+      if (n != '_' && n != '%' && n != escape) {
+        return UserError(
+            "[INVALID_FORMAT.ESC_IN_THE_MIDDLE] The LIKE pattern '{}' is invalid: the escape "
+            "character is not allowed to precede '{}'",
+            pattern, n);
+      }
+      out += RE2::QuoteMeta(re2::StringPiece(&n, 1));
+    } else if (c == '_') {
+      out += '.';
+    } else if (c == '%') {
+      out += ".*";
+    } else {
+      size_t start = i;
+      size_t len = Utf8CharBytes(static_cast<unsigned char>(c));
+      if (start + len > pattern.size()) len = pattern.size() - start;
+      out += RE2::QuoteMeta(re2::StringPiece(pattern.data() + start, len));
+      i += len - 1;
+    }
+  }
+  return out;
+}
+
+Result<std::string> JavaReplacementToRewrite(std::string_view rep, int num_groups) {
+  std::string out;
+  for (size_t i = 0; i < rep.size(); ++i) {
+    char c = rep[i];
+    if (c == '\\') {
+      if (i + 1 >= rep.size()) {
+        return UserError("character to be escaped is missing in replacement string '{}'", rep);
+      }
+      char n = rep[++i];
+      if (n == '\\') {
+        out += "\\\\";
+      } else {
+        out += n;
+      }
+    } else if (c == '$') {
+      if (i + 1 >= rep.size()) {
+        return UserError("Illegal group reference: group index is missing in '{}'", rep);
+      }
+      if (rep[i + 1] == '{') {
+        return Unsupported("named group references ${{name}} in replacement '{}'", rep);
+      }
+      if (rep[i + 1] < '0' || rep[i + 1] > '9') {
+        return UserError("Illegal group reference in replacement string '{}'", rep);
+      }
+      int g = rep[++i] - '0';
+      // Java takes further digits while the number stays a valid group.
+      while (i + 1 < rep.size() && rep[i + 1] >= '0' && rep[i + 1] <= '9' &&
+             g * 10 + (rep[i + 1] - '0') <= num_groups) {
+        g = g * 10 + (rep[++i] - '0');
+      }
+      if (g > num_groups) {
+        return UserError("No group {} in regex for replacement '{}'", g, rep);
+      }
+      if (g > 9) return Unsupported("group references above $9 in replacement '{}'", rep);
+      out += '\\';
+      out += static_cast<char>('0' + g);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+using arrow::Datum;
+using internal::CheckArity;
+using internal::MapAllRows;
+using internal::MapRows;
+using internal::Rows;
+using internal::TypeMismatch;
+using types::TypePtr;
+using Resolver = std::function<Result<ResolvedCall>(const CallSite&)>;
+
+const TypePtr& Utf8() {
+  static const TypePtr t = arrow::utf8();
+  return t;
+}
+const TypePtr& Int32() {
+  static const TypePtr t = arrow::int32();
+  return t;
+}
+const TypePtr& Int64() {
+  static const TypePtr t = arrow::int64();
+  return t;
+}
+const TypePtr& Bool() {
+  static const TypePtr t = arrow::boolean();
+  return t;
+}
+const TypePtr& Binary() {
+  static const TypePtr t = arrow::binary();
+  return t;
+}
+
+ResolvedCall Call(TypePtr result, std::vector<TypePtr> arg_types, ScalarExec exec) {
+  ResolvedCall c;
+  c.result_type = std::move(result);
+  c.arg_types = std::move(arg_types);
+  c.exec = std::move(exec);
+  return c;
+}
+
+/// Checks that every argument can be a STRING (or an INT where `ints` says so)
+/// and returns the casts.
+Result<std::vector<TypePtr>> Coerce(const CallSite& site, std::string_view name,
+                                    std::string_view signature, std::string_view kinds) {
+  std::vector<TypePtr> out;
+  for (size_t i = 0; i < site.arg_types.size(); ++i) {
+    char k = i < kinds.size() ? kinds[i] : kinds.back();
+    const auto& t = *site.arg_types[i];
+    switch (k) {
+      case 's':  // STRING
+        if (!internal::IsStringCoercible(t)) return TypeMismatch(site, name, signature);
+        out.push_back(Utf8());
+        break;
+      case 'i':  // INT
+        if (!internal::IsIntCoercible(t)) return TypeMismatch(site, name, signature);
+        out.push_back(Int32());
+        break;
+      case 'l':  // BIGINT
+        if (!internal::IsIntCoercible(t)) return TypeMismatch(site, name, signature);
+        out.push_back(Int64());
+        break;
+      case 'b':  // BINARY (strings are cast to their UTF-8 bytes)
+        if (!internal::IsStringCoercible(t)) return TypeMismatch(site, name, signature);
+        out.push_back(Binary());
+        break;
+      default:
+        out.push_back(nullptr);
+    }
+  }
+  return out;
+}
+
+bool IsBinary(const TypePtr& t) { return t->id() == arrow::Type::BINARY; }
+
+/// Spark's UTF8String.substringSQL on code points (or bytes for BINARY).
+std::string_view SubstringSQL(std::string_view s, int64_t pos, int64_t len, bool bytes) {
+  int64_t n = bytes ? static_cast<int64_t>(s.size()) : internal::Utf8Length(s);
+  int64_t start = pos > 0 ? pos - 1 : (pos < 0 ? n + pos : 0);
+  int64_t end = start + len;
+  if (start < 0) start = 0;
+  if (start >= end || start >= n) return {};
+  if (end > n) end = n;
+  if (bytes) return s.substr(start, end - start);
+  size_t b = internal::Utf8Offset(s, start);
+  size_t e = b + internal::Utf8Offset(s.substr(b), end - start);
+  return s.substr(b, e - b);
+}
+
+// ---------------------------------------------------------------------------
+// Simple unary string -> string functions.
+
+template <typename Fn>
+Resolver UnaryString(std::string name, Fn fn) {
+  return [name, fn](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 1, 1, "(STRING)"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING)", "s"));
+    return Call(Utf8(), casts, [fn](const std::vector<Datum>& args, int64_t length,
+                                    const EvalContext& ctx) -> Result<Datum> {
+      std::string buf;
+      return MapRows<arrow::StringBuilder>(
+          args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+            buf.clear();
+            fn(r.Str(0, i), &buf);
+            return b->Append(buf);
+          });
+    });
+  };
+}
+
+Resolver ArrowUnaryString(std::string name, std::string arrow_fn) {
+  return [name, arrow_fn](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 1, 1, "(STRING)"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING)", "s"));
+    return Call(Utf8(), casts, [arrow_fn](const std::vector<Datum>& args, int64_t length,
+                                          const EvalContext& ctx) -> Result<Datum> {
+      arrow::compute::ExecContext ec(ctx.pool);
+      return arrow::compute::CallFunction(arrow_fn, {args[0]}, &ec);
+    });
+  };
+}
+
+Result<ResolvedCall> ResolveLength(const CallSite& site, std::string name, int mode) {
+  // mode 0: characters (bytes for BINARY), 1: octets, 2: bits.
+  LS_RETURN_NOT_OK(CheckArity(site, name, 1, 1, "(STRING or BINARY)"));
+  bool binary = IsBinary(site.arg_types[0]);
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING or BINARY)", binary ? "b" : "s"));
+  return Call(Int32(), casts,
+              [mode, binary](const std::vector<Datum>& args, int64_t length,
+                             const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Int32Builder>(
+                    args, length, ctx, Int32(),
+                    [&](const Rows& r, int64_t i, arrow::Int32Builder* b) {
+                      auto s = r.Str(0, i);
+                      int64_t n = (mode == 0 && !binary) ? internal::Utf8Length(s)
+                                                         : static_cast<int64_t>(s.size());
+                      if (mode == 2) n *= 8;
+                      b->UnsafeAppend(static_cast<int32_t>(n));
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveSubstring(const CallSite& site, const std::string& name) {
+  LS_RETURN_NOT_OK(CheckArity(site, name, 2, 3, "(STRING, INT[, INT])"));
+  bool binary = IsBinary(site.arg_types[0]);
+  LS_ASSIGN_OR_RAISE(auto casts,
+                     Coerce(site, name, "(STRING, INT[, INT])", binary ? "bii" : "sii"));
+  TypePtr out = binary ? Binary() : Utf8();
+  return Call(out, casts,
+              [binary, out](const std::vector<Datum>& args, int64_t length,
+                            const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::BinaryBuilder>(
+                    args, length, ctx, out, [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) {
+                      int64_t len = r.arrays.size() > 2 ? r.I32(2, i) : INT32_MAX;
+                      return b->Append(SubstringSQL(r.Str(0, i), r.I32(1, i), len, binary));
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveLeftRight(const CallSite& site, const std::string& name, bool left) {
+  LS_RETURN_NOT_OK(CheckArity(site, name, 2, 2, "(STRING, INT)"));
+  bool binary = IsBinary(site.arg_types[0]);
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING, INT)", binary ? "bi" : "si"));
+  TypePtr out = binary ? Binary() : Utf8();
+  return Call(out, casts,
+              [binary, out, left](const std::vector<Datum>& args, int64_t length,
+                                  const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::BinaryBuilder>(
+                    args, length, ctx, out, [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) {
+                      int64_t n = r.I32(1, i);
+                      if (n <= 0) return b->Append(std::string_view());
+                      return b->Append(left ? SubstringSQL(r.Str(0, i), 1, n, binary)
+                                            : SubstringSQL(r.Str(0, i), -n, INT32_MAX, binary));
+                    });
+              });
+}
+
+// ---------------------------------------------------------------------------
+// concat / concat_ws
+
+Result<ResolvedCall> ResolveConcat(const CallSite& site) {
+  bool all_binary = !site.arg_types.empty();
+  bool any_list = false, all_list = !site.arg_types.empty();
+  for (const auto& t : site.arg_types) {
+    if (!IsBinary(t)) all_binary = false;
+    if (t->id() == arrow::Type::LIST) {
+      any_list = true;
+    } else if (t->id() != arrow::Type::NA) {
+      all_list = false;
+    }
+  }
+  if (any_list) {
+    if (!all_list) return TypeMismatch(site, "concat", "(ARRAY, ...) or (STRING, ...)");
+    TypePtr list_type;
+    for (const auto& t : site.arg_types) {
+      if (t->id() != arrow::Type::LIST) continue;
+      if (!list_type) {
+        list_type = t;
+      } else if (!list_type->Equals(*t)) {
+        return TypeMismatch(site, "concat", "arrays of the same element type");
+      }
+    }
+    std::vector<TypePtr> casts(site.arg_types.size(), list_type);
+    return Call(list_type, casts,
+                [list_type](const std::vector<Datum>& args, int64_t length,
+                            const EvalContext& ctx) -> Result<Datum> {
+                  LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+                  std::vector<const arrow::ListArray*> lists;
+                  for (auto& a : r.arrays) lists.push_back(static_cast<arrow::ListArray*>(a.get()));
+                  LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::ListBuilder>(
+                                                 list_type, ctx.pool));
+                  auto* vb = b->value_builder();
+                  for (int64_t i = 0; i < r.length; ++i) {
+                    if (r.AnyNull(i)) {
+                      LS_RETURN_NOT_OK(b->AppendNull());
+                      continue;
+                    }
+                    LS_RETURN_NOT_OK(b->Append());
+                    for (auto* l : lists) {
+                      LS_RETURN_NOT_OK(vb->AppendArraySlice(*l->values()->data(),
+                                                            l->value_offset(i), l->value_length(i)));
+                    }
+                  }
+                  std::shared_ptr<arrow::Array> out;
+                  LS_RETURN_NOT_OK(b->Finish(&out));
+                  return internal::FromRows(r, out);
+                });
+  }
+  LS_ASSIGN_OR_RAISE(auto casts,
+                     Coerce(site, "concat", "(STRING, ...)", all_binary ? "b" : "s"));
+  TypePtr out = all_binary ? Binary() : Utf8();
+  return Call(out, casts,
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::BinaryBuilder>(
+                    args, length, ctx, out, [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) {
+                      buf.clear();
+                      for (size_t k = 0; k < r.arrays.size(); ++k) buf += r.Str(k, i);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveConcatWs(const CallSite& site) {
+  if (site.arg_types.empty()) {
+    return CheckArity(site, "concat_ws", 1, SIZE_MAX, "(STRING, STRING | ARRAY<STRING>, ...)");
+  }
+  std::vector<TypePtr> casts;
+  for (size_t k = 0; k < site.arg_types.size(); ++k) {
+    const auto& t = site.arg_types[k];
+    if (k > 0 && t->id() == arrow::Type::LIST) {
+      casts.push_back(arrow::list(arrow::utf8()));
+    } else if (internal::IsStringCoercible(*t)) {
+      casts.push_back(Utf8());
+    } else {
+      return TypeMismatch(site, "concat_ws", "(STRING, STRING | ARRAY<STRING>, ...)");
+    }
+  }
+  return Call(
+      Utf8(), casts,
+      [](const std::vector<Datum>& args, int64_t length, const EvalContext& ctx) -> Result<Datum> {
+        std::string buf;
+        return MapAllRows<arrow::StringBuilder>(
+            args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+              if (r.IsNull(0, i)) return b->AppendNull();
+              auto sep = r.Str(0, i);
+              buf.clear();
+              bool first = true;
+              auto add = [&](std::string_view v) {
+                if (!first) buf += sep;
+                buf += v;
+                first = false;
+              };
+              for (size_t k = 1; k < r.arrays.size(); ++k) {
+                if (r.IsNull(k, i)) continue;
+                if (r.arrays[k]->type_id() == arrow::Type::LIST) {
+                  const auto& l = r.As<arrow::ListArray>(k);
+                  const auto& v = static_cast<const arrow::StringArray&>(*l.values());
+                  for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+                    if (!v.IsNull(j)) add(v.GetView(j));
+                  }
+                } else {
+                  add(r.Str(k, i));
+                }
+              }
+              return b->Append(buf);
+            });
+      });
+}
+
+// ---------------------------------------------------------------------------
+// trim
+
+/// Code points of `chars` (for trim's optional argument).
+bool ContainsChar(std::string_view chars, std::string_view ch) {
+  size_t p = 0;
+  while (p < chars.size()) {
+    size_t n = internal::Utf8CharBytes(static_cast<unsigned char>(chars[p]));
+    if (chars.substr(p, n) == ch) return true;
+    p += n;
+  }
+  return false;
+}
+
+std::string_view TrimView(std::string_view s, std::string_view chars, bool left, bool right) {
+  size_t b = 0, e = s.size();
+  if (left) {
+    while (b < e) {
+      size_t n = internal::Utf8CharBytes(static_cast<unsigned char>(s[b]));
+      if (!ContainsChar(chars, s.substr(b, n))) break;
+      b += n;
+    }
+  }
+  if (right) {
+    while (e > b) {
+      size_t start = e - 1;
+      while (start > b && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+      if (!ContainsChar(chars, s.substr(start, e - start))) break;
+      e = start;
+    }
+  }
+  return s.substr(b, e - b);
+}
+
+Resolver Trim(std::string name, bool left, bool right) {
+  return [=](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 1, 2, "(STRING[, STRING trimChars])"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING[, STRING])", "ss"));
+    return Call(Utf8(), casts,
+                [=](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                  return MapRows<arrow::StringBuilder>(
+                      args, length, ctx, Utf8(),
+                      [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                        // Spark trims only ' ' (0x20) by default, not all whitespace.
+                        std::string_view chars = r.arrays.size() > 1 ? r.Str(1, i) : " ";
+                        return b->Append(TrimView(r.Str(0, i), chars, left, right));
+                      });
+                });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// split / replace / regexes
+
+/// Java's Pattern.split(input, limit) with limit != 0 (Spark maps 0 to -1),
+/// plus UTF8String.split's special case for an empty pattern.
+Status JavaSplit(std::string_view s, const RE2& re, std::string_view pattern, int32_t limit,
+                 std::vector<std::string_view>* out) {
+  out->clear();
+  if (limit == 0) limit = -1;
+  if (!s.empty() && pattern.empty()) {
+    int64_t n = internal::Utf8Length(s);
+    int64_t parts = (limit > n || limit <= 0) ? n : limit;
+    size_t p = 0;
+    for (int64_t k = 0; k < parts - 1; ++k) {
+      size_t len = internal::Utf8CharBytes(static_cast<unsigned char>(s[p]));
+      out->push_back(s.substr(p, len));
+      p += len;
+    }
+    out->push_back(s.substr(p));
+    return Status::OK();
+  }
+  size_t index = 0;
+  size_t search = 0;
+  bool matched_any = false;
+  re2::StringPiece input(s.data(), s.size());
+  re2::StringPiece m;
+  while (search <= s.size()) {
+    if (!re.Match(input, search, s.size(), RE2::UNANCHORED, &m, 1)) break;
+    size_t ms = m.data() - s.data();
+    size_t me = ms + m.size();
+    if (limit > 0 && static_cast<int64_t>(out->size()) >= limit - 1) break;
+    if (!(ms == 0 && me == 0)) {  // no leading empty piece for a zero-width match at 0
+      out->push_back(s.substr(index, ms - index));
+      index = me;
+      matched_any = true;
+    }
+    if (me == ms) {
+      if (me >= s.size()) break;
+      search = me + internal::Utf8CharBytes(static_cast<unsigned char>(s[me]));
+    } else {
+      search = me;
+    }
+  }
+  if (!matched_any) {
+    out->clear();
+    out->push_back(s);
+    return Status::OK();
+  }
+  out->push_back(s.substr(index));
+  return Status::OK();
+}
+
+/// The compiled regex of a literal pattern argument, or nullptr.
+Result<std::shared_ptr<const RE2>> LiteralRegex(const CallSite& site, size_t k,
+                                                const std::string& fn) {
+  std::string storage;
+  const std::string* p = internal::LiteralString(site, k, &storage);
+  if (!p) return nullptr;
+  return internal::CompileJavaRegex(*p, fn);
+}
+
+Result<ResolvedCall> ResolveSplit(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "split", 2, 3, "(STRING, STRING regex[, INT limit])"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "split", "(STRING, STRING[, INT])", "ssi"));
+  LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, "split"));
+  TypePtr out = arrow::list(arrow::utf8());
+  return Call(out, casts,
+              [lit, out](const std::vector<Datum>& args, int64_t length,
+                         const EvalContext& ctx) -> Result<Datum> {
+                internal::RegexCache cache("split");
+                std::vector<std::string_view> parts;
+                return MapRows<arrow::ListBuilder>(
+                    args, length, ctx, out, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) {
+                      const RE2* re = lit.get();
+                      if (!re) {
+                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
+                      }
+                      int32_t limit = r.arrays.size() > 2 ? r.I32(2, i) : -1;
+                      LS_RETURN_NOT_OK(JavaSplit(r.Str(0, i), *re, r.Str(1, i), limit, &parts));
+                      LS_RETURN_NOT_OK(b->Append());
+                      auto* vb = static_cast<arrow::StringBuilder*>(b->value_builder());
+                      for (auto p : parts) LS_RETURN_NOT_OK(vb->Append(p));
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveReplace(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "replace", 2, 3, "(STRING, STRING search[, STRING replace])"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "replace", "(STRING, STRING[, STRING])", "s"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      auto s = r.Str(0, i);
+                      auto search = r.Str(1, i);
+                      std::string_view rep = r.arrays.size() > 2 ? r.Str(2, i) : "";
+                      if (search.empty()) return b->Append(s);
+                      buf.clear();
+                      size_t p = 0;
+                      while (true) {
+                        size_t f = s.find(search, p);
+                        if (f == std::string_view::npos) break;
+                        buf.append(s.substr(p, f - p));
+                        buf.append(rep);
+                        p = f + search.size();
+                      }
+                      buf.append(s.substr(p));
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveRegexpReplace(const CallSite& site) {
+  const char* sig = "(STRING, STRING regex, STRING replacement[, INT position])";
+  LS_RETURN_NOT_OK(CheckArity(site, "regexp_replace", 3, 4, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "regexp_replace", sig, "sssi"));
+  LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, "regexp_replace"));
+  if (internal::IsLiteral(site, 3) && !internal::IsNullLiteral(site, 3)) {
+    auto pos = site.literal_args[3]->CastTo(arrow::int64());
+    if (pos.ok() && std::static_pointer_cast<arrow::Int64Scalar>(*pos)->value <= 0) {
+      return UserError(
+          "[INVALID_PARAMETER_VALUE.REGEX_POSITION] The value of parameter `position` in "
+          "`regexp_replace` is invalid: expects a positive value but got {}",
+          std::static_pointer_cast<arrow::Int64Scalar>(*pos)->value);
+    }
+  }
+  return Call(Utf8(), casts,
+              [lit](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                internal::RegexCache cache("regexp_replace");
+                std::string last_rep, rewrite, buf;
+                const RE2* last_re = nullptr;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      const RE2* re = lit.get();
+                      if (!re) {
+                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
+                      }
+                      auto rep = r.Str(2, i);
+                      if (re != last_re || rep != last_rep) {
+                        LS_ASSIGN_OR_RAISE(rewrite, internal::JavaReplacementToRewrite(
+                                                        rep, re->NumberOfCapturingGroups()));
+                        last_rep = std::string(rep);
+                        last_re = re;
+                      }
+                      auto s = r.Str(0, i);
+                      int64_t pos = r.arrays.size() > 3 ? r.I32(3, i) : 1;
+                      if (pos <= 0) {
+                        return ExecutionError(
+                            "[INVALID_PARAMETER_VALUE.REGEX_POSITION] The value of parameter "
+                            "`position` in `regexp_replace` is invalid: expects a positive value "
+                            "but got {}",
+                            pos);
+                      }
+                      size_t off = internal::Utf8Offset(s, pos - 1);
+                      if (pos - 1 > 0 && off >= s.size()) return b->Append(s);
+                      buf.assign(s.substr(off));
+                      RE2::GlobalReplace(&buf, *re, re2::StringPiece(rewrite));
+                      buf.insert(0, s.substr(0, off));
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<int32_t> CheckGroupIndex(const RE2& re, int32_t idx, const char* fn) {
+  int groups = re.NumberOfCapturingGroups();
+  if (idx < 0) {
+    return ExecutionError(
+        "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is "
+        "invalid: Expects group index between 0 and {}, but got {}.",
+        fn, groups, idx);
+  }
+  if (idx > groups) {
+    return ExecutionError(
+        "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is "
+        "invalid: Expects group index between 0 and {}, but got {}.",
+        fn, groups, idx);
+  }
+  return idx;
+}
+
+Result<ResolvedCall> ResolveRegexpExtract(const CallSite& site, bool all) {
+  const char* fn = all ? "regexp_extract_all" : "regexp_extract";
+  const char* sig = "(STRING, STRING regex[, INT idx])";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 2, 3, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, sig, "ssi"));
+  LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, fn));
+  TypePtr out = all ? arrow::list(arrow::utf8()) : Utf8();
+  return Call(out, casts,
+              [lit, all, fn, out](const std::vector<Datum>& args, int64_t length,
+                                  const EvalContext& ctx) -> Result<Datum> {
+                internal::RegexCache cache(fn);
+                std::vector<re2::StringPiece> groups;
+                return MapRows<arrow::ArrayBuilder>(
+                    args, length, ctx, out,
+                    [&](const Rows& r, int64_t i, arrow::ArrayBuilder* b) -> Status {
+                      const RE2* re = lit.get();
+                      if (!re) {
+                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
+                      }
+                      int32_t idx = r.arrays.size() > 2 ? r.I32(2, i) : 1;
+                      LS_RETURN_NOT_OK(CheckGroupIndex(*re, idx, fn).status());
+                      auto s = r.Str(0, i);
+                      re2::StringPiece input(s.data(), s.size());
+                      groups.assign(idx + 1, re2::StringPiece());
+                      if (!all) {
+                        auto* sb = static_cast<arrow::StringBuilder*>(b);
+                        if (!re->Match(input, 0, s.size(), RE2::UNANCHORED, groups.data(),
+                                       idx + 1)) {
+                          return sb->Append(std::string_view());
+                        }
+                        return sb->Append(std::string_view(groups[idx].data() ? groups[idx].data()
+                                                                               : "",
+                                                           groups[idx].size()));
+                      }
+                      auto* lb = static_cast<arrow::ListBuilder*>(b);
+                      auto* vb = static_cast<arrow::StringBuilder*>(lb->value_builder());
+                      LS_RETURN_NOT_OK(lb->Append());
+                      size_t pos = 0;
+                      while (pos <= s.size() &&
+                             re->Match(input, pos, s.size(), RE2::UNANCHORED, groups.data(),
+                                       idx + 1)) {
+                        const auto& g = groups[idx];
+                        LS_RETURN_NOT_OK(
+                            vb->Append(std::string_view(g.data() ? g.data() : "", g.size())));
+                        size_t ms = groups[0].data() - s.data();
+                        size_t me = ms + groups[0].size();
+                        if (me == ms) {
+                          if (me >= s.size()) break;
+                          pos = me + internal::Utf8CharBytes(static_cast<unsigned char>(s[me]));
+                        } else {
+                          pos = me;
+                        }
+                      }
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveRlike(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "rlike", 2, 2, "(STRING, STRING regex)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "rlike", "(STRING, STRING)", "ss"));
+  LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, "rlike"));
+  return Call(Bool(), casts,
+              [lit](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                internal::RegexCache cache("rlike");
+                return MapRows<arrow::BooleanBuilder>(
+                    args, length, ctx, Bool(),
+                    [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) -> Status {
+                      const RE2* re = lit.get();
+                      if (!re) {
+                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
+                      }
+                      auto s = r.Str(0, i);
+                      b->UnsafeAppend(RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re));
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<char> EscapeChar(const CallSite& site, const char* fn) {
+  if (site.arg_types.size() < 3) return '\\';
+  std::string storage;
+  const std::string* e = internal::LiteralString(site, 2, &storage);
+  if (!e || e->size() != 1) {
+    return UserError("the escape argument of {} must be a one-character string literal", fn);
+  }
+  return (*e)[0];
+}
+
+Result<ResolvedCall> ResolveLike(const CallSite& site, bool ilike) {
+  const char* fn = ilike ? "ilike" : "like";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 2, 3, "(STRING, STRING pattern[, STRING escape])"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, "(STRING, STRING[, STRING])", "sss"));
+  LS_ASSIGN_OR_RAISE(char escape, EscapeChar(site, fn));
+  casts.resize(2);  // the escape is a literal read at bind time
+  std::shared_ptr<const RE2> lit;
+  std::string storage;
+  if (const std::string* p = internal::LiteralString(site, 1, &storage)) {
+    LS_ASSIGN_OR_RAISE(auto rx, internal::LikeToRegex(*p, escape));
+    LS_ASSIGN_OR_RAISE(lit, internal::CompileJavaRegex(rx, fn, true, ilike));
+  }
+  auto rc = Call(Bool(), casts,
+                 [lit, escape, ilike, fn](const std::vector<Datum>& args, int64_t length,
+                                          const EvalContext& ctx) -> Result<Datum> {
+                   std::vector<Datum> two(args.begin(), args.begin() + 2);
+                   std::string last;
+                   std::shared_ptr<const RE2> cur = lit;
+                   return MapRows<arrow::BooleanBuilder>(
+                       two, length, ctx, Bool(),
+                       [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) -> Status {
+                         if (!lit && (!cur || r.Str(1, i) != last)) {
+                           LS_ASSIGN_OR_RAISE(auto rx, internal::LikeToRegex(r.Str(1, i), escape));
+                           LS_ASSIGN_OR_RAISE(cur, internal::CompileJavaRegex(rx, fn, true, ilike));
+                           last = std::string(r.Str(1, i));
+                         }
+                         auto s = r.Str(0, i);
+                         b->UnsafeAppend(RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *cur));
+                         return Status::OK();
+                       });
+                 });
+  return rc;
+}
+
+// ---------------------------------------------------------------------------
+// starts_with / ends_with / contains / instr / locate
+
+Resolver Predicate(std::string name, int kind) {
+  return [=](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 2, 2, "(STRING, STRING)"));
+    bool binary = IsBinary(site.arg_types[0]) && IsBinary(site.arg_types[1]);
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING, STRING)", binary ? "bb" : "ss"));
+    return Call(Bool(), casts,
+                [kind](const std::vector<Datum>& args, int64_t length,
+                       const EvalContext& ctx) -> Result<Datum> {
+                  return MapRows<arrow::BooleanBuilder>(
+                      args, length, ctx, Bool(),
+                      [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) {
+                        auto s = r.Str(0, i);
+                        auto p = r.Str(1, i);
+                        bool v = kind == 0   ? s.starts_with(p)
+                                 : kind == 1 ? s.ends_with(p)
+                                             : s.find(p) != std::string_view::npos;
+                        b->UnsafeAppend(v);
+                        return Status::OK();
+                      });
+                });
+  };
+}
+
+/// 1-based code point position of `sub` in `s` at or after code point `from`, 0 if absent.
+int32_t CharIndexOf(std::string_view s, std::string_view sub, int64_t from) {
+  size_t off = internal::Utf8Offset(s, from);
+  if (from > 0 && off >= s.size() && !(sub.empty() && off == s.size())) return 0;
+  size_t f = s.find(sub, off);
+  if (f == std::string_view::npos) return 0;
+  return static_cast<int32_t>(internal::Utf8Length(s.substr(0, f)) + 1);
+}
+
+Result<ResolvedCall> ResolveInstr(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "instr", 2, 2, "(STRING, STRING substr)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "instr", "(STRING, STRING)", "ss"));
+  return Call(Int32(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Int32Builder>(
+                    args, length, ctx, Int32(), [&](const Rows& r, int64_t i, arrow::Int32Builder* b) {
+                      b->UnsafeAppend(CharIndexOf(r.Str(0, i), r.Str(1, i), 0));
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveLocate(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "locate", 2, 3, "(STRING substr, STRING[, INT pos])"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "locate", "(STRING, STRING[, INT])", "ssi"));
+  auto rc = Call(Int32(), casts,
+                 [](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                   return MapAllRows<arrow::Int32Builder>(
+                       args, length, ctx, Int32(),
+                       [&](const Rows& r, int64_t i, arrow::Int32Builder* b) -> Status {
+                         // Spark: a NULL position gives 0, NULL strings give NULL.
+                         if (r.arrays.size() > 2 && r.IsNull(2, i)) {
+                           b->UnsafeAppend(0);
+                           return Status::OK();
+                         }
+                         if (r.IsNull(0, i) || r.IsNull(1, i)) return b->AppendNull();
+                         int64_t pos = r.arrays.size() > 2 ? r.I32(2, i) : 1;
+                         b->UnsafeAppend(pos < 1 ? 0 : CharIndexOf(r.Str(1, i), r.Str(0, i), pos - 1));
+                         return Status::OK();
+                       });
+                 });
+  rc.null_intolerant = false;
+  return rc;
+}
+
+// ---------------------------------------------------------------------------
+// lpad / rpad / repeat / reverse / initcap / translate / space / ascii / chr
+
+void Pad(std::string_view s, int64_t len, std::string_view pad, bool left, std::string* out) {
+  int64_t n = internal::Utf8Length(s);
+  int64_t spaces = len - n;
+  if (spaces <= 0 || pad.empty()) {
+    out->assign(SubstringSQL(s, 1, std::max<int64_t>(len, 0), false));
+    return;
+  }
+  std::string fill;
+  int64_t pad_chars = internal::Utf8Length(pad);
+  int64_t full = spaces / pad_chars;
+  for (int64_t k = 0; k < full; ++k) fill += pad;
+  fill += pad.substr(0, internal::Utf8Offset(pad, spaces % pad_chars));
+  if (left) {
+    out->assign(fill);
+    out->append(s);
+  } else {
+    out->assign(s);
+    out->append(fill);
+  }
+}
+
+Resolver PadFn(std::string name, bool left) {
+  return [=](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 2, 3, "(STRING, INT len[, STRING pad])"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING, INT[, STRING])", "sis"));
+    return Call(Utf8(), casts,
+                [left](const std::vector<Datum>& args, int64_t length,
+                       const EvalContext& ctx) -> Result<Datum> {
+                  std::string buf;
+                  return MapRows<arrow::StringBuilder>(
+                      args, length, ctx, Utf8(),
+                      [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                        std::string_view pad = r.arrays.size() > 2 ? r.Str(2, i) : " ";
+                        Pad(r.Str(0, i), r.I32(1, i), pad, left, &buf);
+                        return b->Append(buf);
+                      });
+                });
+  };
+}
+
+Result<ResolvedCall> ResolveRepeat(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "repeat", 2, 2, "(STRING, INT n)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "repeat", "(STRING, INT)", "si"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      auto s = r.Str(0, i);
+                      int64_t n = r.I32(1, i);
+                      if (n > 0 && static_cast<int64_t>(s.size()) * n > (int64_t{1} << 31)) {
+                        return ExecutionError("repeat: the result of {} bytes is too long",
+                                              static_cast<int64_t>(s.size()) * n);
+                      }
+                      buf.clear();
+                      for (int64_t k = 0; k < n; ++k) buf += s;
+                      return b->Append(buf);
+                    });
+              });
+}
+
+void ReverseUtf8(std::string_view s, std::string* out) {
+  out->resize(s.size());
+  size_t p = 0;
+  while (p < s.size()) {
+    size_t n = internal::Utf8CharBytes(static_cast<unsigned char>(s[p]));
+    if (p + n > s.size()) n = s.size() - p;
+    std::memcpy(out->data() + (s.size() - p - n), s.data() + p, n);
+    p += n;
+  }
+}
+
+Result<ResolvedCall> ResolveReverse(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "reverse", 1, 1, "(STRING or ARRAY)"));
+  if (site.arg_types[0]->id() == arrow::Type::LIST) {
+    TypePtr t = site.arg_types[0];
+    return Call(t, {nullptr},
+                [t](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                  return MapRows<arrow::ListBuilder>(
+                      args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) {
+                        const auto& l = r.As<arrow::ListArray>(0);
+                        LS_RETURN_NOT_OK(b->Append());
+                        for (int64_t j = l.value_offset(i + 1) - 1; j >= l.value_offset(i); --j) {
+                          LS_RETURN_NOT_OK(
+                              b->value_builder()->AppendArraySlice(*l.values()->data(), j, 1));
+                        }
+                        return Status::OK();
+                      });
+                });
+  }
+  return UnaryString("reverse", ReverseUtf8)(site);
+}
+
+void InitCap(std::string_view s, std::string* out) {
+  // Spark: lower-case everything, then upper-case the first letter of each
+  // word, words being separated by ' ' only. Case mapping is ASCII here; the
+  // Arrow-based lower() handles the rest of Unicode.
+  out->assign(s);
+  bool start = true;
+  for (char& c : *out) {
+    if (start && c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    } else if (!start && c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+    start = c == ' ';
+  }
+}
+
+void Translate(std::string_view s, std::string_view from, std::string_view to, std::string* out) {
+  // First occurrence in `from` wins; characters without a counterpart in `to` are removed.
+  std::vector<std::pair<uint32_t, int64_t>> map;  // from char -> to char (-1 = delete)
+  std::vector<uint32_t> to_chars;
+  for (size_t p = 0; p < to.size();) to_chars.push_back(internal::Utf8Decode(to, &p));
+  size_t k = 0;
+  for (size_t p = 0; p < from.size(); ++k) {
+    uint32_t c = internal::Utf8Decode(from, &p);
+    bool seen = false;
+    for (auto& e : map) seen |= e.first == c;
+    if (!seen) map.emplace_back(c, k < to_chars.size() ? static_cast<int64_t>(to_chars[k]) : -1);
+  }
+  out->clear();
+  for (size_t p = 0; p < s.size();) {
+    size_t start = p;
+    uint32_t c = internal::Utf8Decode(s, &p);
+    const std::pair<uint32_t, int64_t>* hit = nullptr;
+    for (auto& e : map) {
+      if (e.first == c) hit = &e;
+    }
+    if (!hit) {
+      out->append(s.substr(start, p - start));
+    } else if (hit->second >= 0) {
+      internal::Utf8Append(static_cast<uint32_t>(hit->second), out);
+    }
+  }
+}
+
+Result<ResolvedCall> ResolveTranslate(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "translate", 3, 3, "(STRING, STRING from, STRING to)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "translate", "(STRING, STRING, STRING)", "sss"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      Translate(r.Str(0, i), r.Str(1, i), r.Str(2, i), &buf);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveSpace(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "space", 1, 1, "(INT n)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "space", "(INT)", "i"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      int32_t n = std::max(r.I32(0, i), 0);
+                      return b->Append(std::string(n, ' '));
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveAscii(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "ascii", 1, 1, "(STRING)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "ascii", "(STRING)", "s"));
+  return Call(Int32(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Int32Builder>(
+                    args, length, ctx, Int32(), [&](const Rows& r, int64_t i, arrow::Int32Builder* b) {
+                      auto s = r.Str(0, i);
+                      size_t p = 0;
+                      b->UnsafeAppend(s.empty() ? 0 : static_cast<int32_t>(internal::Utf8Decode(s, &p)));
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveChr(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "chr", 1, 1, "(BIGINT)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "chr", "(BIGINT)", "l"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      int64_t n = r.I64(0, i);
+                      buf.clear();
+                      // Spark: negative -> "", else the Latin-1 character (n & 0xFF).
+                      if (n >= 0) internal::Utf8Append(static_cast<uint32_t>(n & 0xFF), &buf);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+void Soundex(std::string_view s, std::string* out) {
+  // Spark's UTF8String.soundex: non-letter first char -> input unchanged.
+  static const char kCodes[] = "01230120022455012623010202";  // A..Z
+  out->assign(s);
+  if (s.empty()) return;
+  char f = s[0];
+  if (f >= 'a' && f <= 'z') f = static_cast<char>(f - 32);
+  if (f < 'A' || f > 'Z') return;
+  std::string r(1, f);
+  char last = kCodes[f - 'A'];
+  for (size_t i = 1; i < s.size() && r.size() < 4; ++i) {
+    char c = s[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+    if (c < 'A' || c > 'Z') {
+      last = '0';
+      continue;
+    }
+    char code = kCodes[c - 'A'];
+    if (code == '7') continue;
+    if (c == 'H' || c == 'W') continue;  // H and W do not separate equal codes
+    if (code != '0' && code != last) r += code;
+    last = code;
+  }
+  while (r.size() < 4) r += '0';
+  *out = r;
+}
+
+// ---------------------------------------------------------------------------
+// base64 / hex / encode / decode
+
+static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void Base64Encode(std::string_view s, std::string* out) {
+  out->clear();
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    uint32_t v = (static_cast<unsigned char>(s[i]) << 16) |
+                 (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
+    out->push_back(kB64[v >> 18]);
+    out->push_back(kB64[(v >> 12) & 63]);
+    out->push_back(kB64[(v >> 6) & 63]);
+    out->push_back(kB64[v & 63]);
+  }
+  if (i < s.size()) {
+    uint32_t v = static_cast<unsigned char>(s[i]) << 16;
+    if (i + 1 < s.size()) v |= static_cast<unsigned char>(s[i + 1]) << 8;
+    out->push_back(kB64[v >> 18]);
+    out->push_back(kB64[(v >> 12) & 63]);
+    out->push_back(i + 1 < s.size() ? kB64[(v >> 6) & 63] : '=');
+    out->push_back('=');
+  }
+}
+
+/// Java's MIME decoder, as Spark's unbase64: characters outside the alphabet
+/// are ignored, '=' ends the data.
+bool Base64Decode(std::string_view s, std::string* out) {
+  out->clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else if (c == '=') {
+      break;
+    } else {
+      continue;
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return bits < 6;  // a single dangling sextet cannot encode a byte
+}
+
+bool HexDecode(std::string_view s, std::string* out) {
+  out->clear();
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  size_t i = 0;
+  if (s.size() % 2 == 1) {  // Spark: an odd digit count gets a leading 0
+    int v = nib(s[0]);
+    if (v < 0) return false;
+    out->push_back(static_cast<char>(v));
+    i = 1;
+  }
+  for (; i + 1 < s.size() + 1 && i < s.size(); i += 2) {
+    int a = nib(s[i]), b = nib(s[i + 1]);
+    if (a < 0 || b < 0) return false;
+    out->push_back(static_cast<char>(a * 16 + b));
+  }
+  return true;
+}
+
+void HexEncode(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789ABCDEF";
+  out->clear();
+  for (unsigned char c : s) {
+    out->push_back(kHex[c >> 4]);
+    out->push_back(kHex[c & 15]);
+  }
+}
+
+Result<ResolvedCall> ResolveBase64(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "base64", 1, 1, "(BINARY)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "base64", "(BINARY)", "b"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      Base64Encode(r.Str(0, i), &buf);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveUnbase64(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "unbase64", 1, 1, "(STRING)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "unbase64", "(STRING)", "s"));
+  return Call(Binary(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::BinaryBuilder>(
+                    args, length, ctx, Binary(),
+                    [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) -> Status {
+                      if (!Base64Decode(r.Str(0, i), &buf)) {
+                        return ExecutionError(
+                            "[CONVERSION_INVALID_INPUT] The value '{}' (STRING) cannot be "
+                            "converted to BINARY because it is a malformed 'BASE64'. Use "
+                            "`try_to_binary` to tolerate malformed input.",
+                            r.Str(0, i));
+                      }
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveHex(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "hex", 1, 1, "(BIGINT or STRING or BINARY)"));
+  const auto& t = *site.arg_types[0];
+  if (types::IsIntegral(t)) {
+    return Call(Utf8(), {Int64()},
+                [](const std::vector<Datum>& args, int64_t length,
+                   const EvalContext& ctx) -> Result<Datum> {
+                  return MapRows<arrow::StringBuilder>(
+                      args, length, ctx, Utf8(),
+                      [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                        // Long.toHexString upper-cased: two's complement, no leading zeros.
+                        char buf[17];
+                        auto res = std::to_chars(buf, buf + 16, static_cast<uint64_t>(r.I64(0, i)), 16);
+                        for (char* p = buf; p < res.ptr; ++p) *p = static_cast<char>(std::toupper(*p));
+                        return b->Append(std::string_view(buf, res.ptr - buf));
+                      });
+                });
+  }
+  if (!internal::IsStringCoercible(t)) return TypeMismatch(site, "hex", "(BIGINT or STRING or BINARY)");
+  return Call(Utf8(), {t.id() == arrow::Type::BINARY ? Binary() : Utf8()},
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      HexEncode(r.Str(0, i), &buf);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveUnhex(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "unhex", 1, 1, "(STRING)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "unhex", "(STRING)", "s"));
+  auto rc = Call(Binary(), casts,
+                 [](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                   std::string buf;
+                   return MapRows<arrow::BinaryBuilder>(
+                       args, length, ctx, Binary(),
+                       [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) {
+                         // Spark: invalid hex -> NULL.
+                         if (!HexDecode(r.Str(0, i), &buf)) return b->AppendNull();
+                         return b->Append(buf);
+                       });
+                 });
+  return rc;
+}
+
+std::string NormalizeCharset(std::string_view cs) {
+  std::string s;
+  for (char c : cs) {
+    if (c != '-' && c != '_') s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+Status UnknownCharset(std::string_view cs, const char* fn) {
+  return UserError(
+      "[INVALID_PARAMETER_VALUE.CHARSET] The value of parameter(s) `charset` in `{}` is invalid: "
+      "expects one of the 'US-ASCII', 'ISO-8859-1', 'UTF-8', but got '{}'.",
+      fn, cs);
+}
+
+Result<ResolvedCall> ResolveEncodeDecode(const CallSite& site, bool encode) {
+  const char* fn = encode ? "encode" : "decode";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 2, 2, encode ? "(STRING, STRING charset)"
+                                                     : "(BINARY, STRING charset)"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, "(STRING, STRING)", encode ? "ss" : "bs"));
+  TypePtr out = encode ? Binary() : Utf8();
+  return Call(out, casts,
+              [encode, fn, out](const std::vector<Datum>& args, int64_t length,
+                                const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::BinaryBuilder>(
+                    args, length, ctx, out,
+                    [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) -> Status {
+                      auto s = r.Str(0, i);
+                      std::string cs = NormalizeCharset(r.Str(1, i));
+                      if (cs == "utf8") return b->Append(s);
+                      if (cs == "usascii") {
+                        buf.clear();
+                        if (encode) {
+                          for (size_t p = 0; p < s.size();) {
+                            uint32_t c = internal::Utf8Decode(s, &p);
+                            buf.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+                          }
+                        } else {
+                          for (unsigned char c : s) {
+                            if (c < 0x80) {
+                              buf.push_back(static_cast<char>(c));
+                            } else {
+                              buf += "\xEF\xBF\xBD";
+                            }
+                          }
+                        }
+                        return b->Append(buf);
+                      }
+                      if (cs == "iso88591" || cs == "latin1") {
+                        buf.clear();
+                        if (encode) {
+                          for (size_t p = 0; p < s.size();) {
+                            uint32_t c = internal::Utf8Decode(s, &p);
+                            buf.push_back(c < 0x100 ? static_cast<char>(c) : '?');
+                          }
+                        } else {
+                          for (unsigned char c : s) internal::Utf8Append(c, &buf);
+                        }
+                        return b->Append(buf);
+                      }
+                      return UnknownCharset(r.Str(1, i), fn);
+                    });
+              });
+}
+
+// ---------------------------------------------------------------------------
+// format_string (Java's Formatter subset)
+
+/// Rounds a plain decimal digit string (as std::to_chars prints) half-up to
+/// `precision` fraction digits, as Java's Formatter does for %f.
+std::string RoundHalfUp(std::string s, int precision) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.erase(0, 1);
+  size_t dot = s.find('.');
+  std::string ip = dot == std::string::npos ? s : s.substr(0, dot);
+  std::string fp = dot == std::string::npos ? "" : s.substr(dot + 1);
+  if (static_cast<int>(fp.size()) > precision) {
+    bool up = fp[precision] >= '5';
+    fp.resize(precision);
+    if (up) {
+      std::string digits = ip + fp;
+      int k = static_cast<int>(digits.size()) - 1;
+      while (k >= 0 && digits[k] == '9') digits[k--] = '0';
+      if (k < 0) {
+        digits.insert(0, "1");
+      } else {
+        ++digits[k];
+      }
+      ip = digits.substr(0, digits.size() - precision);
+      fp = digits.substr(digits.size() - precision);
+    }
+  }
+  while (static_cast<int>(fp.size()) < precision) fp += '0';
+  std::string out = neg ? "-" : "";
+  out += ip.empty() ? "0" : ip;
+  if (precision > 0) out += "." + fp;
+  return out;
+}
+
+std::string Group(const std::string& digits) {
+  // digits: optional '-', integer part, optional fraction.
+  size_t start = digits[0] == '-' ? 1 : 0;
+  size_t end = digits.find('.');
+  if (end == std::string::npos) end = digits.size();
+  std::string ip = digits.substr(start, end - start);
+  std::string g;
+  for (size_t i = 0; i < ip.size(); ++i) {
+    if (i > 0 && (ip.size() - i) % 3 == 0) g += ',';
+    g += ip[i];
+  }
+  return digits.substr(0, start) + g + digits.substr(end);
+}
+
+struct FormatSpec {
+  int arg_index = -1;  // explicit n$ (0-based), -1 = next
+  std::string flags;
+  int width = -1;
+  int precision = -1;
+  char conv = 's';
+};
+
+Status FormatOne(const FormatSpec& spec, const arrow::Array* arr, int64_t i, const EvalContext& ctx,
+                 std::string* out) {
+  bool is_null = arr == nullptr || arr->IsNull(i);
+  std::string body;
+  char conv = static_cast<char>(std::tolower(spec.conv));
+  bool left = spec.flags.find('-') != std::string::npos;
+  bool zero = spec.flags.find('0') != std::string::npos;
+  bool plus = spec.flags.find('+') != std::string::npos;
+  bool comma = spec.flags.find(',') != std::string::npos;
+  bool space = spec.flags.find(' ') != std::string::npos;
+  auto sign = [&](std::string s) {
+    if (!s.empty() && s[0] != '-') {
+      if (plus) {
+        s.insert(0, "+");
+      } else if (space) {
+        s.insert(0, " ");
+      }
+    }
+    return s;
+  };
+  if (conv == 'b') {
+    if (is_null) {
+      body = "false";
+    } else if (arr->type_id() == arrow::Type::BOOL) {
+      body = static_cast<const arrow::BooleanArray*>(arr)->Value(i) ? "true" : "false";
+    } else {
+      body = "true";
+    }
+  } else if (is_null) {
+    body = "null";
+  } else if (conv == 's') {
+    types::FormatOptions fo;
+    fo.time_zone = ctx.config->time_zone;
+    body = types::FormatValue(*arr, i, fo);
+  } else if (conv == 'd' || conv == 'x' || conv == 'o') {
+    if (!types::IsIntegral(*arr->type())) {
+      return ExecutionError(
+          "format_string: %{} needs an integral argument but got {}", spec.conv,
+          types::ToDDL(*arr->type()));
+    }
+    int64_t v = 0;
+    switch (arr->type_id()) {
+      case arrow::Type::INT8: v = static_cast<const arrow::Int8Array*>(arr)->Value(i); break;
+      case arrow::Type::INT16: v = static_cast<const arrow::Int16Array*>(arr)->Value(i); break;
+      case arrow::Type::INT32: v = static_cast<const arrow::Int32Array*>(arr)->Value(i); break;
+      default: v = static_cast<const arrow::Int64Array*>(arr)->Value(i); break;
+    }
+    if (conv == 'd') {
+      body = std::to_string(v);
+      if (comma) body = Group(body);
+      body = sign(body);
+    } else {
+      // Java prints negative values in two's complement of the argument's width.
+      uint64_t u = static_cast<uint64_t>(v);
+      int bits = arr->type()->byte_width() * 8;
+      if (bits < 64) u &= (uint64_t{1} << bits) - 1;
+      char buf[32];
+      auto res = std::to_chars(buf, buf + sizeof(buf), u, conv == 'x' ? 16 : 8);
+      body.assign(buf, res.ptr);
+      if (spec.conv == 'X') {
+        for (char& c : body) c = static_cast<char>(std::toupper(c));
+      }
+    }
+  } else if (conv == 'f' || conv == 'e' || conv == 'g') {
+    double v;
+    if (arr->type_id() == arrow::Type::DOUBLE) {
+      v = static_cast<const arrow::DoubleArray*>(arr)->Value(i);
+    } else if (arr->type_id() == arrow::Type::FLOAT) {
+      v = static_cast<const arrow::FloatArray*>(arr)->Value(i);
+    } else if (arr->type_id() == arrow::Type::DECIMAL128) {
+      types::FormatOptions fo;
+      v = std::stod(types::FormatValue(*arr, i, fo));
+    } else {
+      return ExecutionError("format_string: %{} needs a floating-point argument but got {}",
+                            spec.conv, types::ToDDL(*arr->type()));
+    }
+    int prec = spec.precision < 0 ? 6 : spec.precision;
+    if (std::isnan(v)) {
+      body = "NaN";
+    } else if (std::isinf(v)) {
+      body = v > 0 ? "Infinity" : "-Infinity";
+    } else if (conv == 'f') {
+      char buf[400];
+      auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+      body = RoundHalfUp(std::string(buf, res.ptr), prec);
+      if (comma) body = Group(body);
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), conv == 'e' ? "%.*e" : "%.*g", prec, v);
+      body = buf;
+    }
+    body = sign(body);
+  } else if (conv == 'c') {
+    if (!types::IsIntegral(*arr->type())) {
+      return ExecutionError("format_string: %c needs an integral argument");
+    }
+    body.clear();
+    internal::Utf8Append(static_cast<uint32_t>(static_cast<const arrow::Int32Array*>(arr)->Value(i)),
+                         &body);
+  } else {
+    return ExecutionError("format_string: unsupported conversion '%{}'", spec.conv);
+  }
+  if (conv == 's' && spec.precision >= 0) {
+    body = std::string(SubstringSQL(body, 1, spec.precision, false));
+  }
+  if (std::isupper(static_cast<unsigned char>(spec.conv)) && conv != 'x') {
+    for (char& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  int64_t len = internal::Utf8Length(body);
+  if (spec.width > len) {
+    size_t padn = spec.width - len;
+    if (left) {
+      body.append(padn, ' ');
+    } else if (zero && conv != 's' && conv != 'b') {
+      size_t at = (!body.empty() && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) ? 1 : 0;
+      body.insert(at, padn, '0');
+    } else {
+      body.insert(0, padn, ' ');
+    }
+  }
+  out->append(body);
+  return Status::OK();
+}
+
+Result<ResolvedCall> ResolveFormatString(const CallSite& site, const std::string& name) {
+  if (site.arg_types.empty()) return CheckArity(site, name, 1, SIZE_MAX, "(STRING format, ...)");
+  if (!internal::IsStringCoercible(*site.arg_types[0])) {
+    return TypeMismatch(site, name, "(STRING format, ...)");
+  }
+  std::vector<TypePtr> casts(site.arg_types.size(), nullptr);
+  casts[0] = Utf8();
+  auto rc = Call(
+      Utf8(), casts,
+      [](const std::vector<Datum>& args, int64_t length, const EvalContext& ctx) -> Result<Datum> {
+        std::string buf;
+        return MapAllRows<arrow::StringBuilder>(
+            args, length, ctx, Utf8(),
+            [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+              if (r.IsNull(0, i)) return b->AppendNull();
+              auto f = r.Str(0, i);
+              buf.clear();
+              int next = 0;
+              for (size_t p = 0; p < f.size(); ++p) {
+                if (f[p] != '%') {
+                  buf += f[p];
+                  continue;
+                }
+                FormatSpec spec;
+                size_t q = p + 1;
+                // argument index "n$"
+                size_t d = q;
+                while (d < f.size() && std::isdigit(static_cast<unsigned char>(f[d]))) ++d;
+                if (d > q && d < f.size() && f[d] == '$') {
+                  spec.arg_index = std::stoi(std::string(f.substr(q, d - q))) - 1;
+                  q = d + 1;
+                }
+                while (q < f.size() && std::string_view("-#+ 0,(").find(f[q]) != std::string_view::npos) {
+                  spec.flags += f[q++];
+                }
+                d = q;
+                while (d < f.size() && std::isdigit(static_cast<unsigned char>(f[d]))) ++d;
+                if (d > q) spec.width = std::stoi(std::string(f.substr(q, d - q)));
+                q = d;
+                if (q < f.size() && f[q] == '.') {
+                  d = ++q;
+                  while (d < f.size() && std::isdigit(static_cast<unsigned char>(f[d]))) ++d;
+                  spec.precision = d > q ? std::stoi(std::string(f.substr(q, d - q))) : 0;
+                  q = d;
+                }
+                if (q >= f.size()) {
+                  return ExecutionError("format_string: incomplete format specifier at the end of '{}'",
+                                        f);
+                }
+                spec.conv = f[q];
+                p = q;
+                if (spec.conv == '%') {
+                  buf += '%';
+                  continue;
+                }
+                if (spec.conv == 'n') {
+                  buf += '\n';
+                  continue;
+                }
+                int idx = spec.arg_index >= 0 ? spec.arg_index : next++;
+                const arrow::Array* arr =
+                    idx + 1 < static_cast<int>(r.arrays.size()) ? r.arrays[idx + 1].get() : nullptr;
+                if (!arr) {
+                  return ExecutionError(
+                      "format_string: format specifier '%{}' has no matching argument in '{}'",
+                      spec.conv, f);
+                }
+                LS_RETURN_NOT_OK(FormatOne(spec, arr, i, ctx, &buf));
+              }
+              return b->Append(buf);
+            });
+      });
+  rc.null_intolerant = false;
+  return rc;
+}
+
+Result<ResolvedCall> ResolveFormatNumber(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "format_number", 2, 2, "(NUMERIC, INT decimals)"));
+  if (!types::IsNumeric(*site.arg_types[0]) && site.arg_types[0]->id() != arrow::Type::NA) {
+    return TypeMismatch(site, "format_number", "(NUMERIC, INT)");
+  }
+  if (!internal::IsIntCoercible(*site.arg_types[1])) {
+    return TypeMismatch(site, "format_number", "(NUMERIC, INT)");
+  }
+  return Call(Utf8(), {arrow::float64(), Int32()},
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      int32_t d = r.I32(1, i);
+                      if (d < 0) return b->AppendNull();
+                      double v = r.F64(0, i);
+                      // DecimalFormat rounds HALF_EVEN on the exact binary value,
+                      // which printf's %.*f does too.
+                      char buf[400];
+                      std::snprintf(buf, sizeof(buf), "%.*f", std::min(d, 300), v);
+                      return b->Append(Group(buf));
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveUuid(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "uuid", 0, 1, "()"));
+  auto rc = Call(Utf8(), std::vector<TypePtr>(site.arg_types.size(), nullptr),
+                 [](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                   thread_local std::mt19937_64 rng{std::random_device{}()};
+                   arrow::StringBuilder b(ctx.pool);
+                   LS_RETURN_NOT_OK(b.Reserve(length));
+                   static const char kHex[] = "0123456789abcdef";
+                   char buf[36];
+                   for (int64_t i = 0; i < length; ++i) {
+                     uint64_t hi = rng(), lo = rng();
+                     hi = (hi & ~uint64_t{0xF000}) | 0x4000;  // version 4
+                     lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);  // IETF variant
+                     int k = 0;
+                     for (int n = 0; n < 32; ++n) {
+                       if (n == 8 || n == 12 || n == 16 || n == 20) buf[k++] = '-';
+                       uint64_t w = n < 16 ? hi : lo;
+                       buf[k++] = kHex[(w >> (60 - 4 * (n % 16))) & 15];
+                     }
+                     LS_RETURN_NOT_OK(b.Append(buf, 36));
+                   }
+                   std::shared_ptr<arrow::Array> out;
+                   LS_RETURN_NOT_OK(b.Finish(&out));
+                   return Datum(out);
+                 });
+  rc.deterministic = false;
+  rc.null_intolerant = false;
+  return rc;
+}
+
+Result<ResolvedCall> ResolveToBinary(const CallSite& site, bool try_mode) {
+  const char* fn = try_mode ? "try_to_binary" : "to_binary";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 1, 2, "(STRING[, STRING format])"));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, "(STRING[, STRING])", "ss"));
+  std::string fmt = "hex";
+  if (site.arg_types.size() > 1) {
+    std::string storage;
+    const std::string* f = internal::LiteralString(site, 1, &storage);
+    if (!f) return UserError("{}: the format must be a string literal", fn);
+    fmt = NormalizeCharset(*f);
+    if (fmt != "hex" && fmt != "utf8" && fmt != "base64") {
+      return UserError(
+          "[INVALID_PARAMETER_VALUE.BINARY_FORMAT] The value of parameter(s) `format` in `{}` is "
+          "invalid: expects one of binary formats 'base64', 'hex', 'utf-8', but got '{}'.",
+          fn, *f);
+    }
+  }
+  casts.resize(1);
+  return Call(Binary(), casts,
+              [fmt, try_mode, fn](const std::vector<Datum>& args, int64_t length,
+                                  const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                std::vector<Datum> one{args[0]};
+                return MapRows<arrow::BinaryBuilder>(
+                    one, length, ctx, Binary(),
+                    [&](const Rows& r, int64_t i, arrow::BinaryBuilder* b) -> Status {
+                      auto s = r.Str(0, i);
+                      bool ok = true;
+                      if (fmt == "utf8") return b->Append(s);
+                      ok = fmt == "hex" ? HexDecode(s, &buf) : Base64Decode(s, &buf);
+                      if (ok) return b->Append(buf);
+                      if (try_mode) return b->AppendNull();
+                      return ExecutionError(
+                          "[CONVERSION_INVALID_INPUT] The value '{}' (STRING) cannot be "
+                          "converted to BINARY because it is a malformed '{}'. Use "
+                          "`try_to_binary` to tolerate malformed input.",
+                          s, fmt == "hex" ? "HEX" : "BASE64");
+                    });
+              });
+}
+
+void Add(FunctionRegistry* r, const std::string& name, Resolver resolve) {
+  r->AddScalar(ScalarFunction{name, std::move(resolve)});
+}
+
+}  // namespace
+
+void RegisterStringFunctions(FunctionRegistry* r) {
+  Add(r, "lower", ArrowUnaryString("lower", "utf8_lower"));
+  Add(r, "upper", ArrowUnaryString("upper", "utf8_upper"));
+  r->AddAlias("lcase", "lower");
+  r->AddAlias("ucase", "upper");
+  Add(r, "length", [](const CallSite& s) { return ResolveLength(s, "length", 0); });
+  r->AddAlias("char_length", "length");
+  r->AddAlias("character_length", "length");
+  r->AddAlias("len", "length");
+  Add(r, "octet_length", [](const CallSite& s) { return ResolveLength(s, "octet_length", 1); });
+  Add(r, "bit_length", [](const CallSite& s) { return ResolveLength(s, "bit_length", 2); });
+  Add(r, "substring", [](const CallSite& s) { return ResolveSubstring(s, "substring"); });
+  r->AddAlias("substr", "substring");
+  Add(r, "left", [](const CallSite& s) { return ResolveLeftRight(s, "left", true); });
+  Add(r, "right", [](const CallSite& s) { return ResolveLeftRight(s, "right", false); });
+  Add(r, "concat", ResolveConcat);
+  Add(r, "concat_ws", ResolveConcatWs);
+  Add(r, "trim", Trim("trim", true, true));
+  Add(r, "btrim", Trim("btrim", true, true));
+  Add(r, "ltrim", Trim("ltrim", true, false));
+  Add(r, "rtrim", Trim("rtrim", false, true));
+  Add(r, "split", ResolveSplit);
+  Add(r, "replace", ResolveReplace);
+  Add(r, "regexp_replace", ResolveRegexpReplace);
+  Add(r, "regexp_extract", [](const CallSite& s) { return ResolveRegexpExtract(s, false); });
+  Add(r, "regexp_extract_all", [](const CallSite& s) { return ResolveRegexpExtract(s, true); });
+  Add(r, "rlike", ResolveRlike);
+  r->AddAlias("regexp", "rlike");
+  r->AddAlias("regexp_like", "rlike");
+  Add(r, "like", [](const CallSite& s) { return ResolveLike(s, false); });
+  Add(r, "ilike", [](const CallSite& s) { return ResolveLike(s, true); });
+  Add(r, "startswith", Predicate("startswith", 0));
+  Add(r, "endswith", Predicate("endswith", 1));
+  Add(r, "contains", Predicate("contains", 2));
+  r->AddAlias("starts_with", "startswith");
+  r->AddAlias("ends_with", "endswith");
+  Add(r, "instr", ResolveInstr);
+  Add(r, "locate", ResolveLocate);
+  r->AddAlias("position", "locate");
+  Add(r, "lpad", PadFn("lpad", true));
+  Add(r, "rpad", PadFn("rpad", false));
+  Add(r, "repeat", ResolveRepeat);
+  Add(r, "reverse", ResolveReverse);
+  Add(r, "initcap", [](const CallSite& site) -> Result<ResolvedCall> {
+    // lower() through Arrow (full Unicode), then Spark's title-casing after ' '.
+    LS_RETURN_NOT_OK(CheckArity(site, "initcap", 1, 1, "(STRING)"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "initcap", "(STRING)", "s"));
+    return Call(Utf8(), casts,
+                [](const std::vector<Datum>& args, int64_t length,
+                   const EvalContext& ctx) -> Result<Datum> {
+                  arrow::compute::ExecContext ec(ctx.pool);
+                  LS_ASSIGN_OR_RAISE(Datum lowered,
+                                     arrow::compute::CallFunction("utf8_lower", {args[0]}, &ec));
+                  std::string buf;
+                  return MapRows<arrow::StringBuilder>(
+                      std::vector<Datum>{lowered}, length, ctx, Utf8(),
+                      [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                        InitCap(r.Str(0, i), &buf);
+                        return b->Append(buf);
+                      });
+                });
+  });
+  Add(r, "ascii", ResolveAscii);
+  Add(r, "chr", ResolveChr);
+  r->AddAlias("char", "chr");
+  Add(r, "translate", ResolveTranslate);
+  Add(r, "space", ResolveSpace);
+  Add(r, "soundex", UnaryString("soundex", Soundex));
+  Add(r, "format_string", [](const CallSite& s) { return ResolveFormatString(s, "format_string"); });
+  r->AddAlias("printf", "format_string");
+  Add(r, "format_number", ResolveFormatNumber);
+  Add(r, "base64", ResolveBase64);
+  Add(r, "unbase64", ResolveUnbase64);
+  Add(r, "hex", ResolveHex);
+  Add(r, "unhex", ResolveUnhex);
+  Add(r, "encode", [](const CallSite& s) { return ResolveEncodeDecode(s, true); });
+  Add(r, "decode", [](const CallSite& s) { return ResolveEncodeDecode(s, false); });
+  Add(r, "to_binary", [](const CallSite& s) { return ResolveToBinary(s, false); });
+  Add(r, "try_to_binary", [](const CallSite& s) { return ResolveToBinary(s, true); });
+  Add(r, "uuid", ResolveUuid);
+}
+
+}  // namespace lakestream::expr

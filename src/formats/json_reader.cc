@@ -1,0 +1,601 @@
+// JSON files (JSON lines by default, one document per file with multiLine),
+// parsed with simdjson one record at a time so that a malformed line fails on
+// its own, as Spark's JacksonParser does: PERMISSIVE keeps the fields that
+// converted and fills the corrupt-record column, DROPMALFORMED drops the
+// record, FAILFAST stops naming file and line. Arrow's JSON reader is strict
+// (one bad line fails the block), hence simdjson here.
+//
+// Inference follows Spark's JsonInferSchema: integers BIGINT, floats DOUBLE,
+// objects STRUCT with fields sorted by name, conflicting types STRING,
+// all-null fields STRING, empty structs dropped.
+#include <arrow/array/builder_binary.h>
+#include <arrow/array/builder_decimal.h>
+#include <arrow/array/builder_nested.h>
+#include <arrow/array/builder_primitive.h>
+#include <arrow/builder.h>
+#include <arrow/compute/api.h>
+#include <arrow/table.h>
+#include <arrow/util/decimal.h>
+#include <arrow/util/value_parsing.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "formats/format_internal.h"
+#include "types/types.h"
+
+namespace lakestream::formats::internal {
+namespace {
+
+/// One record's text and where it came from.
+struct RecordSource {
+  std::string_view text;
+  int64_t line;  // 1-based physical line, or -1 (multiLine)
+};
+
+/// Splits JSON lines, skipping blank ones. `data` must stay alive.
+std::vector<RecordSource> SplitJsonLines(std::string_view data, const FileReadOptions& o) {
+  std::vector<RecordSource> out;
+  int64_t line = 1;
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t j, next;
+    if (!o.line_sep.empty()) {
+      j = data.find(o.line_sep, i);
+      if (j == std::string_view::npos) j = data.size();
+      next = j + o.line_sep.size();
+    } else {
+      j = data.find('\n', i);
+      if (j == std::string_view::npos) j = data.size();
+      next = j + 1;
+    }
+    std::string_view text = data.substr(i, j - i);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    bool blank = std::all_of(text.begin(), text.end(),
+                             [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+    if (!blank) out.push_back(RecordSource{text, line});
+    ++line;
+    i = next;
+  }
+  return out;
+}
+
+// ---- inference ----
+
+struct JType {
+  enum Kind { kNull, kBool, kLong, kDecimal, kDouble, kString, kStruct, kArray } kind = kNull;
+  int precision = 0;
+  int scale = 0;
+  std::vector<std::string> names;  // kStruct: sorted
+  std::vector<JType> children;     // kStruct: fields; kArray: [element]
+};
+
+JType Merge(const JType& a, const JType& b);
+
+JType InferElement(simdjson::dom::element e, const FileReadOptions& o) {
+  JType t;
+  switch (e.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      t.kind = JType::kNull;
+      break;
+    case simdjson::dom::element_type::BOOL:
+      t.kind = o.primitives_as_string ? JType::kString : JType::kBool;
+      break;
+    case simdjson::dom::element_type::INT64:
+      t.kind = o.primitives_as_string ? JType::kString : JType::kLong;
+      break;
+    case simdjson::dom::element_type::UINT64:
+      if (o.primitives_as_string) {
+        t.kind = JType::kString;
+      } else {
+        t.kind = JType::kDecimal;  // beyond BIGINT: Spark infers DECIMAL(20,0)
+        t.precision = 20;
+      }
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      t.kind = o.primitives_as_string ? JType::kString : JType::kDouble;
+      break;
+    case simdjson::dom::element_type::STRING:
+      t.kind = JType::kString;
+      break;
+    case simdjson::dom::element_type::ARRAY: {
+      t.kind = JType::kArray;
+      JType elem;
+      simdjson::dom::array arr = e.get_array().value_unsafe();
+      for (auto v : arr) elem = Merge(elem, InferElement(v, o));
+      t.children.push_back(std::move(elem));
+      break;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      t.kind = JType::kStruct;
+      std::vector<std::pair<std::string, JType>> fields;
+      simdjson::dom::object obj = e.get_object().value_unsafe();
+      for (auto kv : obj) {
+        std::string key(kv.key);
+        auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](const auto& f) { return f.first == key; });
+        if (it == fields.end()) {
+          fields.emplace_back(key, InferElement(kv.value, o));
+        } else {
+          it->second = Merge(it->second, InferElement(kv.value, o));
+        }
+      }
+      std::sort(fields.begin(), fields.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (auto& f : fields) {
+        t.names.push_back(std::move(f.first));
+        t.children.push_back(std::move(f.second));
+      }
+      break;
+    }
+  }
+  return t;
+}
+
+JType Merge(const JType& a, const JType& b) {
+  if (a.kind == JType::kNull) return b;
+  if (b.kind == JType::kNull) return a;
+  if (a.kind == JType::kStruct && b.kind == JType::kStruct) {
+    JType t;
+    t.kind = JType::kStruct;
+    size_t i = 0, j = 0;
+    while (i < a.names.size() || j < b.names.size()) {
+      if (j >= b.names.size() || (i < a.names.size() && a.names[i] < b.names[j])) {
+        t.names.push_back(a.names[i]);
+        t.children.push_back(a.children[i++]);
+      } else if (i >= a.names.size() || b.names[j] < a.names[i]) {
+        t.names.push_back(b.names[j]);
+        t.children.push_back(b.children[j++]);
+      } else {
+        t.names.push_back(a.names[i]);
+        t.children.push_back(Merge(a.children[i++], b.children[j++]));
+      }
+    }
+    return t;
+  }
+  if (a.kind == JType::kArray && b.kind == JType::kArray) {
+    JType t;
+    t.kind = JType::kArray;
+    t.children.push_back(Merge(a.children[0], b.children[0]));
+    return t;
+  }
+  auto numeric = [](JType::Kind k) {
+    return k == JType::kLong || k == JType::kDecimal || k == JType::kDouble;
+  };
+  if (a.kind == b.kind && a.kind != JType::kDecimal) return a;
+  if (numeric(a.kind) && numeric(b.kind)) {
+    if (a.kind == JType::kDouble || b.kind == JType::kDouble) {
+      JType t;
+      t.kind = JType::kDouble;
+      return t;
+    }
+    // Long (as DECIMAL(20,0)) and decimals widen to a decimal holding both.
+    auto prec = [](const JType& x) { return x.kind == JType::kLong ? 20 : x.precision; };
+    auto scale = [](const JType& x) { return x.kind == JType::kLong ? 0 : x.scale; };
+    JType t;
+    int s = std::max(scale(a), scale(b));
+    int ip = std::max(prec(a) - scale(a), prec(b) - scale(b));
+    if (ip + s > 38) {
+      t.kind = JType::kDouble;
+      return t;
+    }
+    t.kind = JType::kDecimal;
+    t.precision = ip + s;
+    t.scale = s;
+    return t;
+  }
+  JType t;
+  t.kind = JType::kString;
+  return t;
+}
+
+/// Spark's canonicalizeType: NULL -> STRING, empty structs dropped (nullptr).
+std::shared_ptr<arrow::DataType> ToArrow(const JType& t) {
+  switch (t.kind) {
+    case JType::kNull:
+    case JType::kString:
+      return arrow::utf8();
+    case JType::kBool:
+      return arrow::boolean();
+    case JType::kLong:
+      return arrow::int64();
+    case JType::kDouble:
+      return arrow::float64();
+    case JType::kDecimal:
+      return arrow::decimal128(t.precision, t.scale);
+    case JType::kArray: {
+      auto elem = ToArrow(t.children[0]);
+      if (!elem) return nullptr;
+      return arrow::list(elem);
+    }
+    case JType::kStruct: {
+      std::vector<std::shared_ptr<arrow::Field>> fields;
+      for (size_t i = 0; i < t.names.size(); ++i) {
+        auto ft = ToArrow(t.children[i]);
+        if (ft) fields.push_back(arrow::field(t.names[i], ft));
+      }
+      if (fields.empty()) return nullptr;
+      return arrow::struct_(fields);
+    }
+  }
+  return arrow::utf8();
+}
+
+Result<simdjson::padded_string> LoadPadded(const std::string& path) {
+  LS_ASSIGN_OR_RAISE(auto buf, ReadWholeFile(path));
+  return simdjson::padded_string(reinterpret_cast<const char*>(buf->data()),
+                                 static_cast<size_t>(buf->size()));
+}
+
+std::string Where(const std::string& path, const RecordSource& src, int64_t index) {
+  if (src.line > 0) return fmt::format("{}:{}", path, src.line);
+  return fmt::format("{} (record {})", path, index + 1);
+}
+
+/// Calls `fn(record element, source, index)` for each record of a file; a
+/// malformed record calls `bad(source, index, message)` instead. multiLine:
+/// the file is one document, an object or an array of objects.
+template <typename Fn, typename Bad>
+Status ForEachRecord(const std::string& path, const simdjson::padded_string& data,
+                     const FileReadOptions& o, simdjson::dom::parser* parser, Fn&& fn,
+                     Bad&& bad) {
+  std::string_view all(data.data(), data.size());
+  if (o.multi_line) {
+    RecordSource src{all, -1};
+    auto doc = parser->parse(data);
+    if (doc.error()) return bad(src, 0, std::string(simdjson::error_message(doc.error())));
+    simdjson::dom::element root = doc.value_unsafe();
+    if (root.is_array()) {
+      int64_t i = 0;
+      simdjson::dom::array arr = root.get_array().value_unsafe();
+      for (auto e : arr) {
+        LS_RETURN_NOT_OK(fn(e, src, i++));
+      }
+      return Status::OK();
+    }
+    return fn(root, src, 0);
+  }
+  auto lines = SplitJsonLines(all, o);
+  int64_t index = 0;
+  for (const auto& src : lines) {
+    // The padded file buffer stays readable past each line, so no copy.
+    auto doc = parser->parse(src.text.data(), src.text.size(), /*realloc_if_needed=*/false);
+    if (doc.error()) {
+      LS_RETURN_NOT_OK(bad(src, index++, std::string(simdjson::error_message(doc.error()))));
+      continue;
+    }
+    auto e = doc.value_unsafe();
+    if (e.is_array()) {  // a top-level array of objects holds several records
+      simdjson::dom::array arr = e.get_array().value_unsafe();
+      for (auto x : arr) LS_RETURN_NOT_OK(fn(x, src, index++));
+      continue;
+    }
+    LS_RETURN_NOT_OK(fn(e, src, index++));
+  }
+  return Status::OK();
+}
+
+// ---- conversion into builders ----
+
+struct Converter {
+  const FileReadOptions* options;
+  std::shared_ptr<arrow::TimestampParser> ts_parser;  // timestampFormat, if any
+  std::shared_ptr<arrow::TimestampParser> date_parser;
+  std::string error;  // first mismatch of the current record
+
+  void Mismatch(const std::string& column, const arrow::DataType& type,
+                simdjson::dom::element e) {
+    if (!error.empty()) return;
+    std::string text = simdjson::to_string(e);
+    if (text.size() > 64) text = text.substr(0, 61) + "...";
+    error = fmt::format("cannot read {} as {} for column '{}'", text, types::ToDDL(type), column);
+  }
+
+  /// Appends `e` converted to `type`; a value that does not convert appends
+  /// NULL and records the mismatch.
+  Status Append(arrow::ArrayBuilder* b, const arrow::DataType& type, simdjson::dom::element e,
+                const std::string& column) {
+    using ET = simdjson::dom::element_type;
+    const ET et = e.type();
+    if (et == ET::NULL_VALUE) return b->AppendNull();
+    switch (type.id()) {
+      case arrow::Type::STRING: {
+        auto* sb = static_cast<arrow::StringBuilder*>(b);
+        if (et == ET::STRING) return sb->Append(std::string_view(e.get_string().value_unsafe()));
+        return sb->Append(simdjson::to_string(e));  // Spark keeps the raw JSON text
+      }
+      case arrow::Type::BINARY: {
+        if (et != ET::STRING) break;
+        return static_cast<arrow::BinaryBuilder*>(b)->Append(
+            std::string_view(e.get_string().value_unsafe()));
+      }
+      case arrow::Type::BOOL:
+        if (et != ET::BOOL) break;
+        return static_cast<arrow::BooleanBuilder*>(b)->Append(e.get_bool().value_unsafe());
+      case arrow::Type::INT8:
+      case arrow::Type::INT16:
+      case arrow::Type::INT32:
+      case arrow::Type::INT64: {
+        if (et != ET::INT64) break;
+        int64_t v = e.get_int64().value_unsafe();
+        switch (type.id()) {
+          case arrow::Type::INT8:
+            if (v < INT8_MIN || v > INT8_MAX) break;
+            return static_cast<arrow::Int8Builder*>(b)->Append(static_cast<int8_t>(v));
+          case arrow::Type::INT16:
+            if (v < INT16_MIN || v > INT16_MAX) break;
+            return static_cast<arrow::Int16Builder*>(b)->Append(static_cast<int16_t>(v));
+          case arrow::Type::INT32:
+            if (v < INT32_MIN || v > INT32_MAX) break;
+            return static_cast<arrow::Int32Builder*>(b)->Append(static_cast<int32_t>(v));
+          default:
+            return static_cast<arrow::Int64Builder*>(b)->Append(v);
+        }
+        break;
+      }
+      case arrow::Type::FLOAT:
+      case arrow::Type::DOUBLE: {
+        double v;
+        if (et == ET::DOUBLE || et == ET::INT64 || et == ET::UINT64) {
+          v = e.get_double().value_unsafe();
+        } else if (et == ET::STRING) {
+          // Spark's allowNonNumericNumbers spellings.
+          std::string_view s = e.get_string().value_unsafe();
+          if (s == "NaN") {
+            v = std::numeric_limits<double>::quiet_NaN();
+          } else if (s == "Infinity" || s == "+Infinity" || s == "INF" || s == "+INF") {
+            v = std::numeric_limits<double>::infinity();
+          } else if (s == "-Infinity" || s == "-INF") {
+            v = -std::numeric_limits<double>::infinity();
+          } else {
+            break;
+          }
+        } else {
+          break;
+        }
+        if (type.id() == arrow::Type::FLOAT) {
+          return static_cast<arrow::FloatBuilder*>(b)->Append(static_cast<float>(v));
+        }
+        return static_cast<arrow::DoubleBuilder*>(b)->Append(v);
+      }
+      case arrow::Type::DECIMAL128: {
+        if (et != ET::INT64 && et != ET::UINT64 && et != ET::DOUBLE && et != ET::STRING) break;
+        std::string text = et == ET::STRING ? std::string(e.get_string().value_unsafe())
+                                            : simdjson::to_string(e);
+        const auto& dt = static_cast<const arrow::Decimal128Type&>(type);
+        arrow::Decimal128 d;
+        int32_t p, s;
+        if (!arrow::Decimal128::FromString(text, &d, &p, &s).ok()) break;
+        auto rescaled = d.Rescale(s, dt.scale());
+        if (!rescaled.ok() || !rescaled->FitsInPrecision(dt.precision())) break;
+        return static_cast<arrow::Decimal128Builder*>(b)->Append(*rescaled);
+      }
+      case arrow::Type::DATE32: {
+        if (et != ET::STRING) break;
+        std::string_view s = e.get_string().value_unsafe();
+        int32_t days;
+        if (date_parser) {
+          int64_t secs;
+          if (!(*date_parser)(s.data(), s.size(), arrow::TimeUnit::SECOND, &secs)) break;
+          days = static_cast<int32_t>(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
+        } else if (!arrow::internal::ParseValue<arrow::Date32Type>(s.data(), s.size(), &days)) {
+          break;
+        }
+        return static_cast<arrow::Date32Builder*>(b)->Append(days);
+      }
+      case arrow::Type::TIMESTAMP: {
+        int64_t us;
+        if (et == ET::INT64) {  // Spark reads numbers as seconds since the epoch
+          us = e.get_int64().value_unsafe() * 1000000;
+        } else if (et == ET::STRING) {
+          std::string_view s = e.get_string().value_unsafe();
+          if (ts_parser) {
+            if (!(*ts_parser)(s.data(), s.size(), arrow::TimeUnit::MICRO, &us)) break;
+          } else {
+            static const arrow::TimestampType kTs(arrow::TimeUnit::MICRO);
+            if (!arrow::internal::ParseValue(kTs, s.data(), s.size(), &us)) break;
+          }
+        } else {
+          break;
+        }
+        return static_cast<arrow::TimestampBuilder*>(b)->Append(us);
+      }
+      case arrow::Type::LIST: {
+        if (et != ET::ARRAY) break;
+        auto* lb = static_cast<arrow::ListBuilder*>(b);
+        LS_RETURN_NOT_OK(lb->Append());
+        const auto& vt = *static_cast<const arrow::ListType&>(type).value_type();
+        simdjson::dom::array arr = e.get_array().value_unsafe();
+        for (auto x : arr) {
+          LS_RETURN_NOT_OK(Append(lb->value_builder(), vt, x, column));
+        }
+        return Status::OK();
+      }
+      case arrow::Type::MAP: {
+        if (et != ET::OBJECT) break;
+        const auto& mt = static_cast<const arrow::MapType&>(type);
+        if (mt.key_type()->id() != arrow::Type::STRING) break;
+        auto* mb = static_cast<arrow::MapBuilder*>(b);
+        LS_RETURN_NOT_OK(mb->Append());
+        simdjson::dom::object obj = e.get_object().value_unsafe();
+        for (auto kv : obj) {
+          LS_RETURN_NOT_OK(static_cast<arrow::StringBuilder*>(mb->key_builder())
+                               ->Append(std::string_view(kv.key)));
+          LS_RETURN_NOT_OK(Append(mb->item_builder(), *mt.item_type(), kv.value, column));
+        }
+        return Status::OK();
+      }
+      case arrow::Type::STRUCT: {
+        if (et != ET::OBJECT) break;
+        return AppendStruct(static_cast<arrow::StructBuilder*>(b),
+                            static_cast<const arrow::StructType&>(type), e, column + ".");
+      }
+      default:
+        break;
+    }
+    Mismatch(column, type, e);
+    return b->AppendNull();
+  }
+
+  /// Appends an object's fields by name (JSON keys match case-sensitively, as
+  /// in Spark); missing fields are NULL.
+  Status AppendStruct(arrow::StructBuilder* sb, const arrow::StructType& type,
+                      simdjson::dom::element e, const std::string& prefix) {
+    LS_RETURN_NOT_OK(sb->Append());
+    auto obj = e.get_object().value_unsafe();
+    for (int i = 0; i < type.num_fields(); ++i) {
+      const auto& f = type.field(i);
+      auto v = obj.at_key(f->name());
+      if (v.error()) {
+        LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+      } else {
+        LS_RETURN_NOT_OK(Append(sb->field_builder(i), *f->type(), v.value_unsafe(),
+                                prefix + f->name()));
+      }
+    }
+    return Status::OK();
+  }
+};
+
+}  // namespace
+
+Result<SchemaPtr> InferJsonSchema(const std::vector<std::string>& files,
+                                  const FileReadOptions& options) {
+  simdjson::dom::parser parser;
+  JType root;
+  bool saw_malformed = false;
+  for (const auto& path : files) {
+    LS_ASSIGN_OR_RAISE(auto data, LoadPadded(path));
+    auto bad = [&](const RecordSource& src, int64_t index, const std::string& msg) -> Status {
+      if (options.mode == FileReadOptions::Mode::kFailFast) {
+        return UserError("malformed JSON record at {}: {} (mode FAILFAST)",
+                         Where(path, src, index), msg);
+      }
+      saw_malformed = true;
+      return Status::OK();
+    };
+    LS_RETURN_NOT_OK(ForEachRecord(
+        path, data, options, &parser,
+        [&](simdjson::dom::element e, const RecordSource& src, int64_t index) -> Status {
+          if (!e.is_object()) return bad(src, index, "a record must be a JSON object");
+          root = Merge(root, InferElement(e, options));
+          return Status::OK();
+        },
+        bad));
+  }
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  if (root.kind == JType::kStruct) {
+    auto st = ToArrow(root);
+    if (st) fields = st->fields();
+  }
+  if (saw_malformed && options.mode == FileReadOptions::Mode::kPermissive) {
+    bool present = std::any_of(fields.begin(), fields.end(), [&](const auto& f) {
+      return f->name() == options.column_name_of_corrupt_record;
+    });
+    if (!present) {
+      fields.push_back(arrow::field(options.column_name_of_corrupt_record, arrow::utf8()));
+      std::sort(fields.begin(), fields.end(),
+                [](const auto& a, const auto& b) { return a->name() < b->name(); });
+    }
+  }
+  return arrow::schema(std::move(fields));
+}
+
+Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
+  const FileReadOptions& o = *ctx.options;
+  LS_ASSIGN_OR_RAISE(auto data, LoadPadded(ctx.path));
+  ctx.metrics->bytes_read.fetch_add(static_cast<int64_t>(data.size()),
+                                    std::memory_order_relaxed);
+
+  // One struct builder over the requested columns (minus the corrupt column).
+  std::vector<std::shared_ptr<arrow::Field>> read_fields;
+  for (int f : ctx.output_fields) {
+    if (f != ctx.corrupt_index) read_fields.push_back(ctx.data_schema->field(f));
+  }
+  auto record_type = std::static_pointer_cast<arrow::StructType>(arrow::struct_(read_fields));
+  std::unique_ptr<arrow::ArrayBuilder> builder;
+  LS_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), record_type, &builder));
+  auto* sb = static_cast<arrow::StructBuilder*>(builder.get());
+  arrow::StringBuilder corrupt;
+  std::vector<int64_t> bad_rows;
+  int64_t rows = 0;
+
+  Converter conv{&o, nullptr, nullptr, {}};
+  if (!o.timestamp_format.empty()) {
+    LS_ASSIGN_OR_RAISE(auto f, JavaPatternToStrptime(o.timestamp_format));
+    conv.ts_parser = arrow::TimestampParser::MakeStrptime(f);
+  }
+  if (!o.date_format.empty()) {
+    LS_ASSIGN_OR_RAISE(auto f, JavaPatternToStrptime(o.date_format));
+    conv.date_parser = arrow::TimestampParser::MakeStrptime(f);
+  }
+
+  auto malformed = [&](const RecordSource& src, int64_t index, const std::string& msg,
+                       bool appended) -> Status {
+    if (o.mode == FileReadOptions::Mode::kFailFast) {
+      return UserError("malformed JSON record at {}: {} (mode FAILFAST)",
+                       Where(ctx.path, src, index), msg);
+    }
+    ctx.metrics->malformed_rows.fetch_add(1, std::memory_order_relaxed);
+    if (!appended) {
+      // Spark's PERMISSIVE row for an unparseable record: all fields NULL.
+      LS_RETURN_NOT_OK(sb->Append());
+      for (int i = 0; i < sb->num_fields(); ++i) {
+        LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+      }
+    }
+    bad_rows.push_back(rows);
+    LS_RETURN_NOT_OK(corrupt.Append(src.text));
+    ++rows;
+    return Status::OK();
+  };
+  simdjson::dom::parser parser;
+  LS_RETURN_NOT_OK(ForEachRecord(
+      ctx.path, data, o, &parser,
+      [&](simdjson::dom::element e, const RecordSource& src, int64_t index) -> Status {
+        if (!e.is_object()) {
+          return malformed(src, index, "a record must be a JSON object", false);
+        }
+        conv.error.clear();
+        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, e, ""));
+        if (!conv.error.empty()) return malformed(src, index, conv.error, true);
+        LS_RETURN_NOT_OK(corrupt.AppendNull());
+        ++rows;
+        return Status::OK();
+      },
+      [&](const RecordSource& src, int64_t index, const std::string& msg) {
+        return malformed(src, index, msg, false);
+      }));
+
+  std::shared_ptr<arrow::Array> records, corrupt_array;
+  LS_RETURN_NOT_OK(sb->Finish(&records));
+  LS_RETURN_NOT_OK(corrupt.Finish(&corrupt_array));
+  const auto& fields = static_cast<const arrow::StructArray&>(*records).fields();
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  size_t next = 0;
+  for (int f : ctx.output_fields) {
+    columns.push_back(f == ctx.corrupt_index ? corrupt_array : fields[next++]);
+  }
+  auto table = arrow::Table::Make(ctx.output_schema, columns, rows);
+  if (o.mode == FileReadOptions::Mode::kDropMalformed && !bad_rows.empty()) {
+    arrow::BooleanBuilder keep;
+    LS_RETURN_NOT_OK(keep.Reserve(rows));
+    size_t k = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      bool is_bad = k < bad_rows.size() && bad_rows[k] == r;
+      if (is_bad) ++k;
+      keep.UnsafeAppend(!is_bad);
+    }
+    std::shared_ptr<arrow::Array> mask;
+    LS_RETURN_NOT_OK(keep.Finish(&mask));
+    LS_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(table, mask));
+    table = filtered.table();
+  }
+  return IterateTable(table, o.batch_size, ctx.metrics);
+}
+
+}  // namespace lakestream::formats::internal

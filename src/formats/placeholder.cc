@@ -1,1 +1,0 @@
-// formats layer: see src/README.md

@@ -1,0 +1,1866 @@
+// Binding: AST -> logical plan. Spark's analyzer rules that matter for results
+// are reproduced here: name resolution (case-insensitive, qualified, struct
+// fields), implicit casts through the function registry, GROUP BY / HAVING /
+// ORDER BY resolution against aggregates and aliases, window functions, set
+// operations with type widening, and subqueries rewritten into joins.
+#include "plan/binder.h"
+
+#include <arrow/builder.h>
+#include <arrow/compute/api.h>
+#include <arrow/util/decimal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+
+#include "expr/cast.h"
+#include "expr/evaluator.h"
+#include "sql/parser.h"
+#include "types/types.h"
+
+namespace lakestream::plan {
+
+using expr::ExprKind;
+using expr::ExprPtr;
+using sql::AstExpr;
+using sql::AstExprPtr;
+using sql::ExprType;
+using types::TypePtr;
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string Where(const sql::Location& loc) { return fmt::format("line {}:{}", loc.line, loc.column); }
+
+Status AtLoc(const Status& st, const sql::Location& loc) {
+  if (st.ok()) return st;
+  if (st.message().find("line ") != std::string::npos) return st;
+  return st.WithMessage(st.message() + " (" + Where(loc) + ")");
+}
+
+struct ScopeColumn {
+  std::string qualifier;  // lower case table alias, may be empty
+  std::string name;       // as written
+  TypePtr type;
+  bool nullable = true;
+};
+
+struct Scope {
+  std::vector<ScopeColumn> cols;
+
+  std::shared_ptr<arrow::Schema> ToSchema() const {
+    arrow::FieldVector f;
+    for (const auto& c : cols) f.push_back(arrow::field(c.name, c.type, c.nullable));
+    return arrow::schema(std::move(f));
+  }
+  static Scope FromSchema(const arrow::Schema& s, const std::string& qualifier) {
+    Scope sc;
+    for (const auto& f : s.fields()) sc.cols.push_back({qualifier, f->name(), f->type(), f->nullable()});
+    return sc;
+  }
+  // -1: not found; -2: ambiguous.
+  int Find(const std::string& qualifier, const std::string& name) const {
+    int found = -1;
+    auto lq = Lower(qualifier), ln = Lower(name);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (Lower(cols[i].name) != ln) continue;
+      if (!lq.empty() && cols[i].qualifier != lq) continue;
+      if (found >= 0) return -2;
+      found = static_cast<int>(i);
+    }
+    return found;
+  }
+};
+
+ExprPtr ColumnOf(const Scope& s, int i) {
+  return expr::MakeColumn(i, s.cols[i].name, s.cols[i].type, s.cols[i].nullable);
+}
+
+LogicalPtr MakeNode(plan::LogicalKind kind, std::vector<LogicalPtr> children, std::shared_ptr<arrow::Schema> schema) {
+  auto n = std::make_shared<LogicalNode>();
+  n->kind = kind;
+  n->children = std::move(children);
+  n->schema = std::move(schema);
+  return n;
+}
+
+LogicalPtr MakeProject(LogicalPtr child, std::vector<ExprPtr> exprs, std::vector<std::string> names) {
+  arrow::FieldVector f;
+  for (size_t i = 0; i < exprs.size(); ++i) f.push_back(arrow::field(names[i], exprs[i]->type, exprs[i]->nullable));
+  auto n = MakeNode(LogicalKind::kProject, {std::move(child)}, arrow::schema(std::move(f)));
+  n->exprs = std::move(exprs);
+  return n;
+}
+
+LogicalPtr MakeFilter(LogicalPtr child, ExprPtr pred) {
+  auto schema = child->schema;
+  auto n = MakeNode(LogicalKind::kFilter, {std::move(child)}, std::move(schema));
+  n->predicate = std::move(pred);
+  return n;
+}
+
+bool IsAggregateName(const std::string& name) {
+  return expr::FunctionRegistry::Default().FindAggregate(name) != nullptr;
+}
+
+bool IsRankingWindowFunction(const std::string& n) {
+  static const std::set<std::string> k = {"row_number", "rank",  "dense_rank", "percent_rank", "cume_dist",
+                                          "ntile",      "lag",   "lead",       "nth_value",    "first_value",
+                                          "last_value"};
+  return k.count(n) > 0;
+}
+
+bool ContainsAggregate(const AstExpr& e) {
+  if (e.type == ExprType::kFunction && !e.over && e.window_name.empty() && IsAggregateName(Lower(e.name))) return true;
+  if (e.type == ExprType::kScalarSubquery || e.type == ExprType::kExists || e.type == ExprType::kInSubquery) {
+    if (!e.args.empty() && ContainsAggregate(*e.args[0])) return true;
+    return false;
+  }
+  for (const auto& a : e.args)
+    if (a && ContainsAggregate(*a)) return true;
+  if (e.operand && ContainsAggregate(*e.operand)) return true;
+  for (const auto& [w, t] : e.whens) {
+    if (ContainsAggregate(*w) || ContainsAggregate(*t)) return true;
+  }
+  if (e.else_expr && ContainsAggregate(*e.else_expr)) return true;
+  return false;
+}
+
+bool IsWindowCall(const AstExpr& e) {
+  return e.type == ExprType::kFunction && (e.over || !e.window_name.empty());
+}
+
+// ------------------------------------------------------------ literal parsing
+
+Result<std::shared_ptr<arrow::Scalar>> IntervalLiteral(const std::string& body_in, const sql::Location& loc) {
+  // Forms: "10 SECONDS", "'10' SECOND", "1 DAY 2 HOURS", "'1-2' YEAR TO MONTH",
+  // "'1 02:03:04' DAY TO SECOND", "'10:20' MINUTE TO SECOND".
+  std::string body = body_in;
+  std::vector<std::string> tok;
+  {
+    size_t i = 0;
+    while (i < body.size()) {
+      if (isspace(static_cast<unsigned char>(body[i]))) {
+        ++i;
+        continue;
+      }
+      if (body[i] == '\'' || body[i] == '"') {
+        char q = body[i];
+        size_t j = body.find(q, i + 1);
+        if (j == std::string::npos) j = body.size();
+        tok.push_back(body.substr(i + 1, j - i - 1));
+        i = j + 1;
+        continue;
+      }
+      size_t j = i;
+      while (j < body.size() && !isspace(static_cast<unsigned char>(body[j]))) ++j;
+      tok.push_back(body.substr(i, j - i));
+      i = j;
+    }
+  }
+  auto bad = [&]() { return UserError("[INVALID_INTERVAL_FORMAT] cannot parse interval literal '{}' at {}", body_in, Where(loc)); };
+  auto unit_of = [](std::string u) {
+    u = Lower(u);
+    if (!u.empty() && u.back() == 's' && u != "s") u.pop_back();
+    return u;
+  };
+  // TO forms.
+  if (tok.size() == 4 && Lower(tok[2]) == "to") {
+    std::string from = unit_of(tok[1]), to = unit_of(tok[3]), v = tok[0];
+    bool neg = !v.empty() && v[0] == '-';
+    if (neg || (!v.empty() && v[0] == '+')) v = v.substr(1);
+    if (from == "year" && to == "month") {
+      auto dash = v.find('-');
+      if (dash == std::string::npos) return bad();
+      int y = std::atoi(v.substr(0, dash).c_str()), m = std::atoi(v.substr(dash + 1).c_str());
+      int total = y * 12 + m;
+      return std::make_shared<arrow::MonthIntervalScalar>(neg ? -total : total);
+    }
+    // Day-time: [d ][h:]m:s[.f] in the shape the units say.
+    int64_t days = 0, h = 0, m = 0;
+    double s = 0;
+    std::string rest = v;
+    if (from == "day") {
+      auto sp = rest.find(' ');
+      days = std::atoll(rest.substr(0, sp).c_str());
+      rest = sp == std::string::npos ? "" : rest.substr(sp + 1);
+    }
+    std::vector<std::string> parts;
+    size_t p = 0;
+    while (!rest.empty() && p <= rest.size()) {
+      size_t c = rest.find(':', p);
+      parts.push_back(rest.substr(p, c == std::string::npos ? std::string::npos : c - p));
+      if (c == std::string::npos) break;
+      p = c + 1;
+    }
+    std::vector<std::string> units;
+    static const std::vector<std::string> order = {"day", "hour", "minute", "second"};
+    auto fi = std::find(order.begin(), order.end(), from), ti = std::find(order.begin(), order.end(), to);
+    if (fi == order.end() || ti == order.end() || ti < fi) return bad();
+    for (auto it = (from == "day" ? fi + 1 : fi); it <= ti; ++it) units.push_back(*it);
+    if (parts.size() != units.size()) return bad();
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (units[i] == "hour") h = std::atoll(parts[i].c_str());
+      if (units[i] == "minute") m = std::atoll(parts[i].c_str());
+      if (units[i] == "second") s = std::atof(parts[i].c_str());
+    }
+    int64_t us = ((days * 24 + h) * 60 + m) * 60 * 1000000 + static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5));
+    return std::make_shared<arrow::DurationScalar>(neg ? -us : us, arrow::TimeUnit::MICRO);
+  }
+  if (tok.size() < 2 || tok.size() % 2 != 0) return bad();
+  int64_t months = 0, micros = 0;
+  bool has_months = false, has_micros = false;
+  for (size_t i = 0; i < tok.size(); i += 2) {
+    char* end = nullptr;
+    double v = std::strtod(tok[i].c_str(), &end);
+    if (end == tok[i].c_str()) return bad();
+    std::string u = unit_of(tok[i + 1]);
+    if (u == "year") months += static_cast<int64_t>(v * 12), has_months = true;
+    else if (u == "month") months += static_cast<int64_t>(v), has_months = true;
+    else if (u == "week") micros += static_cast<int64_t>(v * 7 * 86400e6), has_micros = true;
+    else if (u == "day") micros += static_cast<int64_t>(v * 86400e6), has_micros = true;
+    else if (u == "hour") micros += static_cast<int64_t>(v * 3600e6), has_micros = true;
+    else if (u == "minute") micros += static_cast<int64_t>(v * 60e6), has_micros = true;
+    else if (u == "second") micros += static_cast<int64_t>(v * 1e6 + (v >= 0 ? 0.5 : -0.5)), has_micros = true;
+    else if (u == "millisecond") micros += static_cast<int64_t>(v * 1e3), has_micros = true;
+    else if (u == "microsecond") micros += static_cast<int64_t>(v), has_micros = true;
+    else return bad();
+  }
+  if (has_months && has_micros) {
+    arrow::MonthDayNanoIntervalType::MonthDayNanos mdn{static_cast<int32_t>(months),
+                                                       static_cast<int32_t>(micros / 86400000000LL),
+                                                       (micros % 86400000000LL) * 1000};
+    return std::make_shared<arrow::MonthDayNanoIntervalScalar>(mdn);
+  }
+  if (has_months) return std::make_shared<arrow::MonthIntervalScalar>(static_cast<int32_t>(months));
+  return std::make_shared<arrow::DurationScalar>(micros, arrow::TimeUnit::MICRO);
+}
+
+Result<std::shared_ptr<arrow::Scalar>> DecimalLiteral(const std::string& text, const sql::Location& loc) {
+  int32_t precision = 0, scale = 0;
+  arrow::Decimal128 v;
+  auto st = arrow::Decimal128::FromString(text, &v, &precision, &scale);
+  if (!st.ok() || precision > 38) {
+    return UserError("[INVALID_NUMERIC_LITERAL] decimal literal {} exceeds DECIMAL(38) at {}", text, Where(loc));
+  }
+  if (scale < 0) {  // 1E+3 style: Spark keeps it as a decimal with scale 0
+    ARROW_ASSIGN_OR_RAISE(v, v.Rescale(scale, 0));
+    precision -= scale;
+    scale = 0;
+  }
+  precision = std::max(precision, scale);
+  if (precision == 0) precision = 1;
+  return std::make_shared<arrow::Decimal128Scalar>(v, arrow::decimal128(precision, scale));
+}
+
+Result<std::shared_ptr<arrow::Scalar>> BindLiteral(const AstExpr& e, const expr::EvalContext& ctx) {
+  using sql::LiteralKind;
+  switch (e.literal_kind) {
+    case LiteralKind::kNull:
+      return std::make_shared<arrow::NullScalar>();
+    case LiteralKind::kBoolean:
+      return std::make_shared<arrow::BooleanScalar>(Lower(e.text) == "true");
+    case LiteralKind::kInteger: {
+      std::string digits = e.text;
+      if (e.suffix == "BD") return DecimalLiteral(digits, e.loc);
+      if (e.suffix == "D") return std::make_shared<arrow::DoubleScalar>(std::strtod(digits.c_str(), nullptr));
+      if (e.suffix == "F") return std::make_shared<arrow::FloatScalar>(std::strtof(digits.c_str(), nullptr));
+      int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      bool fits64 = ec == std::errc() && ptr == digits.data() + digits.size();
+      if (e.suffix == "L") {
+        if (!fits64) return UserError("[INVALID_NUMERIC_LITERAL] {}L is out of BIGINT range at {}", digits, Where(e.loc));
+        return std::make_shared<arrow::Int64Scalar>(v);
+      }
+      if (e.suffix == "S") {
+        if (!fits64 || v < INT16_MIN || v > INT16_MAX)
+          return UserError("[INVALID_NUMERIC_LITERAL] {}S is out of SMALLINT range at {}", digits, Where(e.loc));
+        return std::make_shared<arrow::Int16Scalar>(static_cast<int16_t>(v));
+      }
+      if (e.suffix == "Y") {
+        if (!fits64 || v < INT8_MIN || v > INT8_MAX)
+          return UserError("[INVALID_NUMERIC_LITERAL] {}Y is out of TINYINT range at {}", digits, Where(e.loc));
+        return std::make_shared<arrow::Int8Scalar>(static_cast<int8_t>(v));
+      }
+      if (fits64 && v >= INT32_MIN && v <= INT32_MAX) return std::make_shared<arrow::Int32Scalar>(static_cast<int32_t>(v));
+      if (fits64) return std::make_shared<arrow::Int64Scalar>(v);
+      return DecimalLiteral(digits, e.loc);
+    }
+    case LiteralKind::kDecimal:
+      if (e.suffix == "D") return std::make_shared<arrow::DoubleScalar>(std::strtod(e.text.c_str(), nullptr));
+      if (e.suffix == "F") return std::make_shared<arrow::FloatScalar>(std::strtof(e.text.c_str(), nullptr));
+      return DecimalLiteral(e.text, e.loc);
+    case LiteralKind::kDouble:
+      if (e.suffix == "F") return std::make_shared<arrow::FloatScalar>(std::strtof(e.text.c_str(), nullptr));
+      if (e.suffix == "BD") return DecimalLiteral(e.text, e.loc);
+      return std::make_shared<arrow::DoubleScalar>(std::strtod(e.text.c_str(), nullptr));
+    case LiteralKind::kString:
+      return std::make_shared<arrow::StringScalar>(e.text);
+    case LiteralKind::kBinary: {
+      std::string bytes;
+      if (e.text.size() % 2 != 0) return UserError("binary literal X'{}' has an odd number of hex digits at {}", e.text, Where(e.loc));
+      for (size_t i = 0; i + 1 < e.text.size(); i += 2) {
+        bytes.push_back(static_cast<char>(std::stoi(e.text.substr(i, 2), nullptr, 16)));
+      }
+      return std::make_shared<arrow::BinaryScalar>(bytes);
+    }
+    case LiteralKind::kDate:
+    case LiteralKind::kTimestamp:
+    case LiteralKind::kTimestampNtz: {
+      TypePtr to = e.literal_kind == LiteralKind::kDate ? arrow::date32()
+                   : e.literal_kind == LiteralKind::kTimestamp ? types::Timestamp()
+                                                                : types::TimestampNtz();
+      auto s = std::make_shared<arrow::StringScalar>(e.text);
+      auto r = expr::Cast(arrow::Datum(s), to, expr::CastMode::kTry, ctx);
+      if (!r.ok() || !r->scalar()->is_valid) {
+        return UserError("[INVALID_TYPED_LITERAL] The value of the typed literal \"{}\" is invalid: '{}' at {}",
+                         types::ToDDL(*to), e.text, Where(e.loc));
+      }
+      return r->scalar();
+    }
+  }
+  return InternalError("unknown literal kind");
+}
+
+}  // namespace
+
+namespace {
+
+using Hook = std::function<Result<std::optional<ExprPtr>>(const AstExpr&)>;
+
+struct CteDef {
+  const sql::CommonTableExpr* cte;
+};
+
+class Binder {
+ public:
+  explicit Binder(Session* session) : session_(session), ctx_(session->MakeEvalContext()) {}
+
+  Result<std::pair<LogicalPtr, Scope>> BindQuery(const sql::Query& q);
+
+  // ------------------------------------------------------------ expressions
+  Result<ExprPtr> Bind(const AstExpr& e, const Scope& scope, const Hook* hook = nullptr) {
+    if (hook) {
+      ARROW_ASSIGN_OR_RAISE(auto h, (*hook)(e));
+      if (h) return *h;
+    }
+    auto r = BindInner(e, scope, hook);
+    if (!r.ok()) return AtLoc(r.status(), e.loc);
+    return r;
+  }
+
+  Result<ExprPtr> Call(const std::string& name, std::vector<ExprPtr> args, const sql::Location& loc) {
+    const auto* fn = expr::FunctionRegistry::Default().FindScalar(name);
+    if (!fn) {
+      if (IsAggregateName(name)) {
+        return UserError("[UNSUPPORTED_EXPR_FOR_OPERATOR] aggregate function {}() is not allowed here at {}", name, Where(loc));
+      }
+      return UserError("[UNRESOLVED_ROUTINE] Cannot resolve routine `{}` at {}", name, Where(loc));
+    }
+    expr::CallSite site;
+    site.config = &session_->config();
+    for (const auto& a : args) {
+      site.arg_types.push_back(a->type);
+      site.literal_args.push_back(a->kind == ExprKind::kLiteral ? a->value : nullptr);
+    }
+    auto resolved = fn->resolve(site);
+    if (!resolved.ok()) return AtLoc(resolved.status(), loc);
+    auto rc = std::make_shared<expr::ResolvedCall>(std::move(*resolved));
+    for (size_t i = 0; i < args.size() && i < rc->arg_types.size(); ++i) {
+      if (rc->arg_types[i] && !rc->arg_types[i]->Equals(*args[i]->type)) {
+        args[i] = ImplicitCast(args[i], rc->arg_types[i]);
+      }
+    }
+    auto e = expr::MakeCall(name, rc, std::move(args));
+    return FoldIfConstant(e);
+  }
+
+  ExprPtr ImplicitCast(const ExprPtr& e, const TypePtr& to) {
+    if (e->type->Equals(*to)) return e;
+    if (e->kind == ExprKind::kLiteral && !e->value->is_valid) return expr::MakeLiteral(arrow::MakeNullScalar(to));
+    auto c = expr::MakeCast(e, to, expr::CastMode::kAnsi);
+    auto folded = FoldIfConstant(c);
+    return folded.ok() ? *folded : c;
+  }
+
+  // Constant subtrees are evaluated once here; a constant that fails (1/0 in a
+  // branch that may never run) stays unevaluated so the error surfaces only if
+  // the row reaches it, as in Spark.
+  Result<ExprPtr> FoldIfConstant(const ExprPtr& e) {
+    if (e->kind == ExprKind::kLiteral || !expr::IsConstant(*e)) return e;
+    if (e->kind == ExprKind::kCall && !e->call->deterministic) return e;
+    auto v = expr::EvaluateConstant(*e, ctx_);
+    if (!v.ok()) return e;
+    auto s = *v;
+    if (!s->type->Equals(*e->type)) return e;
+    return expr::MakeLiteral(s);
+  }
+
+  Result<TypePtr> Common(const std::vector<ExprPtr>& es, const sql::Location& loc) {
+    std::vector<TypePtr> ts;
+    for (const auto& e : es) ts.push_back(e->type);
+    auto r = expr::CommonType(ts, session_->config().ansi);
+    if (!r.ok()) return AtLoc(r.status(), loc);
+    return r;
+  }
+
+  Result<ExprPtr> Boolean(ExprPtr e, const sql::Location& loc, const char* what) {
+    if (e->type->id() == arrow::Type::NA) return expr::MakeLiteral(arrow::MakeNullScalar(arrow::boolean()));
+    if (e->type->id() != arrow::Type::BOOL) {
+      return UserError("[DATATYPE_MISMATCH] {} must be BOOLEAN but is {} at {}", what, types::ToDDL(*e->type), Where(loc));
+    }
+    return e;
+  }
+
+  Result<ExprPtr> BindInner(const AstExpr& e, const Scope& scope, const Hook* hook);
+  Result<ExprPtr> BindColumn(const AstExpr& e, const Scope& scope);
+  Result<ExprPtr> BindFunction(const AstExpr& e, const Scope& scope, const Hook* hook);
+  Result<std::vector<ExprPtr>> BindArgs(const std::vector<AstExprPtr>& args, const Scope& scope, const Hook* hook) {
+    std::vector<ExprPtr> out;
+    for (const auto& a : args) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*a, scope, hook));
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  // Runs an uncorrelated subquery now and returns its value(s).
+  Result<QueryResult> RunSubquery(const sql::Query& q) {
+    Binder sub(session_);
+    sub.ctes_ = ctes_;
+    ARROW_ASSIGN_OR_RAISE(auto bound, sub.BindQuery(q));
+    return session_->Run(bound.first);
+  }
+
+  // ------------------------------------------------------------ relations
+  Result<std::pair<LogicalPtr, Scope>> BindTableRef(const sql::TableRef& t);
+  Result<std::pair<LogicalPtr, Scope>> BindSelect(const sql::Select& s, const std::vector<sql::OrderItem>* order,
+                                                  std::vector<SortKey>* sort_keys, int* hidden);
+  Result<std::pair<LogicalPtr, Scope>> BindValues(const sql::TableRef& t);
+  Result<std::pair<LogicalPtr, Scope>> ApplyWhere(LogicalPtr plan, const Scope& scope, const AstExpr& where);
+  Result<std::pair<LogicalPtr, Scope>> BindSetOp(const sql::Query::SetOp& op);
+
+  Session* session_;
+  expr::EvalContext ctx_;
+  std::vector<std::map<std::string, const sql::CommonTableExpr*>> ctes_;
+};
+
+Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
+  const auto& parts = e.name_parts;
+  if (parts.empty()) return UserError("empty column reference");
+  auto with_fields = [&](ExprPtr base, size_t from) -> Result<ExprPtr> {
+    for (size_t i = from; i < parts.size(); ++i) {
+      if (base->type->id() != arrow::Type::STRUCT) {
+        return UserError("[INVALID_EXTRACT_BASE_FIELD_TYPE] cannot access field `{}` of non-struct type {}", parts[i],
+                         types::ToDDL(*base->type));
+      }
+      const auto& st = static_cast<const arrow::StructType&>(*base->type);
+      int idx = -1;
+      for (int f = 0; f < st.num_fields(); ++f) {
+        if (Lower(st.field(f)->name()) == Lower(parts[i])) idx = f;
+      }
+      if (idx < 0) return UserError("[FIELD_NOT_FOUND] No such struct field `{}` in {}", parts[i], types::ToDDL(st));
+      ARROW_ASSIGN_OR_RAISE(
+          base, Call("get_field", {base, expr::MakeLiteral(std::make_shared<arrow::StringScalar>(st.field(idx)->name()))}, e.loc));
+    }
+    return base;
+  };
+  if (parts.size() >= 2) {
+    // t.a[.field...] first, then a.field...
+    for (size_t q = std::min<size_t>(parts.size() - 1, 2); q >= 1; --q) {
+      std::string qual = Lower(parts[q - 1]);
+      int i = scope.Find(qual, parts[q]);
+      if (i == -2) return UserError("[AMBIGUOUS_REFERENCE] Reference `{}` is ambiguous", fmt::join(parts, "."));
+      if (i >= 0) return with_fields(ColumnOf(scope, i), q + 1);
+    }
+  }
+  int i = scope.Find("", parts[0]);
+  if (i == -2) return UserError("[AMBIGUOUS_REFERENCE] Reference `{}` is ambiguous", parts[0]);
+  if (i < 0) {
+    std::vector<std::string> names;
+    for (const auto& c : scope.cols) names.push_back("`" + (c.qualifier.empty() ? "" : c.qualifier + "`.`") + c.name + "`");
+    if (names.size() > 12) names.resize(12);
+    return UserError("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter with name `{}` cannot be resolved. Did you mean one of the following? [{}]",
+                     fmt::join(parts, "`.`"), fmt::join(names, ", "));
+  }
+  return with_fields(ColumnOf(scope, i), 1);
+}
+
+Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Hook* hook) {
+  switch (e.type) {
+    case ExprType::kLiteral: {
+      ARROW_ASSIGN_OR_RAISE(auto s, BindLiteral(e, ctx_));
+      return expr::MakeLiteral(s);
+    }
+    case ExprType::kInterval: {
+      ARROW_ASSIGN_OR_RAISE(auto s, IntervalLiteral(e.text, e.loc));
+      return expr::MakeLiteral(s);
+    }
+    case ExprType::kColumn:
+      return BindColumn(e, scope);
+    case ExprType::kStar:
+      return UserError("[INVALID_USAGE_OF_STAR] `*` is not allowed here");
+    case ExprType::kUnary: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      auto op = Lower(e.op);
+      if (op == "not") {
+        ARROW_ASSIGN_OR_RAISE(a, Boolean(a, e.loc, "the operand of NOT"));
+        return Call("not", {a}, e.loc);
+      }
+      if (op == "-") {
+        // -2147483648 and friends: fold the sign into the literal before typing it.
+        if (e.args[0]->type == ExprType::kLiteral && e.args[0]->literal_kind == sql::LiteralKind::kInteger) {
+          auto neg = *e.args[0];
+          neg.text = "-" + neg.text;
+          ARROW_ASSIGN_OR_RAISE(auto s, BindLiteral(neg, ctx_));
+          return expr::MakeLiteral(s);
+        }
+        return Call("negative", {a}, e.loc);
+      }
+      if (op == "+") return Call("positive", {a}, e.loc);
+      if (op == "~") return Call("bitwise_not", {a}, e.loc);
+      return UserError("unknown unary operator {}", e.op);
+    }
+    case ExprType::kBinary: {
+      auto op = Lower(e.op);
+      ARROW_ASSIGN_OR_RAISE(auto l, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto r, Bind(*e.args[1], scope, hook));
+      if (op == "and" || op == "or") {
+        ARROW_ASSIGN_OR_RAISE(l, Boolean(l, e.args[0]->loc, "a logical operand"));
+        ARROW_ASSIGN_OR_RAISE(r, Boolean(r, e.args[1]->loc, "a logical operand"));
+        auto n = expr::MakeSpecial(op == "and" ? ExprKind::kAnd : ExprKind::kOr, arrow::boolean(), {l, r});
+        return FoldIfConstant(n);
+      }
+      static const std::map<std::string, std::string> ops = {
+          {"+", "add"},         {"-", "subtract"},    {"*", "multiply"},       {"/", "divide"},
+          {"%", "mod"},         {"div", "div"},       {"||", "concat"},        {"=", "equal"},
+          {"==", "equal"},      {"<>", "not_equal"},  {"!=", "not_equal"},     {"<", "less"},
+          {"<=", "less_equal"}, {">", "greater"},     {">=", "greater_equal"}, {"<=>", "equal_null_safe"},
+          {"&", "bitwise_and"}, {"|", "bitwise_or"},  {"^", "bitwise_xor"}};
+      auto it = ops.find(op);
+      if (it == ops.end()) return UserError("unknown operator {}", e.op);
+      return Call(it->second, {l, r}, e.loc);
+    }
+    case ExprType::kFunction:
+      return BindFunction(e, scope, hook);
+    case ExprType::kCase: {
+      std::vector<ExprPtr> conds, vals;
+      ExprPtr operand;
+      if (e.operand) {
+        ARROW_ASSIGN_OR_RAISE(operand, Bind(*e.operand, scope, hook));
+      }
+      for (const auto& [w, t] : e.whens) {
+        ARROW_ASSIGN_OR_RAISE(auto c, Bind(*w, scope, hook));
+        if (operand) {
+          ARROW_ASSIGN_OR_RAISE(c, Call("equal", {operand, c}, w->loc));
+        }
+        ARROW_ASSIGN_OR_RAISE(c, Boolean(c, w->loc, "a WHEN condition"));
+        conds.push_back(c);
+        ARROW_ASSIGN_OR_RAISE(auto v, Bind(*t, scope, hook));
+        vals.push_back(v);
+      }
+      if (e.else_expr) {
+        ARROW_ASSIGN_OR_RAISE(auto v, Bind(*e.else_expr, scope, hook));
+        vals.push_back(v);
+      }
+      ARROW_ASSIGN_OR_RAISE(auto type, Common(vals, e.loc));
+      std::vector<ExprPtr> args;
+      for (size_t i = 0; i < conds.size(); ++i) {
+        args.push_back(conds[i]);
+        args.push_back(ImplicitCast(vals[i], type));
+      }
+      if (e.else_expr) args.push_back(ImplicitCast(vals.back(), type));
+      return expr::MakeSpecial(ExprKind::kCase, type, std::move(args), e.else_expr != nullptr);
+    }
+    case ExprType::kCast: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto to, types::ParseDDLType(e.text));
+      if (!expr::CanCast(*a->type, *to, session_->config().ansi) && a->type->id() != arrow::Type::NA) {
+        return UserError("[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] cannot cast {} to {}", types::ToDDL(*a->type),
+                         types::ToDDL(*to));
+      }
+      if (a->type->id() == arrow::Type::NA) return expr::MakeLiteral(arrow::MakeNullScalar(to));
+      auto c = expr::MakeCast(a, to, e.try_cast ? expr::CastMode::kTry : expr::CastMode::kAnsi);
+      return FoldIfConstant(c);
+    }
+    case ExprType::kIsNull: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      return Call(e.negated ? "is_not_null" : "is_null", {a}, e.loc);
+    }
+    case ExprType::kIsBool: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(a, Boolean(a, e.loc, "the operand of IS TRUE/FALSE"));
+      auto what = Lower(e.op);
+      ExprPtr r;
+      if (what == "unknown") {
+        ARROW_ASSIGN_OR_RAISE(r, Call("is_null", {a}, e.loc));
+      } else {
+        auto lit = expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(what == "true"));
+        ARROW_ASSIGN_OR_RAISE(r, Call("equal_null_safe", {a, lit}, e.loc));
+      }
+      if (e.negated) return Call("not", {r}, e.loc);
+      return r;
+    }
+    case ExprType::kIsDistinctFrom: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*e.args[1], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal_null_safe", {a, b}, e.loc));
+      if (e.negated) return eq;  // IS NOT DISTINCT FROM
+      return Call("not", {eq}, e.loc);
+    }
+    case ExprType::kBetween: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto lo, Bind(*e.args[1], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto hi, Bind(*e.args[2], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto ge, Call("greater_equal", {a, lo}, e.loc));
+      ARROW_ASSIGN_OR_RAISE(auto le, Call("less_equal", {a, hi}, e.loc));
+      auto both = expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {ge, le});
+      if (e.negated) return Call("not", {both}, e.loc);
+      return both;
+    }
+    case ExprType::kInList: {
+      ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto in, Call("in", std::move(args), e.loc));
+      if (e.negated) return Call("not", {in}, e.loc);
+      return in;
+    }
+    case ExprType::kLike: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      auto fname = Lower(e.op);
+      if (fname == "regexp" || fname == "regexp_like") fname = "rlike";
+      if (!e.quantifier.empty()) {
+        // LIKE ANY/ALL (p1, p2, ...): OR / AND of the single matches.
+        bool any = Lower(e.quantifier) == "any" || Lower(e.quantifier) == "some";
+        ExprPtr acc;
+        for (size_t i = 1; i < e.args.size(); ++i) {
+          ARROW_ASSIGN_OR_RAISE(auto p, Bind(*e.args[i], scope, hook));
+          ARROW_ASSIGN_OR_RAISE(auto m, Call(fname, {a, p}, e.loc));
+          acc = acc ? expr::MakeSpecial(any ? ExprKind::kOr : ExprKind::kAnd, arrow::boolean(), {acc, m}) : m;
+        }
+        if (e.negated) return Call("not", {acc}, e.loc);
+        return acc;
+      }
+      std::vector<ExprPtr> args = {a};
+      for (size_t i = 1; i < e.args.size(); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto p, Bind(*e.args[i], scope, hook));
+        args.push_back(p);
+      }
+      ARROW_ASSIGN_OR_RAISE(auto m, Call(fname, std::move(args), e.loc));
+      if (e.negated) return Call("not", {m}, e.loc);
+      return m;
+    }
+    case ExprType::kSubscript: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto i, Bind(*e.args[1], scope, hook));
+      if (a->type->id() == arrow::Type::STRUCT && i->kind == ExprKind::kLiteral) {
+        return Call("get_field", {a, i}, e.loc);
+      }
+      return Call("subscript", {a, i}, e.loc);
+    }
+    case ExprType::kField: {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      if (a->type->id() != arrow::Type::STRUCT) {
+        return UserError("[INVALID_EXTRACT_BASE_FIELD_TYPE] cannot access field `{}` of {}", e.name, types::ToDDL(*a->type));
+      }
+      const auto& st = static_cast<const arrow::StructType&>(*a->type);
+      for (const auto& f : st.fields()) {
+        if (Lower(f->name()) == Lower(e.name)) {
+          return Call("get_field", {a, expr::MakeLiteral(std::make_shared<arrow::StringScalar>(f->name()))}, e.loc);
+        }
+      }
+      return UserError("[FIELD_NOT_FOUND] No such struct field `{}` in {}", e.name, types::ToDDL(st));
+    }
+    case ExprType::kScalarSubquery: {
+      ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
+      if (res.schema->num_fields() != 1) {
+        return UserError("[INVALID_SUBQUERY_EXPRESSION] a scalar subquery must return one column, not {}", res.schema->num_fields());
+      }
+      auto type = res.schema->field(0)->type();
+      if (res.num_rows() > 1) {
+        return ExecutionError("[SCALAR_SUBQUERY_TOO_MANY_ROWS] More than one row returned by a subquery used as an expression");
+      }
+      for (const auto& b : res.batches) {
+        if (b->num_rows() == 1) {
+          ARROW_ASSIGN_OR_RAISE(auto s, b->column(0)->GetScalar(0));
+          return expr::MakeLiteral(s);
+        }
+      }
+      return expr::MakeLiteral(arrow::MakeNullScalar(type));
+    }
+    case ExprType::kInSubquery:
+    case ExprType::kExists: {
+      // Only reached outside a WHERE conjunct (where they become joins):
+      // uncorrelated subqueries are run now and turned into a value list.
+      if (e.type == ExprType::kExists) {
+        ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
+        bool exists = res.num_rows() > 0;
+        return expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(e.negated ? !exists : exists));
+      }
+      ARROW_ASSIGN_OR_RAISE(auto lhs, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
+      std::vector<ExprPtr> args = {lhs};
+      for (const auto& b : res.batches) {
+        for (int64_t i = 0; i < b->num_rows(); ++i) {
+          ARROW_ASSIGN_OR_RAISE(auto s, b->column(0)->GetScalar(i));
+          args.push_back(expr::MakeLiteral(s));
+        }
+      }
+      if (args.size() == 1) {
+        return expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(e.negated));
+      }
+      ARROW_ASSIGN_OR_RAISE(auto in, Call("in", std::move(args), e.loc));
+      if (e.negated) return Call("not", {in}, e.loc);
+      return in;
+    }
+    case ExprType::kLambda:
+      return Unsupported("lambda functions are not supported yet");
+    case ExprType::kNamedArgument:
+      return UserError("named argument {} => is only allowed in table functions", e.name);
+    case ExprType::kParameter:
+      return Unsupported("query parameters are not supported");
+  }
+  return InternalError("unknown expression");
+}
+
+Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const Hook* hook) {
+  auto name = Lower(e.name);
+  if (e.over || !e.window_name.empty()) {
+    return UserError("[UNSUPPORTED_EXPR_FOR_OPERATOR] window function {}() is only allowed in SELECT and ORDER BY", name);
+  }
+  if (IsAggregateName(name) && !expr::FunctionRegistry::Default().FindScalar(name)) {
+    return UserError("[MISSING_GROUP_BY] aggregate function {}() is not allowed here", name);
+  }
+  if (name == "coalesce" || name == "nvl" || name == "ifnull") {
+    if (e.args.empty()) return UserError("coalesce requires at least one argument");
+    ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
+    if ((name != "coalesce") && args.size() != 2) return UserError("{} requires 2 arguments", name);
+    ARROW_ASSIGN_OR_RAISE(auto type, Common(args, e.loc));
+    for (auto& a : args) a = ImplicitCast(a, type);
+    return expr::MakeSpecial(ExprKind::kCoalesce, type, std::move(args));
+  }
+  if (name == "if" || name == "iff") {
+    if (e.args.size() != 3) return UserError("if requires 3 arguments");
+    ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
+    ARROW_ASSIGN_OR_RAISE(args[0], Boolean(args[0], e.loc, "the condition of if"));
+    ARROW_ASSIGN_OR_RAISE(auto type, Common({args[1], args[2]}, e.loc));
+    return expr::MakeSpecial(ExprKind::kIf, type, {args[0], ImplicitCast(args[1], type), ImplicitCast(args[2], type)});
+  }
+  if (name == "nvl2") {
+    if (e.args.size() != 3) return UserError("nvl2 requires 3 arguments");
+    ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
+    ARROW_ASSIGN_OR_RAISE(auto cond, Call("is_not_null", {args[0]}, e.loc));
+    ARROW_ASSIGN_OR_RAISE(auto type, Common({args[1], args[2]}, e.loc));
+    return expr::MakeSpecial(ExprKind::kIf, type, {cond, ImplicitCast(args[1], type), ImplicitCast(args[2], type)});
+  }
+  if (name == "nullif") {
+    if (e.args.size() != 2) return UserError("nullif requires 2 arguments");
+    ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
+    ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {args[0], args[1]}, e.loc));
+    return expr::MakeSpecial(ExprKind::kCase, args[0]->type,
+                             {eq, expr::MakeLiteral(arrow::MakeNullScalar(args[0]->type)), args[0]}, true);
+  }
+  if (name == "isnull") name = "is_null";
+  if (name == "isnotnull") name = "is_not_null";
+  std::vector<ExprPtr> args;
+  for (const auto& a : e.args) {
+    if (a->type == ExprType::kStar) continue;
+    ARROW_ASSIGN_OR_RAISE(auto b, Bind(*a, scope, hook));
+    args.push_back(b);
+  }
+  return Call(name, std::move(args), e.loc);
+}
+
+}  // namespace
+
+namespace {
+
+Scope Requalify(Scope s, const std::string& alias) {
+  for (auto& c : s.cols) c.qualifier = Lower(alias);
+  return s;
+}
+
+Result<std::pair<LogicalPtr, Scope>> Rename(LogicalPtr plan, Scope scope, const std::vector<std::string>& names,
+                                            const sql::Location& loc) {
+  if (names.empty()) return std::make_pair(plan, scope);
+  if (names.size() != scope.cols.size()) {
+    return UserError("[ASSIGNMENT_ARITY_MISMATCH] {} column aliases given for {} columns at {}", names.size(),
+                     scope.cols.size(), Where(loc));
+  }
+  std::vector<ExprPtr> exprs;
+  for (size_t i = 0; i < names.size(); ++i) {
+    exprs.push_back(ColumnOf(scope, static_cast<int>(i)));
+    scope.cols[i].name = names[i];
+  }
+  return std::make_pair(MakeProject(plan, std::move(exprs), names), scope);
+}
+
+LogicalPtr ScanOf(std::shared_ptr<ScanSource> src) {
+  auto n = MakeNode(LogicalKind::kScan, {}, src->schema);
+  n->scan = std::move(src);
+  return n;
+}
+
+// Conjuncts of an AST predicate.
+void SplitAnd(const AstExprPtr& e, std::vector<AstExprPtr>* out) {
+  if (e->type == ExprType::kBinary && Lower(e->op) == "and") {
+    SplitAnd(e->args[0], out);
+    SplitAnd(e->args[1], out);
+  } else {
+    out->push_back(e);
+  }
+}
+
+}  // namespace
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindValues(const sql::TableRef& t) {
+  const auto& rows = t.values_rows;
+  if (rows.empty()) return UserError("VALUES needs at least one row");
+  size_t ncols = rows[0].size();
+  std::vector<std::vector<ExprPtr>> bound;
+  Scope empty;
+  for (const auto& r : rows) {
+    if (r.size() != ncols) {
+      return UserError("[INVALID_INLINE_TABLE.NUM_COLUMNS_MISMATCH] VALUES rows have {} and {} columns at {}", ncols,
+                       r.size(), Where(t.loc));
+    }
+    std::vector<ExprPtr> br;
+    for (const auto& e : r) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*e, empty));
+      br.push_back(b);
+    }
+    bound.push_back(std::move(br));
+  }
+  arrow::FieldVector fields;
+  arrow::ArrayVector cols;
+  for (size_t c = 0; c < ncols; ++c) {
+    std::vector<ExprPtr> col;
+    for (auto& r : bound) col.push_back(r[c]);
+    ARROW_ASSIGN_OR_RAISE(auto type, Common(col, t.loc));
+    if (type->id() == arrow::Type::NA) type = arrow::null();
+    std::unique_ptr<arrow::ArrayBuilder> b;
+    ARROW_RETURN_NOT_OK(arrow::MakeBuilder(ctx_.pool, type, &b));
+    bool nullable = false;
+    for (auto& r : bound) {
+      auto e = ImplicitCast(r[c], type);
+      ARROW_ASSIGN_OR_RAISE(auto s, expr::EvaluateConstant(*e, ctx_));
+      if (!s->is_valid) nullable = true;
+      if (!s->type->Equals(*type)) {
+        ARROW_ASSIGN_OR_RAISE(auto cs, expr::Cast(arrow::Datum(s), type, expr::CastMode::kAnsi, ctx_));
+        s = cs.scalar();
+      }
+      ARROW_RETURN_NOT_OK(b->AppendScalar(*s));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto arr, b->Finish());
+    cols.push_back(arr);
+    std::string name = c < t.column_aliases.size() ? t.column_aliases[c] : fmt::format("col{}", c + 1);
+    fields.push_back(arrow::field(name, type, nullable));
+  }
+  if (!t.column_aliases.empty() && t.column_aliases.size() != ncols) {
+    return UserError("[ASSIGNMENT_ARITY_MISMATCH] {} column aliases given for {} columns at {}", t.column_aliases.size(), ncols, Where(t.loc));
+  }
+  auto schema = arrow::schema(fields);
+  auto src = std::make_shared<ScanSource>();
+  src->description = fmt::format("LocalTableScan [{} rows]", rows.size());
+  src->schema = schema;
+  src->batches = {arrow::RecordBatch::Make(schema, static_cast<int64_t>(rows.size()), cols)};
+  return std::make_pair(ScanOf(src), Scope::FromSchema(*schema, Lower(t.alias)));
+}
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t) {
+  switch (t.type) {
+    case sql::TableRefType::kTable: {
+      if (t.stream) return Unsupported("streaming reads (FROM STREAM) are not supported in batch queries at {}", Where(t.loc));
+      const auto& parts = t.name_parts;
+      if (parts.size() == 1) {
+        auto name = Lower(parts[0]);
+        for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
+          auto f = it->find(name);
+          if (f == it->end()) continue;
+          // A CTE body sees the CTEs defined before it.
+          Binder sub(session_);
+          sub.ctes_.assign(ctes_.begin(), it.base());
+          auto visible = *it;
+          visible.erase(name);
+          sub.ctes_.push_back(visible);
+          ARROW_ASSIGN_OR_RAISE(auto bound, sub.BindQuery(*f->second->query));
+          ARROW_ASSIGN_OR_RAISE(bound, Rename(bound.first, bound.second, f->second->column_aliases, t.loc));
+          auto alias = t.alias.empty() ? parts[0] : t.alias;
+          return Rename(bound.first, Requalify(bound.second, alias), t.column_aliases, t.loc);
+        }
+        auto v = session_->views().find(name);
+        if (v != session_->views().end()) {
+          Binder sub(session_);
+          ARROW_ASSIGN_OR_RAISE(auto bound, sub.BindQuery(*v->second.query));
+          ARROW_ASSIGN_OR_RAISE(bound, Rename(bound.first, bound.second, v->second.columns, t.loc));
+          auto alias = t.alias.empty() ? parts[0] : t.alias;
+          return Rename(bound.first, Requalify(bound.second, alias), t.column_aliases, t.loc);
+        }
+      }
+      if (parts.size() == 2) {
+        auto kind = Lower(parts[0]);
+        std::map<std::string, std::shared_ptr<arrow::Scalar>> named;
+        std::vector<std::shared_ptr<arrow::Scalar>> positional = {std::make_shared<arrow::StringScalar>(parts[1])};
+        std::string fn;
+        if (kind == "delta") {
+          fn = "delta";
+          if (t.version_as_of) named["versionAsOf"] = std::make_shared<arrow::Int64Scalar>(*t.version_as_of);
+          if (t.timestamp_as_of) named["timestampAsOf"] = std::make_shared<arrow::StringScalar>(*t.timestamp_as_of);
+        } else if (kind == "parquet" || kind == "csv" || kind == "json" || kind == "text") {
+          fn = "read_files";
+          named["format"] = std::make_shared<arrow::StringScalar>(kind);
+        }
+        if (!fn.empty()) {
+          ARROW_ASSIGN_OR_RAISE(auto src, MakeTableFunctionSource(session_, fn, positional, named, t.loc));
+          auto alias = t.alias.empty() ? parts[1] : t.alias;
+          auto scope = Scope::FromSchema(*src->schema, Lower(t.alias));
+          return Rename(ScanOf(src), scope, t.column_aliases, t.loc);
+        }
+      }
+      return UserError("[TABLE_OR_VIEW_NOT_FOUND] The table or view `{}` cannot be found at {}", fmt::join(parts, "`.`"),
+                       Where(t.loc));
+    }
+    case sql::TableRefType::kSubquery: {
+      Binder sub(session_);
+      sub.ctes_ = ctes_;
+      ARROW_ASSIGN_OR_RAISE(auto bound, sub.BindQuery(*t.subquery));
+      return Rename(bound.first, Requalify(bound.second, t.alias), t.column_aliases, t.loc);
+    }
+    case sql::TableRefType::kTableFunction: {
+      std::vector<std::shared_ptr<arrow::Scalar>> positional;
+      std::map<std::string, std::shared_ptr<arrow::Scalar>> named;
+      Scope empty;
+      for (const auto& a : t.args) {
+        const AstExpr& v = a->type == ExprType::kNamedArgument ? *a->args[0] : *a;
+        ARROW_ASSIGN_OR_RAISE(auto b, Bind(v, empty));
+        ARROW_ASSIGN_OR_RAISE(auto s, expr::EvaluateConstant(*b, ctx_));
+        if (a->type == ExprType::kNamedArgument) {
+          named[a->name] = s;
+        } else {
+          positional.push_back(s);
+        }
+      }
+      auto name = t.name_parts.empty() ? std::string() : Lower(t.name_parts.back());
+      ARROW_ASSIGN_OR_RAISE(auto src, MakeTableFunctionSource(session_, name, positional, named, t.loc));
+      auto scope = Scope::FromSchema(*src->schema, Lower(t.alias));
+      return Rename(ScanOf(src), scope, t.column_aliases, t.loc);
+    }
+    case sql::TableRefType::kValues:
+      return BindValues(t);
+    case sql::TableRefType::kJoin: {
+      ARROW_ASSIGN_OR_RAISE(auto left, BindTableRef(*t.left));
+      ARROW_ASSIGN_OR_RAISE(auto right, BindTableRef(*t.right));
+      Scope both = left.second;
+      for (const auto& c : right.second.cols) both.cols.push_back(c);
+      auto jt = t.join_type;
+      std::vector<std::string> using_cols = t.using_columns;
+      if (t.natural) {
+        for (const auto& l : left.second.cols) {
+          if (right.second.Find("", l.name) >= 0) using_cols.push_back(l.name);
+        }
+      }
+      ExprPtr cond;
+      std::vector<std::pair<int, int>> using_pairs;
+      if (!using_cols.empty()) {
+        for (const auto& u : using_cols) {
+          int li = left.second.Find("", u), ri = right.second.Find("", u);
+          if (li < 0 || ri < 0) {
+            return UserError("[UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `{}` cannot be resolved on the {} side of the join at {}",
+                             u, li < 0 ? "left" : "right", Where(t.loc));
+          }
+          int nl = static_cast<int>(left.second.cols.size());
+          ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {ColumnOf(both, li), ColumnOf(both, nl + ri)}, t.loc));
+          cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
+          using_pairs.emplace_back(li, ri);
+        }
+      } else if (t.condition) {
+        ARROW_ASSIGN_OR_RAISE(cond, Bind(*t.condition, both));
+        ARROW_ASSIGN_OR_RAISE(cond, Boolean(cond, t.condition->loc, "the join condition"));
+      }
+      if (jt == sql::JoinType::kCross && cond) jt = sql::JoinType::kInner;
+      bool semi = jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti;
+      Scope out = semi ? left.second : both;
+      if (jt == sql::JoinType::kLeft || jt == sql::JoinType::kFull) {
+        for (size_t i = left.second.cols.size(); i < out.cols.size(); ++i) out.cols[i].nullable = true;
+      }
+      if (jt == sql::JoinType::kRight || jt == sql::JoinType::kFull) {
+        for (size_t i = 0; i < left.second.cols.size(); ++i) out.cols[i].nullable = true;
+      }
+      auto node = MakeNode(LogicalKind::kJoin, {left.first, right.first}, out.ToSchema());
+      node->join_type = jt;
+      node->predicate = cond;
+      if (using_pairs.empty() || semi) return std::make_pair(node, out);
+      // USING / NATURAL: the join columns once (coalesced for outer sides), then the rest.
+      std::vector<ExprPtr> exprs;
+      std::vector<std::string> names;
+      Scope proj;
+      int nl = static_cast<int>(left.second.cols.size());
+      std::set<int> used_l, used_r;
+      for (auto [li, ri] : using_pairs) {
+        ExprPtr e;
+        if (jt == sql::JoinType::kRight) {
+          e = ColumnOf(out, nl + ri);
+        } else if (jt == sql::JoinType::kFull) {
+          ARROW_ASSIGN_OR_RAISE(auto type, Common({ColumnOf(out, li), ColumnOf(out, nl + ri)}, t.loc));
+          e = expr::MakeSpecial(ExprKind::kCoalesce, type,
+                                {ImplicitCast(ColumnOf(out, li), type), ImplicitCast(ColumnOf(out, nl + ri), type)});
+        } else {
+          e = ColumnOf(out, li);
+        }
+        exprs.push_back(e);
+        names.push_back(left.second.cols[li].name);
+        proj.cols.push_back({"", left.second.cols[li].name, e->type, true});
+        used_l.insert(li);
+        used_r.insert(ri);
+      }
+      for (int i = 0; i < nl; ++i) {
+        if (used_l.count(i)) continue;
+        exprs.push_back(ColumnOf(out, i));
+        names.push_back(out.cols[i].name);
+        proj.cols.push_back(out.cols[i]);
+      }
+      for (int i = 0; i < static_cast<int>(right.second.cols.size()); ++i) {
+        if (used_r.count(i)) continue;
+        exprs.push_back(ColumnOf(out, nl + i));
+        names.push_back(out.cols[nl + i].name);
+        proj.cols.push_back(out.cols[nl + i]);
+      }
+      // Qualified references to USING columns (t1.k) still resolve: keep qualifiers
+      // of the left side on the merged columns.
+      for (size_t i = 0; i < using_pairs.size(); ++i) proj.cols[i].qualifier = left.second.cols[using_pairs[i].first].qualifier;
+      return std::make_pair(MakeProject(node, exprs, names), proj);
+    }
+    case sql::TableRefType::kLateralView: {
+      ARROW_ASSIGN_OR_RAISE(auto input, BindTableRef(*t.left));
+      const auto& g = *t.generator;
+      auto gname = Lower(g.name);
+      if (g.type != ExprType::kFunction || (gname != "explode" && gname != "posexplode" && gname != "explode_outer" &&
+                                            gname != "posexplode_outer")) {
+        return Unsupported("LATERAL VIEW supports explode and posexplode, not {} at {}", g.name, Where(g.loc));
+      }
+      if (g.args.size() != 1) return UserError("{} takes one argument", gname);
+      ARROW_ASSIGN_OR_RAISE(auto arg, Bind(*g.args[0], input.second));
+      bool with_pos = gname.rfind("pos", 0) == 0;
+      bool outer = t.outer || gname.find("_outer") != std::string::npos;
+      bool is_map = arg->type->id() == arrow::Type::MAP;
+      if (!is_map && arg->type->id() != arrow::Type::LIST) {
+        return UserError("[DATATYPE_MISMATCH] {} expects an ARRAY or MAP, not {}", gname, types::ToDDL(*arg->type));
+      }
+      std::vector<std::string> names = t.column_aliases;
+      std::vector<std::string> defaults;
+      if (with_pos) defaults.push_back("pos");
+      if (is_map) {
+        defaults.push_back("key");
+        defaults.push_back("value");
+      } else {
+        defaults.push_back("col");
+      }
+      if (names.empty()) names = defaults;
+      if (names.size() != defaults.size()) {
+        return UserError("LATERAL VIEW {} produces {} columns but {} aliases were given", gname, defaults.size(), names.size());
+      }
+      auto node = MakeNode(LogicalKind::kGenerate, {input.first}, nullptr);
+      node->exprs = {arg};
+      node->outer = outer;
+      node->with_position = with_pos;
+      Scope out = input.second;
+      exec::GenerateNode probe(std::make_shared<exec::ScanNode>(input.first->schema, std::vector<exec::ScanTask>{}, ""),
+                               arg, outer, with_pos, names);
+      node->schema = probe.schema();
+      for (size_t i = input.second.cols.size(); i < static_cast<size_t>(node->schema->num_fields()); ++i) {
+        auto f = node->schema->field(static_cast<int>(i));
+        out.cols.push_back({Lower(t.alias), f->name(), f->type(), true});
+      }
+      return std::make_pair(node, out);
+    }
+  }
+  return InternalError("unknown table reference");
+}
+
+// WHERE: conjuncts with [NOT] EXISTS / [NOT] IN (subquery) become semi / anti
+// joins (correlated predicates move into the join condition); the rest is a filter.
+Result<std::pair<LogicalPtr, Scope>> Binder::ApplyWhere(LogicalPtr plan, const Scope& scope, const AstExpr& where) {
+  std::vector<AstExprPtr> conjuncts;
+  SplitAnd(std::make_shared<AstExpr>(where), &conjuncts);
+  ExprPtr filter;
+  for (const auto& c : conjuncts) {
+    bool is_sub = (c->type == ExprType::kExists || c->type == ExprType::kInSubquery);
+    if (is_sub) {
+      const auto& q = *c->subquery;
+      bool simple = q.select && q.with.empty() && q.order_by.empty() && !q.limit && q.select->group_by.empty() &&
+                    q.select->grouping == sql::GroupingKind::kNone && !q.select->having && !q.select->from.empty();
+      if (simple) {
+        // Bind the subquery's FROM, and its WHERE conjuncts: those that bind on
+        // the inner scope alone filter the inner side; the rest (correlated)
+        // join the two sides.
+        Binder sub(session_);
+        sub.ctes_ = ctes_;
+        LogicalPtr inner;
+        Scope inner_scope;
+        for (const auto& f : q.select->from) {
+          ARROW_ASSIGN_OR_RAISE(auto b, sub.BindTableRef(*f));
+          if (!inner) {
+            inner = b.first;
+            inner_scope = b.second;
+          } else {
+            Scope both = inner_scope;
+            for (const auto& col : b.second.cols) both.cols.push_back(col);
+            auto j = MakeNode(LogicalKind::kJoin, {inner, b.first}, both.ToSchema());
+            j->join_type = sql::JoinType::kCross;
+            inner = j;
+            inner_scope = both;
+          }
+        }
+        Scope combined = scope;  // outer ++ inner
+        for (const auto& col : inner_scope.cols) combined.cols.push_back(col);
+        int nouter = static_cast<int>(scope.cols.size());
+        std::vector<int> shift(inner_scope.cols.size());
+        for (size_t i = 0; i < shift.size(); ++i) shift[i] = nouter + static_cast<int>(i);
+        ExprPtr corr;
+        if (q.select->where) {
+          std::vector<AstExprPtr> inner_conj;
+          SplitAnd(q.select->where, &inner_conj);
+          ExprPtr inner_filter;
+          for (const auto& ic : inner_conj) {
+            auto local = sub.Bind(*ic, inner_scope);
+            if (local.ok()) {
+              inner_filter = inner_filter ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {inner_filter, *local}) : *local;
+              continue;
+            }
+            ARROW_ASSIGN_OR_RAISE(auto b, sub.Bind(*ic, combined));
+            corr = corr ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {corr, b}) : b;
+          }
+          if (inner_filter) inner = MakeFilter(inner, inner_filter);
+        }
+        ExprPtr cond = corr;
+        bool anti = c->negated;
+        if (c->type == ExprType::kInSubquery) {
+          if (q.select->items.size() != 1) {
+            return UserError("[INVALID_SUBQUERY_EXPRESSION] IN subquery must return one column at {}", Where(c->loc));
+          }
+          ARROW_ASSIGN_OR_RAISE(auto lhs, Bind(*c->args[0], scope));
+          ARROW_ASSIGN_OR_RAISE(auto rhs_inner, sub.Bind(*q.select->items[0].expr, inner_scope));
+          auto rhs = expr::RemapColumns(rhs_inner, shift);
+          ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {lhs, rhs}, c->loc));
+          if (anti) {
+            // NOT IN is null-aware: a NULL on either side means "unknown", which excludes the row.
+            ARROW_ASSIGN_OR_RAISE(auto ln, Call("is_null", {lhs}, c->loc));
+            ARROW_ASSIGN_OR_RAISE(auto rn, Call("is_null", {rhs}, c->loc));
+            eq = expr::MakeSpecial(ExprKind::kOr, arrow::boolean(),
+                                   {expr::MakeSpecial(ExprKind::kOr, arrow::boolean(), {eq, ln}), rn});
+          }
+          cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
+        }
+        auto j = MakeNode(LogicalKind::kJoin, {plan, inner}, scope.ToSchema());
+        j->join_type = anti ? sql::JoinType::kLeftAnti : sql::JoinType::kLeftSemi;
+        j->predicate = cond;
+        plan = j;
+        continue;
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto b, Bind(*c, scope));
+    ARROW_ASSIGN_OR_RAISE(b, Boolean(b, c->loc, "the WHERE condition"));
+    filter = filter ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {filter, b}) : b;
+  }
+  if (filter) plan = MakeFilter(plan, filter);
+  return std::make_pair(plan, scope);
+}
+
+namespace {
+
+// Collects aggregate calls (not inside window specs' own function) in order of appearance.
+void CollectAggregates(const AstExprPtr& e, std::vector<AstExprPtr>* out) {
+  if (!e) return;
+  if (e->type == ExprType::kScalarSubquery || e->type == ExprType::kExists) return;
+  if (e->type == ExprType::kFunction && !IsWindowCall(*e) && IsAggregateName(Lower(e->name))) {
+    out->push_back(e);
+    return;
+  }
+  for (const auto& a : e->args) CollectAggregates(a, out);
+  CollectAggregates(e->operand, out);
+  for (const auto& [w, t] : e->whens) {
+    CollectAggregates(w, out);
+    CollectAggregates(t, out);
+  }
+  CollectAggregates(e->else_expr, out);
+  if (e->over) {
+    for (const auto& p : e->over->partition_by) CollectAggregates(p, out);
+    for (const auto& o : e->over->order_by) CollectAggregates(o.expr, out);
+  }
+}
+
+void CollectWindows(const AstExprPtr& e, std::vector<AstExprPtr>* out) {
+  if (!e) return;
+  if (IsWindowCall(*e)) {
+    out->push_back(e);
+    return;
+  }
+  for (const auto& a : e->args) CollectWindows(a, out);
+  CollectWindows(e->operand, out);
+  for (const auto& [w, t] : e->whens) {
+    CollectWindows(w, out);
+    CollectWindows(t, out);
+  }
+  CollectWindows(e->else_expr, out);
+}
+
+// Identity of an AST expression for matching GROUP BY keys and repeated calls.
+std::string Key(const AstExpr& e) { return Lower(e.sql_text); }
+
+}  // namespace
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, const std::vector<sql::OrderItem>* order,
+                                                        std::vector<SortKey>* sort_keys, int* hidden) {
+  // FROM
+  LogicalPtr plan;
+  Scope scope;
+  if (s.from.empty()) {
+    auto schema = arrow::schema({});
+    auto src = std::make_shared<ScanSource>();
+    src->description = "OneRowRelation";
+    src->schema = schema;
+    src->batches = {arrow::RecordBatch::Make(schema, 1, arrow::ArrayVector{})};
+    plan = ScanOf(src);
+  }
+  for (const auto& f : s.from) {
+    ARROW_ASSIGN_OR_RAISE(auto b, BindTableRef(*f));
+    if (!plan) {
+      plan = b.first;
+      scope = b.second;
+    } else {
+      Scope both = scope;
+      for (const auto& c : b.second.cols) both.cols.push_back(c);
+      auto j = MakeNode(LogicalKind::kJoin, {plan, b.first}, both.ToSchema());
+      j->join_type = sql::JoinType::kCross;
+      plan = j;
+      scope = both;
+    }
+  }
+  if (s.where) {
+    if (ContainsAggregate(*s.where)) {
+      return UserError("[INVALID_WHERE_CONDITION] aggregate functions are not allowed in WHERE at {}", Where(s.where->loc));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto w, ApplyWhere(plan, scope, *s.where));
+    plan = w.first;
+  }
+
+  // Expand * in the select list.
+  struct Item {
+    AstExprPtr ast;  // null for expanded star columns
+    ExprPtr bound_star;
+    std::string name;
+    bool has_alias = false;
+  };
+  std::vector<Item> items;
+  for (const auto& it : s.items) {
+    if (it.expr->type == ExprType::kStar) {
+      std::string q = it.expr->name_parts.empty() ? "" : Lower(it.expr->name_parts.back());
+      bool any = false;
+      for (size_t i = 0; i < scope.cols.size(); ++i) {
+        if (!q.empty() && scope.cols[i].qualifier != q) continue;
+        items.push_back({nullptr, ColumnOf(scope, static_cast<int>(i)), scope.cols[i].name, true});
+        any = true;
+      }
+      if (!any && !q.empty()) return UserError("[CANNOT_RESOLVE_STAR_EXPAND] cannot resolve {}.* at {}", q, Where(it.expr->loc));
+      continue;
+    }
+    std::string name = it.alias.empty() ? (it.expr->type == ExprType::kColumn ? it.expr->name_parts.back() : it.expr->sql_text)
+                                        : it.alias;
+    items.push_back({it.expr, nullptr, name, !it.alias.empty()});
+  }
+
+  // GROUP BY ALL: every select item without aggregates is a key.
+  std::vector<AstExprPtr> group_by = s.group_by;
+  bool grouped = s.grouping != sql::GroupingKind::kNone;
+  if (s.grouping == sql::GroupingKind::kAll) {
+    group_by.clear();
+    for (const auto& it : items) {
+      if (it.ast && !ContainsAggregate(*it.ast)) group_by.push_back(it.ast);
+    }
+  }
+  // GROUP BY 1 / GROUP BY alias refer to select items, as in Spark.
+  for (auto& g : group_by) {
+    if (g->type == ExprType::kLiteral && g->literal_kind == sql::LiteralKind::kInteger) {
+      int ord = std::atoi(g->text.c_str());
+      if (ord < 1 || ord > static_cast<int>(items.size()) || !items[ord - 1].ast) {
+        return UserError("[GROUP_BY_POS_OUT_OF_RANGE] GROUP BY position {} is not in select list (valid range is [1, {}]) at {}",
+                         ord, items.size(), Where(g->loc));
+      }
+      g = items[ord - 1].ast;
+    } else if (g->type == ExprType::kColumn && g->name_parts.size() == 1 && scope.Find("", g->name_parts[0]) == -1) {
+      for (const auto& it : items) {
+        if (it.has_alias && it.ast && Lower(it.name) == Lower(g->name_parts[0])) g = it.ast;
+      }
+    }
+  }
+
+  std::vector<AstExprPtr> aggs;
+  for (const auto& it : items) CollectAggregates(it.ast, &aggs);
+  CollectAggregates(s.having, &aggs);
+  if (order) {
+    for (const auto& o : *order) CollectAggregates(o.expr, &aggs);
+  }
+  if (!aggs.empty()) grouped = true;
+  if (s.having && !grouped) grouped = true;
+
+  Hook hook;
+  Scope post = scope;
+  LogicalPtr post_plan = plan;
+  std::vector<std::string> key_strings;
+  std::map<std::string, int> agg_index;
+  if (grouped) {
+    // Keys.
+    std::vector<ExprPtr> keys;
+    Scope out;
+    for (const auto& g : group_by) {
+      if (ContainsAggregate(*g)) return UserError("[GROUP_BY_AGGREGATE] aggregate functions are not allowed in GROUP BY at {}", Where(g->loc));
+      ARROW_ASSIGN_OR_RAISE(auto k, Bind(*g, scope));
+      keys.push_back(k);
+      key_strings.push_back(k->ToString());
+      std::string name = g->type == ExprType::kColumn ? g->name_parts.back() : g->sql_text;
+      std::string qual;
+      if (k->kind == ExprKind::kColumn) qual = scope.cols[k->column_index].qualifier;
+      out.cols.push_back({qual, name, k->type, true});
+    }
+    // Aggregates.
+    std::vector<AggregateCall> calls;
+    for (const auto& a : aggs) {
+      auto key = Key(*a);
+      if (agg_index.count(key)) continue;
+      auto name = Lower(a->name);
+      const auto* fn = expr::FunctionRegistry::Default().FindAggregate(name);
+      AggregateCall call;
+      call.name = name;
+      call.distinct = a->distinct;
+      expr::AggregateSite site;
+      site.distinct = a->distinct;
+      site.config = &session_->config();
+      for (const auto& arg : a->args) {
+        if (arg->type == ExprType::kStar) continue;
+        if (ContainsAggregate(*arg)) {
+          return UserError("[NESTED_AGGREGATE_FUNCTION] It is not allowed to use an aggregate function in the argument of another aggregate function at {}",
+                           Where(arg->loc));
+        }
+        ARROW_ASSIGN_OR_RAISE(auto b, Bind(*arg, scope));
+        call.args.push_back(b);
+      }
+      if (a->ignore_nulls && (name == "first" || name == "last" || name == "first_value" || name == "last_value" ||
+                              name == "any_value") && call.args.size() == 1) {
+        call.args.push_back(expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(true)));
+      }
+      for (const auto& b : call.args) {
+        site.arg_types.push_back(b->type);
+        site.literal_args.push_back(b->kind == ExprKind::kLiteral ? b->value : nullptr);
+      }
+      auto resolved = fn->resolve(site);
+      if (!resolved.ok()) return AtLoc(resolved.status(), a->loc);
+      call.resolved = std::move(*resolved);
+      for (size_t i = 0; i < call.args.size() && i < call.resolved.arg_types.size(); ++i) {
+        if (call.resolved.arg_types[i]) call.args[i] = ImplicitCast(call.args[i], call.resolved.arg_types[i]);
+      }
+      if (a->filter) {
+        ARROW_ASSIGN_OR_RAISE(auto f, Bind(*a->filter, scope));
+        ARROW_ASSIGN_OR_RAISE(call.filter, Boolean(f, a->filter->loc, "an aggregate FILTER"));
+      }
+      agg_index[key] = static_cast<int>(keys.size() + calls.size());
+      out.cols.push_back({"", a->sql_text, call.resolved.result_type, true});
+      calls.push_back(std::move(call));
+    }
+    auto node = MakeNode(LogicalKind::kAggregate, {plan}, out.ToSchema());
+    node->exprs = keys;
+    node->aggregates = std::move(calls);
+    // Grouping sets: subsets of key indexes.
+    if (s.grouping == sql::GroupingKind::kRollup) {
+      for (size_t n = keys.size() + 1; n-- > 0;) {
+        std::vector<int> set;
+        for (size_t i = 0; i < n; ++i) set.push_back(static_cast<int>(i));
+        node->grouping_sets.push_back(set);
+      }
+    } else if (s.grouping == sql::GroupingKind::kCube) {
+      size_t n = keys.size();
+      for (size_t mask = (size_t{1} << n); mask-- > 0;) {
+        std::vector<int> set;
+        for (size_t i = 0; i < n; ++i) {
+          if (mask & (size_t{1} << (n - 1 - i))) set.push_back(static_cast<int>(i));
+        }
+        node->grouping_sets.push_back(set);
+      }
+      std::stable_sort(node->grouping_sets.begin(), node->grouping_sets.end(),
+                       [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    } else if (s.grouping == sql::GroupingKind::kGroupingSets) {
+      for (const auto& set : s.grouping_sets) {
+        std::vector<int> idx;
+        for (const auto& g : set) {
+          ARROW_ASSIGN_OR_RAISE(auto k, Bind(*g, scope));
+          auto ks = k->ToString();
+          auto it = std::find(key_strings.begin(), key_strings.end(), ks);
+          if (it == key_strings.end()) {
+            node->exprs.push_back(k);
+            key_strings.push_back(ks);
+            // Not reachable from the select list unless listed in GROUP BY; keep it hidden.
+            return Unsupported("GROUPING SETS columns must also be listed in GROUP BY at {}", Where(g->loc));
+          }
+          idx.push_back(static_cast<int>(it - key_strings.begin()));
+        }
+        node->grouping_sets.push_back(idx);
+      }
+    }
+    post_plan = node;
+    post = out;
+    hook = [this, &scope, &key_strings, &agg_index, &post](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
+      if (e.type == ExprType::kFunction && !IsWindowCall(e) && IsAggregateName(Lower(e.name))) {
+        auto it = agg_index.find(Key(e));
+        if (it != agg_index.end()) return std::optional<ExprPtr>(ColumnOf(post, it->second));
+      }
+      if (e.type == ExprType::kLiteral) return std::optional<ExprPtr>();
+      if (!ContainsAggregate(e) && !IsWindowCall(e)) {
+        auto b = Bind(e, scope);
+        if (b.ok()) {
+          auto s = (*b)->ToString();
+          for (size_t i = 0; i < key_strings.size(); ++i) {
+            if (key_strings[i] == s) return std::optional<ExprPtr>(ColumnOf(post, static_cast<int>(i)));
+          }
+          if (e.type == ExprType::kColumn) {
+            return UserError("[MISSING_AGGREGATION] The non-aggregating expression `{}` is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, or wrap it in an aggregate function such as first() at {}",
+                             e.sql_text, Where(e.loc));
+          }
+        }
+      }
+      return std::optional<ExprPtr>();
+    };
+  }
+  const Hook* hp = grouped ? &hook : nullptr;
+
+  if (s.having) {
+    ARROW_ASSIGN_OR_RAISE(auto h, Bind(*s.having, post, hp));
+    ARROW_ASSIGN_OR_RAISE(h, Boolean(h, s.having->loc, "the HAVING condition"));
+    post_plan = MakeFilter(post_plan, h);
+  }
+
+  // Window functions: one Window node per distinct (partition, order, frame) spec.
+  std::vector<AstExprPtr> wins;
+  for (const auto& it : items) CollectWindows(it.ast, &wins);
+  if (order) {
+    for (const auto& o : *order) CollectWindows(o.expr, &wins);
+  }
+  std::map<std::string, int> win_index;
+  Scope win_scope = post;
+  LogicalPtr win_plan = post_plan;
+  for (const auto& w : wins) {
+    auto key = Key(*w) + "|" + w->window_name;
+    if (win_index.count(key)) continue;
+    std::shared_ptr<sql::WindowSpec> spec = w->over;
+    if (!spec || !w->window_name.empty() || !spec->base_name.empty()) {
+      auto name = Lower(w->window_name.empty() ? spec->base_name : w->window_name);
+      std::shared_ptr<sql::WindowSpec> base;
+      for (const auto& [n, ws] : s.windows) {
+        if (Lower(n) == name) base = ws;
+      }
+      if (!base) return UserError("[MISSING_WINDOW_SPECIFICATION] window `{}` is not defined at {}", name, Where(w->loc));
+      if (spec) {
+        auto merged = std::make_shared<sql::WindowSpec>(*base);
+        if (!spec->partition_by.empty()) merged->partition_by = spec->partition_by;
+        if (!spec->order_by.empty()) merged->order_by = spec->order_by;
+        if (spec->frame) merged->frame = spec->frame;
+        spec = merged;
+      } else {
+        spec = base;
+      }
+    }
+    auto node = MakeNode(LogicalKind::kWindow, {win_plan}, nullptr);
+    for (const auto& p : spec->partition_by) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*p, post, hp));
+      node->exprs.push_back(b);
+    }
+    for (const auto& o : spec->order_by) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*o.expr, post, hp));
+      node->sort_keys.push_back({b, o.ascending, o.nulls_first.value_or(o.ascending)});
+    }
+    WindowCall call;
+    call.name = Lower(w->name);
+    call.ignore_nulls = w->ignore_nulls;
+    for (const auto& a : w->args) {
+      if (a->type == ExprType::kStar) continue;
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*a, post, hp));
+      call.args.push_back(b);
+    }
+    if (IsAggregateName(call.name) && !IsRankingWindowFunction(call.name)) {
+      const auto* fn = expr::FunctionRegistry::Default().FindAggregate(call.name);
+      expr::AggregateSite site;
+      site.distinct = w->distinct;
+      site.config = &session_->config();
+      for (const auto& b : call.args) {
+        site.arg_types.push_back(b->type);
+        site.literal_args.push_back(b->kind == ExprKind::kLiteral ? b->value : nullptr);
+      }
+      auto resolved = fn->resolve(site);
+      if (!resolved.ok()) return AtLoc(resolved.status(), w->loc);
+      for (size_t i = 0; i < call.args.size() && i < resolved->arg_types.size(); ++i) {
+        if (resolved->arg_types[i]) call.args[i] = ImplicitCast(call.args[i], resolved->arg_types[i]);
+      }
+      call.result_type = resolved->result_type;
+      call.aggregate = std::move(*resolved);
+    } else if (call.name == "row_number" || call.name == "rank" || call.name == "dense_rank") {
+      call.result_type = call.name == "row_number" ? arrow::int32() : arrow::int32();
+    } else if (call.name == "ntile") {
+      call.result_type = arrow::int32();
+    } else if (call.name == "percent_rank" || call.name == "cume_dist") {
+      call.result_type = arrow::float64();
+    } else if (call.name == "lag" || call.name == "lead" || call.name == "first_value" || call.name == "last_value" ||
+               call.name == "nth_value") {
+      if (call.args.empty()) return UserError("{} needs an argument at {}", call.name, Where(w->loc));
+      call.result_type = call.args[0]->type;
+      if ((call.name == "lag" || call.name == "lead") && call.args.size() >= 3) {
+        ARROW_ASSIGN_OR_RAISE(auto type, Common({call.args[0], call.args[2]}, w->loc));
+        call.args[0] = ImplicitCast(call.args[0], type);
+        call.args[2] = ImplicitCast(call.args[2], type);
+        call.result_type = type;
+      }
+    } else {
+      return UserError("[UNRESOLVED_ROUTINE] {} is not a window function at {}", call.name, Where(w->loc));
+    }
+    // Frame (Spark's default: RANGE UNBOUNDED PRECEDING..CURRENT ROW with ORDER BY, whole partition without).
+    if (spec->frame) {
+      call.rows_frame = spec->frame->type == sql::FrameType::kRows;
+      auto bound = [&](const sql::FrameBound& b) -> Result<std::optional<int64_t>> {
+        switch (b.type) {
+          case sql::BoundType::kUnboundedPreceding:
+          case sql::BoundType::kUnboundedFollowing:
+            return std::optional<int64_t>();
+          case sql::BoundType::kCurrentRow:
+            return std::optional<int64_t>(0);
+          default: {
+            ARROW_ASSIGN_OR_RAISE(auto v, Bind(*b.offset, Scope{}));
+            ARROW_ASSIGN_OR_RAISE(auto sv, expr::EvaluateConstant(*ImplicitCast(v, arrow::int64()), ctx_));
+            int64_t n = static_cast<const arrow::Int64Scalar&>(*sv).value;
+            return std::optional<int64_t>(b.type == sql::BoundType::kPreceding ? -n : n);
+          }
+        }
+      };
+      ARROW_ASSIGN_OR_RAISE(call.frame_start, bound(spec->frame->start));
+      ARROW_ASSIGN_OR_RAISE(call.frame_end, bound(spec->frame->end));
+      if (spec->frame->start.type == sql::BoundType::kUnboundedFollowing ||
+          spec->frame->end.type == sql::BoundType::kUnboundedPreceding) {
+        return UserError("[INVALID_WINDOW_SPEC_FOR_AGGREGATION_FUNC] invalid window frame at {}", Where(w->loc));
+      }
+    } else if (spec->order_by.empty()) {
+      call.rows_frame = true;
+      call.frame_start = std::nullopt;
+      call.frame_end = std::nullopt;
+    } else {
+      call.rows_frame = false;
+      call.frame_start = std::nullopt;
+      call.frame_end = 0;
+    }
+    node->windows.push_back(std::move(call));
+    Scope next = win_scope;
+    next.cols.push_back({"", w->sql_text, node->windows[0].result_type, true});
+    node->schema = next.ToSchema();
+    win_index[key] = static_cast<int>(next.cols.size()) - 1;
+    win_plan = node;
+    win_scope = next;
+  }
+  Hook final_hook;
+  const Hook* fh = hp;
+  if (!wins.empty()) {
+    final_hook = [&, hp](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
+      if (IsWindowCall(e)) {
+        auto it = win_index.find(Key(e) + "|" + e.window_name);
+        if (it != win_index.end()) return std::optional<ExprPtr>(ColumnOf(win_scope, it->second));
+      }
+      if (hp) return (*hp)(e);
+      return std::optional<ExprPtr>();
+    };
+    fh = &final_hook;
+  }
+
+  // Generators in the select list (explode(x) AS c).
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& it = items[i];
+    if (!it.ast || it.ast->type != ExprType::kFunction) continue;
+    auto gname = Lower(it.ast->name);
+    if (gname != "explode" && gname != "posexplode" && gname != "explode_outer" && gname != "posexplode_outer") continue;
+    if (it.ast->args.size() != 1) return UserError("{} takes one argument at {}", gname, Where(it.ast->loc));
+    ARROW_ASSIGN_OR_RAISE(auto arg, Bind(*it.ast->args[0], win_scope, fh));
+    bool is_map = arg->type->id() == arrow::Type::MAP;
+    if (!is_map && arg->type->id() != arrow::Type::LIST) {
+      return UserError("[DATATYPE_MISMATCH] {} expects an ARRAY or MAP, not {}", gname, types::ToDDL(*arg->type));
+    }
+    bool with_pos = gname.rfind("pos", 0) == 0;
+    std::vector<std::string> names;
+    if (with_pos) names.push_back("pos");
+    if (is_map) {
+      names.push_back("key");
+      names.push_back("value");
+    } else {
+      names.push_back("col");
+    }
+    const auto& multi = s.items.size() == items.size() ? s.items[i].multi_alias : std::vector<std::string>{};
+    if (!multi.empty()) names = multi;
+    else if (it.has_alias && names.size() == 1) names[0] = it.name;
+    auto node = MakeNode(LogicalKind::kGenerate, {win_plan}, nullptr);
+    node->exprs = {arg};
+    node->outer = gname.find("_outer") != std::string::npos;
+    node->with_position = with_pos;
+    exec::GenerateNode probe(std::make_shared<exec::ScanNode>(win_plan->schema, std::vector<exec::ScanTask>{}, ""), arg,
+                             node->outer, with_pos, names);
+    node->schema = probe.schema();
+    size_t first = win_scope.cols.size();
+    for (size_t k = first; k < static_cast<size_t>(node->schema->num_fields()); ++k) {
+      win_scope.cols.push_back({"", node->schema->field(static_cast<int>(k))->name(), node->schema->field(static_cast<int>(k))->type(), true});
+    }
+    win_plan = node;
+    // The item becomes the generated columns.
+    std::vector<Item> repl;
+    for (size_t k = first; k < win_scope.cols.size(); ++k) {
+      repl.push_back({nullptr, ColumnOf(win_scope, static_cast<int>(k)), win_scope.cols[k].name, true});
+    }
+    items.erase(items.begin() + static_cast<long>(i));
+    items.insert(items.begin() + static_cast<long>(i), repl.begin(), repl.end());
+    break;  // Spark allows one generator per SELECT
+  }
+
+  // SELECT list.
+  std::vector<ExprPtr> exprs;
+  std::vector<std::string> names;
+  Scope out;
+  for (auto& it : items) {
+    ExprPtr b;
+    if (it.ast) {
+      ARROW_ASSIGN_OR_RAISE(b, Bind(*it.ast, win_scope, fh));
+    } else if (grouped) {
+      // A star over a grouped query: every column must be a key.
+      auto s2 = it.bound_star->ToString();
+      auto f = std::find(key_strings.begin(), key_strings.end(), s2);
+      if (f == key_strings.end()) {
+        return UserError("[MISSING_AGGREGATION] column `{}` is neither grouped nor aggregated", it.name);
+      }
+      b = ColumnOf(win_scope, static_cast<int>(f - key_strings.begin()));
+    } else {
+      b = it.bound_star;
+    }
+    std::string qual;
+    if (b->kind == ExprKind::kColumn) qual = win_scope.cols[b->column_index].qualifier;
+    exprs.push_back(b);
+    names.push_back(it.name);
+    out.cols.push_back({qual, it.name, b->type, b->nullable});
+  }
+
+  // ORDER BY: select aliases and ordinals first, then input columns (carried as hidden columns).
+  *hidden = 0;
+  if (order && !order->empty()) {
+    for (const auto& o : *order) {
+      ExprPtr key;
+      const auto& e = *o.expr;
+      if (e.type == ExprType::kLiteral && e.literal_kind == sql::LiteralKind::kInteger) {
+        int ord = std::atoi(e.text.c_str());
+        if (ord < 1 || ord > static_cast<int>(exprs.size())) {
+          return UserError("[ORDER_BY_POS_OUT_OF_RANGE] ORDER BY position {} is not in select list (valid range is [1, {}]) at {}",
+                           ord, exprs.size(), Where(e.loc));
+        }
+        key = ColumnOf(out, ord - 1);
+      } else if (e.type == ExprType::kColumn && e.name_parts.size() == 1) {
+        int i = out.Find("", e.name_parts[0]);
+        if (i >= 0) key = ColumnOf(out, i);
+      }
+      if (!key) {
+        // Matches a select expression?
+        auto b = Bind(e, win_scope, fh);
+        if (!b.ok()) {
+          // Might reference a select alias inside an expression.
+          auto b2 = Bind(e, out);
+          if (!b2.ok()) return b.status();
+          key = *b2;
+        } else {
+          auto bs = (*b)->ToString();
+          for (size_t i = 0; i < exprs.size(); ++i) {
+            if (exprs[i]->ToString() == bs) key = ColumnOf(out, static_cast<int>(i));
+          }
+          if (!key) {
+            if (s.distinct) {
+              return UserError("[MISSING_ATTRIBUTES] ORDER BY expression `{}` must appear in the select list of SELECT DISTINCT at {}",
+                               e.sql_text, Where(e.loc));
+            }
+            exprs.push_back(*b);
+            names.push_back("__order" + std::to_string(exprs.size()));
+            out.cols.push_back({"", names.back(), (*b)->type, true});
+            key = ColumnOf(out, static_cast<int>(out.cols.size()) - 1);
+            ++*hidden;
+          }
+        }
+      }
+      sort_keys->push_back({key, o.ascending, o.nulls_first.value_or(o.ascending)});
+    }
+  }
+  LogicalPtr result = MakeProject(win_plan, exprs, names);
+  if (s.distinct) {
+    auto node = MakeNode(LogicalKind::kAggregate, {result}, out.ToSchema());
+    for (size_t i = 0; i < exprs.size(); ++i) node->exprs.push_back(ColumnOf(out, static_cast<int>(i)));
+    result = node;
+  }
+  if (s.qualify) return Unsupported("QUALIFY is not supported yet at {}", Where(s.qualify->loc));
+  return std::make_pair(result, out);
+}
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindSetOp(const sql::Query::SetOp& op) {
+  ARROW_ASSIGN_OR_RAISE(auto l, BindQuery(*op.left));
+  ARROW_ASSIGN_OR_RAISE(auto r, BindQuery(*op.right));
+  size_t n = l.second.cols.size();
+  const char* what = op.type == sql::SetOpType::kUnion ? "UNION" : op.type == sql::SetOpType::kIntersect ? "INTERSECT" : "EXCEPT";
+  if (r.second.cols.size() != n) {
+    return UserError("[NUM_COLUMNS_MISMATCH] {} can only be performed on inputs with the same number of columns, but the first input has {} columns and the second input has {} columns",
+                     what, n, r.second.cols.size());
+  }
+  // Widen each column to the common type of both sides.
+  std::vector<ExprPtr> lx, rx;
+  std::vector<std::string> names;
+  Scope out;
+  bool cast_needed = false;
+  for (size_t i = 0; i < n; ++i) {
+    auto a = ColumnOf(l.second, static_cast<int>(i)), b = ColumnOf(r.second, static_cast<int>(i));
+    auto t = expr::CommonType(a->type, b->type, session_->config().ansi);
+    if (!t.ok()) {
+      return UserError("[INCOMPATIBLE_COLUMN_TYPE] {} can only be performed on tables with compatible column types. Column {} is {} on one side and {} on the other",
+                       what, i + 1, types::ToDDL(*a->type), types::ToDDL(*b->type));
+    }
+    if (!(*t)->Equals(*a->type) || !(*t)->Equals(*b->type)) cast_needed = true;
+    lx.push_back(ImplicitCast(a, *t));
+    rx.push_back(ImplicitCast(b, *t));
+    names.push_back(l.second.cols[i].name);
+    out.cols.push_back({"", l.second.cols[i].name, *t, l.second.cols[i].nullable || r.second.cols[i].nullable});
+  }
+  LogicalPtr left = l.first, right = r.first;
+  if (cast_needed) {
+    left = MakeProject(left, lx, names);
+    right = MakeProject(right, rx, names);
+  }
+  auto distinct = [&](LogicalPtr p) {
+    auto node = MakeNode(LogicalKind::kAggregate, {p}, out.ToSchema());
+    for (size_t i = 0; i < n; ++i) node->exprs.push_back(ColumnOf(out, static_cast<int>(i)));
+    return node;
+  };
+  if (op.type == sql::SetOpType::kUnion) {
+    auto u = MakeNode(LogicalKind::kUnion, {left, right}, out.ToSchema());
+    return std::make_pair(op.all ? u : distinct(u), out);
+  }
+  if (op.all) return Unsupported("{} ALL is not supported yet", what);
+  // INTERSECT / EXCEPT (DISTINCT): a semi / anti join on null-safe equality of every column.
+  Scope both = out;
+  for (const auto& c : out.cols) both.cols.push_back(c);
+  ExprPtr cond;
+  for (size_t i = 0; i < n; ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal_null_safe", {ColumnOf(both, static_cast<int>(i)), ColumnOf(both, static_cast<int>(n + i))}, sql::Location{}));
+    cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
+  }
+  auto j = MakeNode(LogicalKind::kJoin, {distinct(left), right}, out.ToSchema());
+  j->join_type = op.type == sql::SetOpType::kIntersect ? sql::JoinType::kLeftSemi : sql::JoinType::kLeftAnti;
+  j->predicate = cond;
+  return std::make_pair(j, out);
+}
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindQuery(const sql::Query& q) {
+  bool pushed = false;
+  if (!q.with.empty()) {
+    std::map<std::string, const sql::CommonTableExpr*> m;
+    for (const auto& c : q.with) m[Lower(c.name)] = &c;
+    ctes_.push_back(std::move(m));
+    pushed = true;
+  }
+  struct Pop {
+    Binder* b;
+    bool on;
+    ~Pop() {
+      if (on) b->ctes_.pop_back();
+    }
+  } pop{this, pushed};
+
+  std::pair<LogicalPtr, Scope> body;
+  std::vector<SortKey> sort_keys;
+  int hidden = 0;
+  if (q.select) {
+    ARROW_ASSIGN_OR_RAISE(body, BindSelect(*q.select, &q.order_by, &sort_keys, &hidden));
+  } else {
+    if (q.set_op) {
+      ARROW_ASSIGN_OR_RAISE(body, BindSetOp(*q.set_op));
+    } else if (q.values) {
+      ARROW_ASSIGN_OR_RAISE(body, BindValues(*q.values));
+    } else if (q.nested) {
+      ARROW_ASSIGN_OR_RAISE(body, BindQuery(*q.nested));
+    } else {
+      return InternalError("empty query");
+    }
+    for (const auto& o : q.order_by) {
+      ExprPtr key;
+      const auto& e = *o.expr;
+      if (e.type == ExprType::kLiteral && e.literal_kind == sql::LiteralKind::kInteger) {
+        int ord = std::atoi(e.text.c_str());
+        if (ord < 1 || ord > static_cast<int>(body.second.cols.size())) {
+          return UserError("[ORDER_BY_POS_OUT_OF_RANGE] ORDER BY position {} is not in select list at {}", ord, Where(e.loc));
+        }
+        key = ColumnOf(body.second, ord - 1);
+      } else {
+        ARROW_ASSIGN_OR_RAISE(key, Bind(e, body.second));
+      }
+      sort_keys.push_back({key, o.ascending, o.nulls_first.value_or(o.ascending)});
+    }
+  }
+  LogicalPtr plan = body.first;
+  Scope scope = body.second;
+  auto eval_count = [&](const AstExprPtr& e, const char* what) -> Result<int64_t> {
+    ARROW_ASSIGN_OR_RAISE(auto b, Bind(*e, Scope{}));
+    if (!types::IsIntegral(*b->type)) {
+      return UserError("[INVALID_LIMIT_LIKE_EXPRESSION.DATA_TYPE] The {} expression must be an integer, not {} at {}", what,
+                       types::ToDDL(*b->type), Where(e->loc));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto s, expr::EvaluateConstant(*ImplicitCast(b, arrow::int64()), ctx_));
+    if (!s->is_valid) return UserError("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NULL] The {} expression must not be NULL", what);
+    int64_t v = static_cast<const arrow::Int64Scalar&>(*s).value;
+    if (v < 0) return UserError("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE] The {} expression must be >= 0, got {}", what, v);
+    return v;
+  };
+  int64_t limit = -1, offset = 0;
+  if (q.limit) {
+    ARROW_ASSIGN_OR_RAISE(limit, eval_count(q.limit, "limit"));
+  }
+  if (q.offset) {
+    ARROW_ASSIGN_OR_RAISE(offset, eval_count(q.offset, "offset"));
+  }
+  if (!sort_keys.empty()) {
+    auto node = MakeNode(LogicalKind::kSort, {plan}, plan->schema);
+    node->sort_keys = sort_keys;
+    if (limit >= 0) node->limit = limit + offset;  // top-N
+    plan = node;
+  }
+  if (limit >= 0 || offset > 0) {
+    auto node = MakeNode(LogicalKind::kLimit, {plan}, plan->schema);
+    node->limit = limit;
+    node->offset = offset;
+    plan = node;
+  }
+  if (hidden > 0) {
+    size_t keep = scope.cols.size() - static_cast<size_t>(hidden);
+    std::vector<ExprPtr> exprs;
+    std::vector<std::string> names;
+    Scope out;
+    for (size_t i = 0; i < keep; ++i) {
+      exprs.push_back(ColumnOf(scope, static_cast<int>(i)));
+      names.push_back(scope.cols[i].name);
+      out.cols.push_back(scope.cols[i]);
+    }
+    plan = MakeProject(plan, exprs, names);
+    scope = out;
+  }
+  return std::make_pair(plan, scope);
+}
+
+Result<LogicalPtr> BindQuery(Session* session, const sql::Query& query) {
+  Binder b(session);
+  ARROW_ASSIGN_OR_RAISE(auto r, b.BindQuery(query));
+  return r.first;
+}
+
+}  // namespace lakestream::plan

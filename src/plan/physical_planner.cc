@@ -1,0 +1,401 @@
+#include "plan/physical_planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "plan/breakers_internal.h"
+
+namespace lakestream::plan {
+
+using expr::ExprKind;
+using expr::ExprPtr;
+
+namespace {
+
+void SplitConjuncts(const ExprPtr& e, std::vector<ExprPtr>* out) {
+  if (e->kind == ExprKind::kAnd) {
+    SplitConjuncts(e->args[0], out);
+    SplitConjuncts(e->args[1], out);
+  } else {
+    out->push_back(e);
+  }
+}
+
+ExprPtr AndAll(const std::vector<ExprPtr>& es) {
+  ExprPtr acc;
+  for (const auto& e : es) acc = acc ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {acc, e}) : e;
+  return acc;
+}
+
+bool Deterministic(const expr::Expr& e) {
+  if (e.kind == ExprKind::kCall && !e.call->deterministic) return false;
+  for (const auto& a : e.args) {
+    if (!Deterministic(*a)) return false;
+  }
+  return true;
+}
+
+std::vector<int> Columns(const ExprPtr& e) {
+  std::vector<int> c;
+  expr::CollectColumns(*e, &c);
+  return c;
+}
+
+// Substitutes column references by the project's expressions.
+ExprPtr Inline(const ExprPtr& e, const std::vector<ExprPtr>& exprs) {
+  if (e->kind == ExprKind::kColumn) return exprs[e->column_index];
+  if (e->args.empty()) return e;
+  auto copy = std::make_shared<expr::Expr>(*e);
+  for (auto& a : copy->args) a = Inline(a, exprs);
+  return copy;
+}
+
+LogicalPtr Clone(const LogicalPtr& n) { return std::make_shared<LogicalNode>(*n); }
+
+LogicalPtr WithFilter(LogicalPtr child, const std::vector<ExprPtr>& preds) {
+  if (preds.empty()) return child;
+  auto f = std::make_shared<LogicalNode>();
+  f->kind = LogicalKind::kFilter;
+  f->schema = child->schema;
+  f->children = {std::move(child)};
+  f->predicate = AndAll(preds);
+  return f;
+}
+
+// Pushes `preds` (over node's output) as far down as they can go.
+LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds);
+
+LogicalPtr PushChildren(const LogicalPtr& node) {
+  auto n = Clone(node);
+  for (auto& c : n->children) c = PushDown(c, {});
+  return n;
+}
+
+LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
+  switch (node->kind) {
+    case LogicalKind::kFilter: {
+      SplitConjuncts(node->predicate, &preds);
+      return PushDown(node->children[0], std::move(preds));
+    }
+    case LogicalKind::kProject: {
+      std::vector<ExprPtr> below, above;
+      bool inlinable = std::all_of(node->exprs.begin(), node->exprs.end(), [](const ExprPtr& e) { return Deterministic(*e); });
+      for (auto& p : preds) {
+        if (inlinable && Deterministic(*p)) {
+          below.push_back(Inline(p, node->exprs));
+        } else {
+          above.push_back(p);
+        }
+      }
+      auto n = Clone(node);
+      n->children[0] = PushDown(node->children[0], std::move(below));
+      return WithFilter(n, above);
+    }
+    case LogicalKind::kJoin: {
+      int nl = node->children[0]->schema->num_fields();
+      auto jt = node->join_type;
+      std::vector<ExprPtr> left, right, stay;
+      auto classify = [&](const ExprPtr& p, bool from_condition) {
+        auto cols = Columns(p);
+        bool l = std::all_of(cols.begin(), cols.end(), [&](int c) { return c < nl; });
+        bool r = std::all_of(cols.begin(), cols.end(), [&](int c) { return c >= nl; });
+        bool det = Deterministic(*p);
+        // Which sides may take a predicate depends on the join type: a WHERE
+        // predicate may go to a preserved side; an ON predicate to a side it only filters.
+        bool left_ok = from_condition ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kRight ||
+                                         jt == sql::JoinType::kLeftSemi)
+                                      : (jt != sql::JoinType::kRight && jt != sql::JoinType::kFull);
+        bool right_ok = from_condition ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kLeft ||
+                                          jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti)
+                                       : (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross);
+        if (det && !cols.empty() && l && left_ok) {
+          left.push_back(p);
+        } else if (det && !cols.empty() && r && right_ok) {
+          std::vector<int> shift(node->schema->num_fields() + 0);
+          std::vector<int> m(nl + node->children[1]->schema->num_fields());
+          for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<int>(i) - nl;
+          right.push_back(expr::RemapColumns(p, m));
+        } else {
+          stay.push_back(p);
+        }
+      };
+      std::vector<ExprPtr> where_stay;
+      bool semi = jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti;
+      for (auto& p : preds) {
+        // WHERE predicates over a semi/anti join see only left columns.
+        if (semi) {
+          left.push_back(p);
+          continue;
+        }
+        size_t before = stay.size();
+        classify(p, false);
+        if (stay.size() > before) {
+          if (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross) continue;  // becomes join condition
+          where_stay.push_back(stay.back());
+          stay.pop_back();
+        }
+      }
+      if (node->predicate) {
+        std::vector<ExprPtr> conj;
+        SplitConjuncts(node->predicate, &conj);
+        for (auto& p : conj) classify(p, true);
+      }
+      auto n = Clone(node);
+      if (n->join_type == sql::JoinType::kCross && !stay.empty()) n->join_type = sql::JoinType::kInner;
+      n->predicate = AndAll(stay);
+      n->children[0] = PushDown(node->children[0], std::move(left));
+      n->children[1] = PushDown(node->children[1], std::move(right));
+      return WithFilter(n, where_stay);
+    }
+    case LogicalKind::kScan: {
+      auto n = Clone(node);
+      for (const auto& p : preds) {
+        if (Deterministic(*p)) n->scan_filters.push_back(p);
+      }
+      return WithFilter(n, preds);
+    }
+    case LogicalKind::kAggregate: {
+      // Predicates on grouping keys only (no grouping sets) filter the input.
+      std::vector<ExprPtr> below, above;
+      for (auto& p : preds) {
+        auto cols = Columns(p);
+        bool keys_only = node->grouping_sets.empty() && !cols.empty() &&
+                         std::all_of(cols.begin(), cols.end(), [&](int c) { return c < static_cast<int>(node->exprs.size()); });
+        if (keys_only && Deterministic(*p)) {
+          below.push_back(Inline(p, node->exprs));
+        } else {
+          above.push_back(p);
+        }
+      }
+      auto n = Clone(node);
+      n->children[0] = PushDown(node->children[0], std::move(below));
+      return WithFilter(n, above);
+    }
+    case LogicalKind::kUnion: {
+      auto n = Clone(node);
+      for (auto& c : n->children) c = PushDown(c, preds);
+      return n;
+    }
+    default: {
+      auto n = PushChildren(node);
+      return WithFilter(n, preds);
+    }
+  }
+}
+
+// Narrows a scan to the columns its consumers read: Project/Aggregate over
+// Filter* over Scan. Expressions of the consumer and the filters are remapped.
+void CollectUsed(const LogicalNode& n, std::set<int>* used) {
+  auto add = [&](const ExprPtr& e) {
+    if (!e) return;
+    for (int c : Columns(e)) used->insert(c);
+  };
+  if (n.kind == LogicalKind::kProject) {
+    for (const auto& e : n.exprs) add(e);
+  } else if (n.kind == LogicalKind::kAggregate) {
+    for (const auto& e : n.exprs) add(e);
+    for (const auto& a : n.aggregates) {
+      for (const auto& e : a.args) add(e);
+      add(a.filter);
+    }
+  }
+}
+
+ExprPtr Remap(const ExprPtr& e, const std::vector<int>& m) { return e ? expr::RemapColumns(e, m) : e; }
+
+LogicalPtr PruneScans(const LogicalPtr& node) {
+  auto n = Clone(node);
+  for (auto& c : n->children) c = PruneScans(c);
+  if (n->kind != LogicalKind::kProject && n->kind != LogicalKind::kAggregate) return n;
+  // Walk Filter* to a Scan.
+  std::vector<LogicalPtr> chain;
+  LogicalPtr cur = n->children[0];
+  while (cur->kind == LogicalKind::kFilter) {
+    chain.push_back(cur);
+    cur = cur->children[0];
+  }
+  if (cur->kind != LogicalKind::kScan || !cur->scan_columns.empty()) return n;
+  std::set<int> used;
+  CollectUsed(*n, &used);
+  for (const auto& f : chain) {
+    for (int c : Columns(f->predicate)) used.insert(c);
+  }
+  int width = cur->schema->num_fields();
+  if (static_cast<int>(used.size()) == width) return n;
+  std::vector<int> mapping(width, -1);
+  auto scan = Clone(cur);
+  arrow::FieldVector fields;
+  for (int c : used) {
+    mapping[c] = static_cast<int>(scan->scan_columns.size());
+    scan->scan_columns.push_back(c);
+    fields.push_back(cur->schema->field(c));
+  }
+  if (scan->scan_columns.empty()) scan->scan_columns.push_back(-1);  // no column, only row counts
+  scan->schema = arrow::schema(fields);
+  LogicalPtr below = scan;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto f = Clone(*it);
+    f->children = {below};
+    f->schema = scan->schema;
+    f->predicate = Remap(f->predicate, mapping);
+    below = f;
+  }
+  n->children[0] = below;
+  for (auto& e : n->exprs) e = Remap(e, mapping);
+  for (auto& a : n->aggregates) {
+    for (auto& e : a.args) e = Remap(e, mapping);
+    a.filter = Remap(a.filter, mapping);
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<LogicalPtr> Optimize(const LogicalPtr& plan) {
+  auto p = PushDown(plan, {});
+  return PruneScans(p);
+}
+
+namespace {
+
+Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& config) {
+  std::vector<exec::PhysicalNodePtr> kids;
+  for (const auto& c : n->children) {
+    ARROW_ASSIGN_OR_RAISE(auto k, Plan(c, config));
+    kids.push_back(std::move(k));
+  }
+  switch (n->kind) {
+    case LogicalKind::kScan: {
+      const auto& src = *n->scan;
+      std::vector<int> cols = n->scan_columns;
+      bool no_columns = cols.size() == 1 && cols[0] == -1;
+      if (no_columns) cols.clear();
+      if (!src.batches.empty() || !src.make_tasks) {
+        std::vector<exec::BatchPtr> batches;
+        for (const auto& b : src.batches) {
+          if (n->scan_columns.empty()) {
+            batches.push_back(b);
+          } else {
+            arrow::ArrayVector arrays;
+            for (int c : cols) arrays.push_back(b->column(c));
+            batches.push_back(arrow::RecordBatch::Make(n->schema, b->num_rows(), arrays));
+          }
+        }
+        return exec::ScanNode::FromBatches(n->schema, std::move(batches), src.description);
+      }
+      std::string explain;
+      std::vector<int> request = cols;
+      if (no_columns) request = {};
+      ARROW_ASSIGN_OR_RAISE(auto tasks, src.make_tasks(n->scan_columns.empty() ? std::vector<int>{} : request,
+                                                       n->scan_filters, &explain));
+      auto desc = src.description;
+      if (!n->scan_columns.empty()) {
+        std::vector<std::string> names;
+        for (const auto& f : n->schema->fields()) names.push_back(f->name());
+        desc += fmt::format(" columns=[{}]", fmt::join(names, ", "));
+      }
+      if (!explain.empty()) desc += " " + explain;
+      if (no_columns) {
+        // The scan returns batches without columns; a zero-column schema.
+        return std::make_shared<exec::ScanNode>(arrow::schema({}), std::move(tasks), desc);
+      }
+      return std::make_shared<exec::ScanNode>(n->schema, std::move(tasks), desc);
+    }
+    case LogicalKind::kFilter:
+      return std::make_shared<exec::FilterNode>(kids[0], n->predicate);
+    case LogicalKind::kProject: {
+      std::vector<std::string> names;
+      for (const auto& f : n->schema->fields()) names.push_back(f->name());
+      return std::make_shared<exec::ProjectNode>(kids[0], n->exprs, names);
+    }
+    case LogicalKind::kLimit:
+      return std::make_shared<exec::LimitNode>(kids[0], n->limit, n->offset);
+    case LogicalKind::kUnion:
+      return std::make_shared<exec::UnionNode>(kids);
+    case LogicalKind::kGenerate: {
+      std::vector<std::string> names;
+      int base = n->children[0]->schema->num_fields();
+      for (int i = base; i < n->schema->num_fields(); ++i) names.push_back(n->schema->field(i)->name());
+      return std::make_shared<exec::GenerateNode>(kids[0], n->exprs[0], n->outer, n->with_position, names);
+    }
+    case LogicalKind::kAggregate:
+      return MakeAggregateNode(kids[0], *n, config);
+    case LogicalKind::kJoin: {
+      // Equi-join keys: conjuncts `l = r` with one side over each input.
+      int nl = n->children[0]->schema->num_fields();
+      JoinKeys keys;
+      std::vector<ExprPtr> residual;
+      if (n->predicate) {
+        std::vector<ExprPtr> conj;
+        SplitConjuncts(n->predicate, &conj);
+        for (const auto& c : conj) {
+          bool eq = c->kind == ExprKind::kCall && (c->name == "equal" || c->name == "equal_null_safe") && c->args.size() == 2;
+          if (eq) {
+            auto a = c->args[0], b = c->args[1];
+            auto ca = Columns(a), cb = Columns(b);
+            auto all_left = [&](const std::vector<int>& v) { return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x < nl; }); };
+            auto all_right = [&](const std::vector<int>& v) { return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x >= nl; }); };
+            if (all_right(ca) && all_left(cb)) std::swap(a, b), std::swap(ca, cb);
+            if (all_left(ca) && all_right(cb) && a->type->Equals(*b->type)) {
+              std::vector<int> m(nl + n->children[1]->schema->num_fields());
+              for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<int>(i) - nl;
+              keys.left.push_back(a);
+              keys.right.push_back(expr::RemapColumns(b, m));
+              keys.null_safe.push_back(c->name == "equal_null_safe");
+              continue;
+            }
+          }
+          residual.push_back(c);
+        }
+      }
+      return MakeJoinNode(kids[0], kids[1], *n, keys, AndAll(residual), config);
+    }
+    case LogicalKind::kSort:
+      return MakeSortNode(kids[0], n->sort_keys, n->limit, config);
+    case LogicalKind::kWindow:
+      return MakeWindowNode(kids[0], *n, config);
+  }
+  return InternalError("unknown logical node");
+}
+
+}  // namespace
+
+Result<exec::PhysicalNodePtr> PlanPhysical(const LogicalPtr& plan, const SessionConfig& config) {
+  return Plan(plan, config);
+}
+
+namespace {
+const char* KindName(LogicalKind k) {
+  switch (k) {
+    case LogicalKind::kScan: return "Scan";
+    case LogicalKind::kFilter: return "Filter";
+    case LogicalKind::kProject: return "Project";
+    case LogicalKind::kAggregate: return "Aggregate";
+    case LogicalKind::kJoin: return "Join";
+    case LogicalKind::kSort: return "Sort";
+    case LogicalKind::kLimit: return "Limit";
+    case LogicalKind::kUnion: return "Union";
+    case LogicalKind::kWindow: return "Window";
+    case LogicalKind::kGenerate: return "Generate";
+  }
+  return "?";
+}
+void ExplainRec(const LogicalNode& n, int depth, std::string* out) {
+  std::string detail;
+  if (n.kind == LogicalKind::kScan) detail = " " + n.scan->description;
+  if (n.predicate) detail += " " + n.predicate->ToString();
+  for (const auto& e : n.exprs) detail += " " + e->ToString();
+  *out += std::string(depth * 2, ' ') + (depth ? "+- " : "") + KindName(n.kind) + detail + "\n";
+  for (const auto& c : n.children) ExplainRec(*c, depth + 1, out);
+}
+}  // namespace
+
+std::string ExplainLogical(const LogicalNode& node) {
+  std::string out;
+  ExplainRec(node, 0, &out);
+  return out;
+}
+
+}  // namespace lakestream::plan

@@ -1,1 +1,0 @@
-// plan layer: see src/README.md

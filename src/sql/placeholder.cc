@@ -1,1 +1,0 @@
-// sql layer: see src/README.md

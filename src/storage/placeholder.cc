@@ -1,1 +1,0 @@
-// storage layer: see src/README.md

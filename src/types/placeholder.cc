@@ -1,1 +1,0 @@
-// Types layer placeholder until types.cc lands.
