@@ -2,12 +2,16 @@
 #include "exec/batch_internal.h"
 
 #include <arrow/array/concatenate.h>
+#include <arrow/util/bitmap_ops.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "expr/evaluator.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace lakestream::exec::internal {
 
@@ -103,6 +107,103 @@ Result<std::vector<ArrayPtr>> ConcatenateColumns(const std::shared_ptr<arrow::Sc
   }
   return out;
 }
+
+namespace {
+int FixedWidth(const arrow::DataType& t) {
+  switch (t.id()) {
+    case arrow::Type::BOOL:
+      return 1;
+    case arrow::Type::NA:
+      return 0;
+    case arrow::Type::STRING:
+    case arrow::Type::BINARY:
+      return -1;
+    default: {
+      const auto* fw = dynamic_cast<const arrow::FixedWidthType*>(&t);
+      if (fw == nullptr || fw->bit_width() % 8 != 0) return -2;
+      return fw->bit_width() / 8;
+    }
+  }
+}
+
+}  // namespace
+
+Status EncodeKeys(const std::vector<ArrayPtr>& keys, const std::vector<bool>& null_safe, int64_t n,
+                  EncodedKeys* out) {
+  out->offsets.assign(n + 1, 0);
+  out->matchable.assign(n, 1);
+  std::vector<int64_t>& off = out->offsets;
+  // Pass 1: the encoded size of each row (stored at off[i + 1]).
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const auto& a = *keys[k];
+    const int w = FixedWidth(*a.type());
+    if (w == -2) {
+      return Unsupported("join keys of type {}", a.type()->ToString());
+    }
+    const bool has_nulls = a.null_count() > 0;
+    const bool safe = k < null_safe.size() && null_safe[k];
+    if (w >= 0) {
+      for (int64_t i = 0; i < n; ++i) {
+        const bool valid = !has_nulls || a.IsValid(i);
+        off[i + 1] += 1 + (valid ? w : 0);
+        if (!valid && !safe) out->matchable[i] = 0;
+      }
+    } else {
+      const auto& b = static_cast<const arrow::BinaryArray&>(a);
+      for (int64_t i = 0; i < n; ++i) {
+        const bool valid = !has_nulls || a.IsValid(i);
+        off[i + 1] += 1 + (valid ? 4 + b.value_length(i) : 0);
+        if (!valid && !safe) out->matchable[i] = 0;
+      }
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) off[i + 1] += off[i];
+  out->bytes.resize(off[n]);
+  // Pass 2: write column by column, a cursor per row.
+  std::vector<int64_t> cur(off.begin(), off.end() - 1);
+  uint8_t* dst = out->bytes.data();
+  for (const auto& key : keys) {
+    const auto& a = *key;
+    const int w = FixedWidth(*a.type());
+    const bool has_nulls = a.null_count() > 0;
+    if (a.type_id() == arrow::Type::BOOL) {
+      const auto& b = static_cast<const arrow::BooleanArray&>(a);
+      for (int64_t i = 0; i < n; ++i) {
+        const bool valid = !has_nulls || a.IsValid(i);
+        dst[cur[i]++] = valid;
+        if (valid) dst[cur[i]++] = b.Value(i);
+      }
+    } else if (w >= 0) {
+      const uint8_t* src = w > 0 ? a.data()->buffers[1]->data() + a.offset() * w : nullptr;
+      for (int64_t i = 0; i < n; ++i) {
+        const bool valid = !has_nulls || a.IsValid(i);
+        dst[cur[i]++] = valid;
+        if (valid && w > 0) {
+          std::memcpy(dst + cur[i], src + i * w, w);
+          cur[i] += w;
+        }
+      }
+    } else {
+      const auto& b = static_cast<const arrow::BinaryArray&>(a);
+      for (int64_t i = 0; i < n; ++i) {
+        const bool valid = !has_nulls || a.IsValid(i);
+        dst[cur[i]++] = valid;
+        if (!valid) continue;
+        std::string_view v = b.GetView(i);
+        uint32_t len = static_cast<uint32_t>(v.size());
+        std::memcpy(dst + cur[i], &len, 4);
+        std::memcpy(dst + cur[i] + 4, v.data(), v.size());
+        cur[i] += 4 + v.size();
+      }
+    }
+  }
+  out->hashes.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    out->hashes[i] = XXH3_64bits(dst + off[i], off[i + 1] - off[i]);
+  }
+  return Status::OK();
+}
+
 
 Status MemoryLimitError(const char* op, int64_t used, int64_t limit) {
   return ExecutionError(

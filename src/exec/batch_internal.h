@@ -6,6 +6,7 @@
 #include <arrow/array.h>
 #include <arrow/record_batch.h>
 
+#include <string_view>
 #include <vector>
 
 #include "exec/operator.h"
@@ -33,6 +34,29 @@ std::vector<BatchPtr> ToBatches(const std::shared_ptr<arrow::Schema>& schema,
 Result<std::vector<ArrayPtr>> ConcatenateColumns(const std::shared_ptr<arrow::Schema>& schema,
                                                  const std::vector<BatchPtr>& batches,
                                                  arrow::MemoryPool* pool);
+
+/// Keys of a batch row-encoded: per key a validity byte then the value's
+/// bytes (fixed width as stored, variable width as a 4-byte length and the
+/// bytes), so equal keys have equal bytes (normalize floating keys first).
+struct EncodedKeys {
+  std::vector<uint8_t> bytes;
+  std::vector<int64_t> offsets;    // n + 1
+  std::vector<uint8_t> matchable;  // 0: a key that is not null-safe is NULL
+  std::vector<uint64_t> hashes;
+
+  std::string_view Key(int64_t i) const {
+    return {reinterpret_cast<const char*>(bytes.data()) + offsets[i],
+            static_cast<size_t>(offsets[i + 1] - offsets[i])};
+  }
+  int64_t MemoryUsage() const {
+    return bytes.capacity() + offsets.capacity() * 8 + matchable.capacity() + hashes.capacity() * 8;
+  }
+};
+
+/// Encodes `keys` (n rows each). A row whose key k is NULL is not `matchable`
+/// unless null_safe[k]. Fails for nested key types.
+Status EncodeKeys(const std::vector<ArrayPtr>& keys, const std::vector<bool>& null_safe, int64_t n,
+                  EncodedKeys* out);
 
 /// Error for a hash table or buffer past ExecContext::memory_limit.
 Status MemoryLimitError(const char* op, int64_t used, int64_t limit);

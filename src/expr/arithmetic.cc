@@ -613,6 +613,28 @@ std::optional<Result<ResolvedCall>> ResolveDatetime(Op op, const CallSite& site)
 // ---------------------------------------------------------------------------
 // Resolution of the binary numeric operators.
 
+// DecimalPrecision's result types (allowPrecisionLoss = true).
+std::shared_ptr<arrow::Decimal128Type> DecimalType(Op op, int32_t p1, int32_t s1, int32_t p2,
+                                                   int32_t s2) {
+  switch (op) {
+    case Op::kAdd:
+    case Op::kSub: {
+      int32_t s = std::max(s1, s2);
+      return AdjustedDecimal(std::max(p1 - s1, p2 - s2) + s + 1, s);
+    }
+    case Op::kMul:
+      return AdjustedDecimal(p1 + p2 + 1, s1 + s2);
+    case Op::kDiv: {
+      int32_t s = std::max(6, s1 + p2 + 1);
+      return AdjustedDecimal(p1 - s1 + s2 + s, s);
+    }
+    default: {
+      int32_t s = std::max(s1, s2);
+      return AdjustedDecimal(std::min(p1 - s1, p2 - s2) + s, s);
+    }
+  }
+}
+
 Result<ResolvedCall> ResolveBinary(Op op, bool is_try, const std::string& name,
                                    const CallSite& site) {
   LS_RETURN_NOT_OK(internal::CheckArity(site, name, 2, 2, "(NUMERIC, NUMERIC)"));
@@ -654,32 +676,7 @@ Result<ResolvedCall> ResolveBinary(Op op, bool is_try, const std::string& name,
     auto da = DecimalForOperand(a, la);
     auto db = DecimalForOperand(b, lb);
     int32_t p1 = da->precision(), s1 = da->scale(), p2 = db->precision(), s2 = db->scale();
-    TypePtr result;
-    switch (op) {
-      case Op::kAdd:
-      case Op::kSub: {
-        int32_t s = std::max(s1, s2);
-        result = AdjustedDecimal(std::max(p1 - s1, p2 - s2) + s + 1, s);
-        break;
-      }
-      case Op::kMul:
-        result = AdjustedDecimal(p1 + p2 + 1, s1 + s2);
-        break;
-      case Op::kDiv: {
-        int32_t s = std::max(6, s1 + p2 + 1);
-        result = AdjustedDecimal(p1 - s1 + s2 + s, s);
-        break;
-      }
-      case Op::kMod:
-      case Op::kPmod: {
-        int32_t s = std::max(s1, s2);
-        result = AdjustedDecimal(std::min(p1 - s1, p2 - s2) + s, s);
-        break;
-      }
-      case Op::kIntDiv:
-        result = arrow::int64();
-        break;
-    }
+    TypePtr result = op == Op::kIntDiv ? arrow::int64() : DecimalType(op, p1, s1, p2, s2);
     rc.arg_types = {da, db};
     rc.result_type = result;
     operand = arrow::decimal128(38, 0);  // dispatch tag only
@@ -856,7 +853,71 @@ void AddBitwise(FunctionRegistry* r, const std::string& name, const std::string&
        }});
 }
 
+// shiftleft / shiftright / shiftrightunsigned with Java's semantics: the
+// value is INT or BIGINT (smaller integers widen to INT) and the shift count is
+// taken modulo the width.
+enum class Shift { kLeft, kRight, kRightUnsigned };
+
+template <typename T>
+Result<arrow::Datum> ShiftKernel(Shift op, const std::vector<arrow::Datum>& args, int64_t length,
+                                 const EvalContext& ctx, const TypePtr& type) {
+  using C = typename arrow::TypeTraits<T>::CType;
+  using U = std::make_unsigned_t<C>;
+  constexpr int kMask = sizeof(C) * 8 - 1;
+  auto kernel = [op](C v, int32_t n, C* out) {
+    int s = n & kMask;
+    switch (op) {
+      case Shift::kLeft:
+        *out = static_cast<C>(static_cast<U>(v) << s);
+        break;
+      case Shift::kRight:
+        *out = static_cast<C>(v >> s);
+        break;
+      case Shift::kRightUnsigned:
+        *out = static_cast<C>(static_cast<U>(v) >> s);
+        break;
+    }
+    return RowOutcome::kValue;
+  };
+  return MapBinary<T, arrow::Int32Type, T>(args[0], args[1], length, ctx, type, kernel,
+                                            [](C, int32_t) { return Status::OK(); });
+}
+
+void AddShift(FunctionRegistry* r, const std::string& name, Shift op) {
+  r->AddScalar({name, [name, op](const CallSite& site) -> Result<ResolvedCall> {
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, name, 2, 2, "(INT|BIGINT, INT)"));
+                  const auto& a = *site.arg_types[0];
+                  const auto& b = *site.arg_types[1];
+                  bool ok = (types::IsIntegral(a) || IsNa(a)) &&
+                            (b.id() == arrow::Type::INT8 || b.id() == arrow::Type::INT16 ||
+                             b.id() == arrow::Type::INT32 || IsNa(b));
+                  if (!ok) return internal::TypeMismatch(site, name, "(INT|BIGINT, INT)");
+                  TypePtr t = a.id() == arrow::Type::INT64 ? arrow::int64() : arrow::int32();
+                  ResolvedCall rc;
+                  rc.result_type = t;
+                  rc.arg_types = {t, arrow::int32()};
+                  rc.exec = [op, t](const std::vector<arrow::Datum>& args, int64_t length,
+                                    const EvalContext& ctx) {
+                    return t->id() == arrow::Type::INT64
+                               ? ShiftKernel<arrow::Int64Type>(op, args, length, ctx, t)
+                               : ShiftKernel<arrow::Int32Type>(op, args, length, ctx, t);
+                  };
+                  return rc;
+                }});
+}
+
 }  // namespace
+
+std::shared_ptr<arrow::Decimal128Type> DecimalArithmeticType(char op,
+                                                             const arrow::Decimal128Type& a,
+                                                             const arrow::Decimal128Type& b) {
+  Op o = op == '+'   ? Op::kAdd
+         : op == '-' ? Op::kSub
+         : op == '*' ? Op::kMul
+         : op == '/' ? Op::kDiv
+                     : Op::kMod;
+  return DecimalType(o, a.precision(), a.scale(), b.precision(), b.scale());
+}
 
 void RegisterArithmeticFunctions(FunctionRegistry* r) {
   AddBinary(r, "add", Op::kAdd, false);
@@ -878,6 +939,9 @@ void RegisterArithmeticFunctions(FunctionRegistry* r) {
   AddBitwise(r, "bitwise_or", "bit_wise_or", 2);
   AddBitwise(r, "bitwise_xor", "bit_wise_xor", 2);
   AddBitwise(r, "bitwise_not", "bit_wise_not", 1);
+  AddShift(r, "shiftleft", Shift::kLeft);
+  AddShift(r, "shiftright", Shift::kRight);
+  AddShift(r, "shiftrightunsigned", Shift::kRightUnsigned);
 }
 
 }  // namespace lakestream::expr

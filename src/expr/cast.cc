@@ -611,10 +611,10 @@ Result<std::shared_ptr<arrow::Array>> Caster::ToIntegral(const std::shared_ptr<a
           return Status::OK();
         }
         double d = std::trunc(*v);
+        // [kMin, -kMin) holds exactly the doubles that truncate into range;
+        // -kMin is a power of two, so the bound is exact even for BIGINT.
         bool in_range = !std::isnan(d) && d >= static_cast<double>(kMin) &&
-                        d < -static_cast<double>(kMin) * (kMax > 0 ? 1 : 1) &&
-                        d <= static_cast<double>(kMax);
-        if (in_range && std::is_same_v<OutC, int64_t>) in_range = d < 9223372036854775808.0;
+                        d < -static_cast<double>(kMin);
         if (in_range) {
           b.UnsafeAppend(static_cast<OutC>(d));
           return Status::OK();
@@ -890,6 +890,10 @@ Result<std::shared_ptr<arrow::Array>> Caster::ToDecimal(const std::shared_ptr<ar
       }
       break;
     }
+    case arrow::Type::DATE32:
+      if (ansi()) return Unsupported(from, *to);
+      LS_RETURN_NOT_OK(b.AppendNulls(in->length()));  // Spark's legacy cast gives NULL
+      break;
     default:
       return Unsupported(from, *to);
   }
@@ -1278,11 +1282,6 @@ Result<std::shared_ptr<arrow::Array>> Caster::Cast(const std::shared_ptr<arrow::
   }
 }
 
-bool IsIntervalType(const arrow::DataType& t) {
-  return t.id() == arrow::Type::DURATION || t.id() == arrow::Type::INTERVAL_MONTHS ||
-         t.id() == arrow::Type::INTERVAL_MONTH_DAY_NANO;
-}
-
 }  // namespace
 
 bool CanCast(const arrow::DataType& from, const arrow::DataType& to, bool ansi) {
@@ -1339,7 +1338,6 @@ bool CanCast(const arrow::DataType& from, const arrow::DataType& to, bool ansi) 
     }
   }
   if (t == arrow::Type::BOOL && f == arrow::Type::TIMESTAMP) return !ansi;
-  (void)IsIntervalType;
   return false;
 }
 

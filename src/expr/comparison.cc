@@ -94,22 +94,97 @@ Result<arrow::Datum> FloatingCompare(Cmp c, const std::vector<arrow::Datum>& arg
   return internal::FromRows(rows, std::move(out));
 }
 
+template <typename ArrayT>
+int CompareValuesAt(const arrow::Array& a, int64_t i, const arrow::Array& b, int64_t j) {
+  auto x = static_cast<const ArrayT&>(a).Value(i);
+  auto y = static_cast<const ArrayT&>(b).Value(j);
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+// Spark's interpreted ordering of one element of `a` against one of `b` (same
+// type): NULL sorts first, arrays compare element-wise then by length, structs
+// field by field.
+Result<int> CompareAt(const arrow::Array& a, int64_t i, const arrow::Array& b, int64_t j) {
+  bool na = a.IsNull(i), nb = b.IsNull(j);
+  if (na || nb) return na && nb ? 0 : (na ? -1 : 1);
+  switch (a.type_id()) {
+    case arrow::Type::BOOL:
+      return CompareValuesAt<arrow::BooleanArray>(a, i, b, j);
+    case arrow::Type::INT8:
+      return CompareValuesAt<arrow::Int8Array>(a, i, b, j);
+    case arrow::Type::INT16:
+      return CompareValuesAt<arrow::Int16Array>(a, i, b, j);
+    case arrow::Type::INT32:
+    case arrow::Type::DATE32:
+    case arrow::Type::INTERVAL_MONTHS:
+    {
+      int32_t x = a.data()->GetValues<int32_t>(1)[i], y = b.data()->GetValues<int32_t>(1)[j];
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case arrow::Type::INT64:
+    case arrow::Type::TIMESTAMP:
+    case arrow::Type::DURATION: {
+      int64_t x = a.data()->GetValues<int64_t>(1)[i], y = b.data()->GetValues<int64_t>(1)[j];
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case arrow::Type::FLOAT:
+      return CompareFloating(static_cast<const arrow::FloatArray&>(a).Value(i),
+                             static_cast<const arrow::FloatArray&>(b).Value(j));
+    case arrow::Type::DOUBLE:
+      return CompareFloating(static_cast<const arrow::DoubleArray&>(a).Value(i),
+                             static_cast<const arrow::DoubleArray&>(b).Value(j));
+    case arrow::Type::STRING:
+    case arrow::Type::BINARY: {
+      auto x = static_cast<const arrow::BinaryArray&>(a).GetView(i);
+      auto y = static_cast<const arrow::BinaryArray&>(b).GetView(j);
+      int r = x.compare(y);
+      return r < 0 ? -1 : (r > 0 ? 1 : 0);
+    }
+    case arrow::Type::DECIMAL128: {
+      arrow::Decimal128 x(static_cast<const arrow::Decimal128Array&>(a).GetValue(i));
+      arrow::Decimal128 y(static_cast<const arrow::Decimal128Array&>(b).GetValue(j));
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case arrow::Type::LIST: {
+      const auto& la = static_cast<const arrow::ListArray&>(a);
+      const auto& lb = static_cast<const arrow::ListArray&>(b);
+      int64_t oa = la.value_offset(i), ob = lb.value_offset(j);
+      int64_t n = la.value_length(i), m = lb.value_length(j);
+      for (int64_t k = 0; k < n && k < m; ++k) {
+        LS_ASSIGN_OR_RAISE(int r, CompareAt(*la.values(), oa + k, *lb.values(), ob + k));
+        if (r != 0) return r;
+      }
+      return n < m ? -1 : (n > m ? 1 : 0);
+    }
+    case arrow::Type::STRUCT: {
+      const auto& sa = static_cast<const arrow::StructArray&>(a);
+      const auto& sb = static_cast<const arrow::StructArray&>(b);
+      for (int k = 0; k < sa.num_fields(); ++k) {
+        LS_ASSIGN_OR_RAISE(int r, CompareAt(*sa.field(k), i, *sb.field(k), j));
+        if (r != 0) return r;
+      }
+      return 0;
+    }
+    default:
+      return Unsupported("comparison of {} values", a.type()->ToString());
+  }
+}
+
 Result<arrow::Datum> NestedEquality(Cmp c, const std::vector<arrow::Datum>& args,
                                     int64_t length, const EvalContext& ctx) {
-  if (c != Cmp::kEq && c != Cmp::kNe) {
-    return Unsupported("ordering comparison of {} values", args[0].type()->ToString());
+  if (args[0].type()->id() == arrow::Type::MAP) {
+    return UserError("[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] MAP values cannot be compared");
   }
   LS_ASSIGN_OR_RAISE(internal::Rows rows, internal::ToRows(args, length, ctx.pool));
   arrow::BooleanBuilder b(ctx.pool);
   LS_RETURN_NOT_OK(b.Reserve(rows.length));
-  auto opts = arrow::EqualOptions::Defaults().nans_equal(true);
   for (int64_t i = 0; i < rows.length; ++i) {
     if (rows.arrays[0]->IsNull(i) || rows.arrays[1]->IsNull(i)) {
       b.UnsafeAppendNull();
       continue;
     }
-    bool eq = rows.arrays[0]->RangeEquals(i, i + 1, i, *rows.arrays[1], opts);
-    b.UnsafeAppend(c == Cmp::kEq ? eq : !eq);
+    LS_ASSIGN_OR_RAISE(int r, CompareAt(*rows.arrays[0], i, *rows.arrays[1], i));
+    b.UnsafeAppend(Holds(c, r));
   }
   std::shared_ptr<arrow::Array> out;
   LS_RETURN_NOT_OK(b.Finish(&out));
@@ -124,8 +199,6 @@ Result<arrow::Datum> AllNullBoolean(const std::vector<arrow::Datum>& args, int64
   LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayOfNull(arrow::boolean(), length, ctx.pool));
   return arrow::Datum(std::move(arr));
 }
-
-}  // namespace
 
 /// Compares two operands of the same type with Spark's semantics.
 Result<arrow::Datum> CompareValues(Cmp c, const std::vector<arrow::Datum>& args, int64_t length,
@@ -142,6 +215,29 @@ Result<arrow::Datum> CompareValues(Cmp c, const std::vector<arrow::Datum>& args,
       if (IsNested(*type)) return NestedEquality(c, args, length, ctx);
       return CallArrow(ArrowName(c), args, nullptr, ctx);
   }
+}
+
+}  // namespace
+
+Result<arrow::Datum> CompareSpark(std::string_view op, const arrow::Datum& a,
+                                  const arrow::Datum& b, int64_t length, const EvalContext& ctx) {
+  Cmp c;
+  if (op == "eq") {
+    c = Cmp::kEq;
+  } else if (op == "ne") {
+    c = Cmp::kNe;
+  } else if (op == "lt") {
+    c = Cmp::kLt;
+  } else if (op == "le") {
+    c = Cmp::kLe;
+  } else if (op == "gt") {
+    c = Cmp::kGt;
+  } else if (op == "ge") {
+    c = Cmp::kGe;
+  } else {
+    return InternalError("CompareSpark: unknown comparison '{}'", op);
+  }
+  return CompareValues(c, {a, b}, length, ctx);
 }
 
 namespace {

@@ -344,13 +344,20 @@ Result<DateTimeFormat> DateTimeFormat::Compile(std::string_view pattern) {
       int count = static_cast<int>(j - i);
       if (c == 'Y' || c == 'w' || c == 'W' || c == 'u' || c == 'e' || c == 'c') {
         return UserError(
-            "[INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_WEEK_BASED_PATTERN] Spark >= 3.0: "
-            "All week-based patterns are unsupported since Spark 3.0, detected week-based "
-            "character: {} in pattern '{}'. Please use the SQL function EXTRACT instead.",
-            c, pattern);
+            "[INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_PATTERN_RECOGNITION] You may get a "
+            "different result due to the upgrading to Spark >= 3.0: Fail to recognize '{}' "
+            "pattern in the DateTimeFormatter: all week-based patterns ('{}' here) are "
+            "unsupported since Spark 3.0; use the SQL function EXTRACT instead.",
+            pattern, c);
       }
       int max = MaxCount(c);
-      if (max == 0) return BadPattern(pattern, fmt::format("illegal pattern character '{}'", c));
+      if (max == 0) {
+        return UserError(
+            "[INVALID_DATETIME_PATTERN.ILLEGAL_CHARACTER] Unrecognized datetime pattern: {}. "
+            "Illegal pattern character found in datetime pattern: {}. Please provide legal "
+            "character.",
+            pattern, c);
+      }
       if (count > max) return BadPattern(pattern, fmt::format("too many pattern letters: {}", c));
       if (c == 'V' && count != 2) return BadPattern(pattern, "pattern letter count must be 2: V");
       f.items_.push_back({Kind::kField, c, count, {}});

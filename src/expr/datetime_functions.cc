@@ -123,15 +123,38 @@ bool ParseFailsWithError(const EvalContext& ctx, bool try_mode) {
 Status CannotParse(std::string_view text, size_t index, std::string_view try_fn) {
   return ExecutionError(
       "[CANNOT_PARSE_TIMESTAMP] Text '{}' could not be parsed at index {}. Use `{}` to tolerate "
-      "malformed input and return NULL instead.",
+      "invalid input string and return NULL instead.",
       text, index, try_fn);
 }
 
-Status CannotParseFields(std::string_view text, std::string_view try_fn) {
+const char* const kMonthNames[] = {"JANUARY", "FEBRUARY", "MARCH",     "APRIL",   "MAY",      "JUNE",
+                                   "JULY",    "AUGUST",   "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"};
+
+/// Java's words for an out-of-range field ("Invalid date 'FEBRUARY 30'").
+std::string InvalidFieldText(const ParsedDateTime& p) {
+  if (p.month < 1 || p.month > 12) {
+    return fmt::format("Invalid value for MonthOfYear (valid values 1 - 12): {}", p.month);
+  }
+  if (p.day < 1 || p.day > 31) {
+    return fmt::format("Invalid value for DayOfMonth (valid values 1 - 28/31): {}", p.day);
+  }
+  if (p.day > DaysInMonth(p.year, p.month)) {
+    return fmt::format("Invalid date '{} {}'", kMonthNames[p.month - 1], p.day);
+  }
+  if (p.hour < 0 || p.hour > 23) {
+    return fmt::format("Invalid value for HourOfDay (valid values 0 - 23): {}", p.hour);
+  }
+  if (p.minute < 0 || p.minute > 59) {
+    return fmt::format("Invalid value for MinuteOfHour (valid values 0 - 59): {}", p.minute);
+  }
+  return fmt::format("Invalid value for SecondOfMinute (valid values 0 - 59): {}", p.second);
+}
+
+Status CannotParseFields(std::string_view text, const ParsedDateTime& p, std::string_view try_fn) {
   return ExecutionError(
-      "[CANNOT_PARSE_TIMESTAMP] Text '{}' could not be parsed: a field is out of range (e.g. "
-      "February 30 or hour 25). Use `{}` to tolerate malformed input and return NULL instead.",
-      text, try_fn);
+      "[CANNOT_PARSE_TIMESTAMP] Text '{}' could not be parsed: {}. Use `{}` to tolerate invalid "
+      "input string and return NULL instead.",
+      text, InvalidFieldText(p), try_fn);
 }
 
 // ---------------------------------------------------------------------------
@@ -228,11 +251,12 @@ Result<ResolvedCall> ResolveExtract(const CallSite& site, const std::string& nam
       {"MINUTES", Field::kMinute},  {"SECOND", Field::kSecond},   {"S", Field::kSecond},
       {"SEC", Field::kSecond},      {"SECONDS", Field::kSecond},  {"SECS", Field::kSecond},
   };
-  bool epoch = u == "EPOCH";
+  // Spark 4 has no EPOCH field for timestamps (INVALID_EXTRACT_FIELD), nor do we.
+  bool epoch = false;
   auto it = kFields.find(u);
-  if (it == kFields.end() && !epoch) {
+  if (it == kFields.end()) {
     return UserError(
-        "[INVALID_EXTRACT_FIELD] Cannot extract {} from {}.", *lit,
+        "[INVALID_EXTRACT_FIELD] Cannot extract `{}` from {}.", *lit,
         types::ToDDL(*site.arg_types[1]));
   }
   CallSite inner;
@@ -357,7 +381,7 @@ Result<bool> ParseText(std::string_view text, const DateTimeFormat& f, const Tim
   }
   bool ok = ntz ? ResolveParsedLocal(p, out) : ResolveParsed(p, tz, out);
   if (!ok) {
-    if (raise) return CannotParseFields(text, try_fn);
+    if (raise) return CannotParseFields(text, p, try_fn);
     return false;
   }
   return true;
@@ -934,7 +958,7 @@ Result<ResolvedCall> ResolveMakeDate(const CallSite& site) {
                       } else if (d < 1 || d > 31) {
                         bad = fmt::format("Invalid value for DayOfMonth (valid values 1 - 28/31): {}", d);
                       } else if (d > DaysInMonth(y, m)) {
-                        bad = fmt::format("Invalid date '{} {}'", m, d);
+                        bad = fmt::format("Invalid date '{} {}'", kMonthNames[m - 1], d);
                       }
                       if (!bad.empty()) {
                         if (ctx.ansi()) return FieldOutOfBounds(bad);

@@ -4,17 +4,6 @@
 
 namespace lakestream::expr {
 
-// The families are defined in their own files; until every family has landed a
-// missing one is simply absent from the registry.
-#pragma weak RegisterArithmeticFunctions
-#pragma weak RegisterComparisonFunctions
-#pragma weak RegisterStringFunctions
-#pragma weak RegisterMathFunctions
-#pragma weak RegisterDatetimeFunctions
-#pragma weak RegisterJsonFunctions
-#pragma weak RegisterCollectionFunctions
-#pragma weak RegisterHashFunctions
-#pragma weak RegisterAggregateFunctions
 
 const FunctionRegistry& FunctionRegistry::Default() {
   static const FunctionRegistry* registry = [] {

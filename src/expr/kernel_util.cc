@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "expr/datetime_format.h"  // DaysFromCivil, CivilFromDays, DaysInMonth
 #include "types/value_format.h"
 
 namespace lakestream::expr {
@@ -181,34 +182,6 @@ types::TypePtr WiderNumericType(const types::TypePtr& a, const types::TypePtr& b
   return wider;
 }
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* year, unsigned* month, unsigned* day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = y + (*month <= 2);
-}
-
-int DaysInMonth(int64_t y, int m) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
-}
-
 int64_t AddMonthsToDays(int64_t days, int64_t months) {
   int64_t y;
   unsigned m, d;
@@ -216,7 +189,7 @@ int64_t AddMonthsToDays(int64_t days, int64_t months) {
   int64_t total = y * 12 + (m - 1) + months;
   int64_t ny = total >= 0 ? total / 12 : (total - 11) / 12;
   unsigned nm = static_cast<unsigned>(total - ny * 12) + 1;
-  unsigned nd = std::min<unsigned>(d, static_cast<unsigned>(DaysInMonth(ny, static_cast<int>(nm))));
+  unsigned nd = std::min<unsigned>(d, static_cast<unsigned>(DaysInMonth(ny, nm)));
   return DaysFromCivil(ny, nm, nd);
 }
 
@@ -270,10 +243,16 @@ Result<types::TypePtr> BinaryComparisonType(const types::TypePtr& a, const types
       if (types::IsIntegral(*other)) return arrow::int64();
       if (types::IsNumeric(*other)) return arrow::float64();
     }
+    if (!ansi && other->id() == arrow::Type::BOOL) return other;
     if (IsAtomic(*other) && other->id() != arrow::Type::DURATION &&
         other->id() != arrow::Type::INTERVAL_MONTHS) {
       return other;
     }
+  }
+  // Legacy mode compares a BOOLEAN with a number as a number (1 = true holds).
+  if (!ansi && ((a->id() == arrow::Type::BOOL && types::IsNumeric(*b)) ||
+                (b->id() == arrow::Type::BOOL && types::IsNumeric(*a)))) {
+    return a->id() == arrow::Type::BOOL ? b : a;
   }
   return UserError(
       "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] the left and right operands of the binary "

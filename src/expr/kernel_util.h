@@ -174,13 +174,28 @@ Result<arrow::Datum> MapBinary(const arrow::Datum& left, const arrow::Datum& rig
   return internal::FromRows(rows, std::move(out));
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date, and back.
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
-void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
-int DaysInMonth(int64_t year, int month);
 /// Adds calendar months to a day number, clamping the day to the month's end
 /// (java.time LocalDate.plusMonths).
 int64_t AddMonthsToDays(int64_t days, int64_t months);
+
+// ---------------------------------------------------------------------------
+// Spark semantics shared with other families (defined beside their operators).
+
+/// Compares two values of one type as Spark's =, <>, <, <=, >, >= do ("eq",
+/// "ne", "lt", "le", "gt", "ge"): NaN equals NaN and sorts above every other
+/// value; NULL in, NULL out. Defined in comparison.cc.
+Result<arrow::Datum> CompareSpark(std::string_view op, const arrow::Datum& a,
+                                  const arrow::Datum& b, int64_t length, const EvalContext& ctx);
+
+/// Spark's round(x, d) / bround(x, d) of a DOUBLE: rounds the decimal value of
+/// Double.toString(x) HALF_UP (or HALF_EVEN). Defined in math.cc.
+double RoundDouble(double x, int32_t d, bool half_even);
+
+/// The result type of decimal `a op b` for op in + - * / % (DecimalPrecision
+/// with allowPrecisionLoss). Defined in arithmetic.cc.
+std::shared_ptr<arrow::Decimal128Type> DecimalArithmeticType(char op,
+                                                             const arrow::Decimal128Type& a,
+                                                             const arrow::Decimal128Type& b);
 
 /// The k-th argument type of a call site, or null when out of range.
 inline const types::TypePtr& ArgType(const CallSite& site, size_t k) {

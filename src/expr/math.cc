@@ -159,19 +159,23 @@ C RoundFloating(C x, int32_t d, RoundMode mode) {
   }
 }
 
+// Rounds an integer to 10^-d; *overflow is set when the result leaves C
+// (ANSI raises, legacy keeps Java's wrapped value; checked against Spark 4.0.1).
 template <typename C>
-C RoundIntegral(C v, int32_t d, RoundMode mode) {
+C RoundIntegral(C v, int32_t d, RoundMode mode, bool* overflow) {
   if (d >= 0) return v;
   if (-d >= 19) return 0;
-  int64_t pow = 1;
+  __int128 pow = 1;
   for (int i = 0; i < -d; ++i) pow *= 10;
-  int64_t x = v;
-  int64_t q = x / pow, rem = x % pow;
-  int64_t half = pow / 2;
-  int64_t arem = rem < 0 ? -rem : rem;
+  __int128 x = v;
+  __int128 q = x / pow, rem = x % pow;
+  __int128 half = pow / 2;
+  __int128 arem = rem < 0 ? -rem : rem;
   bool up = arem > half || (arem == half && (mode == RoundMode::kHalfUp || (q % 2 != 0)));
   if (up) q += x < 0 ? -1 : 1;
-  return static_cast<C>(q * pow);  // Java's wrap on overflow
+  __int128 r = q * pow;
+  *overflow = r < std::numeric_limits<C>::min() || r > std::numeric_limits<C>::max();
+  return static_cast<C>(static_cast<int64_t>(r));
 }
 
 std::shared_ptr<arrow::Decimal128Type> RoundDecimalType(const arrow::Decimal128Type& t,
@@ -266,10 +270,15 @@ void AddRound(FunctionRegistry* r, const std::string& name, RoundMode mode) {
     return MapUnary<ARROW_T, ARROW_T>(                                                \
         args[0], length, ctx, t,                                                      \
         [&](C v, C* o) {                                                              \
-          *o = RoundIntegral<C>(v, d, mode);                                          \
-          return RowOutcome::kValue;                                                  \
+          bool overflow = false;                                                      \
+          *o = RoundIntegral<C>(v, d, mode, &overflow);                               \
+          return overflow && ctx.ansi() ? RowOutcome::kError : RowOutcome::kValue;    \
         },                                                                            \
-        ok);
+        [](C) {                                                                       \
+          return ExecutionError(                                                      \
+              "[ARITHMETIC_OVERFLOW] Overflow. If necessary set "                     \
+              "\"spark.sql.ansi.enabled\" to \"false\" to bypass this error.");       \
+        });
                LS_ROUND_INT(arrow::Int8Type, int8_t)
                LS_ROUND_INT(arrow::Int16Type, int16_t)
                LS_ROUND_INT(arrow::Int32Type, int32_t)
@@ -457,6 +466,10 @@ void AddRandom(FunctionRegistry* r, const std::string& name, bool gaussian) {
 }
 
 }  // namespace
+
+double RoundDouble(double x, int32_t d, bool half_even) {
+  return RoundFloating(x, d, half_even ? RoundMode::kHalfEven : RoundMode::kHalfUp);
+}
 
 void RegisterMathFunctions(FunctionRegistry* r) {
   AddRound(r, "round", RoundMode::kHalfUp);

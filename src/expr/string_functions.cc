@@ -1,6 +1,7 @@
 // Spark's string functions (stringExpressions.scala, regexpExpressions.scala)
 // over Arrow utf8/binary arrays. Characters are Unicode code points, as in
-// Spark's UTF8String; regexes are Java regexes run on RE2 (regex_internal.h).
+// Spark's UTF8String; regexes are Java regexes run by Arrow's regex kernels
+// (regex_internal.h says why not the system RE2).
 // Arrow kernels are used where their semantics are Spark's (lower, upper).
 #include <arrow/compute/api.h>
 #include <arrow/util/base64.h>
@@ -18,11 +19,79 @@ namespace lakestream::expr {
 
 namespace internal {
 
-Result<std::shared_ptr<const RE2>> CompileJavaRegex(std::string_view pattern, std::string_view fn,
-                                                    bool dot_all, bool case_insensitive) {
+std::string QuoteRegex(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          u >= 0x80)) {
+      if (c == '\0') {
+        out += "\\x00";
+        continue;
+      }
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+namespace {
+
+/// Renames every capturing group (?P<gK>...) in order and wraps the whole
+/// match as g0, so extract_regex can address groups by number.
+std::string NumberGroups(std::string_view p, int* count) {
+  std::string out = "(?P<g0>";
+  int k = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      out += c;
+      out += p[++i];
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
+      continue;
+    }
+    if (c == '(') {
+      if (i + 1 >= p.size() || p[i + 1] != '?') {
+        out += "(?P<g" + std::to_string(++k) + ">";
+        continue;
+      }
+      if (p.substr(i, 4) == "(?P<") {
+        size_t close = p.find('>', i);
+        if (close != std::string_view::npos) {
+          out += "(?P<g" + std::to_string(++k) + ">";
+          i = close;
+          continue;
+        }
+      }
+    }
+    out += c;
+  }
+  *count = k;
+  return out + ")";
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const JavaRegex>> CompileJavaRegex(std::string_view pattern,
+                                                          std::string_view fn, bool dot_all,
+                                                          bool case_insensitive) {
   // Java's named groups "(?<name>" are RE2's "(?P<name>".
   std::string translated;
-  translated.reserve(pattern.size());
+  if (dot_all) translated += "(?s)";
+  if (case_insensitive) translated += "(?i)";
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '\\' && i + 1 < pattern.size()) {
       translated += pattern.substr(i, 2);
@@ -37,15 +106,15 @@ Result<std::shared_ptr<const RE2>> CompileJavaRegex(std::string_view pattern, st
     }
     translated += pattern[i];
   }
-  RE2::Options options;
-  options.set_log_errors(false);
-  options.set_dot_nl(dot_all);
-  options.set_case_sensitive(!case_insensitive);
-  auto re = std::make_shared<RE2>(re2::StringPiece(translated.data(), translated.size()), options);
-  if (!re->ok()) {
+  // Validate with the engine that will run it.
+  arrow::compute::MatchSubstringOptions opts(translated);
+  auto probe = arrow::compute::CallFunction(
+      "match_substring_regex", {arrow::Datum(std::make_shared<arrow::StringScalar>(""))}, &opts);
+  if (!probe.ok()) {
+    std::string msg = probe.status().message();
     std::string hint;
-    if (re->error_code() == RE2::ErrorBadPerlOp || re->error_code() == RE2::ErrorBadEscape ||
-        re->error_code() == RE2::ErrorRepeatOp) {
+    if (msg.find("perl operator") != std::string::npos || msg.find("escape") != std::string::npos ||
+        msg.find("repetition operator") != std::string::npos) {
       hint =
           " (lookahead/lookbehind, backreferences and possessive quantifiers are Java regex "
           "features that lakestream's RE2 engine does not support)";
@@ -53,14 +122,20 @@ Result<std::shared_ptr<const RE2>> CompileJavaRegex(std::string_view pattern, st
     return UserError(
         "[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `{}` is "
         "invalid: '{}': {}{}",
-        fn, pattern, re->error(), hint);
+        fn, pattern, msg, hint);
   }
-  return std::shared_ptr<const RE2>(std::move(re));
+  auto re = std::make_shared<JavaRegex>();
+  re->source = std::string(pattern);
+  re->pattern = translated;
+  re->numbered = NumberGroups(translated, &re->num_groups);
+  const auto& matched = probe->scalar_as<arrow::BooleanScalar>();
+  re->matches_empty = matched.is_valid && matched.value;
+  return std::shared_ptr<const JavaRegex>(std::move(re));
 }
 
 Result<std::string> LikeToRegex(std::string_view pattern, char escape) {
-  std::string out = "(?s)";
-  out.reserve(pattern.size() * 2 + 4);
+  std::string out = "(?s)^";
+  out.reserve(pattern.size() * 2 + 8);
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == escape) {
@@ -77,19 +152,16 @@ Result<std::string> LikeToRegex(std::string_view pattern, char escape) {
             "character is not allowed to precede '{}'",
             pattern, n);
       }
-      out += RE2::QuoteMeta(re2::StringPiece(&n, 1));
+      out += QuoteRegex(std::string_view(&n, 1));
     } else if (c == '_') {
       out += '.';
     } else if (c == '%') {
       out += ".*";
     } else {
-      size_t start = i;
-      size_t len = Utf8CharBytes(static_cast<unsigned char>(c));
-      if (start + len > pattern.size()) len = pattern.size() - start;
-      out += RE2::QuoteMeta(re2::StringPiece(pattern.data() + start, len));
-      i += len - 1;
+      out += QuoteRegex(std::string_view(&c, 1));
     }
   }
+  out += '$';
   return out;
 }
 
@@ -484,62 +556,64 @@ Resolver Trim(std::string name, bool left, bool right) {
 // ---------------------------------------------------------------------------
 // split / replace / regexes
 
-/// Java's Pattern.split(input, limit) with limit != 0 (Spark maps 0 to -1),
-/// plus UTF8String.split's special case for an empty pattern.
-Status JavaSplit(std::string_view s, const RE2& re, std::string_view pattern, int32_t limit,
-                 std::vector<std::string_view>* out) {
-  out->clear();
-  if (limit == 0) limit = -1;
-  if (!s.empty() && pattern.empty()) {
-    int64_t n = internal::Utf8Length(s);
-    int64_t parts = (limit > n || limit <= 0) ? n : limit;
-    size_t p = 0;
-    for (int64_t k = 0; k < parts - 1; ++k) {
-      size_t len = internal::Utf8CharBytes(static_cast<unsigned char>(s[p]));
-      out->push_back(s.substr(p, len));
-      p += len;
-    }
-    out->push_back(s.substr(p));
-    return Status::OK();
-  }
-  size_t index = 0;
-  size_t search = 0;
-  bool matched_any = false;
-  re2::StringPiece input(s.data(), s.size());
-  re2::StringPiece m;
-  while (search <= s.size()) {
-    if (!re.Match(input, search, s.size(), RE2::UNANCHORED, &m, 1)) break;
-    size_t ms = m.data() - s.data();
-    size_t me = ms + m.size();
-    if (limit > 0 && static_cast<int64_t>(out->size()) >= limit - 1) break;
-    if (!(ms == 0 && me == 0)) {  // no leading empty piece for a zero-width match at 0
-      out->push_back(s.substr(index, ms - index));
-      index = me;
-      matched_any = true;
-    }
-    if (me == ms) {
-      if (me >= s.size()) break;
-      search = me + internal::Utf8CharBytes(static_cast<unsigned char>(s[me]));
-    } else {
-      search = me;
-    }
-  }
-  if (!matched_any) {
-    out->clear();
-    out->push_back(s);
-    return Status::OK();
-  }
-  out->push_back(s.substr(index));
-  return Status::OK();
-}
-
 /// The compiled regex of a literal pattern argument, or nullptr.
-Result<std::shared_ptr<const RE2>> LiteralRegex(const CallSite& site, size_t k,
-                                                const std::string& fn) {
+Result<std::shared_ptr<const internal::JavaRegex>> LiteralRegex(const CallSite& site, size_t k,
+                                                                const std::string& fn) {
   std::string storage;
   const std::string* p = internal::LiteralString(site, k, &storage);
   if (!p) return nullptr;
   return internal::CompileJavaRegex(*p, fn);
+}
+
+using RowRegex = std::function<Result<const internal::JavaRegex*>(std::string_view)>;
+using RegexApply = std::function<Result<std::shared_ptr<arrow::Array>>(
+    const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re, const Rows& r,
+    int64_t row, arrow::compute::ExecContext* ec)>;
+
+/// Runs `apply` over the whole string column (argument 0) when the pattern
+/// (argument 1) and all other parameters are literals; otherwise row by row,
+/// compiling each row's pattern through `row_regex`.
+Result<Datum> RunRegex(const std::vector<Datum>& args, int64_t length, const EvalContext& ctx,
+                       const internal::JavaRegex* lit, const TypePtr& out,
+                       const RowRegex& row_regex, const RegexApply& apply) {
+  LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+  arrow::compute::ExecContext ec(ctx.pool);
+  bool params_literal = true;
+  for (size_t k = 1; k < args.size(); ++k) params_literal &= args[k].is_scalar();
+  if (lit && params_literal) {
+    for (size_t k = 1; k < args.size(); ++k) {
+      if (!args[k].scalar()->is_valid) {
+        LS_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(out, r.length, ctx.pool));
+        return internal::FromRows(r, nulls);
+      }
+    }
+    LS_ASSIGN_OR_RAISE(auto res, apply(r.arrays[0], *lit, r, 0, &ec));
+    return internal::FromRows(r, res);
+  }
+  LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::ArrayBuilder>(out, ctx.pool));
+  for (int64_t i = 0; i < r.length; ++i) {
+    if (r.AnyNull(i)) {
+      LS_RETURN_NOT_OK(b->AppendNull());
+      continue;
+    }
+    const internal::JavaRegex* re = lit;
+    if (!re) {
+      LS_ASSIGN_OR_RAISE(re, row_regex(r.Str(1, i)));
+    }
+    LS_ASSIGN_OR_RAISE(auto res, apply(r.arrays[0]->Slice(i, 1), *re, r, i, &ec));
+    LS_RETURN_NOT_OK(b->AppendArraySlice(*res->data(), 0, 1));
+  }
+  std::shared_ptr<arrow::Array> res;
+  LS_RETURN_NOT_OK(b->Finish(&res));
+  return internal::FromRows(r, res);
+}
+
+Result<std::shared_ptr<arrow::Array>> CallKernel(const std::string& name,
+                                                 const std::shared_ptr<arrow::Array>& in,
+                                                 const arrow::compute::FunctionOptions& opts,
+                                                 arrow::compute::ExecContext* ec) {
+  LS_ASSIGN_OR_RAISE(Datum d, arrow::compute::CallFunction(name, {Datum(in)}, &opts, ec));
+  return d.make_array();
 }
 
 Result<ResolvedCall> ResolveSplit(const CallSite& site) {
@@ -547,25 +621,51 @@ Result<ResolvedCall> ResolveSplit(const CallSite& site) {
   LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "split", "(STRING, STRING[, INT])", "ssi"));
   LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, "split"));
   TypePtr out = arrow::list(arrow::utf8());
-  return Call(out, casts,
-              [lit, out](const std::vector<Datum>& args, int64_t length,
-                         const EvalContext& ctx) -> Result<Datum> {
-                internal::RegexCache cache("split");
-                std::vector<std::string_view> parts;
-                return MapRows<arrow::ListBuilder>(
-                    args, length, ctx, out, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) {
-                      const RE2* re = lit.get();
-                      if (!re) {
-                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
-                      }
-                      int32_t limit = r.arrays.size() > 2 ? r.I32(2, i) : -1;
-                      LS_RETURN_NOT_OK(JavaSplit(r.Str(0, i), *re, r.Str(1, i), limit, &parts));
-                      LS_RETURN_NOT_OK(b->Append());
-                      auto* vb = static_cast<arrow::StringBuilder*>(b->value_builder());
-                      for (auto p : parts) LS_RETURN_NOT_OK(vb->Append(p));
-                      return Status::OK();
-                    });
-              });
+  return Call(
+      out, casts,
+      [lit, out](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+        internal::RegexCache cache("split");
+        return RunRegex(
+            args, length, ctx, lit.get(), out, [&](std::string_view p) { return cache.Get(p); },
+            [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                const Rows& r, int64_t row, arrow::compute::ExecContext* ec)
+                -> Result<std::shared_ptr<arrow::Array>> {
+              int32_t limit = r.arrays.size() > 2 ? r.I32(2, row) : -1;
+              if (!re.source.empty()) {
+                // Java's split(regex, limit): at most `limit` pieces when limit > 0.
+                arrow::compute::SplitPatternOptions opts(re.pattern, limit > 0 ? limit - 1 : -1);
+                return CallKernel("split_pattern_regex", strings, opts, ec);
+              }
+              // Empty pattern: one character per piece, at most `limit` (Spark 4).
+              arrow::ListBuilder b(ec->memory_pool(), std::make_shared<arrow::StringBuilder>());
+              auto* vb = static_cast<arrow::StringBuilder*>(b.value_builder());
+              const auto& sa = static_cast<const arrow::StringArray&>(*strings);
+              for (int64_t i = 0; i < sa.length(); ++i) {
+                if (sa.IsNull(i)) {
+                  LS_RETURN_NOT_OK(b.AppendNull());
+                  continue;
+                }
+                LS_RETURN_NOT_OK(b.Append());
+                auto s = sa.GetView(i);
+                if (s.empty()) {
+                  LS_RETURN_NOT_OK(vb->Append(s));
+                  continue;
+                }
+                int64_t n = internal::Utf8Length(s);
+                int64_t parts = (limit > n || limit <= 0) ? n : limit;
+                size_t p = 0;
+                for (int64_t k = 0; k < parts; ++k) {
+                  size_t len = internal::Utf8CharBytes(static_cast<unsigned char>(s[p]));
+                  LS_RETURN_NOT_OK(vb->Append(s.substr(p, len)));
+                  p += len;
+                }
+              }
+              std::shared_ptr<arrow::Array> res;
+              LS_RETURN_NOT_OK(b.Finish(&res));
+              return res;
+            });
+      });
 }
 
 Result<ResolvedCall> ResolveReplace(const CallSite& site) {
@@ -597,74 +697,148 @@ Result<ResolvedCall> ResolveReplace(const CallSite& site) {
               });
 }
 
+/// (offset, length) of group `g` in row `i` of an extract_regex_span result; false if absent.
+bool Span(const arrow::StructArray& spans, int g, int64_t i, int32_t* off, int32_t* len) {
+  if (spans.IsNull(i)) return false;
+  const auto& f = static_cast<const arrow::FixedSizeListArray&>(*spans.field(g));
+  if (f.IsNull(i)) return false;
+  const auto& v = static_cast<const arrow::Int32Array&>(*f.values());
+  *off = v.Value(f.value_offset(i));
+  *len = v.Value(f.value_offset(i) + 1);
+  return true;
+}
+
+/// Java's Matcher.replaceAll from character `pos` (1-based), match by match.
+/// Used when the pattern can match "": after a non-empty match Java also
+/// replaces an empty match at its end ('aaa' =~ s/a*/X/ is "XX"), which
+/// Arrow's kernel does not.
+Result<std::shared_ptr<arrow::Array>> JavaReplaceAll(const std::shared_ptr<arrow::Array>& strings,
+                                                     const internal::JavaRegex& re,
+                                                     const std::string& rewrite, int64_t pos,
+                                                     arrow::compute::ExecContext* ec) {
+  arrow::compute::ExtractRegexSpanOptions opts(re.numbered);
+  const auto& sa = static_cast<const arrow::StringArray&>(*strings);
+  arrow::StringBuilder b(ec->memory_pool());
+  std::string out;
+  for (int64_t i = 0; i < sa.length(); ++i) {
+    if (sa.IsNull(i)) {
+      LS_RETURN_NOT_OK(b.AppendNull());
+      continue;
+    }
+    auto s = sa.GetView(i);
+    size_t p = internal::Utf8Offset(s, pos - 1);
+    out.assign(s.substr(0, p));
+    if (pos > 1 && p >= s.size()) {
+      LS_RETURN_NOT_OK(b.Append(s));
+      continue;
+    }
+    size_t copied = p;  // s[0, copied) is in `out`
+    while (p <= s.size()) {
+      arrow::StringBuilder one;
+      LS_RETURN_NOT_OK(one.Append(s.substr(p)));
+      std::shared_ptr<arrow::Array> rest;
+      LS_RETURN_NOT_OK(one.Finish(&rest));
+      LS_ASSIGN_OR_RAISE(auto spans_arr, CallKernel("extract_regex_span", rest, opts, ec));
+      const auto& spans = static_cast<const arrow::StructArray&>(*spans_arr);
+      int32_t off0, len0;
+      if (!Span(spans, 0, 0, &off0, &len0)) break;
+      size_t ms = p + off0, me = ms + len0;
+      out.append(s.substr(copied, ms - copied));
+      for (size_t k = 0; k < rewrite.size(); ++k) {
+        if (rewrite[k] == '\\' && k + 1 < rewrite.size()) {
+          char n = rewrite[++k];
+          if (n >= '0' && n <= '9') {
+            int32_t off, len;
+            if (Span(spans, n - '0', 0, &off, &len)) out.append(s.substr(p + off, len));
+          } else {
+            out.push_back(n);
+          }
+        } else {
+          out.push_back(rewrite[k]);
+        }
+      }
+      copied = me;
+      if (len0 == 0) {
+        if (me >= s.size()) break;
+        p = me + internal::Utf8CharBytes(static_cast<unsigned char>(s[me]));
+        out.append(s.substr(me, p - me));
+        copied = p;
+      } else {
+        p = me;
+      }
+    }
+    if (copied < s.size()) out.append(s.substr(copied));
+    LS_RETURN_NOT_OK(b.Append(out));
+  }
+  std::shared_ptr<arrow::Array> res;
+  LS_RETURN_NOT_OK(b.Finish(&res));
+  return res;
+}
+
 Result<ResolvedCall> ResolveRegexpReplace(const CallSite& site) {
   const char* sig = "(STRING, STRING regex, STRING replacement[, INT position])";
   LS_RETURN_NOT_OK(CheckArity(site, "regexp_replace", 3, 4, sig));
   LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "regexp_replace", sig, "sssi"));
   LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, "regexp_replace"));
-  if (internal::IsLiteral(site, 3) && !internal::IsNullLiteral(site, 3)) {
-    auto pos = site.literal_args[3]->CastTo(arrow::int64());
-    if (pos.ok() && std::static_pointer_cast<arrow::Int64Scalar>(*pos)->value <= 0) {
-      return UserError(
-          "[INVALID_PARAMETER_VALUE.REGEX_POSITION] The value of parameter `position` in "
-          "`regexp_replace` is invalid: expects a positive value but got {}",
-          std::static_pointer_cast<arrow::Int64Scalar>(*pos)->value);
-    }
-  }
-  return Call(Utf8(), casts,
-              [lit](const std::vector<Datum>& args, int64_t length,
-                    const EvalContext& ctx) -> Result<Datum> {
-                internal::RegexCache cache("regexp_replace");
-                std::string last_rep, rewrite, buf;
-                const RE2* last_re = nullptr;
-                return MapRows<arrow::StringBuilder>(
-                    args, length, ctx, Utf8(),
-                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
-                      const RE2* re = lit.get();
-                      if (!re) {
-                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
-                      }
-                      auto rep = r.Str(2, i);
-                      if (re != last_re || rep != last_rep) {
-                        LS_ASSIGN_OR_RAISE(rewrite, internal::JavaReplacementToRewrite(
-                                                        rep, re->NumberOfCapturingGroups()));
-                        last_rep = std::string(rep);
-                        last_re = re;
-                      }
-                      auto s = r.Str(0, i);
-                      int64_t pos = r.arrays.size() > 3 ? r.I32(3, i) : 1;
-                      if (pos <= 0) {
-                        return ExecutionError(
-                            "[INVALID_PARAMETER_VALUE.REGEX_POSITION] The value of parameter "
-                            "`position` in `regexp_replace` is invalid: expects a positive value "
-                            "but got {}",
-                            pos);
-                      }
-                      size_t off = internal::Utf8Offset(s, pos - 1);
-                      if (pos - 1 > 0 && off >= s.size()) return b->Append(s);
-                      buf.assign(s.substr(off));
-                      RE2::GlobalReplace(&buf, *re, re2::StringPiece(rewrite));
-                      buf.insert(0, s.substr(0, off));
-                      return b->Append(buf);
-                    });
-              });
+  return Call(
+      Utf8(), casts,
+      [lit](const std::vector<Datum>& args, int64_t length, const EvalContext& ctx) -> Result<Datum> {
+        internal::RegexCache cache("regexp_replace");
+        return RunRegex(
+            args, length, ctx, lit.get(), Utf8(), [&](std::string_view p) { return cache.Get(p); },
+            [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                const Rows& r, int64_t row, arrow::compute::ExecContext* ec)
+                -> Result<std::shared_ptr<arrow::Array>> {
+              LS_ASSIGN_OR_RAISE(std::string rewrite, internal::JavaReplacementToRewrite(
+                                                          r.Str(2, row), re.num_groups));
+              int64_t pos = r.arrays.size() > 3 ? r.I32(3, row) : 1;
+              if (pos <= 0) {
+                return ExecutionError(
+                    "[INVALID_PARAMETER_VALUE.REGEX_POSITION] The value of parameter(s) "
+                    "`position` in `regexp_replace` is invalid: expects a positive value but got {}",
+                    pos);
+              }
+              arrow::compute::ReplaceSubstringOptions opts(re.pattern, rewrite, -1);
+              if (re.matches_empty) return JavaReplaceAll(strings, re, rewrite, pos, ec);
+              if (pos == 1) return CallKernel("replace_substring_regex", strings, opts, ec);
+              // Replace only after the first pos-1 characters.
+              const auto& sa = static_cast<const arrow::StringArray&>(*strings);
+              arrow::StringBuilder b(ec->memory_pool());
+              for (int64_t i = 0; i < sa.length(); ++i) {
+                if (sa.IsNull(i)) {
+                  LS_RETURN_NOT_OK(b.AppendNull());
+                  continue;
+                }
+                auto s = sa.GetView(i);
+                size_t off = internal::Utf8Offset(s, pos - 1);
+                if (off >= s.size()) {
+                  LS_RETURN_NOT_OK(b.Append(s));
+                  continue;
+                }
+                arrow::StringBuilder one;
+                LS_RETURN_NOT_OK(one.Append(s.substr(off)));
+                std::shared_ptr<arrow::Array> tail;
+                LS_RETURN_NOT_OK(one.Finish(&tail));
+                LS_ASSIGN_OR_RAISE(auto rep, CallKernel("replace_substring_regex", tail, opts, ec));
+                std::string v(s.substr(0, off));
+                v += static_cast<const arrow::StringArray&>(*rep).GetView(0);
+                LS_RETURN_NOT_OK(b.Append(v));
+              }
+              std::shared_ptr<arrow::Array> res;
+              LS_RETURN_NOT_OK(b.Finish(&res));
+              return res;
+            });
+      });
 }
 
-Result<int32_t> CheckGroupIndex(const RE2& re, int32_t idx, const char* fn) {
-  int groups = re.NumberOfCapturingGroups();
-  if (idx < 0) {
+Status CheckGroupIndex(const internal::JavaRegex& re, int32_t idx, const char* fn) {
+  if (idx < 0 || idx > re.num_groups) {
     return ExecutionError(
         "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is "
         "invalid: Expects group index between 0 and {}, but got {}.",
-        fn, groups, idx);
+        fn, re.num_groups, idx);
   }
-  if (idx > groups) {
-    return ExecutionError(
-        "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is "
-        "invalid: Expects group index between 0 and {}, but got {}.",
-        fn, groups, idx);
-  }
-  return idx;
+  return Status::OK();
 }
 
 Result<ResolvedCall> ResolveRegexpExtract(const CallSite& site, bool all) {
@@ -674,55 +848,78 @@ Result<ResolvedCall> ResolveRegexpExtract(const CallSite& site, bool all) {
   LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, sig, "ssi"));
   LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, fn));
   TypePtr out = all ? arrow::list(arrow::utf8()) : Utf8();
-  return Call(out, casts,
-              [lit, all, fn, out](const std::vector<Datum>& args, int64_t length,
-                                  const EvalContext& ctx) -> Result<Datum> {
-                internal::RegexCache cache(fn);
-                std::vector<re2::StringPiece> groups;
-                return MapRows<arrow::ArrayBuilder>(
-                    args, length, ctx, out,
-                    [&](const Rows& r, int64_t i, arrow::ArrayBuilder* b) -> Status {
-                      const RE2* re = lit.get();
-                      if (!re) {
-                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
-                      }
-                      int32_t idx = r.arrays.size() > 2 ? r.I32(2, i) : 1;
-                      LS_RETURN_NOT_OK(CheckGroupIndex(*re, idx, fn).status());
-                      auto s = r.Str(0, i);
-                      re2::StringPiece input(s.data(), s.size());
-                      groups.assign(idx + 1, re2::StringPiece());
-                      if (!all) {
-                        auto* sb = static_cast<arrow::StringBuilder*>(b);
-                        if (!re->Match(input, 0, s.size(), RE2::UNANCHORED, groups.data(),
-                                       idx + 1)) {
-                          return sb->Append(std::string_view());
-                        }
-                        return sb->Append(std::string_view(groups[idx].data() ? groups[idx].data()
-                                                                               : "",
-                                                           groups[idx].size()));
-                      }
-                      auto* lb = static_cast<arrow::ListBuilder*>(b);
-                      auto* vb = static_cast<arrow::StringBuilder*>(lb->value_builder());
-                      LS_RETURN_NOT_OK(lb->Append());
-                      size_t pos = 0;
-                      while (pos <= s.size() &&
-                             re->Match(input, pos, s.size(), RE2::UNANCHORED, groups.data(),
-                                       idx + 1)) {
-                        const auto& g = groups[idx];
-                        LS_RETURN_NOT_OK(
-                            vb->Append(std::string_view(g.data() ? g.data() : "", g.size())));
-                        size_t ms = groups[0].data() - s.data();
-                        size_t me = ms + groups[0].size();
-                        if (me == ms) {
-                          if (me >= s.size()) break;
-                          pos = me + internal::Utf8CharBytes(static_cast<unsigned char>(s[me]));
-                        } else {
-                          pos = me;
-                        }
-                      }
-                      return Status::OK();
-                    });
-              });
+  return Call(
+      out, casts,
+      [lit, all, fn, out](const std::vector<Datum>& args, int64_t length,
+                          const EvalContext& ctx) -> Result<Datum> {
+        internal::RegexCache cache(fn);
+        return RunRegex(
+            args, length, ctx, lit.get(), out, [&](std::string_view p) { return cache.Get(p); },
+            [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                const Rows& r, int64_t row, arrow::compute::ExecContext* ec)
+                -> Result<std::shared_ptr<arrow::Array>> {
+              int32_t idx = r.arrays.size() > 2 ? r.I32(2, row) : 1;
+              LS_RETURN_NOT_OK(CheckGroupIndex(re, idx, fn));
+              arrow::compute::ExtractRegexSpanOptions opts(re.numbered);
+              const auto& sa = static_cast<const arrow::StringArray&>(*strings);
+              if (!all) {
+                LS_ASSIGN_OR_RAISE(auto spans_arr, CallKernel("extract_regex_span", strings, opts, ec));
+                const auto& spans = static_cast<const arrow::StructArray&>(*spans_arr);
+                arrow::StringBuilder b(ec->memory_pool());
+                for (int64_t i = 0; i < sa.length(); ++i) {
+                  if (sa.IsNull(i)) {
+                    LS_RETURN_NOT_OK(b.AppendNull());
+                    continue;
+                  }
+                  int32_t off, len;
+                  // Spark: no match or a group that did not take part gives ''.
+                  if (!Span(spans, idx, i, &off, &len)) {
+                    LS_RETURN_NOT_OK(b.Append(std::string_view()));
+                  } else {
+                    LS_RETURN_NOT_OK(b.Append(sa.GetView(i).substr(off, len)));
+                  }
+                }
+                std::shared_ptr<arrow::Array> res;
+                LS_RETURN_NOT_OK(b.Finish(&res));
+                return res;
+              }
+              arrow::ListBuilder b(ec->memory_pool(), std::make_shared<arrow::StringBuilder>());
+              auto* vb = static_cast<arrow::StringBuilder*>(b.value_builder());
+              for (int64_t i = 0; i < sa.length(); ++i) {
+                if (sa.IsNull(i)) {
+                  LS_RETURN_NOT_OK(b.AppendNull());
+                  continue;
+                }
+                LS_RETURN_NOT_OK(b.Append());
+                auto s = sa.GetView(i);
+                size_t pos = 0;
+                while (pos <= s.size()) {
+                  arrow::StringBuilder one;
+                  LS_RETURN_NOT_OK(one.Append(s.substr(pos)));
+                  std::shared_ptr<arrow::Array> rest;
+                  LS_RETURN_NOT_OK(one.Finish(&rest));
+                  LS_ASSIGN_OR_RAISE(auto spans_arr, CallKernel("extract_regex_span", rest, opts, ec));
+                  const auto& spans = static_cast<const arrow::StructArray&>(*spans_arr);
+                  int32_t off0, len0, off, len;
+                  if (!Span(spans, 0, 0, &off0, &len0)) break;
+                  if (Span(spans, idx, 0, &off, &len)) {
+                    LS_RETURN_NOT_OK(vb->Append(s.substr(pos + off, len)));
+                  } else {
+                    LS_RETURN_NOT_OK(vb->Append(std::string_view()));
+                  }
+                  size_t end = pos + off0 + len0;
+                  if (len0 == 0) {
+                    if (end >= s.size()) break;
+                    end += internal::Utf8CharBytes(static_cast<unsigned char>(s[end]));
+                  }
+                  pos = end;
+                }
+              }
+              std::shared_ptr<arrow::Array> res;
+              LS_RETURN_NOT_OK(b.Finish(&res));
+              return res;
+            });
+      });
 }
 
 Result<ResolvedCall> ResolveRlike(const CallSite& site) {
@@ -733,16 +930,13 @@ Result<ResolvedCall> ResolveRlike(const CallSite& site) {
               [lit](const std::vector<Datum>& args, int64_t length,
                     const EvalContext& ctx) -> Result<Datum> {
                 internal::RegexCache cache("rlike");
-                return MapRows<arrow::BooleanBuilder>(
-                    args, length, ctx, Bool(),
-                    [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) -> Status {
-                      const RE2* re = lit.get();
-                      if (!re) {
-                        LS_ASSIGN_OR_RAISE(re, cache.Get(r.Str(1, i)));
-                      }
-                      auto s = r.Str(0, i);
-                      b->UnsafeAppend(RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re));
-                      return Status::OK();
+                return RunRegex(
+                    args, length, ctx, lit.get(), Bool(),
+                    [&](std::string_view p) { return cache.Get(p); },
+                    [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                        const Rows& r, int64_t row, arrow::compute::ExecContext* ec) {
+                      arrow::compute::MatchSubstringOptions opts(re.pattern);
+                      return CallKernel("match_substring_regex", strings, opts, ec);
                     });
               });
 }
@@ -763,32 +957,34 @@ Result<ResolvedCall> ResolveLike(const CallSite& site, bool ilike) {
   LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, "(STRING, STRING[, STRING])", "sss"));
   LS_ASSIGN_OR_RAISE(char escape, EscapeChar(site, fn));
   casts.resize(2);  // the escape is a literal read at bind time
-  std::shared_ptr<const RE2> lit;
+  std::shared_ptr<const internal::JavaRegex> lit;
   std::string storage;
   if (const std::string* p = internal::LiteralString(site, 1, &storage)) {
     LS_ASSIGN_OR_RAISE(auto rx, internal::LikeToRegex(*p, escape));
-    LS_ASSIGN_OR_RAISE(lit, internal::CompileJavaRegex(rx, fn, true, ilike));
+    LS_ASSIGN_OR_RAISE(lit, internal::CompileJavaRegex(rx, fn, false, ilike));
   }
-  auto rc = Call(Bool(), casts,
-                 [lit, escape, ilike, fn](const std::vector<Datum>& args, int64_t length,
-                                          const EvalContext& ctx) -> Result<Datum> {
-                   std::vector<Datum> two(args.begin(), args.begin() + 2);
-                   std::string last;
-                   std::shared_ptr<const RE2> cur = lit;
-                   return MapRows<arrow::BooleanBuilder>(
-                       two, length, ctx, Bool(),
-                       [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) -> Status {
-                         if (!lit && (!cur || r.Str(1, i) != last)) {
-                           LS_ASSIGN_OR_RAISE(auto rx, internal::LikeToRegex(r.Str(1, i), escape));
-                           LS_ASSIGN_OR_RAISE(cur, internal::CompileJavaRegex(rx, fn, true, ilike));
-                           last = std::string(r.Str(1, i));
-                         }
-                         auto s = r.Str(0, i);
-                         b->UnsafeAppend(RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *cur));
-                         return Status::OK();
-                       });
-                 });
-  return rc;
+  return Call(Bool(), casts,
+              [lit, escape, ilike, fn](const std::vector<Datum>& args, int64_t length,
+                                       const EvalContext& ctx) -> Result<Datum> {
+                std::vector<Datum> two(args.begin(), args.begin() + 2);
+                std::string last;
+                std::shared_ptr<const internal::JavaRegex> cur;
+                return RunRegex(
+                    two, length, ctx, lit.get(), Bool(),
+                    [&](std::string_view p) -> Result<const internal::JavaRegex*> {
+                      if (!cur || p != last) {
+                        LS_ASSIGN_OR_RAISE(auto rx, internal::LikeToRegex(p, escape));
+                        LS_ASSIGN_OR_RAISE(cur, internal::CompileJavaRegex(rx, fn, false, ilike));
+                        last = std::string(p);
+                      }
+                      return cur.get();
+                    },
+                    [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                        const Rows& r, int64_t row, arrow::compute::ExecContext* ec) {
+                      arrow::compute::MatchSubstringOptions opts(re.pattern);
+                      return CallKernel("match_substring_regex", strings, opts, ec);
+                    });
+              });
 }
 
 // ---------------------------------------------------------------------------

@@ -51,14 +51,61 @@ std::vector<Line> SplitLines(std::string_view data) {
   return lines;
 }
 
-/// Applies the options Arrow lacks: a custom lineSep becomes '\n', and comment
-/// lines become empty lines (which Arrow skips) so line numbers stay physical.
+/// Rewrites Spark's escaped quotes inside quoted values (\" -> ""), so that
+/// Arrow can read them with escaping off. Arrow's escaping would also eat
+/// backslashes in unquoted values (C:\dir), which Spark keeps. Quote state is
+/// tracked like Arrow's parser: a quote opens a value only at its start.
+std::string RewriteEscapedQuotes(std::string_view data, const FileReadOptions& o) {
+  std::string out;
+  out.reserve(data.size());
+  bool in_quotes = false;
+  bool field_start = true;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    char next = i + 1 < data.size() ? data[i + 1] : '\0';
+    if (in_quotes) {
+      if (c == o.escape && next == o.quote) {
+        out.push_back(o.quote);
+        out.push_back(o.quote);
+        ++i;
+      } else if (c == o.quote && next == o.quote) {
+        out.push_back(c);
+        out.push_back(c);
+        ++i;
+      } else {
+        if (c == o.quote || (!o.multi_line && (c == '\n' || c == '\r'))) in_quotes = false;
+        out.push_back(c);
+      }
+      continue;
+    }
+    if (c == o.quote && field_start) {
+      in_quotes = true;
+      field_start = false;
+    } else {
+      field_start = c == o.sep || c == '\n' || c == '\r';
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool HasEscapedQuote(std::string_view data, const FileReadOptions& o) {
+  if (!o.quoting || o.escape == o.quote) return false;
+  const char pattern[2] = {o.escape, o.quote};
+  return data.find(std::string_view(pattern, 2)) != std::string_view::npos;
+}
+
+/// Applies the options Arrow lacks: a custom lineSep becomes '\n', comment
+/// lines become empty lines (which Arrow skips) so line numbers stay physical,
+/// and escaped quotes are rewritten (see RewriteEscapedQuotes).
 Result<std::shared_ptr<arrow::Buffer>> PrepareBuffer(std::shared_ptr<arrow::Buffer> buffer,
                                                      const FileReadOptions& options) {
   bool custom_sep = !options.line_sep.empty() && options.line_sep != "\n" &&
                     options.line_sep != "\r\n" && options.line_sep != "\r";
-  if (!custom_sep && !options.comment) return buffer;
-  std::string data(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+  std::string_view view(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+  bool escapes = HasEscapedQuote(view, options);
+  if (!custom_sep && !options.comment && !escapes) return buffer;
+  std::string data(view);
   if (custom_sep) {
     std::string out;
     out.reserve(data.size());
@@ -88,6 +135,7 @@ Result<std::shared_ptr<arrow::Buffer>> PrepareBuffer(std::shared_ptr<arrow::Buff
     }
     data = std::move(out);
   }
+  if (escapes) data = RewriteEscapedQuotes(data, options);
   return std::shared_ptr<arrow::Buffer>(arrow::Buffer::FromString(std::move(data)));
 }
 
@@ -97,8 +145,8 @@ arrow::csv::ParseOptions MakeParseOptions(const FileReadOptions& o) {
   p.quoting = o.quoting;
   p.quote_char = o.quote;
   p.double_quote = true;
-  p.escaping = o.escape != o.quote;
-  p.escape_char = o.escape;
+  // Escaped quotes were rewritten to doubled quotes by PrepareBuffer.
+  p.escaping = false;
   p.newlines_in_values = o.multi_line;
   p.ignore_empty_lines = true;
   return p;
@@ -113,26 +161,25 @@ struct BadRow {
 
 /// Reads `buffer` with every column as STRING. `names` empty: the header row
 /// (or _c<i> names) is used. Invalid rows are collected into `bad` and skipped,
-/// or, when `fail_on_bad`, stop the read.
+/// `skip_rows` rows (blank ones included) are skipped first.
 Result<std::shared_ptr<arrow::Table>> ReadStrings(const std::shared_ptr<arrow::Buffer>& buffer,
                                                   const FileReadOptions& options,
                                                   const std::vector<std::string>& names,
                                                   const std::vector<std::string>& include,
-                                                  bool fail_on_bad, std::vector<BadRow>* bad) {
+                                                  int32_t skip_rows, std::vector<BadRow>* bad) {
   auto read = arrow::csv::ReadOptions::Defaults();
   read.use_threads = false;  // the scan parallelizes across tasks
   if (!names.empty()) {
     read.column_names = names;
-    read.skip_rows = options.header ? 1 : 0;
+    read.skip_rows = skip_rows;
   } else {
     read.autogenerate_column_names = !options.header;
   }
   auto parse = MakeParseOptions(options);
-  parse.invalid_row_handler = [bad, fail_on_bad](const arrow::csv::InvalidRow& row) {
+  parse.invalid_row_handler = [bad](const arrow::csv::InvalidRow& row) {
     bad->push_back(BadRow{row.number, row.expected_columns, row.actual_columns,
                           std::string(row.text)});
-    return fail_on_bad ? arrow::csv::InvalidRowResult::Error
-                       : arrow::csv::InvalidRowResult::Skip;
+    return arrow::csv::InvalidRowResult::Skip;
   };
   auto convert = arrow::csv::ConvertOptions::Defaults();
   convert.default_column_type = arrow::utf8();
@@ -249,8 +296,16 @@ Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files,
     LS_ASSIGN_OR_RAISE(auto raw, ReadWholeFile(path));
     LS_ASSIGN_OR_RAISE(auto buffer, PrepareBuffer(raw, options));
     if (IsBlank(*buffer)) continue;
+    if (!options.infer_schema && !options.multi_line) {
+      // Only the column names are needed: parse the first non-blank line.
+      std::string_view text(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+      auto lines = SplitLines(text.substr(0, std::min<size_t>(text.size(), 1 << 20)));
+      if (!lines.empty() && lines.front().end < static_cast<int64_t>(text.size())) {
+        buffer = arrow::SliceBuffer(buffer, 0, lines.front().end + 1);
+      }
+    }
     std::vector<BadRow> bad;
-    auto table = ReadStrings(buffer, options, {}, {}, /*fail_on_bad=*/false, &bad);
+    auto table = ReadStrings(buffer, options, {}, {}, 0, &bad);
     if (!table.ok()) return WrapCsvError(table.status(), path);
     if (names.empty()) {
       for (int i = 0; i < (*table)->num_columns(); ++i) {
@@ -283,25 +338,40 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
   const FileReadOptions& o = *ctx.options;
   const bool failfast = o.mode == FileReadOptions::Mode::kFailFast;
   const bool permissive = o.mode == FileReadOptions::Mode::kPermissive;
-  LS_ASSIGN_OR_RAISE(auto raw, ReadWholeFile(ctx.path));
-  ctx.metrics->bytes_read.fetch_add(raw->size(), std::memory_order_relaxed);
-  LS_ASSIGN_OR_RAISE(auto buffer, PrepareBuffer(raw, o));
+  LS_ASSIGN_OR_RAISE(auto range, ReadLineRange(ctx.path, ctx.offset, ctx.length));
+  ctx.metrics->bytes_read.fetch_add(range.data->size(), std::memory_order_relaxed);
+  LS_ASSIGN_OR_RAISE(auto buffer, PrepareBuffer(range.data, o));
+  const std::string_view text(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+  // Only the range at the start of the file has the header.
+  const bool header = o.header && range.begin == 0;
 
   // Data columns: the schema without the corrupt-record column, by position.
-  std::vector<int> data_fields;  // indices into data_schema
   std::vector<std::string> names;
   for (int i = 0; i < ctx.data_schema->num_fields(); ++i) {
-    if (i == ctx.corrupt_index) continue;
-    data_fields.push_back(i);
-    names.push_back(ctx.data_schema->field(i)->name());
+    if (i != ctx.corrupt_index) names.push_back(ctx.data_schema->field(i)->name());
   }
   // Columns to convert: the requested ones, except the corrupt column.
   std::vector<std::string> include;
   for (int f : ctx.output_fields) {
     if (f != ctx.corrupt_index) include.push_back(ctx.data_schema->field(f)->name());
   }
-  const bool need_all = include.empty() && !names.empty();  // count-only projection
-  if (need_all) include.push_back(names[0]);
+  // A count-only projection still parses one column (Arrow reads all when
+  // include_columns is empty).
+  if (include.empty() && !names.empty()) include.push_back(names[0]);
+
+  // Arrow's skip_rows counts blank lines too; its invalid-row numbers count
+  // the skipped rows and then non-blank lines.
+  int32_t header_skip = 0;
+  if (header) {
+    size_t i = 0;
+    while (i < text.size() && (text[i] == '\n' || text[i] == '\r')) {
+      if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      ++i;
+      ++header_skip;
+    }
+    ++header_skip;
+  }
+  const int header_lines = header ? 1 : 0;  // non-blank lines before the data
 
   std::shared_ptr<arrow::Table> table;
   std::vector<BadRow> bad;
@@ -310,65 +380,56 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
     for (const auto& n : include) fs.push_back(arrow::field(n, arrow::utf8()));
     LS_ASSIGN_OR_RAISE(table, arrow::Table::MakeEmpty(arrow::schema(fs)));
   } else {
-    auto read = ReadStrings(buffer, o, names, include, failfast, &bad);
-    if (!read.ok()) {
-      if (failfast && !bad.empty()) {
-        const auto& b = bad.front();
-        std::string where = ctx.path;
-        if (!o.multi_line && b.number > 0) {
-          auto lines = SplitLines(std::string_view(
-              reinterpret_cast<const char*>(buffer->data()), buffer->size()));
-          if (b.number - 1 < static_cast<int64_t>(lines.size())) {
-            where += ":" + std::to_string(lines[b.number - 1].number);
-          }
-        }
-        return UserError(
-            "malformed CSV record at {}: expected {} fields, found {} (mode FAILFAST)", where,
-            b.expected, b.actual);
-      }
-      return WrapCsvError(read.status(), ctx.path);
-    }
+    auto read = ReadStrings(buffer, o, names, include, header_skip, &bad);
+    if (!read.ok()) return WrapCsvError(read.status(), ctx.path);
     LS_ASSIGN_OR_RAISE(table, (*read)->CombineChunks());
   }
-  ctx.metrics->malformed_rows.fetch_add(static_cast<int64_t>(bad.size()),
-                                        std::memory_order_relaxed);
+  // Position of each bad row among all data rows (-1: unknown).
+  std::vector<int64_t> bad_pos;
+  for (const auto& b : bad) bad_pos.push_back(b.number > 0 ? b.number - 1 - header_skip : -1);
 
-  const int header_rows = o.header ? 1 : 0;
   std::vector<Line> lines;
   bool have_lines = false;
-  auto line_of = [&](int64_t nonempty_index) -> const Line* {
-    if (o.multi_line) return nullptr;
+  // The physical line of data row `pos` (counting malformed rows), if known.
+  auto line_of = [&](int64_t pos) -> const Line* {
+    if (o.multi_line || pos < 0) return nullptr;
     if (!have_lines) {
-      lines = SplitLines(
-          std::string_view(reinterpret_cast<const char*>(buffer->data()), buffer->size()));
+      lines = SplitLines(text);
       have_lines = true;
     }
-    if (nonempty_index < 0 || nonempty_index >= static_cast<int64_t>(lines.size())) return nullptr;
-    return &lines[nonempty_index];
+    int64_t idx = pos + header_lines;
+    if (idx >= static_cast<int64_t>(lines.size())) return nullptr;
+    return &lines[idx];
+  };
+  auto where = [&](int64_t pos) {
+    if (const Line* l = line_of(pos)) {
+      auto first = range.FirstLineNumber();
+      if (first.ok()) return fmt::format("{}:{}", ctx.path, *first - 1 + l->number);
+    }
+    return fmt::format("{} (record {})", ctx.path, pos + 1);
   };
 
   // String columns of the requested data fields, in `include` order.
   std::vector<std::shared_ptr<arrow::Array>> strings;
   for (int c = 0; c < table->num_columns(); ++c) strings.push_back(table->column(c)->chunk(0));
   int64_t num_rows = table->num_rows();
-  // corrupt text per row index (only rows that have one).
-  std::map<int64_t, std::string> corrupt;
+  std::map<int64_t, std::string> corrupt;  // output row -> raw text
 
   // PERMISSIVE keeps rows with the wrong field count: re-insert them at their
   // place, their fields padded with NULL or truncated, as Spark does.
-  if (permissive && !bad.empty()) {
+  const bool spliced = permissive && !bad.empty();
+  if (spliced) {
     std::vector<std::vector<std::optional<std::string>>> bad_fields;
     std::vector<int> include_pos;  // position of each include column among `names`
     for (const auto& n : include) {
-      include_pos.push_back(static_cast<int>(
-          std::find(names.begin(), names.end(), n) - names.begin()));
+      include_pos.push_back(
+          static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
     }
     for (const auto& b : bad) {
       std::vector<BadRow> ignored;
       FileReadOptions single = o;
       single.header = false;
-      auto t = ReadStrings(arrow::Buffer::FromString(b.text + "\n"), single, {}, {}, false,
-                           &ignored);
+      auto t = ReadStrings(arrow::Buffer::FromString(b.text + "\n"), single, {}, {}, 0, &ignored);
       std::vector<std::optional<std::string>> row(include.size());
       if (t.ok() && (*t)->num_rows() == 1) {
         for (size_t k = 0; k < include.size(); ++k) {
@@ -383,38 +444,25 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
       }
       bad_fields.push_back(std::move(row));
     }
-    // Merge: bad row k goes to data row (number - 1 - header); unknown
-    // numbers go last.
     std::vector<arrow::StringBuilder> builders(include.size());
     size_t next_bad = 0;
     int64_t good = 0;
     int64_t out_row = 0;
-    auto emit_bad = [&](size_t k) -> Status {
-      for (size_t c = 0; c < include.size(); ++c) {
-        if (bad_fields[k][c]) {
-          LS_RETURN_NOT_OK(builders[c].Append(*bad_fields[k][c]));
-        } else {
-          LS_RETURN_NOT_OK(builders[c].AppendNull());
-        }
-      }
-      corrupt[out_row++] = bad[k].text;
-      return Status::OK();
-    };
     while (good < num_rows || next_bad < bad.size()) {
       bool take_bad = next_bad < bad.size() &&
-                      (good >= num_rows || (bad[next_bad].number > 0 &&
-                                            bad[next_bad].number - 1 - header_rows <= out_row));
+                      (good >= num_rows || (bad_pos[next_bad] >= 0 && bad_pos[next_bad] <= out_row));
       if (take_bad) {
-        LS_RETURN_NOT_OK(emit_bad(next_bad++));
+        for (size_t c = 0; c < include.size(); ++c) {
+          const auto& v = bad_fields[next_bad][c];
+          LS_RETURN_NOT_OK(v ? builders[c].Append(*v) : builders[c].AppendNull());
+        }
+        corrupt[out_row++] = bad[next_bad++].text;
         continue;
       }
       for (size_t c = 0; c < include.size(); ++c) {
         const auto& arr = static_cast<const arrow::StringArray&>(*strings[c]);
-        if (arr.IsNull(good)) {
-          LS_RETURN_NOT_OK(builders[c].AppendNull());
-        } else {
-          LS_RETURN_NOT_OK(builders[c].Append(arr.GetView(good)));
-        }
+        LS_RETURN_NOT_OK(arr.IsNull(good) ? builders[c].AppendNull()
+                                          : builders[c].Append(arr.GetView(good)));
       }
       ++good;
       ++out_row;
@@ -424,6 +472,16 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
     }
     num_rows = out_row;
   }
+  // Position among all data rows of output row `r`: the identity once
+  // malformed rows were spliced back, else skip over the dropped ones.
+  auto position_of = [&](int64_t r) {
+    if (spliced) return r;
+    int64_t pos = r;
+    for (int64_t p : bad_pos) {
+      if (p >= 0 && p <= pos) ++pos;
+    }
+    return pos;
+  };
 
   // Trimming, then conversion to the schema's types.
   std::vector<std::shared_ptr<arrow::Array>> converted(include.size());
@@ -444,42 +502,39 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
     LS_ASSIGN_OR_RAISE(converted[c], ConvertStrings(arr, type, o, &bad_rows));
     for (int64_t r : bad_rows) bad_value_rows.emplace(r, c);
   }
-  auto raw_text = [&](int64_t row) -> std::string {
-    // Rows map to non-empty lines one to one only when nothing was skipped
-    // before them (PERMISSIVE keeps all rows; FAILFAST stops at the first).
-    if (const Line* l = line_of(row + header_rows)) {
-      return std::string(reinterpret_cast<const char*>(buffer->data()) + l->begin,
-                         l->end - l->begin);
+
+  if (failfast && (!bad.empty() || !bad_value_rows.empty())) {
+    // Report whichever malformed record comes first in the file.
+    int64_t value_pos = bad_value_rows.empty() ? INT64_MAX
+                                               : position_of(bad_value_rows.begin()->first);
+    int64_t count_pos = bad.empty() ? INT64_MAX : (bad_pos[0] >= 0 ? bad_pos[0] : INT64_MAX - 1);
+    if (count_pos <= value_pos) {
+      return UserError("malformed CSV record at {}: expected {} fields, found {} (mode FAILFAST)",
+                       where(bad_pos[0]), bad[0].expected, bad[0].actual);
     }
-    std::string joined;
-    for (size_t c = 0; c < include.size(); ++c) {
-      if (c) joined.push_back(o.sep);
-      if (strings[c]->IsValid(row)) {
-        joined += static_cast<const arrow::StringArray&>(*strings[c]).GetView(row);
-      }
-    }
-    return joined;
-  };
-  if (!bad_value_rows.empty()) {
     auto [row, col] = *bad_value_rows.begin();
-    if (failfast) {
-      std::string where = ctx.path;
-      if (const Line* l = line_of(row + header_rows)) {
-        where += ":" + std::to_string(l->number);
-      } else {
-        where += fmt::format(" (record {})", row + 1);
-      }
-      const auto& field = ctx.data_schema->GetFieldByName(include[col]);
-      return UserError(
-          "malformed CSV record at {}: cannot parse '{}' as {} for column '{}' (mode FAILFAST)",
-          where, static_cast<const arrow::StringArray&>(*strings[col]).GetView(row),
-          types::ToDDL(*field->type()), field->name());
-    }
-    ctx.metrics->malformed_rows.fetch_add(static_cast<int64_t>(bad_value_rows.size()),
-                                          std::memory_order_relaxed);
-    if (permissive && ctx.corrupt_index >= 0) {
-      for (const auto& [r, c] : bad_value_rows) {
-        if (!corrupt.count(r)) corrupt[r] = raw_text(r);
+    const auto& field = ctx.data_schema->GetFieldByName(include[col]);
+    return UserError(
+        "malformed CSV record at {}: cannot parse '{}' as {} for column '{}' (mode FAILFAST)",
+        where(value_pos), static_cast<const arrow::StringArray&>(*strings[col]).GetView(row),
+        types::ToDDL(*field->type()), field->name());
+  }
+  ctx.metrics->malformed_rows.fetch_add(
+      static_cast<int64_t>(bad.size() + bad_value_rows.size()), std::memory_order_relaxed);
+  if (permissive && ctx.corrupt_index >= 0) {
+    for (const auto& [r, c] : bad_value_rows) {
+      if (corrupt.count(r)) continue;
+      if (const Line* l = line_of(r)) {
+        corrupt[r] = std::string(text.substr(l->begin, l->end - l->begin));
+      } else {  // records spanning lines: rebuild the text from the fields
+        std::string joined;
+        for (size_t k = 0; k < include.size(); ++k) {
+          if (k) joined.push_back(o.sep);
+          if (strings[k]->IsValid(r)) {
+            joined += static_cast<const arrow::StringArray&>(*strings[k]).GetView(r);
+          }
+        }
+        corrupt[r] = std::move(joined);
       }
     }
   }
@@ -523,12 +578,12 @@ Result<BatchIterator> OpenCsvFile(const ReadContext& ctx) {
 
 Result<BatchIterator> OpenTextFile(const ReadContext& ctx) {
   const FileReadOptions& o = *ctx.options;
-  LS_ASSIGN_OR_RAISE(auto raw, ReadWholeFile(ctx.path));
-  ctx.metrics->bytes_read.fetch_add(raw->size(), std::memory_order_relaxed);
-  std::string_view data(reinterpret_cast<const char*>(raw->data()), raw->size());
+  LS_ASSIGN_OR_RAISE(auto range, ReadLineRange(ctx.path, ctx.offset, ctx.length));
+  ctx.metrics->bytes_read.fetch_add(range.data->size(), std::memory_order_relaxed);
+  std::string_view data(reinterpret_cast<const char*>(range.data->data()), range.data->size());
   arrow::StringBuilder b;
   int64_t rows = 0;
-  if (o.multi_line) {  // Spark's wholetext: one row per file
+  if (o.whole_text) {
     LS_RETURN_NOT_OK(b.Append(data));
     rows = 1;
   } else {

@@ -144,6 +144,9 @@ Result<std::vector<std::string>> ListFiles(const std::string& path,
     std::vector<std::string> matches;
     ExpandGlob(path, &matches);
     for (const auto& m : matches) {
+      // Spark filters hidden and underscore-prefixed names out of glob
+      // results too (_SUCCESS, _delta_log, .crc files).
+      if (IsHiddenName(fs::path(m).filename().string())) continue;
       if (fs::is_directory(m, ec)) {
         LS_RETURN_NOT_OK(ListFolder(m, options, &out));
       } else if (options.path_glob_filter.empty() ||

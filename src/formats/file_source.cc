@@ -4,6 +4,7 @@
 #include "formats/file_source.h"
 
 #include <arrow/array/concatenate.h>
+#include <arrow/array/builder_binary.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -156,6 +158,8 @@ Result<FileReadOptions> FileReadOptions::FromMap(
       LS_ASSIGN_OR_RAISE(o.recursive_file_lookup, ParseBool(raw_key, value));
     } else if (key == "pathglobfilter") {
       o.path_glob_filter = value;
+    } else if (key == "wholetext") {
+      LS_ASSIGN_OR_RAISE(o.whole_text, ParseBool(raw_key, value));
     } else if (key == "mergeschema") {
       LS_ASSIGN_OR_RAISE(o.merge_schema, ParseBool(raw_key, value));
     } else {
@@ -198,6 +202,7 @@ Result<std::unique_ptr<FileScanner>> FileScanner::Make(std::vector<std::string> 
   s->schema_ = std::move(schema);
   s->options_ = std::move(options);
   s->request_ = std::move(request);
+  s->footers_ = std::make_shared<internal::FooterCache>();
   std::vector<std::shared_ptr<arrow::Field>> out;
   if (s->request_.columns) {
     for (const auto& name : *s->request_.columns) {
@@ -224,14 +229,26 @@ Result<std::unique_ptr<FileScanner>> FileScanner::Make(std::vector<std::string> 
 Result<std::vector<ScanTask>> FileScanner::PlanTasks() const {
   std::vector<ScanTask> tasks;
   for (const auto& f : files_) {
+    metrics_->files.fetch_add(1, std::memory_order_relaxed);
     if (options_.format == "parquet") {
       LS_ASSIGN_OR_RAISE(auto t,
-                         internal::PlanParquetFile(f, request_.predicates, schema_, metrics_.get()));
+                         internal::PlanParquetFile(f, request_.predicates, schema_, metrics_.get(),
+                                                   footers_.get()));
       tasks.insert(tasks.end(), t.begin(), t.end());
     } else {
       std::error_code ec;
-      auto size = std::filesystem::file_size(f, ec);
-      tasks.push_back(ScanTask{f, {}, ec ? 0 : static_cast<int64_t>(size)});
+      auto size = static_cast<int64_t>(std::filesystem::file_size(f, ec));
+      if (ec) size = 0;
+      const bool splittable = !options_.multi_line && !options_.whole_text &&
+                              options_.line_sep.empty() && options_.split_bytes > 0;
+      if (!splittable || size <= options_.split_bytes) {
+        tasks.push_back(ScanTask{f, {}, size, 0, -1});
+        continue;
+      }
+      for (int64_t off = 0; off < size; off += options_.split_bytes) {
+        int64_t len = std::min(options_.split_bytes, size - off);
+        tasks.push_back(ScanTask{f, {}, len, off, len});
+      }
     }
   }
   return tasks;
@@ -244,6 +261,9 @@ Result<BatchIterator> FileScanner::OpenTask(const ScanTask& task) const {
   ctx.output_schema = output_schema_;
   ctx.options = &options_;
   ctx.metrics = metrics_.get();
+  ctx.footers = footers_.get();
+  ctx.offset = task.offset;
+  ctx.length = task.length;
   for (const auto& f : output_schema_->fields()) {
     ctx.output_fields.push_back(schema_->GetFieldIndex(f->name()));
   }
@@ -251,7 +271,7 @@ Result<BatchIterator> FileScanner::OpenTask(const ScanTask& task) const {
     int i = schema_->GetFieldIndex(options_.column_name_of_corrupt_record);
     if (i >= 0 && schema_->field(i)->type()->id() == arrow::Type::STRING) ctx.corrupt_index = i;
   }
-  metrics_->files.fetch_add(1, std::memory_order_relaxed);
+  metrics_->tasks.fetch_add(1, std::memory_order_relaxed);
   if (options_.format == "parquet") return internal::OpenParquetTask(ctx, task.row_groups);
   if (options_.format == "csv") return internal::OpenCsvFile(ctx);
   if (options_.format == "json") return internal::OpenJsonFile(ctx);
@@ -310,20 +330,93 @@ Result<std::shared_ptr<arrow::Buffer>> ReadWholeFile(const std::string& path) {
   return *buf;
 }
 
+namespace {
+
+/// Position of the first '\n' at or after `from`, or `size` if none.
+Result<int64_t> FindNewline(arrow::io::RandomAccessFile* file, int64_t from, int64_t size) {
+  constexpr int64_t kChunk = 64 * 1024;
+  for (int64_t pos = from; pos < size; pos += kChunk) {
+    LS_ASSIGN_OR_RAISE(auto chunk, file->ReadAt(pos, std::min(kChunk, size - pos)));
+    const void* hit = std::memchr(chunk->data(), '\n', static_cast<size_t>(chunk->size()));
+    if (hit) return pos + (static_cast<const uint8_t*>(hit) - chunk->data());
+  }
+  return size;
+}
+
+}  // namespace
+
+Result<LineRange> ReadLineRange(const std::string& path, int64_t offset, int64_t length) {
+  LineRange out;
+  out.path = path;
+  if (length < 0) {
+    LS_ASSIGN_OR_RAISE(out.data, ReadWholeFile(path));
+    return out;
+  }
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return IOErrorAt("cannot open {}: {}", path, file.status().message());
+  auto status = [&](const Status& st) {
+    return IOErrorAt("cannot read {}: {}", path, st.message());
+  };
+  auto size = (*file)->GetSize();
+  if (!size.ok()) return status(size.status());
+  // A line belongs to the range holding the newline that precedes it.
+  int64_t begin = 0;
+  if (offset > 0) {
+    auto nl = FindNewline(file->get(), offset - 1, *size);
+    if (!nl.ok()) return status(nl.status());
+    begin = *nl + 1;
+  }
+  int64_t end = *size;
+  if (offset + length < *size) {
+    auto nl = FindNewline(file->get(), offset + length - 1, *size);
+    if (!nl.ok()) return status(nl.status());
+    end = std::min(*nl + 1, *size);
+  }
+  out.begin = begin;
+  if (begin >= end) {
+    out.data = std::make_shared<arrow::Buffer>(nullptr, 0);
+    return out;
+  }
+  auto buf = (*file)->ReadAt(begin, end - begin);
+  if (!buf.ok()) return status(buf.status());
+  out.data = *buf;
+  return out;
+}
+
+Result<int64_t> LineRange::FirstLineNumber() const {
+  if (begin == 0) return 1;
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return IOErrorAt("cannot open {}: {}", path, file.status().message());
+  int64_t lines = 1;
+  constexpr int64_t kChunk = 1 << 20;
+  for (int64_t pos = 0; pos < begin; pos += kChunk) {
+    auto chunk = (*file)->ReadAt(pos, std::min(kChunk, begin - pos));
+    if (!chunk.ok()) return IOErrorAt("cannot read {}: {}", path, chunk.status().message());
+    const auto* p = (*chunk)->data();
+    lines += std::count(p, p + (*chunk)->size(), '\n');
+  }
+  return lines;
+}
+
 BatchIterator IterateTable(std::shared_ptr<arrow::Table> table, int64_t batch_size,
                            ScanMetrics* metrics) {
+  if (table->num_columns() == 0) {
+    // A zero-column projection still carries its row count (COUNT(*)).
+    int64_t remaining = table->num_rows();
+    auto schema = table->schema();
+    return BatchIterator([remaining, schema, batch_size, metrics]() mutable -> Result<BatchPtr> {
+      if (remaining <= 0) return BatchPtr();
+      int64_t n = std::min(remaining, batch_size);
+      remaining -= n;
+      metrics->rows.fetch_add(n, std::memory_order_relaxed);
+      return arrow::RecordBatch::Make(schema, n, std::vector<std::shared_ptr<arrow::Array>>{});
+    });
+  }
   auto reader = std::make_shared<arrow::TableBatchReader>(*table);
   reader->set_chunksize(batch_size);
-  bool empty_emitted = false;
-  return BatchIterator([table, reader, metrics, empty_emitted]() mutable -> Result<BatchPtr> {
+  return BatchIterator([table, reader, metrics]() -> Result<BatchPtr> {
     BatchPtr batch;
     LS_RETURN_NOT_OK(reader->ReadNext(&batch));
-    if (!batch && table->num_columns() == 0 && table->num_rows() > 0 && !empty_emitted) {
-      // A zero-column projection still carries its row count (COUNT(*)).
-      empty_emitted = true;
-      batch = arrow::RecordBatch::Make(table->schema(), table->num_rows(),
-                                       std::vector<std::shared_ptr<arrow::Array>>{});
-    }
     if (batch) metrics->rows.fetch_add(batch->num_rows(), std::memory_order_relaxed);
     return batch;
   });
@@ -451,6 +544,30 @@ Result<std::shared_ptr<arrow::Array>> ConvertStrings(const std::shared_ptr<arrow
   if (type->id() == arrow::Type::DATE32 && !options.date_format.empty()) {
     return ParseWithFormat(values, type, options.date_format, bad_rows);
   }
+  std::shared_ptr<arrow::Array> input = values;
+  if (types::IsFloating(*type) &&
+      (options.nan_value != "NaN" || options.positive_inf != "Inf" ||
+       options.negative_inf != "-Inf")) {
+    // Custom spellings of NaN and infinities become the ones Arrow parses.
+    const auto& in = static_cast<const arrow::StringArray&>(*values);
+    arrow::StringBuilder b;
+    for (int64_t i = 0; i < in.length(); ++i) {
+      if (in.IsNull(i)) {
+        LS_RETURN_NOT_OK(b.AppendNull());
+        continue;
+      }
+      std::string_view v = in.GetView(i);
+      if (v == options.nan_value) {
+        v = "NaN";
+      } else if (v == options.positive_inf) {
+        v = "inf";
+      } else if (v == options.negative_inf) {
+        v = "-inf";
+      }
+      LS_RETURN_NOT_OK(b.Append(v));
+    }
+    LS_RETURN_NOT_OK(b.Finish(&input));
+  }
   std::shared_ptr<arrow::DataType> cast_type = type;
   if (type->id() == arrow::Type::TIMESTAMP) {
     // Arrow refuses zone-less text for a zoned type; Spark reads it in the
@@ -459,7 +576,7 @@ Result<std::shared_ptr<arrow::Array>> ConvertStrings(const std::shared_ptr<arrow
   }
   std::vector<std::shared_ptr<arrow::Array>> pieces;
   size_t first_bad = bad_rows->size();
-  LS_RETURN_NOT_OK(CastBisect(values, cast_type, 0, &pieces, bad_rows));
+  LS_RETURN_NOT_OK(CastBisect(input, cast_type, 0, &pieces, bad_rows));
   std::shared_ptr<arrow::Array> out;
   if (pieces.size() == 1) {
     out = pieces[0];

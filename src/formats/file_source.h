@@ -7,9 +7,14 @@
 // modes, and turns every library error into a Status naming the file.
 //
 // A scan node uses it in two steps: `PlanTasks()` cuts the files into tasks
-// (a whole CSV/JSON file, or a set of Parquet row groups left after pruning by
-// statistics), and worker threads call `OpenTask()` on their tasks
-// concurrently. `FileScanner::Next()` is the sequential convenience on top.
+// (a byte range of lines of a CSV/JSON/text file, a whole file when records
+// may span lines, or one Parquet row group left after pruning by statistics),
+// and worker threads call `OpenTask()` on their tasks concurrently.
+// `FileScanner::Next()` is the sequential convenience on top.
+//
+// Known gaps: a CSV/JSON task is held in memory whole (at most split_bytes
+// for line-delimited files); Parquet mergeSchema reads with the first file's
+// schema; only the local file system.
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -28,6 +33,9 @@
 #include "common/status.h"
 
 namespace lakestream::formats {
+namespace internal {
+class FooterCache;
+}
 
 using BatchPtr = std::shared_ptr<arrow::RecordBatch>;
 using SchemaPtr = std::shared_ptr<arrow::Schema>;
@@ -70,6 +78,10 @@ struct FileReadOptions {
   bool ignore_leading_white_space = false;
   bool ignore_trailing_white_space = false;
 
+  // -- text --
+  /// "wholetext": one row per file instead of one per line. Default false.
+  bool whole_text = false;
+
   // -- CSV and JSON --
   /// "mode": PERMISSIVE (default) | DROPMALFORMED | FAILFAST.
   Mode mode = Mode::kPermissive;
@@ -105,6 +117,10 @@ struct FileReadOptions {
   /// "mergeSchema": not supported beyond the first file's schema; accepted.
   bool merge_schema = false;
 
+  /// Bytes per task when cutting line-delimited CSV/JSON/text files (not a
+  /// reader option; Spark's spark.sql.files.maxPartitionBytes). Default 128 MiB.
+  int64_t split_bytes = int64_t{128} << 20;
+
   /// Rows per produced batch (not a Spark option). Default 64Ki.
   int64_t batch_size = 64 * 1024;
 
@@ -139,15 +155,22 @@ struct ScanRequest {
 
 /// A unit of work for one worker: a file, and for Parquet the row groups to
 /// read (empty `row_groups` for CSV/JSON/text means the whole file).
+///
+/// Large CSV/JSON/text files (line-delimited: not multiLine, default lineSep)
+/// are cut into byte ranges: a task owns the lines whose first byte lies in
+/// [offset, offset + length), as Hadoop's line reader does. length -1: whole file.
 struct ScanTask {
   std::string path;
   std::vector<int> row_groups;
   int64_t estimated_bytes = 0;
+  int64_t offset = 0;
+  int64_t length = -1;
 };
 
 /// Counters for EXPLAIN ANALYZE and progress. Updated concurrently.
 struct ScanMetrics {
-  std::atomic<int64_t> files{0};              // files opened
+  std::atomic<int64_t> files{0};              // files planned (PlanTasks)
+  std::atomic<int64_t> tasks{0};              // tasks opened (OpenTask)
   std::atomic<int64_t> row_groups_read{0};    // Parquet row groups read
   std::atomic<int64_t> row_groups_skipped{0}; // Parquet row groups pruned by statistics
   std::atomic<int64_t> bytes_read{0};         // file bytes read (CSV/JSON: file size;
@@ -222,6 +245,7 @@ class FileScanner {
   FileReadOptions options_;
   ScanRequest request_;
   std::unique_ptr<ScanMetrics> metrics_ = std::make_unique<ScanMetrics>();
+  std::shared_ptr<internal::FooterCache> footers_;
 
   std::mutex mutex_;  // guards the sequential state below
   bool planned_ = false;

@@ -2,12 +2,38 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "formats/file_source.h"
 
+namespace parquet {
+class FileMetaData;
+}
+
 namespace lakestream::formats::internal {
+
+/// Parquet footers parsed while planning, reused when tasks open the file
+/// (a file is cut into one task per row group; parsing a wide footer once
+/// per task would cost more than reading a small row group). Thread-safe.
+class FooterCache {
+ public:
+  std::shared_ptr<parquet::FileMetaData> Get(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = footers_.find(path);
+    return it == footers_.end() ? nullptr : it->second;
+  }
+  void Put(const std::string& path, std::shared_ptr<parquet::FileMetaData> footer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    footers_[path] = std::move(footer);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<parquet::FileMetaData>> footers_;
+};
 
 /// Everything a per-format reader needs to read one file (or task).
 struct ReadContext {
@@ -21,7 +47,25 @@ struct ReadContext {
   int corrupt_index = -1;
   const FileReadOptions* options = nullptr;
   ScanMetrics* metrics = nullptr;
+  FooterCache* footers = nullptr;  // Parquet only; may be null
+  /// Byte range of a line-delimited file (see ScanTask); length -1: whole file.
+  int64_t offset = 0;
+  int64_t length = -1;
 };
+
+/// The bytes of a task's lines and where they start in the file.
+struct LineRange {
+  std::shared_ptr<arrow::Buffer> data;
+  int64_t begin = 0;  // file offset of data[0]
+  std::string path;
+  /// 1-based file line number of the first line of `data`. Counting the
+  /// newlines before `begin` reads the prefix, so it is done only when an
+  /// error message needs it.
+  Result<int64_t> FirstLineNumber() const;
+};
+
+/// Reads the lines owned by [offset, offset + length) (whole file if length < 0).
+Result<LineRange> ReadLineRange(const std::string& path, int64_t offset, int64_t length);
 
 Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files,
                                  const FileReadOptions& options);
@@ -37,7 +81,8 @@ Result<SchemaPtr> ReadParquetSchema(const std::string& path);
 /// Tasks for one Parquet file: row groups that survive pruning.
 Result<std::vector<ScanTask>> PlanParquetFile(const std::string& path,
                                               const std::vector<ColumnPredicate>& predicates,
-                                              const SchemaPtr& data_schema, ScanMetrics* metrics);
+                                              const SchemaPtr& data_schema, ScanMetrics* metrics,
+                                              FooterCache* footers);
 Result<BatchIterator> OpenParquetTask(const ReadContext& ctx, const std::vector<int>& row_groups);
 
 /// Reads a whole local file into memory; errors name the path.

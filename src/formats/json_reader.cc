@@ -193,6 +193,50 @@ JType Merge(const JType& a, const JType& b) {
   return t;
 }
 
+/// Merges the type of `e` into `acc` in place: the common case (a record
+/// shaped like the ones before) allocates nothing.
+void InferInto(JType* acc, simdjson::dom::element e, const FileReadOptions& o) {
+  using ET = simdjson::dom::element_type;
+  const ET et = e.type();
+  if (et == ET::NULL_VALUE || acc->kind == JType::kString) return;
+  auto to_string = [acc] {
+    acc->kind = JType::kString;
+    acc->names.clear();
+    acc->children.clear();
+  };
+  if (et == ET::ARRAY) {
+    if (acc->kind == JType::kNull) {
+      acc->kind = JType::kArray;
+      acc->children.assign(1, JType{});
+    } else if (acc->kind != JType::kArray) {
+      return to_string();
+    }
+    simdjson::dom::array arr = e.get_array().value_unsafe();
+    for (auto v : arr) InferInto(&acc->children[0], v, o);
+    return;
+  }
+  if (et == ET::OBJECT) {
+    if (acc->kind == JType::kNull) {
+      acc->kind = JType::kStruct;
+    } else if (acc->kind != JType::kStruct) {
+      return to_string();
+    }
+    simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (auto kv : obj) {
+      auto it = std::lower_bound(acc->names.begin(), acc->names.end(), kv.key);
+      size_t i = static_cast<size_t>(it - acc->names.begin());
+      if (it == acc->names.end() || *it != kv.key) {
+        acc->names.insert(it, std::string(kv.key));
+        acc->children.insert(acc->children.begin() + static_cast<std::ptrdiff_t>(i), JType{});
+      }
+      InferInto(&acc->children[i], kv.value, o);
+    }
+    return;
+  }
+  if (acc->kind == JType::kStruct || acc->kind == JType::kArray) return to_string();
+  *acc = Merge(*acc, InferElement(e, o));  // primitives: no children to copy
+}
+
 /// Spark's canonicalizeType: NULL -> STRING, empty structs dropped (nullptr).
 std::shared_ptr<arrow::DataType> ToArrow(const JType& t) {
   switch (t.kind) {
@@ -225,14 +269,21 @@ std::shared_ptr<arrow::DataType> ToArrow(const JType& t) {
   return arrow::utf8();
 }
 
-Result<simdjson::padded_string> LoadPadded(const std::string& path) {
-  LS_ASSIGN_OR_RAISE(auto buf, ReadWholeFile(path));
-  return simdjson::padded_string(reinterpret_cast<const char*>(buf->data()),
-                                 static_cast<size_t>(buf->size()));
+simdjson::padded_string ToPadded(const arrow::Buffer& buf) {
+  return simdjson::padded_string(reinterpret_cast<const char*>(buf.data()),
+                                 static_cast<size_t>(buf.size()));
 }
 
-std::string Where(const std::string& path, const RecordSource& src, int64_t index) {
-  if (src.line > 0) return fmt::format("{}:{}", path, src.line);
+Result<simdjson::padded_string> LoadPadded(const std::string& path) {
+  LS_ASSIGN_OR_RAISE(auto buf, ReadWholeFile(path));
+  return ToPadded(*buf);
+}
+
+/// "file:line" (`first_line`: file line of the data's first line), or the
+/// record number when lines are unknown (multiLine).
+std::string Where(const std::string& path, const RecordSource& src, int64_t index,
+                  int64_t first_line = 1) {
+  if (src.line > 0) return fmt::format("{}:{}", path, first_line - 1 + src.line);
   return fmt::format("{} (record {})", path, index + 1);
 }
 
@@ -482,7 +533,7 @@ Result<SchemaPtr> InferJsonSchema(const std::vector<std::string>& files,
         path, data, options, &parser,
         [&](simdjson::dom::element e, const RecordSource& src, int64_t index) -> Status {
           if (!e.is_object()) return bad(src, index, "a record must be a JSON object");
-          root = Merge(root, InferElement(e, options));
+          InferInto(&root, e, options);
           return Status::OK();
         },
         bad));
@@ -507,9 +558,10 @@ Result<SchemaPtr> InferJsonSchema(const std::vector<std::string>& files,
 
 Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
   const FileReadOptions& o = *ctx.options;
-  LS_ASSIGN_OR_RAISE(auto data, LoadPadded(ctx.path));
-  ctx.metrics->bytes_read.fetch_add(static_cast<int64_t>(data.size()),
-                                    std::memory_order_relaxed);
+  LS_ASSIGN_OR_RAISE(auto range, ReadLineRange(ctx.path, ctx.offset, ctx.length));
+  ctx.metrics->bytes_read.fetch_add(range.data->size(), std::memory_order_relaxed);
+  auto data = ToPadded(*range.data);
+  range.data.reset();
 
   // One struct builder over the requested columns (minus the corrupt column).
   std::vector<std::shared_ptr<arrow::Field>> read_fields;
@@ -537,8 +589,9 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
   auto malformed = [&](const RecordSource& src, int64_t index, const std::string& msg,
                        bool appended) -> Status {
     if (o.mode == FileReadOptions::Mode::kFailFast) {
+      auto first_line = range.FirstLineNumber();
       return UserError("malformed JSON record at {}: {} (mode FAILFAST)",
-                       Where(ctx.path, src, index), msg);
+                       Where(ctx.path, src, index, first_line.ok() ? *first_line : 1), msg);
     }
     ctx.metrics->malformed_rows.fetch_add(1, std::memory_order_relaxed);
     if (!appended) {

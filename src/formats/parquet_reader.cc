@@ -48,8 +48,9 @@ Status Wrap(const std::string& path, const Status& st) {
 }
 
 /// Opens the raw file reader, refusing encrypted files with a clear error.
-Result<std::unique_ptr<parquet::ParquetFileReader>> OpenRaw(const std::string& path) {
-  if (EndsWithEncryptedMagic(path)) {
+Result<std::unique_ptr<parquet::ParquetFileReader>> OpenRaw(
+    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr) {
+  if (!footer && EndsWithEncryptedMagic(path)) {
     return Unsupported(
         "parquet file {} is encrypted (encrypted footer): decryption keys are not supported",
         path);
@@ -57,7 +58,8 @@ Result<std::unique_ptr<parquet::ParquetFileReader>> OpenRaw(const std::string& p
   try {
     auto file = arrow::io::ReadableFile::Open(path);
     if (!file.ok()) return IOErrorAt("cannot open {}: {}", path, file.status().message());
-    auto reader = parquet::ParquetFileReader::Open(*file);
+    auto reader =
+        parquet::ParquetFileReader::Open(*file, parquet::default_reader_properties(), footer);
     auto md = reader->metadata();
     if (md->is_encryption_algorithm_set()) {
       return Unsupported(
@@ -78,9 +80,10 @@ parquet::ArrowReaderProperties ReaderProperties(int64_t batch_size) {
   return props;
 }
 
-Result<std::unique_ptr<parquet::arrow::FileReader>> OpenArrow(const std::string& path,
-                                                              int64_t batch_size) {
-  LS_ASSIGN_OR_RAISE(auto raw, OpenRaw(path));
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenArrow(
+    const std::string& path, int64_t batch_size,
+    std::shared_ptr<parquet::FileMetaData> footer = nullptr) {
+  LS_ASSIGN_OR_RAISE(auto raw, OpenRaw(path, std::move(footer)));
   try {
     auto reader = parquet::arrow::FileReader::Make(arrow::default_memory_pool(), std::move(raw),
                                                    ReaderProperties(batch_size));
@@ -229,9 +232,11 @@ Result<std::shared_ptr<arrow::Array>> ToTargetType(const std::shared_ptr<arrow::
     in = decoded;
     if (in->type()->Equals(*type)) return in;
   }
-  // Timestamps: only the unit and zone differ; reinterpreting the zone is
-  // what Spark does for files written without isAdjustedToUTC.
-  auto r = arrow::compute::Cast(*in, type, arrow::compute::CastOptions::Unsafe());
+  // Timestamps may truncate (nanoseconds to Spark's microseconds, as Spark
+  // does); any other lossy conversion (BIGINT data into an INT column) fails.
+  auto options = in->type()->id() == arrow::Type::TIMESTAMP ? arrow::compute::CastOptions::Unsafe()
+                                                             : arrow::compute::CastOptions::Safe();
+  auto r = arrow::compute::Cast(*in, type, options);
   if (!r.ok()) {
     return UserError("parquet file {}: column '{}' of type {} cannot be read as {}: {}", path,
                      column, in->type()->ToString(), types::ToDDL(*type), r.status().message());
@@ -246,6 +251,18 @@ Result<SchemaPtr> ReadParquetSchema(const std::string& path) {
   std::shared_ptr<arrow::Schema> schema;
   try {
     LS_RETURN_NOT_OK(Wrap(path, reader->GetSchema(&schema)));
+    // INT96 holds instants (Spark and Impala write them in UTC) but Arrow
+    // reads it zone-less; Spark reads it as TIMESTAMP.
+    const auto& manifest = reader->manifest();
+    for (size_t i = 0; i < manifest.schema_fields.size(); ++i) {
+      const auto& f = manifest.schema_fields[i];
+      if (f.is_leaf() &&
+          manifest.descr->Column(f.column_index)->physical_type() == parquet::Type::INT96) {
+        LS_ASSIGN_OR_RAISE(schema, schema->SetField(static_cast<int>(i),
+                                                    schema->field(static_cast<int>(i))
+                                                        ->WithType(types::Timestamp())));
+      }
+    }
   } catch (const std::exception& e) {
     return ParquetError(path, e.what());
   }
@@ -255,11 +272,12 @@ Result<SchemaPtr> ReadParquetSchema(const std::string& path) {
 Result<std::vector<ScanTask>> PlanParquetFile(const std::string& path,
                                               const std::vector<ColumnPredicate>& predicates,
                                               const SchemaPtr& data_schema,
-                                              ScanMetrics* metrics) {
+                                              ScanMetrics* metrics, FooterCache* footers) {
   LS_ASSIGN_OR_RAISE(auto raw, OpenRaw(path));
   std::vector<ScanTask> tasks;
   try {
     auto md = raw->metadata();
+    if (footers) footers->Put(path, md);
     std::vector<std::pair<const ColumnPredicate*, int>> usable;
     for (const auto& p : predicates) {
       int leaf = FindTopLevelLeaf(*md->schema(), p.column);
@@ -289,7 +307,9 @@ Result<std::vector<ScanTask>> PlanParquetFile(const std::string& path,
 
 Result<BatchIterator> OpenParquetTask(const ReadContext& ctx, const std::vector<int>& row_groups) {
   const std::string path = ctx.path;
-  LS_ASSIGN_OR_RAISE(auto owned, OpenArrow(path, ctx.options->batch_size));
+  LS_ASSIGN_OR_RAISE(auto owned,
+                     OpenArrow(path, ctx.options->batch_size,
+                               ctx.footers ? ctx.footers->Get(path) : nullptr));
   std::shared_ptr<parquet::arrow::FileReader> reader = std::move(owned);
   std::vector<int> groups = row_groups;
   ScanMetrics* metrics = ctx.metrics;

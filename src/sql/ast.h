@@ -94,6 +94,8 @@ struct AstExpr {
   /// Original SQL text of the expression (for default column names, as Spark
   /// names them, e.g. "(a + 1)" or "count(1)"). Filled by the parser.
   std::string sql_text;
+  /// `expr AS name` inside a function's argument list, e.g. struct(a AS x).
+  std::string alias;
 };
 
 struct OrderItem {
@@ -147,6 +149,7 @@ struct TableRef {
   std::optional<int64_t> version_as_of;
   std::optional<std::string> timestamp_as_of;
   bool stream = false;  // FROM STREAM <source> (streaming read)
+  bool lateral = false; // FROM t, LATERAL (subquery) | LATERAL explode(t.arr): may reference earlier FROM items
   // WATERMARK col DELAY OF INTERVAL ... (streaming)
   AstExprPtr watermark_column;
   AstExprPtr watermark_delay;
@@ -247,8 +250,8 @@ struct Statement {
   QueryPtr query;
   StatementPtr inner;       // kExplain
   std::string explain_mode; // "", "EXTENDED", "FORMATTED", "CODEGEN", "COST"
-  std::string key;          // kSet/kReset
-  std::string value;        // kSet; empty with has_value false for SET key
+  std::string key;          // kSet/kReset; kShowTables: "TABLES" or "VIEWS"
+  std::string value;        // kSet; empty with has_value false for SET key; SHOW ... LIKE 'pattern' (has_value)
   bool has_value = false;
   std::vector<std::string> name_parts;  // view / table target ([delta, /path] or [t])
   std::vector<std::string> columns;     // view column aliases, INSERT column list

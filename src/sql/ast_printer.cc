@@ -13,15 +13,22 @@ bool NeedsQuotes(const std::string& name) {
   char c0 = name[0];
   if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z') || c0 == '_')) return true;
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return true;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return true;
   }
   std::string u = ToUpperAscii(name);
   if (IsReservedWord(u) || IsNoImplicitAliasWord(u)) return true;
-  static const char* kOthers[] = {"NULL", "TRUE", "FALSE", "CASE", "CAST", "TRY_CAST", "INTERVAL", "DATE",
-                                  "TIMESTAMP", "TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "EXISTS", "CURRENT_DATE",
-                                  "CURRENT_TIMESTAMP", "CURRENT_USER", "CURRENT_TIME", "SESSION_USER",
-                                  "CURRENT_TIMEZONE", "DIV", "STREAM", "VERSION", "FOR", "X", "R",
-                                  "EXTRACT", "TRIM", "SUBSTRING", "SUBSTR", "POSITION"};
+  static const char* kOthers[] = {"NULL",          "TRUE",
+                                  "FALSE",         "CASE",
+                                  "CAST",          "TRY_CAST",
+                                  "INTERVAL",      "DATE",
+                                  "TIMESTAMP",     "TIMESTAMP_NTZ",
+                                  "TIMESTAMP_LTZ", "EXISTS",
+                                  "CURRENT_DATE",  "CURRENT_TIMESTAMP",
+                                  "CURRENT_USER",  "CURRENT_TIME",
+                                  "SESSION_USER",  "CURRENT_TIMEZONE",
+                                  "DIV",           "STREAM",
+                                  "VERSION",       "FOR"};
   for (const char* k : kOthers) {
     if (u == k) return true;
   }
@@ -32,13 +39,26 @@ std::string QuoteString(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
     switch (c) {
-      case '\'': out += "\\'"; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      default: out += c;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\u0000";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "'";
@@ -55,13 +75,26 @@ std::string QuoteStringLiteral(const std::string& s) {
       continue;
     }
     switch (c) {
-      case '\'': out += "\\'"; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      default: out += c;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\u0000";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "'";
@@ -70,6 +103,26 @@ std::string QuoteStringLiteral(const std::string& s) {
 std::string Name(const std::vector<std::string>& parts) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? "." : "") + QuoteIdentifier(parts[i]);
+  return out;
+}
+
+// Function names are only quoted when a bare name would not parse as a call.
+std::string FunctionName(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    bool plain = !p.empty() && !(p[0] >= '0' && p[0] <= '9');
+    for (char c : p) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+        plain = false;
+    }
+    std::string u = ToUpperAscii(p);
+    bool special = u == "CAST" || u == "TRY_CAST" || u == "CASE" || u == "NOT";
+    bool reserved = IsReservedWord(u) && u != "LEFT" && u != "RIGHT";
+    if (i == 0 && parts.size() == 1 && (special || reserved)) plain = false;
+    if (parts.size() > 1 && IsReservedWord(u)) plain = false;
+    out += (i ? "." : "") + (plain ? p : QuoteIdentifier(p));
+  }
   return out;
 }
 
@@ -85,6 +138,16 @@ std::string List(const std::vector<AstExprPtr>& es, size_t from = 0) {
   return out;
 }
 
+// Function arguments may carry an alias: struct(a AS x).
+std::string ArgList(const std::vector<AstExprPtr>& es) {
+  std::string out;
+  for (size_t i = 0; i < es.size(); ++i) {
+    out += (i ? ", " : "") + ToString(*es[i]);
+    if (!es[i]->alias.empty()) out += " AS " + QuoteIdentifier(es[i]->alias);
+  }
+  return out;
+}
+
 std::string OrderList(const std::vector<OrderItem>& items) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -97,27 +160,40 @@ std::string OrderList(const std::vector<OrderItem>& items) {
 
 std::string Bound(const FrameBound& b) {
   switch (b.type) {
-    case BoundType::kUnboundedPreceding: return "UNBOUNDED PRECEDING";
-    case BoundType::kUnboundedFollowing: return "UNBOUNDED FOLLOWING";
-    case BoundType::kCurrentRow: return "CURRENT ROW";
-    case BoundType::kPreceding: return ToString(*b.offset) + " PRECEDING";
-    case BoundType::kFollowing: return ToString(*b.offset) + " FOLLOWING";
+    case BoundType::kUnboundedPreceding:
+      return "UNBOUNDED PRECEDING";
+    case BoundType::kUnboundedFollowing:
+      return "UNBOUNDED FOLLOWING";
+    case BoundType::kCurrentRow:
+      return "CURRENT ROW";
+    case BoundType::kPreceding:
+      return ToString(*b.offset) + " PRECEDING";
+    case BoundType::kFollowing:
+      return ToString(*b.offset) + " FOLLOWING";
   }
   return "";
 }
 
 std::string Literal(const AstExpr& e) {
   switch (e.literal_kind) {
-    case LiteralKind::kNull: return "NULL";
-    case LiteralKind::kBoolean: return e.text == "true" ? "TRUE" : "FALSE";
+    case LiteralKind::kNull:
+      return "NULL";
+    case LiteralKind::kBoolean:
+      return e.text == "true" ? "TRUE" : "FALSE";
     case LiteralKind::kInteger:
     case LiteralKind::kDecimal:
-    case LiteralKind::kDouble: return e.text + e.suffix;
-    case LiteralKind::kString: return QuoteStringLiteral(e.text);
-    case LiteralKind::kBinary: return "X'" + e.text + "'";
-    case LiteralKind::kDate: return "DATE " + QuoteString(e.text);
-    case LiteralKind::kTimestamp: return "TIMESTAMP " + QuoteString(e.text);
-    case LiteralKind::kTimestampNtz: return "TIMESTAMP_NTZ " + QuoteString(e.text);
+    case LiteralKind::kDouble:
+      return e.text + e.suffix;
+    case LiteralKind::kString:
+      return QuoteStringLiteral(e.text);
+    case LiteralKind::kBinary:
+      return "X'" + e.text + "'";
+    case LiteralKind::kDate:
+      return "DATE " + QuoteString(e.text);
+    case LiteralKind::kTimestamp:
+      return "TIMESTAMP " + QuoteString(e.text);
+    case LiteralKind::kTimestampNtz:
+      return "TIMESTAMP_NTZ " + QuoteString(e.text);
   }
   return "";
 }
@@ -125,13 +201,20 @@ std::string Literal(const AstExpr& e) {
 std::string JoinTypeSql(const TableRef& j) {
   std::string nat = j.natural ? "NATURAL " : "";
   switch (j.join_type) {
-    case JoinType::kInner: return nat + "JOIN";
-    case JoinType::kLeft: return nat + "LEFT JOIN";
-    case JoinType::kRight: return nat + "RIGHT JOIN";
-    case JoinType::kFull: return nat + "FULL JOIN";
-    case JoinType::kCross: return nat + "CROSS JOIN";
-    case JoinType::kLeftSemi: return nat + "LEFT SEMI JOIN";
-    case JoinType::kLeftAnti: return nat + "LEFT ANTI JOIN";
+    case JoinType::kInner:
+      return nat + "JOIN";
+    case JoinType::kLeft:
+      return nat + "LEFT JOIN";
+    case JoinType::kRight:
+      return nat + "RIGHT JOIN";
+    case JoinType::kFull:
+      return nat + "FULL JOIN";
+    case JoinType::kCross:
+      return nat + "CROSS JOIN";
+    case JoinType::kLeftSemi:
+      return nat + "LEFT SEMI JOIN";
+    case JoinType::kLeftAnti:
+      return nat + "LEFT ANTI JOIN";
   }
   return "JOIN";
 }
@@ -165,11 +248,20 @@ std::string SelectSql(const Select& s) {
   }
   if (s.where) out += " WHERE " + ToString(*s.where);
   switch (s.grouping) {
-    case GroupingKind::kNone: break;
-    case GroupingKind::kPlain: out += " GROUP BY " + List(s.group_by); break;
-    case GroupingKind::kRollup: out += " GROUP BY ROLLUP(" + List(s.group_by) + ")"; break;
-    case GroupingKind::kCube: out += " GROUP BY CUBE(" + List(s.group_by) + ")"; break;
-    case GroupingKind::kAll: out += " GROUP BY ALL"; break;
+    case GroupingKind::kNone:
+      break;
+    case GroupingKind::kPlain:
+      out += " GROUP BY " + List(s.group_by);
+      break;
+    case GroupingKind::kRollup:
+      out += " GROUP BY ROLLUP(" + List(s.group_by) + ")";
+      break;
+    case GroupingKind::kCube:
+      out += " GROUP BY CUBE(" + List(s.group_by) + ")";
+      break;
+    case GroupingKind::kAll:
+      out += " GROUP BY ALL";
+      break;
     case GroupingKind::kGroupingSets: {
       out += " GROUP BY ";
       if (!s.group_by.empty()) out += List(s.group_by) + " ";
@@ -185,11 +277,21 @@ std::string SelectSql(const Select& s) {
   if (!s.windows.empty()) {
     out += " WINDOW ";
     for (size_t i = 0; i < s.windows.size(); ++i) {
-      out += (i ? ", " : "") + QuoteIdentifier(s.windows[i].first) + " AS " + ToString(*s.windows[i].second);
+      out += (i ? ", " : "") + QuoteIdentifier(s.windows[i].first) + " AS " +
+             ToString(*s.windows[i].second);
     }
   }
   if (s.qualify) out += " QUALIFY " + ToString(*s.qualify);
   return out;
+}
+
+// A set operation's operand: bare when it is a plain SELECT/VALUES or already
+// parenthesized, else in parentheses so the printed form shows the tree.
+std::string SetOperand(const QueryPtr& q) {
+  if (!q) return "?";
+  bool organized = !q->with.empty() || !q->order_by.empty() || q->limit || q->offset;
+  if (!organized && (q->select || q->values || q->nested)) return ToString(*q);
+  return "(" + ToString(*q) + ")";
 }
 
 }  // namespace
@@ -220,21 +322,28 @@ std::string ToString(const WindowSpec& w) {
   }
   if (w.frame) {
     sep();
-    out += std::string(w.frame->type == FrameType::kRows ? "ROWS" : "RANGE") + " BETWEEN " + Bound(w.frame->start) +
-           " AND " + Bound(w.frame->end);
+    out += std::string(w.frame->type == FrameType::kRows ? "ROWS" : "RANGE") + " BETWEEN " +
+           Bound(w.frame->start) + " AND " + Bound(w.frame->end);
   }
   return out + ")";
 }
 
 std::string ToString(const AstExpr& e) {
   const std::string neg = e.negated ? "NOT " : "";
-  auto arg = [&](size_t i) { return i < e.args.size() && e.args[i] ? ToString(*e.args[i]) : std::string("?"); };
+  auto arg = [&](size_t i) {
+    return i < e.args.size() && e.args[i] ? ToString(*e.args[i]) : std::string("?");
+  };
   switch (e.type) {
-    case ExprType::kLiteral: return Literal(e);
-    case ExprType::kColumn: return Name(e.name_parts);
-    case ExprType::kStar: return e.name_parts.empty() ? "*" : Name(e.name_parts) + ".*";
-    case ExprType::kUnary: return "(" + e.op + " " + arg(0) + ")";
-    case ExprType::kBinary: return "(" + arg(0) + " " + e.op + " " + arg(1) + ")";
+    case ExprType::kLiteral:
+      return Literal(e);
+    case ExprType::kColumn:
+      return Name(e.name_parts);
+    case ExprType::kStar:
+      return e.name_parts.empty() ? "*" : Name(e.name_parts) + ".*";
+    case ExprType::kUnary:
+      return "(" + e.op + " " + arg(0) + ")";
+    case ExprType::kBinary:
+      return "(" + arg(0) + " " + e.op + " " + arg(1) + ")";
     case ExprType::kFunction: {
       std::vector<std::string> parts;
       std::string name;
@@ -245,7 +354,8 @@ std::string ToString(const AstExpr& e) {
           start = i + 1;
         }
       }
-      std::string out = Name(parts) + "(" + (e.distinct ? "DISTINCT " : "") + List(e.args) + ")";
+      std::string out =
+          FunctionName(parts) + "(" + (e.distinct ? "DISTINCT " : "") + ArgList(e.args) + ")";
       if (e.filter) out += " FILTER (WHERE " + ToString(*e.filter) + ")";
       if (e.ignore_nulls) out += " IGNORE NULLS";
       if (e.over) out += " OVER " + ToString(*e.over);
@@ -259,16 +369,24 @@ std::string ToString(const AstExpr& e) {
       if (e.else_expr) out += " ELSE " + ToString(*e.else_expr);
       return out + " END";
     }
-    case ExprType::kCast: return std::string(e.try_cast ? "TRY_CAST(" : "CAST(") + arg(0) + " AS " + e.text + ")";
-    case ExprType::kIsNull: return "(" + arg(0) + " IS " + neg + "NULL)";
-    case ExprType::kIsBool: return "(" + arg(0) + " IS " + neg + e.op + ")";
-    case ExprType::kIsDistinctFrom: return "(" + arg(0) + " IS " + neg + "DISTINCT FROM " + arg(1) + ")";
-    case ExprType::kBetween: return "(" + arg(0) + " " + neg + "BETWEEN " + arg(1) + " AND " + arg(2) + ")";
-    case ExprType::kInList: return "(" + arg(0) + " " + neg + "IN (" + List(e.args, 1) + "))";
+    case ExprType::kCast:
+      return std::string(e.try_cast ? "TRY_CAST(" : "CAST(") + arg(0) + " AS " + e.text + ")";
+    case ExprType::kIsNull:
+      return "(" + arg(0) + " IS " + neg + "NULL)";
+    case ExprType::kIsBool:
+      return "(" + arg(0) + " IS " + neg + e.op + ")";
+    case ExprType::kIsDistinctFrom:
+      return "(" + arg(0) + " IS " + neg + "DISTINCT FROM " + arg(1) + ")";
+    case ExprType::kBetween:
+      return "(" + arg(0) + " " + neg + "BETWEEN " + arg(1) + " AND " + arg(2) + ")";
+    case ExprType::kInList:
+      return "(" + arg(0) + " " + neg + "IN (" + List(e.args, 1) + "))";
     case ExprType::kInSubquery:
       return "(" + arg(0) + " " + neg + "IN (" + (e.subquery ? ToString(*e.subquery) : "?") + "))";
-    case ExprType::kExists: return "(" + neg + "EXISTS (" + (e.subquery ? ToString(*e.subquery) : "?") + "))";
-    case ExprType::kScalarSubquery: return "(" + (e.subquery ? ToString(*e.subquery) : "?") + ")";
+    case ExprType::kExists:
+      return "(" + neg + "EXISTS (" + (e.subquery ? ToString(*e.subquery) : "?") + "))";
+    case ExprType::kScalarSubquery:
+      return "(" + (e.subquery ? ToString(*e.subquery) : "?") + ")";
     case ExprType::kLike: {
       if (!e.quantifier.empty()) {
         return "(" + arg(0) + " " + neg + e.op + " " + e.quantifier + " (" + List(e.args, 1) + "))";
@@ -277,21 +395,34 @@ std::string ToString(const AstExpr& e) {
       if (e.args.size() > 2) out += " ESCAPE " + arg(2);
       return out + ")";
     }
-    case ExprType::kSubscript: return arg(0) + "[" + arg(1) + "]";
-    case ExprType::kField: return "(" + arg(0) + ")." + QuoteIdentifier(e.name);
-    case ExprType::kInterval: return "INTERVAL " + e.text;
+    case ExprType::kSubscript:
+      return arg(0) + "[" + arg(1) + "]";
+    case ExprType::kField:
+      return "(" + arg(0) + ")." + QuoteIdentifier(e.name);
+    case ExprType::kInterval:
+      return "INTERVAL " + e.text;
     case ExprType::kLambda: {
       std::string out = "(";
-      for (size_t i = 0; i < e.lambda_params.size(); ++i) out += (i ? ", " : "") + QuoteIdentifier(e.lambda_params[i]);
+      for (size_t i = 0; i < e.lambda_params.size(); ++i)
+        out += (i ? ", " : "") + QuoteIdentifier(e.lambda_params[i]);
       return out + ") -> " + arg(0);
     }
-    case ExprType::kNamedArgument: return QuoteIdentifier(e.name) + " => " + arg(0);
-    case ExprType::kParameter: return e.name.empty() ? "?" : ":" + e.name;
+    case ExprType::kNamedArgument:
+      return QuoteIdentifier(e.name) + " => " + arg(0);
+    case ExprType::kParameter:
+      return e.name.empty() ? "?" : ":" + e.name;
   }
   return "?";
 }
 
+static std::string ToStringNoLateral(const TableRef& r);
+
 std::string ToString(const TableRef& r) {
+  if (r.lateral) return "LATERAL " + ToStringNoLateral(r);
+  return ToStringNoLateral(r);
+}
+
+static std::string ToStringNoLateral(const TableRef& r) {
   switch (r.type) {
     case TableRefType::kTable: {
       std::string out = (r.stream ? "STREAM " : "") + Name(r.name_parts);
@@ -305,7 +436,8 @@ std::string ToString(const TableRef& r) {
       return out;
     }
     case TableRefType::kTableFunction: {
-      std::string out = (r.stream ? "STREAM " : "") + Name(r.name_parts) + "(" + List(r.args) + ")" + Alias(r);
+      std::string out =
+          (r.stream ? "STREAM " : "") + Name(r.name_parts) + "(" + ArgList(r.args) + ")" + Alias(r);
       if (r.watermark_column) {
         out += " WATERMARK " + ToString(*r.watermark_column) + " DELAY OF " +
                (r.watermark_delay ? ToString(*r.watermark_delay) : "?");
@@ -329,16 +461,18 @@ std::string ToString(const TableRef& r) {
     }
     case TableRefType::kValues: {
       std::string out = "VALUES ";
-      for (size_t i = 0; i < r.values_rows.size(); ++i) out += (i ? ", " : "") + std::string("(") + List(r.values_rows[i]) + ")";
+      for (size_t i = 0; i < r.values_rows.size(); ++i)
+        out += (i ? ", " : "") + std::string("(") + List(r.values_rows[i]) + ")";
       return out + Alias(r);
     }
     case TableRefType::kLateralView: {
-      std::string out = (r.left ? ToString(*r.left) : "?") + " LATERAL VIEW " + (r.outer ? "OUTER " : "") +
-                        (r.generator ? ToString(*r.generator) : "?");
+      std::string out = (r.left ? ToString(*r.left) : "?") + " LATERAL VIEW " +
+                        (r.outer ? "OUTER " : "") + (r.generator ? ToString(*r.generator) : "?");
       if (!r.alias.empty()) out += " " + QuoteIdentifier(r.alias);
       if (!r.column_aliases.empty()) {
         out += " AS ";
-        for (size_t i = 0; i < r.column_aliases.size(); ++i) out += (i ? ", " : "") + QuoteIdentifier(r.column_aliases[i]);
+        for (size_t i = 0; i < r.column_aliases.size(); ++i)
+          out += (i ? ", " : "") + QuoteIdentifier(r.column_aliases[i]);
       }
       return out;
     }
@@ -363,9 +497,11 @@ std::string ToString(const Query& q) {
   } else if (q.values) {
     out += ToString(*q.values);
   } else if (q.set_op) {
-    const char* op = q.set_op->type == SetOpType::kUnion ? "UNION" : q.set_op->type == SetOpType::kIntersect ? "INTERSECT" : "EXCEPT";
-    out += "(" + (q.set_op->left ? ToString(*q.set_op->left) : "?") + ") " + op + (q.set_op->all ? " ALL" : "") +
-           " (" + (q.set_op->right ? ToString(*q.set_op->right) : "?") + ")";
+    const char* op = q.set_op->type == SetOpType::kUnion       ? "UNION"
+                     : q.set_op->type == SetOpType::kIntersect ? "INTERSECT"
+                                                               : "EXCEPT";
+    out += SetOperand(q.set_op->left) + " " + op + (q.set_op->all ? " ALL" : "") + " " +
+           SetOperand(q.set_op->right);
   } else if (q.nested) {
     out += "(" + ToString(*q.nested) + ")";
   }
@@ -387,16 +523,20 @@ std::string ToString(const Statement& s) {
     return out;
   };
   switch (s.type) {
-    case StatementType::kQuery: return query();
+    case StatementType::kQuery:
+      return query();
     case StatementType::kExplain:
-      return "EXPLAIN " + (s.explain_mode.empty() ? "" : s.explain_mode + " ") + (s.inner ? ToString(*s.inner) : "?");
+      return "EXPLAIN " + (s.explain_mode.empty() ? "" : s.explain_mode + " ") +
+             (s.inner ? ToString(*s.inner) : "?");
     case StatementType::kSet:
       if (s.key.empty()) return "SET";
       return "SET " + s.key + (s.has_value ? " = " + s.value : "");
-    case StatementType::kReset: return s.key.empty() ? "RESET" : "RESET " + s.key;
+    case StatementType::kReset:
+      return s.key.empty() ? "RESET" : "RESET " + s.key;
     case StatementType::kCreateView: {
-      std::string out = std::string("CREATE ") + (s.or_replace ? "OR REPLACE " : "") + "TEMPORARY VIEW " +
-                        (s.if_not_exists ? "IF NOT EXISTS " : "") + Name(s.name_parts);
+      std::string out = std::string("CREATE ") + (s.or_replace ? "OR REPLACE " : "") +
+                        "TEMPORARY VIEW " + (s.if_not_exists ? "IF NOT EXISTS " : "") +
+                        Name(s.name_parts);
       if (!s.columns.empty()) out += IdList(s.columns);
       return out + clauses() + " AS " + query();
     }
@@ -405,20 +545,24 @@ std::string ToString(const Statement& s) {
     case StatementType::kCreateTableAs:
     case StatementType::kCreateStreamingTable: {
       bool streaming = s.type == StatementType::kCreateStreamingTable;
-      std::string out = std::string("CREATE ") + (s.or_replace ? (streaming ? "OR REFRESH " : "OR REPLACE ") : "") +
-                        (streaming ? "STREAMING TABLE " : "TABLE ") + (s.if_not_exists ? "IF NOT EXISTS " : "") +
-                        Name(s.name_parts);
+      std::string out = std::string("CREATE ") +
+                        (s.or_replace ? (streaming ? "OR REFRESH " : "OR REPLACE ") : "") +
+                        (streaming ? "STREAMING TABLE " : "TABLE ") +
+                        (s.if_not_exists ? "IF NOT EXISTS " : "") + Name(s.name_parts);
       return out + clauses() + " AS " + query();
     }
     case StatementType::kInsert: {
-      std::string out = std::string("INSERT ") + (s.overwrite ? "OVERWRITE TABLE " : "INTO ") + Name(s.name_parts);
+      std::string out = std::string("INSERT ") + (s.overwrite ? "OVERWRITE TABLE " : "INTO ") +
+                        Name(s.name_parts);
       if (!s.columns.empty()) out += " " + IdList(s.columns);
       return out + " " + query();
     }
     case StatementType::kDescribeHistory:
-      return "DESCRIBE HISTORY " + (s.describe_target ? ToString(*s.describe_target) : Name(s.name_parts));
+      return "DESCRIBE HISTORY " +
+             (s.describe_target ? ToString(*s.describe_target) : Name(s.name_parts));
     case StatementType::kDescribeDetail:
-      return "DESCRIBE DETAIL " + (s.describe_target ? ToString(*s.describe_target) : Name(s.name_parts));
+      return "DESCRIBE DETAIL " +
+             (s.describe_target ? ToString(*s.describe_target) : Name(s.name_parts));
     case StatementType::kDescribe:
       if (s.query) return "DESCRIBE QUERY " + query();
       return "DESCRIBE TABLE " + (s.explain_mode.empty() ? "" : s.explain_mode + " ") +

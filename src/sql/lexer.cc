@@ -13,7 +13,9 @@ bool IsIdentChar(char c) {
          static_cast<unsigned char>(c) >= 0x80;  // non-ASCII letters are identifier chars
 }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -143,8 +145,9 @@ class Lexer {
       ++e;
     }
     if (e >= end_) {
-      return Error(start, start_pos,
-                   std::string("unterminated ") + std::string(what) + ": expected closing " + quote);
+      return Error(
+          start, start_pos,
+          std::string("unterminated ") + std::string(what) + ": expected closing " + quote);
     }
     *body = sql_.substr(pos_ + 1, e - pos_ - 1);
     Advance(e + 1 - pos_);
@@ -154,14 +157,17 @@ class Lexer {
   Status Lex(Token* tok) {
     char c = sql_[pos_];
     // X'..' binary literal and R'..' raw string.
-    if ((c == 'x' || c == 'X' || c == 'r' || c == 'R') && (At(pos_ + 1) == '\'' || At(pos_ + 1) == '"')) {
+    if ((c == 'x' || c == 'X' || c == 'r' || c == 'R') &&
+        (At(pos_ + 1) == '\'' || At(pos_ + 1) == '"')) {
       bool binary = c == 'x' || c == 'X';
       Advance(1);
       std::string_view body;
-      LS_RETURN_NOT_OK(ScanQuoted(sql_[pos_], /*backslash_escapes=*/false, binary ? "binary literal" : "string literal", &body));
+      LS_RETURN_NOT_OK(ScanQuoted(sql_[pos_], /*backslash_escapes=*/false,
+                                  binary ? "binary literal" : "string literal", &body));
       if (binary) {
         for (char h : body) {
-          if (HexValue(h) < 0) return Error(tok->loc, tok->begin, "invalid hexadecimal digit in binary literal");
+          if (HexValue(h) < 0)
+            return Error(tok->loc, tok->begin, "invalid hexadecimal digit in binary literal");
         }
         tok->type = TokenType::kBinaryString;
       } else {
@@ -201,9 +207,9 @@ class Lexer {
       return Status::OK();
     }
     static constexpr std::string_view kSymbols[] = {
-        "<=>", ">>>", "<<", ">>", "<=", ">=", "<>", "!=", "==", "=>", "->", "::", "||", "|>",
-        "(",   ")",   ",",  ".",  ";",  "[",  "]",  "{",  "}",  "+",  "-",  "*",  "/",  "%",
-        "&",   "|",   "^",  "~",  "=",  "<",  ">",  "!",  ":",  "?",  "@"};
+        "<=>", ">>>", "<<", ">>", "<=", ">=", "<>", "!=", "==", "=>", "->", "::", "||",
+        "|>",  "(",   ")",  ",",  ".",  ";",  "[",  "]",  "{",  "}",  "+",  "-",  "*",
+        "/",   "%",   "&",  "|",  "^",  "~",  "=",  "<",  ">",  "!",  ":",  "?",  "@"};
     for (std::string_view s : kSymbols) {
       if (sql_.substr(pos_, std::min(s.size(), end_ - pos_)) == s) {
         tok->type = TokenType::kSymbol;
@@ -286,13 +292,13 @@ class Lexer {
 // clause words, which keeps the grammar unambiguous).
 const std::unordered_set<std::string>& ReservedWordSet() {
   static const std::unordered_set<std::string> kWords = {
-      "ALL",   "AND",       "ANTI",    "AS",     "BETWEEN", "BY",       "CASE",    "CLUSTER",
-      "CROSS", "DISTINCT",  "DISTRIBUTE", "ELSE", "END",    "EXCEPT",   "FROM",    "FULL",
-      "GROUP", "HAVING",    "IN",      "INNER",  "INTERSECT", "INTO",   "IS",      "JOIN",
-      "LATERAL", "LEFT",    "LIKE",    "ILIKE",  "RLIKE",   "REGEXP",   "LIMIT",   "MINUS",
-      "NATURAL", "NOT",     "ON",      "OR",     "ORDER",   "QUALIFY",  "RIGHT",   "SELECT",
-      "SEMI",  "SORT",      "THEN",    "UNION",  "USING",   "WHEN",     "WHERE",   "WITH",
-      "SETMINUS"};
+      "ALL",     "AND",    "ANTI",     "AS",         "BETWEEN", "BY",    "CASE",
+      "CLUSTER", "CROSS",  "DISTINCT", "DISTRIBUTE", "ELSE",    "END",   "EXCEPT",
+      "FROM",    "FULL",   "GROUP",    "HAVING",     "IN",      "INNER", "INTERSECT",
+      "INTO",    "IS",     "JOIN",     "LATERAL",    "LEFT",    "LIKE",  "ILIKE",
+      "RLIKE",   "REGEXP", "LIMIT",    "MINUS",      "NATURAL", "NOT",   "ON",
+      "OR",      "ORDER",  "QUALIFY",  "RIGHT",      "SELECT",  "SEMI",  "SORT",
+      "THEN",    "UNION",  "USING",    "WHEN",       "WHERE",   "WITH",  "SETMINUS"};
   return kWords;
 }
 
@@ -307,7 +313,9 @@ const std::unordered_set<std::string>& NoImplicitAliasWordSet() {
 
 }  // namespace
 
-bool IsReservedWord(std::string_view upper) { return ReservedWordSet().count(std::string(upper)) > 0; }
+bool IsReservedWord(std::string_view upper) {
+  return ReservedWordSet().count(std::string(upper)) > 0;
+}
 bool IsNoImplicitAliasWord(std::string_view upper) {
   return NoImplicitAliasWordSet().count(std::string(upper)) > 0;
 }
@@ -372,13 +380,27 @@ std::string UnescapeSqlString(std::string_view b) {
     };
     uint32_t cp = 0;
     switch (n) {
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'Z': out.push_back('\x1A'); break;
-      case '%': out.append("\\%"); break;
-      case '_': out.append("\\_"); break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'Z':
+        out.push_back('\x1A');
+        break;
+      case '%':
+        out.append("\\%");
+        break;
+      case '_':
+        out.append("\\_");
+        break;
       case 'u':
         if (hex_run(4, &cp)) {
           i += 4;
@@ -412,7 +434,8 @@ std::string UnescapeSqlString(std::string_view b) {
         // Octal \ooo (first digit 0-3), else \0 is NUL and other chars stand for themselves.
         if (n >= '0' && n <= '3' && i + 2 < b.size() && b[i + 1] >= '0' && b[i + 1] <= '7' &&
             b[i + 2] >= '0' && b[i + 2] <= '7') {
-          out.push_back(static_cast<char>((n - '0') * 64 + (b[i + 1] - '0') * 8 + (b[i + 2] - '0')));
+          out.push_back(
+              static_cast<char>((n - '0') * 64 + (b[i + 1] - '0') * 8 + (b[i + 2] - '0')));
           i += 2;
         } else if (n == '0') {
           out.push_back('\0');

@@ -17,15 +17,15 @@
 namespace lakestream::sql {
 
 enum class TokenType {
-  kEnd,          // end of the statement
-  kWord,         // unquoted identifier or keyword, text as written
-  kQuotedIdent,  // `backquoted` identifier, text unescaped
-  kString,       // '...' or "..." (text unescaped)
-  kInteger,      // 123, 123L/S/Y (suffix in `suffix`)
-  kDecimal,      // 1.5, .5, 1., 1.5BD / 1BD
-  kDouble,       // 1e3, 1.5D, 1.5F (suffix D/F, or empty for exponent form)
-  kBinaryString, // X'0A0B': text holds the hex digits
-  kSymbol,       // operators and punctuation: ( ) , . ; + - <=> :: -> => ...
+  kEnd,           // end of the statement
+  kWord,          // unquoted identifier or keyword, text as written
+  kQuotedIdent,   // `backquoted` identifier, text unescaped
+  kString,        // '...' or "..." (text unescaped)
+  kInteger,       // 123, 123L/S/Y (suffix in `suffix`)
+  kDecimal,       // 1.5, .5, 1., 1.5BD / 1BD
+  kDouble,        // 1e3, 1.5D, 1.5F (suffix D/F, or empty for exponent form)
+  kBinaryString,  // X'0A0B': text holds the hex digits
+  kSymbol,        // operators and punctuation: ( ) , . ; + - <=> :: -> => ...
 };
 
 struct Token {
@@ -59,8 +59,7 @@ std::string ToLowerAscii(std::string_view s);
 /// Tokenizes sql[begin, end); `start` is the location of sql[begin]. The last
 /// token is always kEnd. Fails on unterminated strings, identifiers and
 /// comments and on characters Spark does not accept, naming line:column.
-Result<std::vector<Token>> Tokenize(std::string_view sql, size_t begin, size_t end,
-                                    Location start);
+Result<std::vector<Token>> Tokenize(std::string_view sql, size_t begin, size_t end, Location start);
 inline Result<std::vector<Token>> Tokenize(std::string_view sql) {
   return Tokenize(sql, 0, sql.size(), Location{});
 }

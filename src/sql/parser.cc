@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "sql/lexer.h"
@@ -19,7 +21,7 @@ namespace lakestream::sql {
 
 namespace {
 
-constexpr int kMaxNesting = 500;
+constexpr int kMaxNesting = 256;
 
 bool IsReservedToken(const Token& t) {
   return t.type == TokenType::kWord && IsReservedWord(ToUpperAscii(t.text));
@@ -33,21 +35,52 @@ bool IsIntervalUnit(const Token& t) {
   return t.type == TokenType::kWord && kUnits.count(ToUpperAscii(t.text)) > 0;
 }
 
+// Java's Double.toString, which Spark uses to name double literals: shortest
+// digits, plain notation in [1e-3, 1e7), else 1.5E10.
 std::string FormatDouble(const std::string& digits) {
   double d = std::strtod(digits.c_str(), nullptr);
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  std::string s = fmt::format("{}", d);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  // Spark prints large/small doubles as 1.0E10; fmt uses 1e+10.
-  size_t e = s.find('e');
-  if (e != std::string::npos) {
-    std::string mant = s.substr(0, e);
-    std::string exp = s.substr(e + 1);
-    if (mant.find('.') == std::string::npos) mant += ".0";
-    if (!exp.empty() && exp[0] == '+') exp = exp.substr(1);
-    s = mant + "E" + exp;
+  if (std::isnan(d)) return "NaN";
+  char buf[64];
+  double mag = std::fabs(d);
+  if (d == 0 || (mag >= 1e-3 && mag < 1e7)) {
+    auto r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::fixed);
+    std::string s(buf, r.ptr);
+    if (s.find('.') == std::string::npos) s += ".0";
+    return s;
   }
-  return s;
+  auto r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string s(buf, r.ptr);  // e.g. 1.5e+10
+  size_t e = s.find('e');
+  std::string mant = s.substr(0, e);
+  std::string exp = s.substr(e + 1);
+  if (mant.find('.') == std::string::npos) mant += ".0";
+  if (!exp.empty() && exp[0] == '+') exp = exp.substr(1);
+  size_t nz = (exp[0] == '-') ? 1 : 0;
+  while (exp.size() > nz + 1 && exp[nz] == '0') exp.erase(nz, 1);
+  return mant + "E" + exp;
+}
+
+// Spark names `INTERVAL 10 SECONDS` as INTERVAL '10' SECOND; only the
+// single-unit forms are normalized, others keep their text.
+std::string IntervalSql(const std::vector<Token>& toks, size_t first, size_t last,
+                        const std::string& text) {
+  if (last - first == 2 || last - first == 3) {
+    size_t i = first;
+    std::string sign;
+    if (toks[i].IsSymbol("-")) {
+      sign = "-";
+      ++i;
+    }
+    const Token& v = toks[i];
+    if (i + 2 == last && (v.type == TokenType::kString || v.type == TokenType::kInteger) &&
+        toks[i + 1].type == TokenType::kWord) {
+      std::string unit = ToUpperAscii(toks[i + 1].text);
+      if (unit.size() > 1 && unit.back() == 'S') unit.pop_back();
+      return "INTERVAL '" + sign + v.text + "' " + unit;
+    }
+  }
+  return "INTERVAL " + text;
 }
 
 std::string Join(const std::vector<AstExprPtr>& es, std::string_view sep = ", ") {
@@ -78,7 +111,10 @@ class Parser {
 
   Result<StatementPtr> ParseWholeStatement() {
     LS_ASSIGN_OR_RAISE(auto stmt, ParseStatement());
-    if (Cur().type != TokenType::kEnd) return Error(Cur(), end_hint_.empty() ? "end of statement" : end_hint_);
+    if (Cur().type != TokenType::kEnd) {
+      return Error(
+          Cur(), pos_ == select_items_end_ ? "',', FROM or end of statement" : "end of statement");
+    }
     return stmt;
   }
 
@@ -151,7 +187,8 @@ class Parser {
     if (t.type != TokenType::kWord) return false;
     return allow_reserved || !IsReservedToken(t);
   }
-  Result<std::string> ParseIdentifier(bool allow_reserved = false, std::string_view what = "an identifier") {
+  Result<std::string> ParseIdentifier(bool allow_reserved = false,
+                                      std::string_view what = "an identifier") {
     if (!IsIdentToken(Cur(), allow_reserved)) return Error(Cur(), what);
     std::string s = Cur().text;
     Advance();
@@ -188,6 +225,22 @@ class Parser {
            (t.IsWord("TABLE") && IsIdentToken(Peek(k + 1), false));
   }
 
+  // Parses `query )` at the cursor; on failure restores the cursor so the
+  // caller can read the parentheses another way, e.g. ((SELECT 1) + 1) or
+  // ((SELECT ...) AS x JOIN y ON ...).
+  // Failures are remembered per position: without that, nested alternatives
+  // would be retried exponentially often.
+  Result<QueryPtr> TryQueryThenParen() {
+    size_t save = pos_;
+    if (auto it = failed_queries_.find(save); it != failed_queries_.end()) return it->second;
+    auto q = ParseQuery();
+    if (q.ok() && AcceptSymbol(")")) return q;
+    Status st = q.ok() ? Error(Cur(), "')'") : q.status();
+    pos_ = save;
+    failed_queries_.emplace(save, st);
+    return st;
+  }
+
   AstExprPtr Make(ExprType type, Location loc) {
     auto e = std::make_shared<AstExpr>();
     e->type = type;
@@ -210,13 +263,20 @@ class Parser {
           break;
         }
       }
+      size_t inner_begin = Cur().begin;
       LS_ASSIGN_OR_RAISE(stmt->inner, ParseStatement());
+      stmt->inner->text = Slice(inner_begin, toks_.back().begin);
+      while (!stmt->inner->text.empty() &&
+             std::isspace(static_cast<unsigned char>(stmt->inner->text.back()))) {
+        stmt->inner->text.pop_back();
+      }
       return stmt;
     }
     if (first.IsWord("SET") || first.IsWord("RESET")) {
       size_t end = toks_.back().begin;
       Advance();
-      ParseSetText(first.IsWord("SET"), std::string_view(sql_).substr(Cur().begin, end - std::min(end, Cur().begin)),
+      ParseSetText(first.IsWord("SET"),
+                   std::string_view(sql_).substr(Cur().begin, end - std::min(end, Cur().begin)),
                    stmt.get());
       pos_ = toks_.size() - 1;
       return stmt;
@@ -242,7 +302,8 @@ class Parser {
         if (AcceptWord("IN") || AcceptWord("FROM")) {
           LS_ASSIGN_OR_RAISE(stmt->name_parts, ParseQualifiedName("a schema name"));
         }
-      } else if (AcceptWord("FUNCTIONS") || (AcceptWord("USER") || AcceptWord("SYSTEM") || AcceptWord("ALL"))) {
+      } else if (AcceptWord("FUNCTIONS") ||
+                 (AcceptWord("USER") || AcceptWord("SYSTEM") || AcceptWord("ALL"))) {
         if (!Prev().IsWord("FUNCTIONS")) LS_RETURN_NOT_OK(ExpectWord("FUNCTIONS"));
         stmt->type = StatementType::kShowFunctions;
         stmt->key = "FUNCTIONS";
@@ -259,7 +320,9 @@ class Parser {
     }
     stmt->type = StatementType::kQuery;
     if (!LooksLikeQuery(0) && !Cur().IsSymbol("(")) {
-      return Error(Cur(), "a statement (SELECT, WITH, VALUES, EXPLAIN, SET, CREATE, INSERT, DESCRIBE, SHOW, ...)");
+      return Error(
+          Cur(),
+          "a statement (SELECT, WITH, VALUES, EXPLAIN, SET, CREATE, INSERT, DESCRIBE, SHOW, ...)");
     }
     LS_ASSIGN_OR_RAISE(stmt->query, ParseQuery());
     return stmt;
@@ -269,18 +332,57 @@ class Parser {
   // SET / RESET bodies are raw text (values like America/Los_Angeles are not tokens).
   static void ParseSetText(bool is_set, std::string_view body, Statement* stmt) {
     auto trim = [](std::string_view s) {
-      while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
-      while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r' || s.back() == ';')) s.remove_suffix(1);
+      while (!s.empty() &&
+             (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
+        s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                            s.back() == '\r' || s.back() == ';'))
+        s.remove_suffix(1);
       return s;
     };
     auto unquote = [](std::string_view s) -> std::string {
       if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) {
         return UnescapeSqlString(s.substr(1, s.size() - 2));
       }
-      if (s.size() >= 2 && s.front() == '`' && s.back() == '`') return std::string(s.substr(1, s.size() - 2));
+      if (s.size() >= 2 && s.front() == '`' && s.back() == '`')
+        return std::string(s.substr(1, s.size() - 2));
       return std::string(s);
     };
-    body = trim(body);
+    // Drop comments outside quotes (SET k = v -- why).
+    std::string cleaned;
+    {
+      char q = 0;
+      for (size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (q) {
+          if (c == '\\' && q != '`' && i + 1 < body.size()) {
+            cleaned += c;
+            c = body[++i];
+          } else if (c == q) {
+            q = 0;
+          }
+        } else if (c == '\'' || c == '"' || c == '`') {
+          q = c;
+        } else if (c == '-' && i + 1 < body.size() && body[i + 1] == '-') {
+          while (i < body.size() && body[i] != '\n') ++i;
+          continue;
+        } else if (c == '/' && i + 1 < body.size() && body[i + 1] == '*') {
+          int depth = 0;
+          for (; i < body.size(); ++i) {
+            if (body[i] == '/' && i + 1 < body.size() && body[i + 1] == '*') {
+              ++depth;
+              ++i;
+            } else if (body[i] == '*' && i + 1 < body.size() && body[i + 1] == '/') {
+              ++i;
+              if (--depth == 0) break;
+            }
+          }
+          continue;
+        }
+        cleaned += c;
+      }
+    }
+    body = trim(cleaned);
     stmt->type = is_set ? StatementType::kSet : StatementType::kReset;
     if (!is_set) {
       stmt->key = unquote(body);
@@ -302,8 +404,10 @@ class Parser {
     for (size_t i = 0; i < body.size(); ++i) {
       char c = body[i];
       if (quote) {
-        if (c == '\\' && quote != '`') ++i;
-        else if (c == quote) quote = 0;
+        if (c == '\\' && quote != '`')
+          ++i;
+        else if (c == quote)
+          quote = 0;
       } else if (c == '\'' || c == '"' || c == '`') {
         quote = c;
       } else if (c == '=') {
@@ -324,7 +428,8 @@ class Parser {
  private:
   Result<StatementPtr> ParseCreate(StatementPtr stmt) {
     if (AcceptWord("OR")) {
-      if (!AcceptWord("REPLACE") && !AcceptWord("REFRESH")) return Error(Cur(), "REPLACE or REFRESH");
+      if (!AcceptWord("REPLACE") && !AcceptWord("REFRESH"))
+        return Error(Cur(), "REPLACE or REFRESH");
       stmt->or_replace = true;
     }
     bool temp = false;
@@ -358,7 +463,8 @@ class Parser {
     }
     bool streaming = AcceptWord("STREAMING");
     if (streaming) AcceptWord("LIVE");
-    if (!AcceptWord("TABLE")) return Error(Cur(), streaming ? "TABLE" : "VIEW, TABLE or STREAMING TABLE");
+    if (!AcceptWord("TABLE"))
+      return Error(Cur(), streaming ? "TABLE" : "VIEW, TABLE or STREAMING TABLE");
     stmt->type = streaming ? StatementType::kCreateStreamingTable : StatementType::kCreateTableAs;
     if (AcceptWord("IF")) {
       LS_RETURN_NOT_OK(ExpectWord("NOT"));
@@ -368,7 +474,9 @@ class Parser {
     LS_ASSIGN_OR_RAISE(stmt->name_parts, ParseQualifiedName("a table name"));
     if (Cur().IsSymbol("(") && !LooksLikeQuery(0)) {
       // Column definitions are only accepted as names (types come from the query).
-      return Error(Cur(), "USING, PARTITIONED BY, TBLPROPERTIES or AS (CREATE TABLE with a column list is not supported; use CREATE TABLE ... AS SELECT)");
+      return Error(Cur(),
+                   "USING, PARTITIONED BY, TBLPROPERTIES or AS (CREATE TABLE with a column list is "
+                   "not supported; use CREATE TABLE ... AS SELECT)");
     }
     LS_RETURN_NOT_OK(ParseTableClauses(stmt.get(), /*allow_using=*/true));
     if (!AcceptWord("AS")) return Error(Cur(), "AS followed by a query");
@@ -376,7 +484,8 @@ class Parser {
     return stmt;
   }
 
-  // USING fmt, OPTIONS (...), PARTITIONED BY (...), LOCATION '...', COMMENT '...', TBLPROPERTIES (...)
+  // USING fmt, OPTIONS (...), PARTITIONED BY (...), LOCATION '...', COMMENT '...', TBLPROPERTIES
+  // (...)
   Status ParseTableClauses(Statement* stmt, bool allow_using) {
     while (true) {
       if (allow_using && AcceptWord("USING")) {
@@ -416,7 +525,9 @@ class Parser {
       std::string value;
       const Token& v = Cur();
       if (v.type == TokenType::kString || v.type == TokenType::kWord || v.IsNumber()) {
-        value = v.type == TokenType::kString ? v.text : (v.IsNumber() ? v.text + v.suffix : ToLowerAscii(v.text));
+        value = v.type == TokenType::kString
+                    ? v.text
+                    : (v.IsNumber() ? v.text + v.suffix : ToLowerAscii(v.text));
         if (v.type == TokenType::kWord && !v.IsWord("TRUE") && !v.IsWord("FALSE")) value = v.text;
         Advance();
       } else if (v.IsSymbol("-") && Peek(1).IsNumber()) {
@@ -462,7 +573,8 @@ class Parser {
 
   Result<StatementPtr> ParseDescribe(StatementPtr stmt) {
     if (AcceptWord("HISTORY") || AcceptWord("DETAIL")) {
-      stmt->type = Prev().IsWord("HISTORY") ? StatementType::kDescribeHistory : StatementType::kDescribeDetail;
+      stmt->type = Prev().IsWord("HISTORY") ? StatementType::kDescribeHistory
+                                            : StatementType::kDescribeDetail;
       LS_ASSIGN_OR_RAISE(stmt->describe_target, ParseTableName());
       stmt->name_parts = stmt->describe_target->name_parts;
       if (stmt->type == StatementType::kDescribeHistory && AcceptWord("LIMIT")) {
@@ -472,12 +584,12 @@ class Parser {
       return stmt;
     }
     stmt->type = StatementType::kDescribe;
-    if (AcceptWord("QUERY") || LooksLikeQuery(0)) {
+    if (!AcceptWord("TABLE") && (AcceptWord("QUERY") || LooksLikeQuery(0))) {
       LS_ASSIGN_OR_RAISE(stmt->query, ParseQuery());
       return stmt;
     }
-    AcceptWord("TABLE");
-    if (AcceptWord("EXTENDED") || AcceptWord("FORMATTED")) stmt->explain_mode = ToUpperAscii(Prev().text);
+    if (AcceptWord("EXTENDED") || AcceptWord("FORMATTED"))
+      stmt->explain_mode = ToUpperAscii(Prev().text);
     LS_ASSIGN_OR_RAISE(stmt->describe_target, ParseTableName());
     stmt->name_parts = stmt->describe_target->name_parts;
     return stmt;
@@ -504,7 +616,7 @@ class Parser {
       do {
         CommonTableExpr cte;
         LS_ASSIGN_OR_RAISE(cte.name, ParseIdentifier(false, "a common table expression name"));
-        if (Cur().IsSymbol("(")) {
+        if (Cur().IsSymbol("(") && !LooksLikeQuery(1)) {
           LS_ASSIGN_OR_RAISE(cte.column_aliases, ParseIdentifierList());
         }
         AcceptWord("AS");
@@ -553,7 +665,6 @@ class Parser {
         LS_ASSIGN_OR_RAISE(q->offset, ParseExpr());
       }
     }
-    end_hint_ = "end of statement";
     return Status::OK();
   }
 
@@ -695,13 +806,12 @@ class Parser {
       LS_ASSIGN_OR_RAISE(auto item, ParseSelectItem());
       sel->items.push_back(std::move(item));
     } while (AcceptSymbol(","));
-    end_hint_ = "',', FROM or end of statement";
+    select_items_end_ = pos_;
     if (!from_first.empty()) {
       sel->from = std::move(from_first);
     } else if (AcceptWord("FROM")) {
       LS_ASSIGN_OR_RAISE(sel->from, ParseFromList());
     }
-    end_hint_ = "end of statement";
     if (AcceptWord("WHERE")) {
       LS_ASSIGN_OR_RAISE(sel->where, ParseExpr());
     }
@@ -821,20 +931,23 @@ class Parser {
         LS_ASSIGN_OR_RAISE(auto e, ParseExpr());
         items.push_back(Item{GroupingKind::kPlain, {e}, {}});
       }
-    } while (AcceptSymbol(","));
+      // Spark's legacy form GROUP BY a, b GROUPING SETS (...) has no comma before GROUPING.
+    } while (AcceptSymbol(",") || (Cur().IsWord("GROUPING") && Peek(1).IsWord("SETS")));
     // GROUP BY a, b WITH ROLLUP | CUBE
     if (Cur().IsWord("WITH") && (Peek(1).IsWord("ROLLUP") || Peek(1).IsWord("CUBE"))) {
       Advance();
       bool rollup = Cur().IsWord("ROLLUP");
       Advance();
       for (const auto& it : items) {
-        if (it.kind != GroupingKind::kPlain) return Error(Prev(), "plain grouping expressions before WITH ROLLUP/CUBE");
+        if (it.kind != GroupingKind::kPlain)
+          return Error(Prev(), "plain grouping expressions before WITH ROLLUP/CUBE");
       }
       sel->grouping = rollup ? GroupingKind::kRollup : GroupingKind::kCube;
       for (auto& it : items) sel->group_by.push_back(it.exprs[0]);
       return Status::OK();
     }
-    bool all_plain = std::all_of(items.begin(), items.end(), [](const Item& i) { return i.kind == GroupingKind::kPlain; });
+    bool all_plain = std::all_of(items.begin(), items.end(),
+                                 [](const Item& i) { return i.kind == GroupingKind::kPlain; });
     if (all_plain) {
       sel->grouping = GroupingKind::kPlain;
       for (auto& it : items) sel->group_by.push_back(it.exprs[0]);
@@ -848,7 +961,8 @@ class Parser {
     // Mixed forms, e.g. GROUP BY a, ROLLUP(b) or GROUP BY a, b GROUPING SETS ((a), (b)):
     // expand into one list of grouping sets as Spark does.
     bool legacy_sets = items.back().kind == GroupingKind::kGroupingSets &&
-                       std::all_of(items.begin(), items.end() - 1, [](const Item& i) { return i.kind == GroupingKind::kPlain; });
+                       std::all_of(items.begin(), items.end() - 1,
+                                   [](const Item& i) { return i.kind == GroupingKind::kPlain; });
     sel->grouping = GroupingKind::kGroupingSets;
     if (legacy_sets) {
       for (size_t i = 0; i + 1 < items.size(); ++i) sel->group_by.push_back(items[i].exprs[0]);
@@ -861,7 +975,8 @@ class Parser {
       if (it.kind == GroupingKind::kPlain) {
         alts = {it.exprs};
       } else if (it.kind == GroupingKind::kRollup) {
-        for (size_t n = it.exprs.size() + 1; n-- > 0;) alts.emplace_back(it.exprs.begin(), it.exprs.begin() + n);
+        for (size_t n = it.exprs.size() + 1; n-- > 0;)
+          alts.emplace_back(it.exprs.begin(), it.exprs.begin() + n);
       } else if (it.kind == GroupingKind::kCube) {
         if (it.exprs.size() > 12) return Error(Cur(), "at most 12 CUBE columns");
         size_t n = it.exprs.size();
@@ -1039,23 +1154,35 @@ class Parser {
       }
       ref->stream = true;
     } else if (Cur().IsSymbol("(")) {
-      if (LooksLikeQuery(1)) {
-        Advance();
-        ref = std::make_shared<TableRef>();
-        ref->type = TableRefType::kSubquery;
-        LS_ASSIGN_OR_RAISE(ref->subquery, ParseQuery());
-        LS_RETURN_NOT_OK(ExpectSymbol(")"));
-      } else {
-        Advance();
-        LS_ASSIGN_OR_RAISE(ref, ParseJoinedRelation());
-        LS_RETURN_NOT_OK(ExpectSymbol(")"));
+      Advance();
+      Status query_error;
+      if (LooksLikeQuery(0)) {
+        auto q = TryQueryThenParen();
+        if (q.ok()) {
+          ref = std::make_shared<TableRef>();
+          ref->type = TableRefType::kSubquery;
+          ref->subquery = *q;
+        } else {
+          query_error = q.status();
+        }
+      }
+      if (!ref) {
+        // A parenthesized join: (a JOIN b ON ...), ((SELECT ...) x JOIN y ON ...)
+        auto r = ParseJoinedRelation();
+        Status st = r.ok() ? ExpectSymbol(")") : r.status();
+        if (!st.ok()) return query_error.ok() ? st : query_error;
+        ref = *r;
       }
     } else if (Cur().IsWord("VALUES")) {
       LS_ASSIGN_OR_RAISE(ref, ParseValues());
       ref->loc = loc;
       return ref;  // ParseValues read the alias
-    } else if (Cur().IsWord("LATERAL")) {
-      return Error(Cur(), "a table (LATERAL subqueries are not supported)");
+    } else if (Cur().IsWord("LATERAL") && !Peek(1).IsWord("VIEW")) {
+      // LATERAL (subquery) / LATERAL explode(arr): may refer to earlier FROM items.
+      Advance();
+      LS_ASSIGN_OR_RAISE(ref, ParseRelationPrimary());
+      ref->lateral = true;
+      return ref;
     } else {
       LS_ASSIGN_OR_RAISE(ref, ParseNamedRelation());
     }
@@ -1070,7 +1197,8 @@ class Parser {
   Result<TableRefPtr> ParseNamedRelation() {
     auto ref = std::make_shared<TableRef>();
     ref->loc = Cur().loc;
-    if (!IsIdentToken(Cur(), false)) return Error(Cur(), "a table name, a subquery or a table function");
+    if (!IsIdentToken(Cur(), false))
+      return Error(Cur(), "a table name, a subquery or a table function");
     LS_ASSIGN_OR_RAISE(ref->name_parts, ParseQualifiedName("a table name"));
     if (Cur().IsSymbol("(")) {
       ref->type = TableRefType::kTableFunction;
@@ -1094,14 +1222,16 @@ class Parser {
       // Delta's t@v3 / t@yyyyMMddHHmmssSSS
       Advance();
       const Token& t = Cur();
-      if (t.type == TokenType::kWord && (t.text[0] == 'v' || t.text[0] == 'V') && t.text.size() > 1 &&
-          std::all_of(t.text.begin() + 1, t.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (t.type == TokenType::kWord && (t.text[0] == 'v' || t.text[0] == 'V') &&
+          t.text.size() > 1 && std::all_of(t.text.begin() + 1, t.text.end(), [](char c) {
+            return c >= '0' && c <= '9';
+          })) {
         ref->version_as_of = std::strtoll(t.text.c_str() + 1, nullptr, 10);
       } else if (t.type == TokenType::kInteger && t.suffix.empty() && t.text.size() == 17) {
         const std::string& d = t.text;
         ref->timestamp_as_of = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + " " +
-                               d.substr(8, 2) + ":" + d.substr(10, 2) + ":" + d.substr(12, 2) + "." +
-                               d.substr(14, 3);
+                               d.substr(8, 2) + ":" + d.substr(10, 2) + ":" + d.substr(12, 2) +
+                               "." + d.substr(14, 3);
       } else {
         return Error(t, "a version (v3) or a timestamp (yyyyMMddHHmmssSSS) after '@'");
       }
@@ -1109,11 +1239,13 @@ class Parser {
       return Status::OK();
     }
     bool version = false;
-    if ((Cur().IsWord("VERSION") || Cur().IsWord("TIMESTAMP")) && Peek(1).IsWord("AS") && Peek(2).IsWord("OF")) {
+    if ((Cur().IsWord("VERSION") || Cur().IsWord("TIMESTAMP")) && Peek(1).IsWord("AS") &&
+        Peek(2).IsWord("OF")) {
       version = Cur().IsWord("VERSION");
       Advance();
-    } else if (Cur().IsWord("FOR") && (Peek(1).IsWord("SYSTEM_VERSION") || Peek(1).IsWord("SYSTEM_TIME") ||
-                                       Peek(1).IsWord("VERSION") || Peek(1).IsWord("TIMESTAMP"))) {
+    } else if (Cur().IsWord("FOR") &&
+               (Peek(1).IsWord("SYSTEM_VERSION") || Peek(1).IsWord("SYSTEM_TIME") ||
+                Peek(1).IsWord("VERSION") || Peek(1).IsWord("TIMESTAMP"))) {
       Advance();
       version = Cur().IsWord("SYSTEM_VERSION") || Cur().IsWord("VERSION");
       Advance();
@@ -1126,8 +1258,9 @@ class Parser {
       const Token& t = Cur();
       if (t.type == TokenType::kInteger) {
         ref->version_as_of = std::strtoll(t.text.c_str(), nullptr, 10);
-      } else if (t.type == TokenType::kString &&
-                 !t.text.empty() && std::all_of(t.text.begin(), t.text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      } else if (t.type == TokenType::kString && !t.text.empty() &&
+                 std::all_of(t.text.begin(), t.text.end(),
+                             [](char c) { return c >= '0' && c <= '9'; })) {
         ref->version_as_of = std::strtoll(t.text.c_str(), nullptr, 10);
       } else {
         return Error(t, "a version number");
@@ -1135,11 +1268,12 @@ class Parser {
       Advance();
       return Status::OK();
     }
+    size_t begin = Cur().begin;
     LS_ASSIGN_OR_RAISE(auto ts, ParseValue(1));
     if (ts->type == ExprType::kLiteral && ts->literal_kind == LiteralKind::kString) {
       ref->timestamp_as_of = ts->text;
     } else {
-      ref->timestamp_as_of = ts->sql_text;
+      ref->timestamp_as_of = Slice(begin, Prev().end);  // an expression: kept as SQL text
     }
     return Status::OK();
   }
@@ -1238,9 +1372,9 @@ class Parser {
   }
 
   Result<AstExprPtr> ParseNot() {
-    Nest nest(this);
-    LS_RETURN_NOT_OK(CheckDepth());
     if (Cur().IsWord("NOT") || Cur().IsSymbol("!")) {
+      Nest nest(this);
+      LS_RETURN_NOT_OK(CheckDepth());
       Location loc = Cur().loc;
       Advance();
       LS_ASSIGN_OR_RAISE(auto operand, ParseNot());
@@ -1272,7 +1406,12 @@ class Parser {
         e->op = ToUpperAscii(Prev().text);
         e->args = {v};
         e->negated = neg;
-        e->sql_text = "(" + v->sql_text + " IS " + nots + e->op + ")";
+        if (e->op == "UNKNOWN") {
+          e->sql_text = "(" + v->sql_text + " IS " + nots + "NULL)";
+        } else {
+          std::string eq = "(" + v->sql_text + " <=> " + ToLowerAscii(e->op) + ")";
+          e->sql_text = neg ? "(NOT " + eq + ")" : eq;
+        }
         return e;
       }
       if (AcceptWord("DISTINCT")) {
@@ -1289,8 +1428,8 @@ class Parser {
     }
     bool neg = false;
     if (Cur().IsWord("NOT") &&
-        (Peek(1).IsWord("BETWEEN") || Peek(1).IsWord("IN") || Peek(1).IsWord("LIKE") || Peek(1).IsWord("ILIKE") ||
-         Peek(1).IsWord("RLIKE") || Peek(1).IsWord("REGEXP"))) {
+        (Peek(1).IsWord("BETWEEN") || Peek(1).IsWord("IN") || Peek(1).IsWord("LIKE") ||
+         Peek(1).IsWord("ILIKE") || Peek(1).IsWord("RLIKE") || Peek(1).IsWord("REGEXP"))) {
       Advance();
       neg = true;
     }
@@ -1302,15 +1441,24 @@ class Parser {
       auto e = Make(ExprType::kBetween, loc);
       e->args = {v, lo, hi};
       e->negated = neg;
-      e->sql_text = negate("(" + v->sql_text + " BETWEEN " + lo->sql_text + " AND " + hi->sql_text + ")");
+      e->sql_text =
+          negate("between(" + v->sql_text + ", " + lo->sql_text + ", " + hi->sql_text + ")");
       return e;
     }
     if (AcceptWord("IN")) {
       LS_RETURN_NOT_OK(ExpectSymbol("("));
+      Status query_error;
+      QueryPtr sub;
       if (LooksLikeQuery(0)) {
+        auto q = TryQueryThenParen();
+        if (q.ok())
+          sub = *q;
+        else
+          query_error = q.status();
+      }
+      if (sub) {
         auto e = Make(ExprType::kInSubquery, loc);
-        LS_ASSIGN_OR_RAISE(e->subquery, ParseQuery());
-        LS_RETURN_NOT_OK(ExpectSymbol(")"));
+        e->subquery = sub;
         e->args = {v};
         e->negated = neg;
         e->sql_text = negate("(" + v->sql_text + " IN (listquery()))");
@@ -1319,16 +1467,18 @@ class Parser {
       auto e = Make(ExprType::kInList, loc);
       e->args = {v};
       do {
-        LS_ASSIGN_OR_RAISE(auto item, ParseExpr());
-        e->args.push_back(item);
+        auto item = ParseExpr();
+        if (!item.ok()) return query_error.ok() ? item.status() : query_error;
+        e->args.push_back(*item);
       } while (AcceptSymbol(","));
-      LS_RETURN_NOT_OK(ExpectSymbol(")"));
+      if (Status st = ExpectSymbol(")"); !st.ok()) return query_error.ok() ? st : query_error;
       e->negated = neg;
       std::vector<AstExprPtr> list(e->args.begin() + 1, e->args.end());
       e->sql_text = negate("(" + v->sql_text + " IN (" + Join(list) + "))");
       return e;
     }
-    if (Cur().IsWord("LIKE") || Cur().IsWord("ILIKE") || Cur().IsWord("RLIKE") || Cur().IsWord("REGEXP")) {
+    if (Cur().IsWord("LIKE") || Cur().IsWord("ILIKE") || Cur().IsWord("RLIKE") ||
+        Cur().IsWord("REGEXP")) {
       std::string op = ToUpperAscii(Cur().text);
       if (op == "REGEXP") op = "RLIKE";
       Advance();
@@ -1347,7 +1497,9 @@ class Parser {
         } while (AcceptSymbol(","));
         LS_RETURN_NOT_OK(ExpectSymbol(")"));
         std::vector<AstExprPtr> list(e->args.begin() + 1, e->args.end());
-        e->sql_text = negate(v->sql_text + " " + op + " " + e->quantifier + " (" + Join(list) + ")");
+        std::string subject = op == "ILIKE" ? "lower(" + v->sql_text + ")" : v->sql_text;
+        e->sql_text = std::string(neg ? "not" : "") + "like" + ToLowerAscii(e->quantifier) + "(" +
+                      subject + ")";
         return e;
       }
       LS_ASSIGN_OR_RAISE(auto pattern, ParseValue(1));
@@ -1382,8 +1534,8 @@ class Parser {
   static int BinaryPrecedence(const Token& t) {
     if (t.type == TokenType::kSymbol) {
       const std::string& s = t.text;
-      if (s == "=" || s == "==" || s == "<>" || s == "!=" || s == "<" || s == "<=" || s == ">" || s == ">=" ||
-          s == "<=>")
+      if (s == "=" || s == "==" || s == "<>" || s == "!=" || s == "<" || s == "<=" || s == ">" ||
+          s == ">=" || s == "<=>")
         return 1;
       if (s == "|") return 2;
       if (s == "^") return 3;
@@ -1398,8 +1550,6 @@ class Parser {
   }
 
   Result<AstExprPtr> ParseValue(int min_prec) {
-    Nest nest(this);
-    LS_RETURN_NOT_OK(CheckDepth());
     LS_ASSIGN_OR_RAISE(AstExprPtr left, ParseUnary());
     int chain = 0;
     while (true) {
@@ -1451,10 +1601,10 @@ class Parser {
   }
 
   Result<AstExprPtr> ParseUnary() {
-    Nest nest(this);
-    LS_RETURN_NOT_OK(CheckDepth());
     const Token& t = Cur();
     if (t.IsSymbol("-") || t.IsSymbol("+") || t.IsSymbol("~")) {
+      Nest nest(this);
+      LS_RETURN_NOT_OK(CheckDepth());
       Location loc = t.loc;
       std::string op = t.text;
       Advance();
@@ -1530,19 +1680,25 @@ class Parser {
     return done(e);
   }
 
-  AstExprPtr MakeCast(AstExprPtr x, const std::pair<std::string, std::string>& type, bool try_cast, Location loc) {
+  AstExprPtr MakeCast(AstExprPtr x, const std::pair<std::string, std::string>& type, bool try_cast,
+                      Location loc) {
     auto c = Make(ExprType::kCast, loc);
     c->args = {x};
     c->text = type.first;
     c->try_cast = try_cast;
-    c->sql_text = std::string(try_cast ? "TRY_CAST(" : "CAST(") + x->sql_text + " AS " + type.second + ")";
+    // Note: Spark names a top-level select item that casts a plain column after
+    // the column (SELECT CAST(a AS INT) -> "a"); that needs name resolution, so
+    // the binder applies it. Elsewhere the name is CAST(a AS INT).
+    c->sql_text =
+        std::string(try_cast ? "TRY_CAST(" : "CAST(") + x->sql_text + " AS " + type.second + ")";
     return c;
   }
 
   // A data type; returns {verbatim text, Spark's SQL spelling}.
   Result<std::pair<std::string, std::string>> ParseTypeText() {
     const Token& first = Cur();
-    if (first.type != TokenType::kWord && first.type != TokenType::kQuotedIdent) return Error(first, "a data type");
+    if (first.type != TokenType::kWord && first.type != TokenType::kQuotedIdent)
+      return Error(first, "a data type");
     size_t begin = first.begin;
     size_t type_start = pos_;
     std::string head = ToUpperAscii(first.text);
@@ -1559,11 +1715,16 @@ class Parser {
       while (true) {
         const Token& t = Cur();
         if (t.type == TokenType::kEnd) return Error(t, "'>' closing the type");
-        if (t.IsSymbol("<")) depth += 1;
-        else if (t.IsSymbol(">")) depth -= 1;
-        else if (t.IsSymbol(">>")) depth -= 2;
-        else if (t.IsSymbol(">>>")) depth -= 3;
-        else if (t.IsSymbol("<=") || t.IsSymbol(">=") || t.IsSymbol("<>") || t.IsSymbol("<=>")) return Error(t, "a data type");
+        if (t.IsSymbol("<"))
+          depth += 1;
+        else if (t.IsSymbol(">"))
+          depth -= 1;
+        else if (t.IsSymbol(">>"))
+          depth -= 2;
+        else if (t.IsSymbol(">>>"))
+          depth -= 3;
+        else if (t.IsSymbol("<=") || t.IsSymbol(">=") || t.IsSymbol("<>") || t.IsSymbol("<=>"))
+          return Error(t, "a data type");
         Advance();
         if (depth < 0) return Error(Prev(), "a data type with balanced '<' '>'");
         if (depth == 0) break;
@@ -1574,8 +1735,10 @@ class Parser {
       while (true) {
         const Token& t = Cur();
         if (t.type == TokenType::kEnd) return Error(t, "')' closing the type");
-        if (t.IsSymbol("(")) ++depth;
-        else if (t.IsSymbol(")")) --depth;
+        if (t.IsSymbol("("))
+          ++depth;
+        else if (t.IsSymbol(")"))
+          --depth;
         Advance();
         if (depth == 0) break;
       }
@@ -1587,9 +1750,10 @@ class Parser {
     for (size_t i = type_start; i < pos_; ++i) {
       const Token& t = toks_[i];
       if (t.type == TokenType::kWord || t.type == TokenType::kQuotedIdent) {
-        bool field = toks_[i + 1].IsSymbol(":") ||
-                     (i > type_start && (toks_[i - 1].IsSymbol("<") || toks_[i - 1].IsSymbol(",")) && paren == 0 &&
-                      (toks_[i + 1].type == TokenType::kWord));
+        bool field =
+            toks_[i + 1].IsSymbol(":") ||
+            (i > type_start && (toks_[i - 1].IsSymbol("<") || toks_[i - 1].IsSymbol(",")) &&
+             paren == 0 && (toks_[i + 1].type == TokenType::kWord));
         if (!sql.empty() && sql.back() != '<' && sql.back() != '(' && sql.back() != ' ') sql += ' ';
         sql += field ? t.text : NormalizeTypeWord(t.text);
       } else if (t.IsSymbol(",")) {
@@ -1623,7 +1787,8 @@ class Parser {
     } else if (t.type == TokenType::kDecimal) {
       e->literal_kind = LiteralKind::kDecimal;
       e->sql_text = digits;
-      if (!digits.empty() && digits.back() == '.') e->sql_text = digits.substr(0, digits.size() - 1);
+      if (!digits.empty() && digits.back() == '.')
+        e->sql_text = digits.substr(0, digits.size() - 1);
       if (e->sql_text.size() > 0 && e->sql_text[negative ? 1 : 0] == '.') {
         e->sql_text.insert(negative ? 1 : 0, "0");
       }
@@ -1653,7 +1818,12 @@ class Parser {
       e->sql_text = e->name + " => " + v->sql_text;
       return e;
     }
-    return ParseExpr();
+    LS_ASSIGN_OR_RAISE(auto arg, ParseExpr());
+    if (AcceptWord("AS")) {  // struct(a AS x, ...)
+      LS_ASSIGN_OR_RAISE(arg->alias, ParseIdentifier(true, "an alias"));
+      arg->sql_text += " AS " + arg->alias;
+    }
+    return arg;
   }
 
   // Lambda parameters at the cursor: `x ->` or `(x, y) ->`; returns count of tokens, 0 if none.
@@ -1688,17 +1858,19 @@ class Parser {
       Advance();
     }
     LS_RETURN_NOT_OK(ExpectSymbol("->"));
-    LS_ASSIGN_OR_RAISE(auto body, ParseExpr());
+    size_t scope = lambda_vars_.size();
+    for (const auto& p : e->lambda_params) lambda_vars_.push_back(ToLowerAscii(p));
+    auto body_r = ParseExpr();
+    lambda_vars_.resize(scope);
+    LS_ASSIGN_OR_RAISE(auto body, std::move(body_r));
     e->args = {body};
     std::string params;
-    for (const auto& p : e->lambda_params) params += ", " + p;
+    for (size_t i = 0; i < e->lambda_params.size(); ++i) params += ", namedlambdavariable()";
     e->sql_text = "lambdafunction(" + body->sql_text + params + ")";
     return e;
   }
 
   Result<AstExprPtr> ParsePrimaryExpression() {
-    Nest nest(this);
-    LS_RETURN_NOT_OK(CheckDepth());
     const Token& t = Cur();
     Location loc = t.loc;
     switch (t.type) {
@@ -1748,7 +1920,7 @@ class Parser {
         Advance();
         std::string v = Cur().text;
         Advance();
-        LiteralKind kind = u == "DATE" ? LiteralKind::kDate
+        LiteralKind kind = u == "DATE"            ? LiteralKind::kDate
                            : u == "TIMESTAMP_NTZ" ? LiteralKind::kTimestampNtz
                                                   : LiteralKind::kTimestamp;
         std::string prefix = u == "TIMESTAMP_LTZ" ? "TIMESTAMP" : u;
@@ -1769,7 +1941,7 @@ class Parser {
         LS_RETURN_NOT_OK(ExpectSymbol(")"));
         return MakeCast(x, type, u == "TRY_CAST", loc);
       }
-      if (u == "EXISTS" && next.IsSymbol("(")) {
+      if (u == "EXISTS" && next.IsSymbol("(") && LooksLikeQuery(2)) {
         Advance();
         Advance();
         auto e = Make(ExprType::kExists, loc);
@@ -1778,7 +1950,8 @@ class Parser {
         e->sql_text = "exists()";
         return e;
       }
-      if (u == "EXTRACT" && next.IsSymbol("(") && IsIdentToken(Peek(2), true) && Peek(3).IsWord("FROM")) {
+      if (u == "EXTRACT" && next.IsSymbol("(") && IsIdentToken(Peek(2), true) &&
+          Peek(3).IsWord("FROM")) {
         Advance();
         Advance();
         std::string field = Cur().text;
@@ -1797,6 +1970,29 @@ class Parser {
         return ParseSubstring();
       }
       if (u == "TRIM" && next.IsSymbol("(")) return ParseTrim();
+      if (u == "OVERLAY" && next.IsSymbol("(")) {
+        // OVERLAY(input PLACING replace FROM pos [FOR len]) -> overlay(input, replace, pos[, len])
+        size_t save = pos_;
+        Advance();
+        Advance();
+        LS_ASSIGN_OR_RAISE(auto input, ParseValue(1));
+        if (AcceptWord("PLACING")) {
+          auto e = Make(ExprType::kFunction, loc);
+          e->name = "overlay";
+          LS_ASSIGN_OR_RAISE(auto repl, ParseValue(1));
+          LS_RETURN_NOT_OK(ExpectWord("FROM"));
+          LS_ASSIGN_OR_RAISE(auto from, ParseValue(1));
+          e->args = {input, repl, from};
+          if (AcceptWord("FOR")) {
+            LS_ASSIGN_OR_RAISE(auto len, ParseValue(1));
+            e->args.push_back(len);
+          }
+          LS_RETURN_NOT_OK(ExpectSymbol(")"));
+          e->sql_text = "overlay(" + Join(e->args) + ")";
+          return e;
+        }
+        pos_ = save;
+      }
       if (u == "POSITION" && next.IsSymbol("(")) {
         // POSITION(a IN b) -> position(a, b); otherwise an ordinary call.
         size_t save = pos_;
@@ -1809,13 +2005,13 @@ class Parser {
           auto e = Make(ExprType::kFunction, loc);
           e->name = "position";
           e->args = {needle, hay};
-          e->sql_text = "position(" + needle->sql_text + ", " + hay->sql_text + ")";
+          e->sql_text = "locate(" + needle->sql_text + ", " + hay->sql_text + ", 1)";
           return e;
         }
         pos_ = save;
       }
-      if ((u == "CURRENT_DATE" || u == "CURRENT_TIMESTAMP" || u == "CURRENT_USER" || u == "CURRENT_TIME" ||
-           u == "SESSION_USER" || u == "CURRENT_TIMEZONE") &&
+      if ((u == "CURRENT_DATE" || u == "CURRENT_TIMESTAMP" || u == "CURRENT_USER" ||
+           u == "CURRENT_TIME" || u == "SESSION_USER" || u == "CURRENT_TIMEZONE") &&
           !next.IsSymbol("(") && !next.IsSymbol(".")) {
         Advance();
         auto e = Make(ExprType::kFunction, loc);
@@ -1828,8 +2024,8 @@ class Parser {
       }
       if (IsReservedToken(t) && !next.IsSymbol("(")) return Error(t, "an expression");
       if (IsReservedToken(t) && next.IsSymbol("(") &&
-          !(u == "LEFT" || u == "RIGHT" || u == "IF" || u == "REPLACE" || u == "IN" || u == "LIKE" ||
-            u == "ILIKE" || u == "RLIKE" || u == "REGEXP")) {
+          !(u == "LEFT" || u == "RIGHT" || u == "IF" || u == "REPLACE" || u == "IN" ||
+            u == "LIKE" || u == "ILIKE" || u == "RLIKE" || u == "REGEXP")) {
         return Error(t, "an expression");
       }
     }
@@ -1844,6 +2040,10 @@ class Parser {
     if (Cur().IsSymbol("(")) return ParseFunctionCall(std::move(parts), loc);
     auto e = Make(ExprType::kColumn, loc);
     e->sql_text = parts.back();
+    if (parts.size() == 1 && std::find(lambda_vars_.begin(), lambda_vars_.end(),
+                                       ToLowerAscii(parts[0])) != lambda_vars_.end()) {
+      e->sql_text = "namedlambdavariable()";
+    }
     e->name_parts = std::move(parts);
     return e;
   }
@@ -1852,17 +2052,26 @@ class Parser {
     const Token& t = Cur();
     Location loc = t.loc;
     if (t.IsSymbol("(")) {
+      Status query_error;
       if (LooksLikeQuery(1)) {
         Advance();
-        auto e = Make(ExprType::kScalarSubquery, loc);
-        LS_ASSIGN_OR_RAISE(e->subquery, ParseQuery());
-        LS_RETURN_NOT_OK(ExpectSymbol(")"));
-        e->sql_text = "scalarsubquery()";
-        return e;
+        auto q = TryQueryThenParen();
+        if (q.ok()) {
+          auto e = Make(ExprType::kScalarSubquery, loc);
+          e->subquery = *q;
+          e->sql_text = "scalarsubquery()";
+          return e;
+        }
+        query_error = q.status();
+        pos_ -= 1;  // back to '('
       }
       if (LambdaLength() > 0) return ParseLambda();
+      // Else a parenthesized expression, which may start with a subquery:
+      // ((SELECT 1) + 1). If that fails too, the subquery's error is the useful one.
       Advance();
-      LS_ASSIGN_OR_RAISE(auto inner, ParseExpr());
+      auto inner_r = ParseExpr();
+      if (!inner_r.ok()) return query_error.ok() ? inner_r.status() : query_error;
+      AstExprPtr inner = *inner_r;
       if (Cur().IsSymbol(",")) {
         // (a, b): a row constructor, i.e. struct(a, b).
         auto e = Make(ExprType::kFunction, loc);
@@ -1873,10 +2082,13 @@ class Parser {
           e->args.push_back(x);
         }
         LS_RETURN_NOT_OK(ExpectSymbol(")"));
-        e->sql_text = "struct(" + Join(e->args) + ")";
+        std::string sql;
+        for (const auto& a : e->args)
+          sql += (sql.empty() ? "" : ", ") + a->sql_text + ", " + a->sql_text;
+        e->sql_text = "named_struct(" + sql + ")";
         return e;
       }
-      LS_RETURN_NOT_OK(ExpectSymbol(")"));
+      if (Status st = ExpectSymbol(")"); !st.ok()) return query_error.ok() ? st : query_error;
       return inner;
     }
     if (t.IsSymbol("*")) {
@@ -1906,6 +2118,7 @@ class Parser {
     Location loc = Cur().loc;
     Advance();  // INTERVAL
     size_t begin = Cur().begin;
+    size_t first_tok = pos_;
     bool any = false;
     while (true) {
       size_t k = 0;
@@ -1931,7 +2144,7 @@ class Parser {
     }
     auto e = Make(ExprType::kInterval, loc);
     e->text = Slice(begin, Prev().end);
-    e->sql_text = "INTERVAL " + e->text;
+    e->sql_text = IntervalSql(toks_, first_tok, pos_, e->text);
     return e;
   }
 
@@ -1947,7 +2160,8 @@ class Parser {
       LS_ASSIGN_OR_RAISE(auto cond, ParseExpr());
       LS_RETURN_NOT_OK(ExpectWord("THEN"));
       LS_ASSIGN_OR_RAISE(auto result, ParseExpr());
-      std::string cond_sql = e->operand ? "(" + e->operand->sql_text + " = " + cond->sql_text + ")" : cond->sql_text;
+      std::string cond_sql =
+          e->operand ? "(" + e->operand->sql_text + " = " + cond->sql_text + ")" : cond->sql_text;
       sql += " WHEN " + cond_sql + " THEN " + result->sql_text;
       e->whens.emplace_back(cond, result);
     }
@@ -2019,8 +2233,10 @@ class Parser {
     }
     LS_RETURN_NOT_OK(ExpectSymbol(")"));
     // Spark's function form takes (trimStr, str).
-    if (chars) e->args = {chars, src};
-    else e->args = {src};
+    if (chars)
+      e->args = {chars, src};
+    else
+      e->args = {src};
     if (chars) {
       e->sql_text = "TRIM(" + direction + " " + chars->sql_text + " FROM " + src->sql_text + ")";
     } else {
@@ -2059,9 +2275,11 @@ class Parser {
       Advance();
     }
     LS_RETURN_NOT_OK(ExpectSymbol(")"));
-    std::string sql = name + "(" + (e->distinct ? "DISTINCT " : "") + (count_star ? "1" : Join(e->args)) + ")";
+    std::string sql =
+        name + "(" + (e->distinct ? "DISTINCT " : "") + (count_star ? "1" : Join(e->args)) + ")";
     if (Cur().IsWord("WITHIN") && Peek(1).IsWord("GROUP")) {
-      return Error(Cur(), "FILTER, OVER or the end of the function call (WITHIN GROUP is not supported)");
+      return Error(Cur(),
+                   "FILTER, OVER or the end of the function call (WITHIN GROUP is not supported)");
     }
     if (Cur().IsWord("FILTER") && Peek(1).IsSymbol("(")) {
       Advance();
@@ -2076,7 +2294,7 @@ class Parser {
       Advance();
       Advance();
     }
-    if (e->ignore_nulls) sql += " IGNORE NULLS";
+    if (name == "if" && !e->distinct) sql = "(IF(" + Join(e->args) + "))";
     if (AcceptWord("OVER")) {
       if (IsIdentToken(Cur(), false)) {
         e->window_name = Cur().text;
@@ -2084,7 +2302,7 @@ class Parser {
         sql += " OVER " + e->window_name;
       } else {
         LS_ASSIGN_OR_RAISE(e->over, ParseWindowSpec());
-        sql += " OVER (" + WindowSql(*e->over) + ")";
+        sql += " OVER (" + WindowSql(*e->over, name) + ")";
       }
     }
     e->sql_text = sql;
@@ -2093,17 +2311,22 @@ class Parser {
 
   static std::string BoundSql(const FrameBound& b) {
     switch (b.type) {
-      case BoundType::kUnboundedPreceding: return "UNBOUNDED PRECEDING";
-      case BoundType::kUnboundedFollowing: return "UNBOUNDED FOLLOWING";
-      case BoundType::kCurrentRow: return "CURRENT ROW";
-      case BoundType::kPreceding: return b.offset->sql_text + " PRECEDING";
-      case BoundType::kFollowing: return b.offset->sql_text + " FOLLOWING";
+      case BoundType::kUnboundedPreceding:
+        return "UNBOUNDED PRECEDING";
+      case BoundType::kUnboundedFollowing:
+        return "UNBOUNDED FOLLOWING";
+      case BoundType::kCurrentRow:
+        return "CURRENT ROW";
+      case BoundType::kPreceding:
+        return b.offset->sql_text + " PRECEDING";
+      case BoundType::kFollowing:
+        return b.offset->sql_text + " FOLLOWING";
     }
     return "";
   }
 
   // Spark's spelling of a window specification (with the default frame).
-  static std::string WindowSql(const WindowSpec& w) {
+  static std::string WindowSql(const WindowSpec& w, const std::string& fn = "") {
     std::vector<std::string> parts;
     if (!w.base_name.empty()) parts.push_back(w.base_name);
     if (!w.partition_by.empty()) parts.push_back("PARTITION BY " + Join(w.partition_by));
@@ -2112,16 +2335,22 @@ class Parser {
       for (size_t i = 0; i < w.order_by.size(); ++i) {
         const auto& o = w.order_by[i];
         bool nf = o.nulls_first.value_or(o.ascending);
-        s += (i ? ", " : "") + o.expr->sql_text + (o.ascending ? " ASC" : " DESC") + (nf ? " NULLS FIRST" : " NULLS LAST");
+        s += (i ? ", " : "") + o.expr->sql_text + (o.ascending ? " ASC" : " DESC") +
+             (nf ? " NULLS FIRST" : " NULLS LAST");
       }
       parts.push_back(s);
     }
     if (w.frame) {
-      parts.push_back(std::string(w.frame->type == FrameType::kRows ? "ROWS" : "RANGE") + " BETWEEN " +
-                      BoundSql(w.frame->start) + " AND " + BoundSql(w.frame->end));
+      parts.push_back(std::string(w.frame->type == FrameType::kRows ? "ROWS" : "RANGE") +
+                      " BETWEEN " + BoundSql(w.frame->start) + " AND " + BoundSql(w.frame->end));
+    } else if (w.base_name.empty() &&
+               (fn == "row_number" || fn == "rank" || fn == "dense_rank" || fn == "percent_rank" ||
+                fn == "cume_dist" || fn == "ntile")) {
+      parts.push_back("ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
     } else if (w.base_name.empty()) {
-      parts.push_back(w.order_by.empty() ? "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-                                         : "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
+      parts.push_back(w.order_by.empty()
+                          ? "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+                          : "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
     }
     std::string out;
     for (size_t i = 0; i < parts.size(); ++i) out += (i ? " " : "") + parts[i];
@@ -2203,7 +2432,9 @@ class Parser {
   std::vector<Token> toks_;
   size_t pos_ = 0;
   int depth_ = 0;
-  std::string end_hint_;
+  size_t select_items_end_ = static_cast<size_t>(-1);  // token after the last select list
+  std::vector<std::string> lambda_vars_;               // lambda parameters in scope (lower case)
+  std::unordered_map<size_t, Status> failed_queries_;  // see TryQueryThenParen
 };
 
 // A statement's byte range in the script and where it starts.
@@ -2286,7 +2517,9 @@ std::vector<StatementRange> SplitRanges(std::string_view sql, bool* incomplete) 
 }
 
 std::string_view TrimSpace(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
@@ -2298,7 +2531,8 @@ Result<StatementPtr> ParseRange(std::string_view sql, const StatementRange& r) {
   std::string head = ToUpperAscii(text.substr(0, 6));
   auto is_kw = [&](std::string_view kw) {
     return head.compare(0, kw.size(), kw) == 0 &&
-           (text.size() == kw.size() || !(std::isalnum(static_cast<unsigned char>(text[kw.size()])) || text[kw.size()] == '_'));
+           (text.size() == kw.size() ||
+            !(std::isalnum(static_cast<unsigned char>(text[kw.size()])) || text[kw.size()] == '_'));
   };
   StatementPtr stmt;
   if (is_kw("SET") || is_kw("RESET")) {
@@ -2329,11 +2563,14 @@ Result<std::vector<StatementPtr>> ParseStatements(std::string_view sql) {
 Result<StatementPtr> ParseStatement(std::string_view sql) {
   auto ranges = SplitRanges(sql, nullptr);
   if (ranges.empty()) {
-    return UserError("[PARSE_EMPTY_STATEMENT] Syntax error, unexpected empty statement: line 1:1, expected a statement");
+    return UserError(
+        "[PARSE_EMPTY_STATEMENT] Syntax error, unexpected empty statement: line 1:1, expected a "
+        "statement");
   }
   if (ranges.size() > 1) {
     return UserError(
-        "[PARSE_SYNTAX_ERROR] Syntax error at or near ';': line {}:{}, expected one statement but found {}",
+        "[PARSE_SYNTAX_ERROR] Syntax error at or near ';': line {}:{}, expected one statement but "
+        "found {}",
         ranges[1].loc.line, ranges[1].loc.column, ranges.size());
   }
   return ParseRange(sql, ranges[0]);

@@ -113,6 +113,10 @@ class DDLParser {
         tokens_.push_back({TokenKind::kPunct, std::string(1, c), i});
         ++i;
       } else {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          return Error(i, "unexpected non-ASCII byte 0x{:02X}; quote such names with backquotes",
+                       static_cast<unsigned>(static_cast<unsigned char>(c)));
+        }
         return Error(i, "unexpected character '{}'", std::string(1, c));
       }
     }
@@ -302,7 +306,22 @@ class DDLParser {
     if (kw == "BIGINT" || kw == "LONG") return arrow::int64();
     if (kw == "FLOAT" || kw == "REAL") return arrow::float32();
     if (kw == "DOUBLE") return arrow::float64();
-    if (kw == "STRING") return arrow::utf8();
+    if (kw == "STRING") {
+      if (IsKeyword(Peek(), "COLLATE")) {
+        Next();
+        if (Peek().kind != TokenKind::kWord) return Expected("a collation name");
+        if (!EqualsIgnoreCase(Peek().text, "UTF8_BINARY")) {
+          return Unsupported(
+              "invalid DDL at position {}: collation {} is not supported (only UTF8_BINARY)",
+              Peek().pos, Peek().text);
+        }
+        Next();
+      }
+      return arrow::utf8();
+    }
+    if (kw == "VARIANT") {
+      return Unsupported("invalid DDL at position {}: the VARIANT type is not supported", t.pos);
+    }
     if (kw == "BINARY") return arrow::binary();
     if (kw == "DATE") return arrow::date32();
     if (kw == "TIMESTAMP" || kw == "TIMESTAMP_LTZ") return Timestamp();

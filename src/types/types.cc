@@ -304,6 +304,15 @@ std::string AtomicName(const arrow::DataType& type) {
   }
 }
 
+// The Spark type a foreign Arrow type (uint32, large_utf8, dictionary...) is
+// read as, or null when there is none.
+TypePtr SparkEquivalent(const arrow::DataType& type) {
+  TypePtr self = std::const_pointer_cast<arrow::DataType>(type.weak_from_this().lock());
+  if (self == nullptr) return nullptr;
+  TypePtr spark = ToSparkType(self);
+  return IsSparkType(*spark) ? spark : nullptr;
+}
+
 std::string Upper(std::string s) {
   for (char& c : s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -332,8 +341,9 @@ std::string ToDDL(const arrow::DataType& type) {
     }
     default: {
       std::string name = AtomicName(type);
-      if (name.empty()) return Upper(type.ToString());  // not a Spark type; best effort
-      return Upper(std::move(name));
+      if (!name.empty()) return Upper(std::move(name));
+      if (auto spark = SparkEquivalent(type)) return ToDDL(*spark);
+      return Upper(type.ToString());  // no Spark equivalent (unions)
     }
   }
 }
@@ -367,8 +377,9 @@ std::string SimpleString(const arrow::DataType& type) {
     }
     default: {
       std::string name = AtomicName(type);
-      if (name.empty()) return type.ToString();
-      return name;
+      if (!name.empty()) return name;
+      if (auto spark = SparkEquivalent(type)) return SimpleString(*spark);
+      return type.ToString();
     }
   }
 }

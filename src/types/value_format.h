@@ -7,6 +7,7 @@
 #include <arrow/array.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,8 @@ namespace lakestream::types {
 /// A session time zone as Spark accepts it (spark.sql.session.timeZone): a tz
 /// database name ("America/Los_Angeles"), a fixed offset ("+05:30", "-08",
 /// "UTC+01:00", "GMT+8", "Z") or one of Java's short ids ("PST", "IST").
-/// Cheap to copy; not thread-safe (it caches the last offset period), so give
-/// each thread its own copy.
+/// Cheap to copy and safe to share between threads (the offset periods of a
+/// region are computed once per process and shared).
 class TimeZone {
  public:
   /// Error (user's) naming the id when it is not a known zone or offset.
@@ -36,13 +37,10 @@ class TimeZone {
   const std::string& id() const { return id_; }
 
  private:
+  struct Periods;  // a region's offset periods, see value_format.cc
   std::string id_;
-  const void* zone_ = nullptr;  // arrow_vendored::date::time_zone*, null for fixed offsets
-  int64_t fixed_offset_ = 0;    // seconds, when zone_ is null
-  // Cache of the last looked-up period [begin, end) with its offset.
-  mutable int64_t cache_begin_ = 1;
-  mutable int64_t cache_end_ = 0;
-  mutable int64_t cache_offset_ = 0;
+  std::shared_ptr<const Periods> periods_;  // null for fixed offsets
+  int64_t fixed_offset_ = 0;               // seconds, when periods_ is null
 };
 
 struct FormatOptions {

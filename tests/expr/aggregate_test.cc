@@ -338,15 +338,3 @@ TEST(AggregateTest, ManyGroups) {
 
 }  // namespace lakestream::expr
 
-// TODO(lead): function.cc's `#pragma weak` does not apply to namespaced C++
-// functions, so families that have not landed yet fail to link. These weak
-// empty stand-ins let this test binary link until they do; real ones override them.
-namespace lakestream::expr {
-__attribute__((weak)) void RegisterArithmeticFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterComparisonFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterMathFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterDatetimeFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterJsonFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterCollectionFunctions(FunctionRegistry*) {}
-__attribute__((weak)) void RegisterHashFunctions(FunctionRegistry*) {}
-}  // namespace lakestream::expr

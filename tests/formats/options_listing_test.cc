@@ -121,7 +121,9 @@ TEST_F(ListingTest, RecursiveAndGlobFilter) {
 }
 
 TEST_F(ListingTest, Globs) {
-  ASSERT_OK_AND_ASSIGN(auto files, ListFiles(dir_ / "t/*.csv", options_));
+  ASSERT_OK_AND_ASSIGN(auto files, ListFiles(dir_ / "t/*", options_));
+  EXPECT_EQ(Names(files), (Strings{"a.csv", "b.csv", "c.json", "sub/d.csv", "sub2/e.csv"}));
+  ASSERT_OK_AND_ASSIGN(files, ListFiles(dir_ / "t/*.csv", options_));
   EXPECT_EQ(Names(files), (Strings{"a.csv", "b.csv"}));
   ASSERT_OK_AND_ASSIGN(files, ListFiles(dir_ / "t/?.csv", options_));
   EXPECT_EQ(Names(files), (Strings{"a.csv", "b.csv"}));

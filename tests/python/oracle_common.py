@@ -46,6 +46,7 @@ def start_spark(master: str, app: str):
     from pyspark.sql import SparkSession
     spark = (SparkSession.builder.master(master).appName(app)
              .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", "4")
              .config("spark.driver.memory", "3g")
@@ -75,12 +76,28 @@ def spark_run(spark, sql: str):
         return ("error", str(e))
 
 
-_ORDER_BY_TAIL = re.compile(r"\border\s+by\b[^()]*$", re.I | re.S)
+_ORDER_BY = re.compile(r"\border\s+by\b", re.I)
 
 
 def is_ordered(sql: str) -> bool:
-    """True when the outermost query ends with ORDER BY (not inside OVER(...))."""
-    return _ORDER_BY_TAIL.search(sql) is not None
+    """True when the outermost query has an ORDER BY (one outside every
+    parenthesis, so not OVER (... ORDER BY ...) nor a subquery's)."""
+    depth = 0
+    in_str = None
+    top = []
+    for ch in sql:
+        if in_str:
+            in_str = None if ch == in_str else in_str
+            top.append(" ")
+            continue
+        if ch in "'\"`":
+            in_str = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        top.append(ch if depth == 0 and ch not in "()" else " ")
+    return _ORDER_BY.search("".join(top)) is not None
 
 
 def _num(s):
@@ -104,7 +121,9 @@ def values_match(a, b, numeric: bool) -> bool:
     return math.isclose(x, y, rel_tol=REL_TOL, abs_tol=1e-12)
 
 
-NUMERIC_TYPES = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
+# Only floating point values compare with a tolerance: integers and decimals
+# (whose scale is part of Spark's text) must match exactly.
+FLOAT_TYPES = ("float", "double")
 
 
 def _sort_key(row):
@@ -131,7 +150,7 @@ def compare(expected, actual, sql: str, check_types: bool = True) -> str | None:
         for k, (et, at) in enumerate(zip(etypes, atypes)):
             if et.replace(" ", "") != str(at).replace(" ", ""):
                 problems.append(f"column {k + 1} ({ecols[k]}): type {at}, oracle {et}")
-    numeric = [(t or "").split("(")[0] in NUMERIC_TYPES for t in etypes] if etypes \
+    numeric = [(t or "").split("(")[0] in FLOAT_TYPES for t in etypes] if etypes \
         else [True] * len(ecols)
     if len(erows) != len(arows):
         problems.append(f"row count differs: oracle {len(erows)}, lakestream {len(arows)}")

@@ -4,7 +4,8 @@ Views (created by test_spark_oracle.py in both engines):
   tp  Parquet  id INT, grp STRING, i INT, l BIGINT, f DOUBLE, dec DECIMAL(12,3),
                s STRING, d DATE, ts TIMESTAMP, b BOOLEAN, js STRING
                (f holds NaN, +-Infinity, -0.0, 1e-300, 1e300 on a few rows)
-  tc  CSV with header and the same schema (non-finite f written as NULL)
+  tc  CSV with header, RFC 4180 quotes (escape => '"') and the same schema
+      (non-finite f written as NULL; strings quoted, yet Spark reads "" as NULL)
   tj  JSON lines with the same schema (non-finite f written as NULL)
   dim Parquet  grp STRING, label STRING, weight DECIMAL(5,2)
 Weighted to where engines disagree: casts, integer division, NULL ordering,
@@ -49,15 +50,19 @@ QUERIES = [
     "SELECT id, dec FROM tp ORDER BY dec DESC NULLS LAST, id LIMIT 10",
     # --- integer division and arithmetic ------------------------------------
     "SELECT id, i / 7, i DIV 7, i % 7, pmod(i, 7) FROM tp WHERE id <= 200",
-    "SELECT id, l / 3, l DIV 3, l % 3, -l FROM tp WHERE id <= 200",
+    "SELECT id, l / 3, l DIV 3, l % 3, -l FROM tp WHERE id <= 200 AND l BETWEEN -4611686018427387904 AND 4611686018427387904",
     "SELECT sum(i DIV 3), sum(i % 5), sum(pmod(i, 5)) FROM tp",
-    "SELECT id, i * 3 + l, l - i FROM tp WHERE id <= 200",
+    "SELECT id, CAST(i AS BIGINT) * 3 + l, l - i FROM tp WHERE id <= 200 AND l BETWEEN -4611686018427387904 AND 4611686018427387904",
+    "SELECT id, l + 1 FROM tp WHERE id <= 400",
     "SELECT typeof(i / 2), typeof(i DIV 2), typeof(l * 2), typeof(i + l) FROM tp LIMIT 1",
     "SELECT id, try_divide(i, i % 3), try_add(i, 2147483000) FROM tp WHERE id <= 200",
     "SELECT id, i / 0 FROM tp WHERE id = 1",
     "SELECT id, i DIV 0 FROM tp WHERE id = 1",
+    "SELECT id, try_cast(i AS TINYINT), CAST(i % 128 AS TINYINT) FROM tp WHERE id <= 300",
     "SELECT id, CAST(i AS TINYINT) FROM tp WHERE id <= 300",
-    "SELECT sum(l), avg(l), min(l), max(l) FROM tp",
+    "SELECT sum(l), avg(l), min(l), max(l) FROM tp WHERE l BETWEEN -1099511627776 AND 1099511627776",
+    "SELECT try_sum(l), min(l), max(l) FROM tp",
+    "SELECT sum(l) FROM tp",
     "SELECT sum(i), avg(i), typeof(sum(i)), typeof(avg(i)) FROM tp",
     # --- floating point ------------------------------------------------------
     "SELECT id, f, f * 2, f / 3, f + 1 FROM tp WHERE id <= 100",
@@ -74,7 +79,8 @@ QUERIES = [
     "SELECT f, count(*) FROM tp WHERE isnan(f) OR f = 0 GROUP BY f",
     # --- decimal precision ---------------------------------------------------
     "SELECT id, dec, dec * 2, dec / 3, dec + 0.0005 FROM tp WHERE id <= 100",
-    "SELECT typeof(dec * dec), typeof(dec / 3), typeof(dec + 1), typeof(sum(dec)), typeof(avg(dec)) FROM tp",
+    "SELECT typeof(dec * dec), typeof(dec / 3), typeof(dec + 1) FROM tp LIMIT 1",
+    "SELECT typeof(sum(dec)), typeof(avg(dec)), typeof(sum(i)), typeof(avg(f)) FROM tp",
     "SELECT sum(dec), avg(dec), min(dec), max(dec) FROM tp",
     "SELECT grp, sum(dec), avg(dec) FROM tp GROUP BY grp",
     "SELECT id, dec * dec, dec / dec FROM tp WHERE id <= 100 AND dec <> 0",
@@ -98,12 +104,12 @@ QUERIES = [
     "SELECT id, CAST(ts AS DATE), CAST(d AS TIMESTAMP), CAST(ts AS BIGINT) FROM tp WHERE id <= 100",
     "SELECT id, CAST(i AS BOOLEAN), CAST(b AS INT), CAST(i AS DOUBLE) FROM tp WHERE id <= 100",
     "SELECT id, CAST(CAST(d AS STRING) AS DATE) = d, CAST(CAST(ts AS STRING) AS TIMESTAMP) = ts FROM tp WHERE id <= 200",
-    "SELECT CAST('  12  ' AS INT), CAST('1e3' AS DOUBLE), CAST('-0' AS INT), CAST('+5' AS BIGINT), CAST('0x10' AS INT) IS NULL",
+    "SELECT CAST('  12  ' AS INT), CAST('1e3' AS DOUBLE), CAST('-0' AS INT), CAST('+5' AS BIGINT), try_cast('0x10' AS INT)",
     "SELECT CAST('2024-1-5' AS DATE), CAST('2024-01-05 7:08:09' AS TIMESTAMP), CAST('2024-01-05T07:08:09.5+01:00' AS TIMESTAMP)",
     "SELECT CAST(1.9999999999999999D AS STRING), CAST(100000000.0D AS STRING), CAST(1234567.0D AS STRING), CAST(0.0001D AS STRING), CAST(-0.0D AS STRING)",
     "SELECT CAST(CAST(0.1 AS FLOAT) AS STRING), CAST(CAST(16777217 AS FLOAT) AS STRING), CAST(3.0F / 7 AS STRING)",
     "SELECT try_cast('128' AS TINYINT), try_cast('9223372036854775808' AS BIGINT), try_cast('1.5' AS INT), try_cast('true' AS INT)",
-    "SELECT id, CAST(s AS DOUBLE) FROM tp WHERE id <= 100",
+    "SELECT id, CAST(s AS DOUBLE), CAST(s AS DECIMAL(10,3)) FROM tp WHERE s RLIKE '^-?[0-9]+(\\\\.[0-9]+)?$'",
     # --- strings -------------------------------------------------------------
     "SELECT id, s, upper(s), lower(s), length(s) FROM tp WHERE id <= 150",
     "SELECT id, substring(s, 2, 3), substring(s, -2), left(s, 2), right(s, 2) FROM tp WHERE id <= 150",
@@ -167,7 +173,7 @@ QUERIES = [
     "SELECT id, coalesce(s, grp, 'none'), nullif(i, 0), nvl(f, -1) FROM tp WHERE id <= 200",
     "SELECT id, i > 0 AND b, i > 0 OR b, NOT b, b <=> NULL FROM tp WHERE id <= 200",
     "SELECT id, i IN (1, 2, 3, NULL), grp IN ('g0', 'g1'), i NOT IN (5, NULL) FROM tp WHERE id <= 200",
-    "SELECT id, greatest(i, CAST(l AS INT), 0), least(f, 0.0D) FROM tp WHERE id <= 100 AND abs(l) < 2000000000",
+    "SELECT id, greatest(i, CAST(l AS INT), 0), least(f, 0.0D) FROM tp WHERE id <= 100 AND l BETWEEN -2000000000 AND 2000000000",
     "SELECT id, if(b, i, -i), CASE grp WHEN 'g1' THEN 1 WHEN 'g2' THEN 2 ELSE 0 END FROM tp WHERE id <= 200",
     # --- aggregates ----------------------------------------------------------
     "SELECT grp, count(*), count(i), sum(i), avg(i), min(i), max(i) FROM tp GROUP BY grp",
@@ -207,8 +213,8 @@ QUERIES = [
     "SELECT id, lag(i) OVER (ORDER BY id), lead(s, 2, 'x') OVER (ORDER BY id) FROM tp WHERE id <= 300",
     "SELECT id, sum(i) OVER (PARTITION BY grp ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM tp WHERE id <= 300",
     "SELECT id, avg(dec) OVER (PARTITION BY grp ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM tp WHERE id <= 300",
-    "SELECT id, count(*) OVER (PARTITION BY grp ORDER BY i RANGE BETWEEN 100 PRECEDING AND 100 FOLLOWING) FROM tp WHERE id <= 300",
-    "SELECT id, sum(l) OVER (PARTITION BY b), max(d) OVER (PARTITION BY grp ORDER BY id) FROM tp WHERE id <= 300",
+    "SELECT id, count(*) OVER (PARTITION BY grp ORDER BY i RANGE BETWEEN 100 PRECEDING AND 100 FOLLOWING) FROM tp WHERE id <= 300 AND i BETWEEN -1000000 AND 1000000",
+    "SELECT id, sum(l) OVER (PARTITION BY b), max(d) OVER (PARTITION BY grp ORDER BY id) FROM tp WHERE id <= 300 AND l BETWEEN -1099511627776 AND 1099511627776",
     "SELECT * FROM (SELECT grp, id, i, row_number() OVER (PARTITION BY grp ORDER BY i DESC NULLS LAST, id) rn FROM tp) WHERE rn <= 3",
     # --- errors both engines must raise (compared as error/no error) ---------
     "SELECT CAST(s AS INT) FROM tp",

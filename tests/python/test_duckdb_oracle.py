@@ -80,7 +80,7 @@ QUERIES = [
     "SELECT id, v FROM fact_csv ORDER BY v DESC, id LIMIT 10",
     "SELECT id, q FROM fact ORDER BY q NULLS FIRST, id LIMIT 15",
     "SELECT id, q FROM fact ORDER BY q DESC NULLS LAST, id DESC LIMIT 15",
-    "SELECT id, cat, amt FROM fact ORDER BY amt, id LIMIT 20 OFFSET 100",
+    "SELECT id, cat, amt FROM fact ORDER BY amt NULLS LAST, id LIMIT 20 OFFSET 100",
     "SELECT cat, sum(v) AS s FROM fact GROUP BY cat ORDER BY s DESC LIMIT 5",
     "SELECT k, count(*) AS c FROM fact GROUP BY k ORDER BY c DESC, k LIMIT 10",
     # window functions
@@ -97,7 +97,7 @@ QUERIES = [
     "SELECT count(*) FROM (SELECT k2 FROM fact INTERSECT SELECT k FROM dim) t",
     "SELECT count(*) FROM (SELECT k FROM dim EXCEPT SELECT k FROM fact WHERE cat = 'c5') t",
     # expressions
-    "SELECT cat, sum(CAST(v AS BIGINT)), sum(CAST(q AS DOUBLE) * 2.5) FROM fact GROUP BY cat",
+    "SELECT cat, sum(floor(v)), sum(CAST(q AS DOUBLE) * 2.5) FROM fact GROUP BY cat",
     "SELECT upper(cat), length(cat), count(*) FROM fact GROUP BY upper(cat), length(cat)",
     "SELECT coalesce(q, -1) AS qq, count(*) FROM fact WHERE id < 50000 GROUP BY coalesce(q, -1) ORDER BY qq LIMIT 10",
     "SELECT CASE WHEN v < 250 THEN 'low' WHEN v < 750 THEN 'mid' ELSE 'high' END AS b, count(*) FROM fact GROUP BY 1",

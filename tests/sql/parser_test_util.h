@@ -17,8 +17,11 @@ inline std::string Stmt(const std::string& sql) {
   if (!r.ok()) return "ERROR: " + r.status().message();
   std::string printed = ToString(**r);
   auto again = ParseStatement(printed);
-  EXPECT_TRUE(again.ok()) << "printed form does not parse: " << printed << "\n" << again.status().ToString();
-  if (again.ok()) EXPECT_EQ(ToString(**again), printed) << "printing is not stable for: " << sql;
+  EXPECT_TRUE(again.ok()) << "printed form does not parse: " << printed << "\n"
+                          << again.status().ToString();
+  if (again.ok()) {
+    EXPECT_EQ(ToString(**again), printed) << "printing is not stable for: " << sql;
+  }
   return printed;
 }
 
@@ -28,8 +31,11 @@ inline std::string Expr(const std::string& sql) {
   if (!r.ok()) return "ERROR: " + r.status().message();
   std::string printed = ToString(**r);
   auto again = ParseExpression(printed);
-  EXPECT_TRUE(again.ok()) << "printed form does not parse: " << printed << "\n" << again.status().ToString();
-  if (again.ok()) EXPECT_EQ(ToString(**again), printed) << "printing is not stable for: " << sql;
+  EXPECT_TRUE(again.ok()) << "printed form does not parse: " << printed << "\n"
+                          << again.status().ToString();
+  if (again.ok()) {
+    EXPECT_EQ(ToString(**again), printed) << "printing is not stable for: " << sql;
+  }
   return printed;
 }
 

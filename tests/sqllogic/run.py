@@ -213,6 +213,8 @@ class LakestreamEngine:
         self.stderr_file = None
 
     def start(self):
+        if self.stderr_file:
+            self.stderr_file.close()
         self.stderr_file = tempfile.TemporaryFile(mode="w+b")
         self.proc = subprocess.Popen(
             [self.binary, "sql", "--jsonl"], cwd=REPO, stdin=subprocess.PIPE,
@@ -226,6 +228,11 @@ class LakestreamEngine:
             q.put(None)
 
         threading.Thread(target=reader, daemon=True).start()
+        # Same session defaults as the Spark side (spark_session()): UTC.
+        try:
+            self.run("SET spark.sql.session.timeZone = UTC")
+        except EngineFailure:
+            pass  # reported by the first record
 
     def stderr_tail(self, limit=2000) -> str:
         if not self.stderr_file:
@@ -250,17 +257,12 @@ class LakestreamEngine:
             self.stderr_file.close()
             self.stderr_file = None
 
-    def restart(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-        self.stop()
-        self.start()
-
     def run(self, sql: str):
         if self.proc is None:
             self.start()
+            if self.proc is None:
+                raise EngineFailure(f"lakestream exited right after start\n"
+                                    f"stderr: {self.stderr_tail()}")
         try:
             self.proc.stdin.write((json.dumps({"sql": sql}) + "\n").encode())
             self.proc.stdin.flush()
@@ -272,17 +274,18 @@ class LakestreamEngine:
                 line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 tail = self.stderr_tail()
-                self.restart()
-                raise EngineFailure(f"timeout after {self.timeout:.0f}s (process restarted; "
+                self.proc.kill()
+                self.proc.wait()
+                self.proc = None  # the next record starts a new process
+                raise EngineFailure(f"timeout after {self.timeout:.0f}s (process killed; "
                                     f"session state lost)\nstderr: {tail}")
             if line is None:
                 self.proc.wait()
                 code = self.proc.returncode
                 tail = self.stderr_tail()
-                self.proc = None
-                self.start()
-                raise EngineFailure(f"lakestream exited with code {code} (restarted; session "
-                                    f"state lost)\nstderr tail:\n{tail}")
+                self.proc = None  # the next record starts a new process
+                raise EngineFailure(f"lakestream exited with code {code} (session state "
+                                    f"lost)\nstderr tail:\n{tail}")
             text = line.decode("utf-8", "replace").strip()
             if not text:
                 continue
@@ -307,6 +310,7 @@ def spark_session():
         from pyspark.sql import SparkSession
         _SPARK = (SparkSession.builder.master("local[1]").appName("sqllogic")
                   .config("spark.ui.enabled", "false")
+                  .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.sql.session.timeZone", "UTC")
                   .config("spark.sql.shuffle.partitions", "1")
                   .config("spark.driver.memory", "2g")
@@ -534,9 +538,18 @@ def check_query(rec: Record, cols, types, rows) -> str | None:
                 problems.append(f"column {k + 1} ({cols[k]}) has type {t}, expected type char {ch}")
     actual = [[fmt_value(v) for v in r] for r in rows]
     exp = expected_rows(rec, ncols, len(actual))
+    # Only floating point values compare with a tolerance; integers, decimals
+    # (whose scale is part of Spark's text) and strings must match exactly.
+    tolerant = []
+    for k in range(ncols):
+        t = (types[k] if types and k < len(types) else "") or ""
+        base = t.split("(")[0].lower()
+        ch = rec.typechars[k] if k < len(rec.typechars) else "?"
+        tolerant.append(base in ("float", "double", "real") if base else ch not in "TIB")
     if rec.sortmode == "valuesort":
         exp = sort_rows(exp, "valuesort")
         actual = sort_rows(actual, "valuesort")
+        tolerant = [any(tolerant)] if tolerant else []
     elif rec.sortmode == "rowsort":
         actual = sorted(actual)
         exp = sorted(exp)
@@ -544,9 +557,9 @@ def check_query(rec: Record, cols, types, rows) -> str | None:
         problems.append(f"expected {len(exp)} rows, got {len(actual)}")
     else:
         for k, (e, a) in enumerate(zip(exp, actual)):
-            chars = rec.typechars if len(rec.typechars) == len(e) else "?" * len(e)
-            if len(e) != len(a) or not all(values_equal(x, y, c != "T")
-                                           for x, y, c in zip(e, a, chars)):
+            if len(e) != len(a) or not all(values_equal(x, y, tolerant[j] if j < len(tolerant)
+                                                        else True)
+                                           for j, (x, y) in enumerate(zip(e, a))):
                 problems.append(f"row {k + 1} differs: expected {e} got {a}")
                 break
     if not problems:

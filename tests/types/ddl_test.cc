@@ -48,7 +48,8 @@ INSTANTIATE_TEST_SUITE_P(
         TypeCase{"float", "FLOAT", "float"}, TypeCase{"real", "FLOAT", "float"},
         TypeCase{"double", "DOUBLE", "double"}, TypeCase{"string", "STRING", "string"},
         TypeCase{"varchar(10)", "STRING", "string"}, TypeCase{"CHAR(3)", "STRING", "string"},
-        TypeCase{"binary", "BINARY", "binary"}, TypeCase{"date", "DATE", "date"},
+        TypeCase{"binary", "BINARY", "binary"},
+        TypeCase{"string collate utf8_binary", "STRING", "string"}, TypeCase{"date", "DATE", "date"},
         TypeCase{"timestamp", "TIMESTAMP", "timestamp"},
         TypeCase{"timestamp_ltz", "TIMESTAMP", "timestamp"},
         TypeCase{"TIMESTAMP_NTZ", "TIMESTAMP_NTZ", "timestamp_ntz"},
@@ -144,11 +145,21 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"struct<a int", "position 12: expected ',' or '>' but found end of input"},
         ErrorCase{"struct<`a: int>", "unterminated quoted name"},
         ErrorCase{"int;", "position 3: unexpected character ';'"},
+        ErrorCase{"struct<\xC3\xA9: int>", "position 7: unexpected non-ASCII byte 0xC3"},
         ErrorCase{"interval year to second", "invalid interval"},
         ErrorCase{"interval second to day", "invalid interval"},
         ErrorCase{"struct<a: int not>", "expected NULL after NOT but found '>'"},
         ErrorCase{"struct<a: int comment>", "expected a quoted comment string but found '>'"},
         ErrorCase{"", "expected a type name but found end of input"}));
+
+TEST(DDLType, UnsupportedTypesSaySo) {
+  auto r = ParseDDLType("variant");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotImplemented());
+  r = ParseDDLType("string collate unicode_ci");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("collation unicode_ci is not supported"), std::string::npos);
+}
 
 TEST(DDLType, DeepNestingIsAnErrorNotACrash) {
   std::string ddl;
@@ -187,6 +198,14 @@ TEST(DDLSchema, RoundTripsThroughToDDL) {
     EXPECT_TRUE((*again)->Equals(**s, /*check_metadata=*/true)) << ddl << " -> " << printed;
     EXPECT_EQ(ToDDL(**again), printed);
   }
+}
+
+TEST(DDLSchema, QuotedNamesMayHoldAnyText) {
+  auto s = ParseDDLSchema("`\xC3\xA9t\xC3\xA9` INT, `a,b<c>` STRING");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->field(0)->name(), "\xC3\xA9t\xC3\xA9");
+  EXPECT_EQ((*s)->field(1)->name(), "a,b<c>");
+  EXPECT_EQ(ToDDL(**s), "`\xC3\xA9t\xC3\xA9` INT, `a,b<c>` STRING");
 }
 
 TEST(DDLSchema, AcceptsStructWrapperAndEmpty) {

@@ -90,6 +90,14 @@ TEST(SparkTypes, ToSparkTypeMapsForeignTypes) {
   EXPECT_EQ(ToSparkType(t), t);
 }
 
+TEST(SparkTypes, ForeignTypesPrintAsTheirSparkType) {
+  EXPECT_EQ(ToDDL(*arrow::uint32()), "BIGINT");
+  EXPECT_EQ(SimpleString(*arrow::large_list(arrow::large_utf8())), "array<string>");
+  EXPECT_EQ(ToDDL(*arrow::timestamp(arrow::TimeUnit::NANO)), "TIMESTAMP_NTZ");
+  EXPECT_EQ(ToDDL(*arrow::struct_({arrow::field("a", arrow::uint64())})),
+            "STRUCT<a: DECIMAL(20,0)>");
+}
+
 TEST(SparkTypes, ToSparkSchemaKeepsNamesNullabilityAndMetadata) {
   auto md = arrow::key_value_metadata({"comment"}, {"x"});
   auto schema = arrow::schema({arrow::field("u", arrow::uint8(), false, md),

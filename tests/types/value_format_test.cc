@@ -182,6 +182,16 @@ TEST(FormatArray, DatesAndTimestamps) {
   EXPECT_EQ(FormatAll(*sec), (V{"1970-01-02 00:00:00"}));
 }
 
+TEST(FormatArray, DaylightSavingTimeAfter2037FollowsTheZoneRule) {
+  // The tz files list transitions only up to 2037; later ones come from the
+  // file's POSIX rule, as in java.time.
+  auto ts = FromJson(Timestamp(), "[2224756800000000, 10415044800000000, 10430683200000000]");
+  EXPECT_EQ(FormatAll(*ts, "America/Los_Angeles"),
+            (V{"2040-07-01 05:00:00", "2300-01-15 04:00:00", "2300-07-15 05:00:00"}));
+  EXPECT_EQ(FormatAll(*ts, "Australia/Sydney"),
+            (V{"2040-07-01 22:00:00", "2300-01-15 23:00:00", "2300-07-15 22:00:00"}));
+}
+
 TEST(FormatArray, UnknownTimeZoneIsAUserError) {
   FormatOptions o;
   o.time_zone = "Mars/Olympus";

@@ -217,7 +217,7 @@ Result<std::optional<Action>> ParseAction(std::string_view type, object obj) {
       m.format.options = fr.OptStringMap("options").value_or(StringMap{});
       r.Adopt(fr.error());
     }
-    m.schema_string = r.String("schemaString");
+    m.schema_string = r.OptString("schemaString").value_or("");
     m.partition_columns = r.OptStringList("partitionColumns").value_or(std::vector<std::string>{});
     m.configuration = r.OptStringMap("configuration").value_or(StringMap{});
     m.created_time = r.OptInt("createdTime");

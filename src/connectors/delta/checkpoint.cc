@@ -16,6 +16,7 @@
 #include <parquet/exception.h>
 
 #include <set>
+#include <simdjson.h>
 
 namespace lakestream::delta {
 namespace {
@@ -202,6 +203,178 @@ Result<std::vector<Action>> ReadCheckpointFile(storage::FileSystem* fs, const st
   }
   LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(fs, path));
   return ActionsFromTable(*table, path);
+}
+
+namespace {
+
+std::shared_ptr<arrow::DataType> StringMapType() {
+  return arrow::map(arrow::utf8(), arrow::utf8());
+}
+
+std::shared_ptr<arrow::DataType> DvType() {
+  return arrow::struct_({arrow::field("storageType", arrow::utf8()),
+                         arrow::field("pathOrInlineDv", arrow::utf8()),
+                         arrow::field("offset", arrow::int32()),
+                         arrow::field("sizeInBytes", arrow::int32()),
+                         arrow::field("cardinality", arrow::int64()),
+                         arrow::field("maxRowIndex", arrow::int64())});
+}
+
+// Spark's checkpoint schema (the columns Delta Spark writes, in its order).
+std::shared_ptr<arrow::Schema> CheckpointSchema() {
+  auto txn = arrow::struct_({arrow::field("appId", arrow::utf8()),
+                             arrow::field("version", arrow::int64()),
+                             arrow::field("lastUpdated", arrow::int64())});
+  auto add = arrow::struct_(
+      {arrow::field("path", arrow::utf8()), arrow::field("partitionValues", StringMapType()),
+       arrow::field("size", arrow::int64()), arrow::field("modificationTime", arrow::int64()),
+       arrow::field("dataChange", arrow::boolean()), arrow::field("stats", arrow::utf8()),
+       arrow::field("tags", StringMapType()), arrow::field("deletionVector", DvType()),
+       arrow::field("baseRowId", arrow::int64()),
+       arrow::field("defaultRowCommitVersion", arrow::int64()),
+       arrow::field("clusteringProvider", arrow::utf8())});
+  auto remove = arrow::struct_(
+      {arrow::field("path", arrow::utf8()), arrow::field("deletionTimestamp", arrow::int64()),
+       arrow::field("dataChange", arrow::boolean()),
+       arrow::field("extendedFileMetadata", arrow::boolean()),
+       arrow::field("partitionValues", StringMapType()), arrow::field("size", arrow::int64()),
+       arrow::field("tags", StringMapType()), arrow::field("deletionVector", DvType()),
+       arrow::field("baseRowId", arrow::int64()),
+       arrow::field("defaultRowCommitVersion", arrow::int64())});
+  auto metadata = arrow::struct_(
+      {arrow::field("id", arrow::utf8()), arrow::field("name", arrow::utf8()),
+       arrow::field("description", arrow::utf8()),
+       arrow::field("format", arrow::struct_({arrow::field("provider", arrow::utf8()),
+                                              arrow::field("options", StringMapType())})),
+       arrow::field("schemaString", arrow::utf8()),
+       arrow::field("partitionColumns", arrow::list(arrow::utf8())),
+       arrow::field("configuration", StringMapType()),
+       arrow::field("createdTime", arrow::int64())});
+  auto protocol = arrow::struct_({arrow::field("minReaderVersion", arrow::int32()),
+                                  arrow::field("minWriterVersion", arrow::int32()),
+                                  arrow::field("readerFeatures", arrow::list(arrow::utf8())),
+                                  arrow::field("writerFeatures", arrow::list(arrow::utf8()))});
+  auto domain = arrow::struct_({arrow::field("domain", arrow::utf8()),
+                                arrow::field("configuration", arrow::utf8()),
+                                arrow::field("removed", arrow::boolean())});
+  return arrow::schema({arrow::field("txn", txn), arrow::field("add", add),
+                        arrow::field("remove", remove), arrow::field("metaData", metadata),
+                        arrow::field("protocol", protocol),
+                        arrow::field("domainMetadata", domain)});
+}
+
+// Appends a JSON value (or null when `present` is false) to a builder of the
+// matching Arrow type.
+Status AppendJson(bool present, simdjson::dom::element e, arrow::ArrayBuilder* b) {
+  if (!present || e.is_null()) return b->AppendNull();
+  switch (b->type()->id()) {
+    case arrow::Type::STRING: {
+      std::string_view s;
+      if (e.get(s) != simdjson::SUCCESS) {
+        return static_cast<arrow::StringBuilder*>(b)->Append(simdjson::minify(e));
+      }
+      return static_cast<arrow::StringBuilder*>(b)->Append(s);
+    }
+    case arrow::Type::INT32: {
+      int64_t v;
+      if (e.get(v) != simdjson::SUCCESS) return b->AppendNull();
+      return static_cast<arrow::Int32Builder*>(b)->Append(static_cast<int32_t>(v));
+    }
+    case arrow::Type::INT64: {
+      int64_t v;
+      if (e.get(v) != simdjson::SUCCESS) return b->AppendNull();
+      return static_cast<arrow::Int64Builder*>(b)->Append(v);
+    }
+    case arrow::Type::BOOL: {
+      bool v;
+      if (e.get(v) != simdjson::SUCCESS) return b->AppendNull();
+      return static_cast<arrow::BooleanBuilder*>(b)->Append(v);
+    }
+    case arrow::Type::STRUCT: {
+      auto* sb = static_cast<arrow::StructBuilder*>(b);
+      simdjson::dom::object o;
+      if (e.get(o) != simdjson::SUCCESS) return b->AppendNull();
+      LS_RETURN_NOT_OK(sb->Append());
+      auto t = sb->type();  // built on demand: keep it alive
+      for (int i = 0; i < t->num_fields(); ++i) {
+        simdjson::dom::element child;
+        bool has = o[t->field(i)->name()].get(child) == simdjson::SUCCESS;
+        LS_RETURN_NOT_OK(AppendJson(has, child, sb->field_builder(i)));
+      }
+      return Status::OK();
+    }
+    case arrow::Type::MAP: {
+      auto* mb = static_cast<arrow::MapBuilder*>(b);
+      simdjson::dom::object o;
+      if (e.get(o) != simdjson::SUCCESS) return b->AppendNull();
+      LS_RETURN_NOT_OK(mb->Append());
+      for (auto [k, v] : o) {
+        LS_RETURN_NOT_OK(static_cast<arrow::StringBuilder*>(mb->key_builder())->Append(k));
+        LS_RETURN_NOT_OK(AppendJson(true, v, mb->item_builder()));
+      }
+      return Status::OK();
+    }
+    case arrow::Type::LIST: {
+      auto* lb = static_cast<arrow::ListBuilder*>(b);
+      simdjson::dom::array a;
+      if (e.get(a) != simdjson::SUCCESS) return b->AppendNull();
+      LS_RETURN_NOT_OK(lb->Append());
+      for (auto v : a) LS_RETURN_NOT_OK(AppendJson(true, v, lb->value_builder()));
+      return Status::OK();
+    }
+    default:
+      return InternalError("unexpected checkpoint column type {}", b->type()->ToString());
+  }
+}
+
+}  // namespace
+
+Result<std::string> WriteCheckpointParquet(const std::vector<Action>& actions) {
+  auto schema = CheckpointSchema();
+  std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
+  for (const auto& f : schema->fields()) {
+    std::unique_ptr<arrow::ArrayBuilder> b;
+    LS_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), f->type(), &b));
+    builders.push_back(std::move(b));
+  }
+  simdjson::dom::parser parser;
+  int64_t rows = 0;
+  for (const auto& a : actions) {
+    std::string json = ToJson(a);
+    simdjson::dom::element doc;
+    if (parser.parse(json).get(doc) != simdjson::SUCCESS) {
+      return InternalError("cannot re-parse action for checkpoint: {}", json);
+    }
+    simdjson::dom::object o;
+    if (doc.get(o) != simdjson::SUCCESS) continue;
+    bool any = false;
+    for (int i = 0; i < schema->num_fields(); ++i) {
+      simdjson::dom::element child;
+      bool has = o[schema->field(i)->name()].get(child) == simdjson::SUCCESS;
+      any |= has;
+      LS_RETURN_NOT_OK(AppendJson(has, child, builders[static_cast<size_t>(i)].get()));
+    }
+    if (!any) return InternalError("action {} has no checkpoint column", json);
+    ++rows;
+  }
+  arrow::ArrayVector arrays;
+  for (auto& b : builders) {
+    std::shared_ptr<arrow::Array> arr;
+    LS_RETURN_NOT_OK(b->Finish(&arr));
+    arrays.push_back(arr);
+  }
+  auto table = arrow::Table::Make(schema, arrays, rows);
+  parquet::WriterProperties::Builder props;
+  props.compression(parquet::Compression::SNAPPY);
+  LS_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
+  try {
+    LS_RETURN_NOT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), sink,
+                                                1 << 20, props.build()));
+  } catch (const std::exception& e) {
+    return InternalError("cannot encode checkpoint: {}", e.what());
+  }
+  LS_ASSIGN_OR_RAISE(auto buf, sink->Finish());
+  return buf->ToString();
 }
 
 }  // namespace lakestream::delta

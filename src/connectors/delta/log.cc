@@ -2,6 +2,8 @@
 #include "connectors/delta/log.h"
 
 #include <algorithm>
+
+#include <arrow/type.h>
 #include <unordered_map>
 
 #include "connectors/delta/checkpoint.h"
@@ -158,7 +160,10 @@ class LogReplayer {
     snap->table_root_ = root;
     snap->protocol_ = std::move(*protocol_);
     snap->metadata_ = std::move(*metadata_);
-    auto schema = types::SchemaFromDeltaJson(snap->metadata_.schema_string);
+    // Some log-only tables (and old writers) omit schemaString: an empty schema.
+    auto schema = snap->metadata_.schema_string.empty()
+                      ? Result<SchemaPtr>(arrow::schema(arrow::FieldVector{}))
+                      : types::SchemaFromDeltaJson(snap->metadata_.schema_string);
     if (!schema.ok()) {
       return UserError("Delta table '{}' version {}: invalid schemaString: {}", root, version,
                        schema.status().message());

@@ -58,7 +58,7 @@ def main():
     # malformed.json: line 2 is not JSON.
     write("malformed.json",
           '{"id": 1, "v": "x"}\n'
-          '{"id": 2, "v": \n'
+          '{"id": 2, "v":\n'
           '{"id": 3, "v": "z"}\n')
 
     # sales.parquet: typed columns, 3 row groups of 4 rows.

@@ -1,0 +1,430 @@
+// See hash_join.h. Keys are row-encoded (a null byte, then the value's bytes:
+// fixed width as stored, variable width with a 4-byte length) so one hash
+// table handles every key type and every key count; equal keys have equal
+// bytes because floating point keys are normalized first (-0.0 = 0.0, one NaN).
+#include "exec/hash_join.h"
+
+#include <arrow/array/util.h>
+#include <arrow/builder.h>
+#include <arrow/compute/api_vector.h>
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "exec/batch_internal.h"
+#include "expr/evaluator.h"
+
+namespace lakestream::exec {
+
+namespace cp = arrow::compute;
+using internal::ArrayPtr;
+using internal::EncodedKeys;
+using internal::EncodeKeys;
+
+const char* JoinTypeName(JoinType t) {
+  switch (t) {
+    case JoinType::kInner:
+      return "Inner";
+    case JoinType::kLeftOuter:
+      return "LeftOuter";
+    case JoinType::kRightOuter:
+      return "RightOuter";
+    case JoinType::kFullOuter:
+      return "FullOuter";
+    case JoinType::kLeftSemi:
+      return "LeftSemi";
+    case JoinType::kLeftAnti:
+      return "LeftAnti";
+    case JoinType::kCross:
+      return "Cross";
+  }
+  return "?";
+}
+
+namespace {
+
+Result<ArrayPtr> Indices(const std::vector<int64_t>& idx, int64_t start, int64_t len,
+                         arrow::MemoryPool* pool) {
+  // -1 means NULL (the padded side of an outer join).
+  arrow::Int64Builder b(pool);
+  ARROW_RETURN_NOT_OK(b.Reserve(len));
+  for (int64_t i = start; i < start + len; ++i) {
+    if (idx[i] < 0) {
+      b.UnsafeAppendNull();
+    } else {
+      b.UnsafeAppend(idx[i]);
+    }
+  }
+  return b.Finish();
+}
+
+}  // namespace
+
+namespace {
+
+// A single 4- or 8-byte key that is not null-safe (the common case) is hashed
+// and compared as one integer instead of through the row encoding.
+bool FastKeyEligible(const std::vector<ArrayPtr>& keys, const std::vector<bool>& null_safe) {
+  if (keys.size() != 1 || (!null_safe.empty() && null_safe[0])) return false;
+  const auto& t = *keys[0]->type();
+  if (t.id() == arrow::Type::BOOL) return false;
+  const int w = t.byte_width();
+  return w == 4 || w == 8;
+}
+
+void LoadFastKeys(const arrow::Array& a, std::vector<uint64_t>* vals, std::vector<uint8_t>* valid) {
+  const int64_t n = a.length();
+  const int w = a.type()->byte_width();
+  vals->resize(n);
+  valid->assign(n, 1);
+  const uint8_t* src = a.data()->buffers[1]->data() + a.offset() * w;
+  if (w == 8) {
+    std::memcpy(vals->data(), src, n * 8);
+  } else {
+    const uint32_t* v = reinterpret_cast<const uint32_t*>(src);
+    for (int64_t i = 0; i < n; ++i) (*vals)[i] = v[i];
+  }
+  if (a.null_count() > 0) {
+    for (int64_t i = 0; i < n; ++i) (*valid)[i] = a.IsValid(i);
+  }
+}
+
+inline uint64_t FastHash(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+}  // namespace
+
+class HashJoinNode::Table {
+ public:
+  std::vector<ArrayPtr> columns;
+  int64_t num_rows = 0;
+  EncodedKeys keys;  // hashes and matchable always; bytes/offsets unless `fast`
+  bool fast = false;
+  std::vector<uint64_t> key64;  // fast: the key values
+  std::vector<int64_t> buckets;  // head build row per bucket, -1 if none
+  std::vector<int64_t> next;     // next build row in the same bucket
+  uint64_t mask = 0;
+  std::unique_ptr<std::atomic<uint8_t>[]> matched;  // right/full outer
+
+  void Build() {
+    uint64_t size = 16;
+    while (size < static_cast<uint64_t>(num_rows) * 2) size <<= 1;
+    mask = size - 1;
+    buckets.assign(size, -1);
+    next.assign(num_rows, -1);
+    // Reverse insertion keeps each chain in build order.
+    for (int64_t r = num_rows - 1; r >= 0; --r) {
+      if (!keys.matchable[r]) continue;
+      auto& head = buckets[keys.hashes[r] & mask];
+      next[r] = head;
+      head = r;
+    }
+  }
+  int64_t MemoryUsage() const {
+    return keys.MemoryUsage() + key64.capacity() * 8 + buckets.capacity() * 8 +
+           next.capacity() * 8;
+  }
+};
+
+Result<std::shared_ptr<HashJoinNode>> HashJoinNode::Make(PhysicalNodePtr left,
+                                                         PhysicalNodePtr right,
+                                                         HashJoinOptions options) {
+  if (options.left_keys.size() != options.right_keys.size()) {
+    return InternalError("join has {} left keys but {} right keys", options.left_keys.size(),
+                         options.right_keys.size());
+  }
+  for (size_t i = 0; i < options.left_keys.size(); ++i) {
+    if (!options.left_keys[i]->type->Equals(*options.right_keys[i]->type)) {
+      return InternalError("join key {} has type {} on the left but {} on the right", i,
+                           options.left_keys[i]->type->ToString(),
+                           options.right_keys[i]->type->ToString());
+    }
+  }
+  const JoinType t = options.type;
+  const bool left_nullable = t == JoinType::kRightOuter || t == JoinType::kFullOuter;
+  const bool right_nullable = t == JoinType::kLeftOuter || t == JoinType::kFullOuter;
+  std::vector<std::shared_ptr<arrow::Field>> fields;
+  for (const auto& f : left->schema()->fields()) {
+    fields.push_back(left_nullable ? f->WithNullable(true) : f);
+  }
+  if (t != JoinType::kLeftSemi && t != JoinType::kLeftAnti) {
+    for (const auto& f : right->schema()->fields()) {
+      fields.push_back(right_nullable ? f->WithNullable(true) : f);
+    }
+  }
+  return std::make_shared<HashJoinNode>(std::move(left), std::move(right), std::move(options),
+                                        arrow::schema(std::move(fields)));
+}
+
+HashJoinNode::HashJoinNode(PhysicalNodePtr left, PhysicalNodePtr right, HashJoinOptions options,
+                           std::shared_ptr<arrow::Schema> schema)
+    : options_(std::move(options)) {
+  schema_ = std::move(schema);
+  children_ = {std::move(left), std::move(right)};
+}
+
+HashJoinNode::~HashJoinNode() = default;
+
+std::string HashJoinNode::ToString() const {
+  std::string keys;
+  for (size_t i = 0; i < options_.left_keys.size(); ++i) {
+    const bool safe = i < options_.null_safe.size() && options_.null_safe[i];
+    keys += fmt::format("{}{} {} {}", i ? ", " : "", options_.left_keys[i]->ToString(),
+                        safe ? "<=>" : "=", options_.right_keys[i]->ToString());
+  }
+  std::string out = fmt::format("HashJoin({}, [{}]", JoinTypeName(options_.type), keys);
+  if (options_.residual) out += ", condition=" + options_.residual->ToString();
+  return out + ")";
+}
+
+Status HashJoinNode::Prepare(ExecContext* ctx) {
+  ctx_ = ctx;
+  build_batches_.assign(std::max(1, ctx->threads), {});
+  build_bytes_ = 0;
+  table_.reset();
+  return Status::OK();
+}
+
+Status HashJoinNode::Consume(int child, int thread, BatchPtr batch) {
+  if (batch->num_rows() == 0) return Status::OK();
+  int64_t bytes = 0;
+  for (const auto& c : batch->columns()) {
+    for (const auto& b : c->data()->buffers) bytes += b ? b->size() : 0;
+  }
+  const int64_t total = build_bytes_.fetch_add(bytes) + bytes;
+  if (total > ctx_->memory_limit) {
+    return internal::MemoryLimitError("hash join build side", total, ctx_->memory_limit);
+  }
+  build_batches_[thread].push_back(std::move(batch));
+  return Status::OK();
+}
+
+Status HashJoinNode::FinishSink(int child) {
+  std::vector<BatchPtr> all;
+  for (auto& v : build_batches_) {
+    for (auto& b : v) all.push_back(std::move(b));
+  }
+  build_batches_.clear();
+  auto table = std::make_unique<Table>();
+  const auto& right_schema = children_[1]->schema();
+  ARROW_ASSIGN_OR_RAISE(table->columns, internal::ConcatenateColumns(right_schema, all, ctx_->pool));
+  for (const auto& b : all) table->num_rows += b->num_rows();
+  all.clear();
+  if (!options_.right_keys.empty()) {
+    auto batch = arrow::RecordBatch::Make(right_schema, table->num_rows, table->columns);
+    ARROW_ASSIGN_OR_RAISE(auto keys, internal::EvaluateAll(options_.right_keys, *batch, *ctx_));
+    for (auto& k : keys) {
+      ARROW_ASSIGN_OR_RAISE(k, internal::NormalizeKey(k, ctx_->pool));
+    }
+    if (FastKeyEligible(keys, options_.null_safe)) {
+      table->fast = true;
+      LoadFastKeys(*keys[0], &table->key64, &table->keys.matchable);
+      table->keys.hashes.resize(table->num_rows);
+      for (int64_t i = 0; i < table->num_rows; ++i) {
+        table->keys.hashes[i] = FastHash(table->key64[i]);
+      }
+    } else {
+      ARROW_RETURN_NOT_OK(EncodeKeys(keys, options_.null_safe, table->num_rows, &table->keys));
+    }
+    table->Build();
+    const int64_t total = build_bytes_ + table->MemoryUsage();
+    if (total > ctx_->memory_limit) {
+      return internal::MemoryLimitError("hash join build side", total, ctx_->memory_limit);
+    }
+  }
+  if (options_.type == JoinType::kRightOuter || options_.type == JoinType::kFullOuter) {
+    table->matched.reset(new std::atomic<uint8_t>[table->num_rows]);
+    for (int64_t i = 0; i < table->num_rows; ++i) table->matched[i].store(0, std::memory_order_relaxed);
+  }
+  table_ = std::move(table);
+  return Status::OK();
+}
+
+Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const Emit& emit) {
+  if (table_ == nullptr) return InternalError("hash join probed before its build side finished");
+  const int64_t n = batch->num_rows();
+  if (n == 0) return OperatorResult::kNeedMoreInput;
+  std::vector<int64_t> probe_idx, build_idx;
+  const Table& t = *table_;
+  if (options_.left_keys.empty()) {
+    // No equi-keys: every pair (a cross join, or a nested loop over the residual).
+    if (t.num_rows > 0) {
+      probe_idx.reserve(n * t.num_rows);
+      build_idx.reserve(n * t.num_rows);
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t r = 0; r < t.num_rows; ++r) {
+          probe_idx.push_back(i);
+          build_idx.push_back(r);
+        }
+      }
+    }
+  } else if (t.num_rows > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto keys, internal::EvaluateAll(options_.left_keys, *batch, *ctx_));
+    for (auto& k : keys) {
+      ARROW_ASSIGN_OR_RAISE(k, internal::NormalizeKey(k, ctx_->pool));
+    }
+    probe_idx.reserve(n);
+    build_idx.reserve(n);
+    if (t.fast) {
+      std::vector<uint64_t> vals;
+      std::vector<uint8_t> valid;
+      LoadFastKeys(*keys[0], &vals, &valid);
+      for (int64_t i = 0; i < n; ++i) {
+        if (!valid[i]) continue;
+        const uint64_t v = vals[i];
+        for (int64_t r = t.buckets[FastHash(v) & t.mask]; r >= 0; r = t.next[r]) {
+          if (t.key64[r] != v) continue;
+          probe_idx.push_back(i);
+          build_idx.push_back(r);
+        }
+      }
+      ARROW_RETURN_NOT_OK(EmitPairs(batch, &probe_idx, &build_idx, emit));
+      return OperatorResult::kNeedMoreInput;
+    }
+    EncodedKeys enc;
+    ARROW_RETURN_NOT_OK(EncodeKeys(keys, options_.null_safe, n, &enc));
+    probe_idx.reserve(n);
+    build_idx.reserve(n);
+    const uint8_t* tb = t.keys.bytes.data();
+    for (int64_t i = 0; i < n; ++i) {
+      if (!enc.matchable[i]) continue;
+      const uint64_t h = enc.hashes[i];
+      const int64_t klen = enc.offsets[i + 1] - enc.offsets[i];
+      const uint8_t* kp = enc.bytes.data() + enc.offsets[i];
+      for (int64_t r = t.buckets[h & t.mask]; r >= 0; r = t.next[r]) {
+        if (t.keys.hashes[r] != h) continue;
+        const int64_t rlen = t.keys.offsets[r + 1] - t.keys.offsets[r];
+        if (rlen != klen || std::memcmp(tb + t.keys.offsets[r], kp, klen) != 0) continue;
+        probe_idx.push_back(i);
+        build_idx.push_back(r);
+      }
+    }
+  }
+  ARROW_RETURN_NOT_OK(EmitPairs(batch, &probe_idx, &build_idx, emit));
+  return OperatorResult::kNeedMoreInput;
+}
+
+Status HashJoinNode::EmitPairs(const BatchPtr& probe, std::vector<int64_t>* probe_idx,
+                               std::vector<int64_t>* build_idx, const Emit& emit) {
+  const Table& t = *table_;
+  const int64_t n = probe->num_rows();
+  const int left_cols = probe->num_columns();
+  // Output schemas: left only (semi/anti), left ++ right (the pairs the residual sees).
+  std::vector<std::shared_ptr<arrow::Field>> fields = children_[0]->schema()->fields();
+  auto left_schema = arrow::schema(fields);
+  for (const auto& f : children_[1]->schema()->fields()) fields.push_back(f);
+  auto pair_schema = arrow::schema(std::move(fields));
+  auto assemble = [&](int64_t start, int64_t len, bool with_right) -> Result<BatchPtr> {
+    std::vector<ArrayPtr> cols;
+    ARROW_ASSIGN_OR_RAISE(auto pi, Indices(*probe_idx, start, len, ctx_->pool));
+    for (int c = 0; c < left_cols; ++c) {
+      ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*probe->column(c), *pi));
+      cols.push_back(std::move(col));
+    }
+    if (with_right) {
+      ARROW_ASSIGN_OR_RAISE(auto bi, Indices(*build_idx, start, len, ctx_->pool));
+      for (const auto& c : t.columns) {
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*c, *bi));
+        cols.push_back(std::move(col));
+      }
+    }
+    const auto& schema = !with_right ? left_schema
+                         : static_cast<int>(cols.size()) == schema_->num_fields() ? schema_
+                                                                                  : pair_schema;
+    return arrow::RecordBatch::Make(schema, len, std::move(cols));
+  };
+
+  // The residual predicate keeps the pairs where it is TRUE.
+  if (options_.residual != nullptr && !probe_idx->empty()) {
+    std::vector<int64_t> kept_p, kept_b;
+    const int64_t total = static_cast<int64_t>(probe_idx->size());
+    for (int64_t start = 0; start < total; start += ctx_->batch_size) {
+      const int64_t len = std::min<int64_t>(ctx_->batch_size, total - start);
+      ARROW_ASSIGN_OR_RAISE(auto pairs, assemble(start, len, true));
+      ARROW_ASSIGN_OR_RAISE(auto pred, expr::Evaluate(*options_.residual, *pairs, ctx_->eval));
+      if (pred.is_scalar()) {
+        const auto& s = pred.scalar_as<arrow::BooleanScalar>();
+        if (s.is_valid && s.value) {
+          kept_p.insert(kept_p.end(), probe_idx->begin() + start, probe_idx->begin() + start + len);
+          kept_b.insert(kept_b.end(), build_idx->begin() + start, build_idx->begin() + start + len);
+        }
+        continue;
+      }
+      auto p = std::static_pointer_cast<arrow::BooleanArray>(pred.make_array());
+      for (int64_t i = 0; i < len; ++i) {
+        if (p->IsValid(i) && p->Value(i)) {
+          kept_p.push_back((*probe_idx)[start + i]);
+          kept_b.push_back((*build_idx)[start + i]);
+        }
+      }
+    }
+    *probe_idx = std::move(kept_p);
+    *build_idx = std::move(kept_b);
+  }
+
+  const JoinType type = options_.type;
+  if (t.matched != nullptr) {
+    for (int64_t r : *build_idx) t.matched[r].store(1, std::memory_order_relaxed);
+  }
+  bool with_right = true;
+  if (type == JoinType::kLeftSemi || type == JoinType::kLeftAnti) {
+    std::vector<uint8_t> hit(n, 0);
+    for (int64_t i : *probe_idx) hit[i] = 1;
+    probe_idx->clear();
+    const uint8_t want = type == JoinType::kLeftSemi;
+    for (int64_t i = 0; i < n; ++i) {
+      if (hit[i] == want) probe_idx->push_back(i);
+    }
+    with_right = false;
+  } else if (type == JoinType::kLeftOuter || type == JoinType::kFullOuter) {
+    std::vector<uint8_t> hit(n, 0);
+    for (int64_t i : *probe_idx) hit[i] = 1;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!hit[i]) {
+        probe_idx->push_back(i);
+        build_idx->push_back(-1);
+      }
+    }
+  }
+  const int64_t total = static_cast<int64_t>(probe_idx->size());
+  for (int64_t start = 0; start < total; start += ctx_->batch_size) {
+    const int64_t len = std::min<int64_t>(ctx_->batch_size, total - start);
+    ARROW_ASSIGN_OR_RAISE(auto out, assemble(start, len, with_right));
+    ARROW_RETURN_NOT_OK(emit(std::move(out)));
+  }
+  return Status::OK();
+}
+
+Status HashJoinNode::Finish(const Emit& emit) {
+  if (table_ == nullptr || table_->matched == nullptr) return Status::OK();
+  const Table& t = *table_;
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < t.num_rows; ++r) {
+    if (!t.matched[r].load(std::memory_order_relaxed)) rows.push_back(r);
+  }
+  const auto& left_schema = children_[0]->schema();
+  const int64_t total = static_cast<int64_t>(rows.size());
+  for (int64_t start = 0; start < total; start += ctx_->batch_size) {
+    const int64_t len = std::min<int64_t>(ctx_->batch_size, total - start);
+    std::vector<ArrayPtr> cols;
+    for (const auto& f : left_schema->fields()) {
+      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), len, ctx_->pool));
+      cols.push_back(std::move(nulls));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto bi, Indices(rows, start, len, ctx_->pool));
+    for (const auto& c : t.columns) {
+      ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*c, *bi));
+      cols.push_back(std::move(col));
+    }
+    ARROW_RETURN_NOT_OK(emit(arrow::RecordBatch::Make(schema_, len, std::move(cols))));
+  }
+  return Status::OK();
+}
+
+}  // namespace lakestream::exec

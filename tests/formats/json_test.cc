@@ -1,0 +1,153 @@
+// JSON reading: Spark's inference (sorted fields, BIGINT/DOUBLE, conflicts as
+// STRING), conversion, multiLine, and the malformed-record modes.
+#include <gtest/gtest.h>
+
+#include "formats/file_source.h"
+#include "formats_test_util.h"
+#include "types/types.h"
+
+namespace lakestream::formats {
+namespace {
+
+using testing::Column;
+using testing::ReadPath;
+using testing::ScratchDir;
+using testing::Strings;
+
+TEST(Json, InferSortsFieldsAndWidens) {
+  ScratchDir dir;
+  auto f = dir.Write("a.json",
+                     "{\"z\": 1, \"a\": \"x\", \"n\": null, \"f\": 1}\n"
+                     "\n"
+                     "{\"z\": 2, \"b\": true, \"f\": 2.5, \"s\": {\"y\": 1, \"x\": [1, 2]}}\n"
+                     "{\"z\": 3, \"m\": 1, \"s\": {\"x\": [], \"w\": {}}}\n"
+                     "{\"m\": \"text\", \"arr\": [{\"k\": 1}, {\"j\": \"v\"}]}\n");
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"}}));
+  EXPECT_EQ(types::ToDDL(*t->schema()),
+            "a STRING, arr ARRAY<STRUCT<j: STRING, k: BIGINT>>, b BOOLEAN, f DOUBLE, m STRING, "
+            "n STRING, s STRUCT<x: ARRAY<BIGINT>, y: BIGINT>, z BIGINT");
+  EXPECT_EQ(Column(*t, "z"), (Strings{"1", "2", "3", "null"}));
+  EXPECT_EQ(Column(*t, "f"), (Strings{"1", "2.5", "null", "null"}));
+  // A number read into a STRING column keeps its JSON text, as in Spark.
+  EXPECT_EQ(Column(*t, "m"), (Strings{"null", "null", "1", "text"}));
+}
+
+TEST(Json, PrimitivesAsString) {
+  ScratchDir dir;
+  auto f = dir.Write("a.json", "{\"a\": 1, \"b\": true}\n");
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"}, {"primitivesAsString", "true"}}));
+  EXPECT_EQ(types::ToDDL(*t->schema()), "a STRING, b STRING");
+  EXPECT_EQ(Column(*t, "b"), (Strings{"true"}));
+}
+
+TEST(Json, UserSchemaTypesAndMissingFields) {
+  ScratchDir dir;
+  auto f = dir.Write("a.json",
+                     "{\"i\": 1, \"d\": \"2024-01-02\", \"t\": \"2024-01-02T03:04:05Z\", "
+                     "\"dec\": 1.25, \"m\": {\"k\": 1}, \"l\": [1, null], \"x\": \"ignored\"}\n"
+                     "{}\n");
+  ASSERT_OK_AND_ASSIGN(
+      auto t, ReadPath(f, {{"format", "json"},
+                           {"schema",
+                            "i INT, d DATE, t TIMESTAMP, dec DECIMAL(5,2), m MAP<STRING, BIGINT>, "
+                            "l ARRAY<INT>, missing STRING"}}));
+  EXPECT_EQ(Column(*t, "i"), (Strings{"1", "null"}));
+  EXPECT_EQ(Column(*t, "d"), (Strings{"2024-01-02", "null"}));
+  EXPECT_EQ(Column(*t, "t"), (Strings{"2024-01-02 03:04:05.000000Z", "null"}));
+  EXPECT_EQ(Column(*t, "dec"), (Strings{"1.25", "null"}));
+  EXPECT_EQ(Column(*t, "l"), (Strings{"list<item: int32>[1, null]", "null"}));
+  EXPECT_EQ(Column(*t, "missing"), (Strings{"null", "null"}));
+  EXPECT_EQ(t->GetColumnByName("m")->null_count(), 1);
+}
+
+TEST(Json, DateAndTimestampFormatsAndEpochSeconds) {
+  ScratchDir dir;
+  auto f = dir.Write("a.json",
+                     "{\"d\": \"02/01/2024\", \"t\": \"02/01/2024 10:11:12\"}\n"
+                     "{\"d\": \"x\", \"t\": 86400}\n");
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"},
+                                            {"schema", "d DATE, t TIMESTAMP"},
+                                            {"dateFormat", "dd/MM/yyyy"},
+                                            {"timestampFormat", "dd/MM/yyyy HH:mm:ss"}}));
+  EXPECT_EQ(Column(*t, "d"), (Strings{"2024-01-02", "null"}));
+  EXPECT_EQ(Column(*t, "t"), (Strings{"2024-01-02 10:11:12.000000Z", "1970-01-02 00:00:00.000000Z"}));
+}
+
+TEST(Json, MultiLineDocumentAndTopLevelArray) {
+  ScratchDir dir;
+  auto f = dir.Write("a.json", "[\n  {\"a\": 1},\n  {\"a\": 2}\n]\n");
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"}, {"multiLine", "true"}}));
+  EXPECT_EQ(Column(*t, "a"), (Strings{"1", "2"}));
+  auto g = dir.Write("b.json", "{\n \"a\": {\"b\": 3}\n}\n");
+  ASSERT_OK_AND_ASSIGN(t, ReadPath(g, {{"format", "json"}, {"multiLine", "true"}}));
+  EXPECT_EQ(types::ToDDL(*t->schema()), "a STRUCT<b: BIGINT>");
+}
+
+constexpr const char* kMalformed =
+    "{\"a\": 1, \"b\": \"x\"}\n"
+    "{\"a\": \"oops\", \"b\": \"y\"}\n"
+    "{\"a\": 3, \"b\n"
+    "{\"a\": 4, \"b\": \"z\"}\n";
+
+TEST(Json, PermissiveKeepsPartialResultsAndRawText) {
+  ScratchDir dir;
+  auto f = dir.Write("m.json", kMalformed);
+  ASSERT_OK_AND_ASSIGN(auto t,
+                       ReadPath(f, {{"format", "json"},
+                                    {"schema", "a INT, b STRING, _corrupt_record STRING"}}));
+  EXPECT_EQ(Column(*t, "a"), (Strings{"1", "null", "null", "4"}));
+  EXPECT_EQ(Column(*t, "b"), (Strings{"x", "y", "null", "z"}));
+  EXPECT_EQ(Column(*t, "_corrupt_record"),
+            (Strings{"null", "{\"a\": \"oops\", \"b\": \"y\"}", "{\"a\": 3, \"b", "null"}));
+}
+
+TEST(Json, InferenceAddsCorruptRecordColumn) {
+  ScratchDir dir;
+  auto f = dir.Write("m.json", "{\"a\": 1}\nnot json\n");
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"}}));
+  EXPECT_EQ(types::ToDDL(*t->schema()), "_corrupt_record STRING, a BIGINT");
+  EXPECT_EQ(Column(*t, "_corrupt_record"), (Strings{"null", "not json"}));
+}
+
+TEST(Json, DropMalformed) {
+  ScratchDir dir;
+  auto f = dir.Write("m.json", kMalformed);
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"},
+                                            {"mode", "DROPMALFORMED"},
+                                            {"schema", "a INT, b STRING"}}));
+  EXPECT_EQ(Column(*t, "a"), (Strings{"1", "4"}));
+}
+
+TEST(Json, FailFastNamesFileAndLine) {
+  ScratchDir dir;
+  auto f = dir.Write("m.json", kMalformed);
+  auto r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}, {"schema", "a INT, b STRING"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "malformed JSON record at " + f +
+                                      ":2: cannot read \"oops\" as INT for column 'a' "
+                                      "(mode FAILFAST)");
+  r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}, {"schema", "b STRING"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("malformed JSON record at " + f + ":3: "),
+            std::string::npos)
+      << r.status().message();
+  // Inference fails the same way.
+  r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(":3: "), std::string::npos);
+}
+
+TEST(Json, ProjectionAndFolder) {
+  ScratchDir dir;
+  dir.Write("d/1.json", "{\"a\": 1, \"b\": 2}\n");
+  dir.Write("d/2.json", "{\"a\": 3, \"c\": 4}\n");
+  ScanRequest req;
+  req.columns = std::vector<std::string>{"c", "a"};
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(dir / "d", {{"format", "json"}}, req));
+  EXPECT_EQ(t->schema()->field_names(), (Strings{"c", "a"}));
+  EXPECT_EQ(Column(*t, "c"), (Strings{"null", "4"}));
+  EXPECT_EQ(Column(*t, "a"), (Strings{"1", "3"}));
+}
+
+}  // namespace
+}  // namespace lakestream::formats

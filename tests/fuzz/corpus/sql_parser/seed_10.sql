@@ -1,0 +1,1 @@
+SELECT transform(xs, x -> x + 1), aggregate(xs, 0, (a, b) -> a + b), EXTRACT(YEAR FROM ts), TRIM(BOTH 'x' FROM s), POSITION('a' IN s)

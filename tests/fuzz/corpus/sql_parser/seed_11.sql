@@ -1,0 +1,1 @@
+SELECT a FROM t GROUP BY GROUPING SETS ((a, b), (a), ()) QUALIFY row_number() OVER w = 1 WINDOW w AS (ORDER BY a)

@@ -1,0 +1,1 @@
+SELECT 'it\'s' "q" , X'0A', DATE '2020-01-01', INTERVAL '1-2' YEAR TO MONTH, 1L, 1.5BD, 1e3, -5 /* c /* n */ */ -- x

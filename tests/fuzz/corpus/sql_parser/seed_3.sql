@@ -1,0 +1,1 @@
+SELECT * FROM STREAM read_kafka(bootstrapServers => 'b', subscribe => 't') WATERMARK ts DELAY OF INTERVAL 10 SECONDS

@@ -1,0 +1,1 @@
+SELECT * FROM delta.`/tmp/x` VERSION AS OF 3, t@v2, u TIMESTAMP AS OF '2024-01-01'
