@@ -1785,6 +1785,171 @@ Result<ResolvedAggregate> ResolveApproxCountDistinct(const AggregateSite& site) 
   return r;
 }
 
+// ---------------------------------------------------------------------------
+// skewness / kurtosis / corr / covar_pop / covar_samp. Each group buffers its
+// (x[, y]) values and Finalize replays Spark's CentralMomentAgg /
+// PearsonCorrelation / Covariance update formulas in input order, so results
+// match Spark bit for bit on the same order. Merge appends the other buffer.
+
+class StatsAgg final : public GroupedAggregator {
+ public:
+  enum Kind { kSkewness, kKurtosis, kCorr, kCovarPop, kCovarSamp };
+  explicit StatsAgg(Kind kind) : kind_(kind) {}
+  bool Pair() const { return kind_ != kSkewness && kind_ != kKurtosis; }
+  Status Resize(int64_t n) override {
+    vals_.resize(n);
+    return Status::OK();
+  }
+  Status Update(const std::vector<arrow::Datum>& args, const uint32_t* g,
+                int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, arrow::float64()));
+    PrimTraits<double>::Reader x(*a);
+    if (!Pair()) {
+      for (int64_t i = 0; i < length; ++i) {
+        if (x.IsValid(i)) vals_[g[i]].push_back(x.Get(i));
+      }
+      return Status::OK();
+    }
+    ARROW_ASSIGN_OR_RAISE(auto b, ArgAs(args[1], length, arrow::float64()));
+    PrimTraits<double>::Reader y(*b);
+    for (int64_t i = 0; i < length; ++i) {
+      if (x.IsValid(i) && y.IsValid(i)) {
+        vals_[g[i]].push_back(x.Get(i));
+        vals_[g[i]].push_back(y.Get(i));
+      }
+    }
+    return Status::OK();
+  }
+  Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
+    auto& o = static_cast<StatsAgg&>(other);
+    for (size_t i = 0; i < o.vals_.size(); ++i) {
+      auto& dst = vals_[mapping[i]];
+      dst.insert(dst.end(), o.vals_[i].begin(), o.vals_[i].end());
+    }
+    return Status::OK();
+  }
+  // Returns false for NULL.
+  bool Moment(const std::vector<double>& v, double* out) const {
+    double n = 0, avg = 0, m2 = 0, m3 = 0, m4 = 0;
+    for (double x : v) {
+      double new_n = n + 1.0;
+      double delta = x - avg;
+      double delta_n = delta / new_n;
+      double new_m2 = m2 + delta * (delta - delta_n);
+      double delta2 = delta * delta;
+      double delta_n2 = delta_n * delta_n;
+      double new_m3 = m3 - 3.0 * delta_n * new_m2 + delta * (delta2 - delta_n2);
+      double new_m4 = m4 - 4.0 * delta_n * new_m3 - 6.0 * delta_n2 * new_m2 +
+                      delta * (delta * delta2 - delta_n * delta_n2);
+      n = new_n;
+      avg += delta_n;
+      m2 = new_m2;
+      m3 = new_m3;
+      m4 = new_m4;
+    }
+    // Spark 4 (legacy.statisticalAggregate=false): NULL on n == 0 or m2 == 0.
+    if (n == 0 || m2 == 0.0) return false;
+    if (kind_ == kSkewness) {
+      *out = std::sqrt(n) * m3 / std::sqrt(m2 * m2 * m2);
+    } else {
+      *out = n * m4 / (m2 * m2) - 3.0;
+    }
+    return true;
+  }
+  bool Covariance(const std::vector<double>& v, double* out) const {
+    double n = 0, xavg = 0, yavg = 0, ck = 0, xmk = 0, ymk = 0;
+    for (size_t k = 0; k + 1 < v.size(); k += 2) {
+      double x = v[k], y = v[k + 1];
+      double new_n = n + 1.0;
+      double dx = x - xavg;
+      double dx_n = dx / new_n;
+      double dy = y - yavg;
+      double dy_n = dy / new_n;
+      double new_xavg = xavg + dx_n;
+      double new_yavg = yavg + dy_n;
+      ck += dx * (y - new_yavg);
+      xmk += dx * (x - new_xavg);
+      ymk += dy * (y - new_yavg);
+      xavg = new_xavg;
+      yavg = new_yavg;
+      n = new_n;
+    }
+    if (n == 0) return false;
+    switch (kind_) {
+      case kCorr:
+        if (n == 1) return false;
+        *out = ck / std::sqrt(xmk * ymk);
+        return true;
+      case kCovarPop:
+        *out = ck / n;
+        return true;
+      default:
+        if (n == 1) return false;
+        *out = ck / (n - 1.0);
+        return true;
+    }
+  }
+  Result<ArrayPtr> Finalize() override {
+    std::vector<double> out(vals_.size());
+    std::vector<uint8_t> valid(vals_.size());
+    for (size_t i = 0; i < vals_.size(); ++i) {
+      valid[i] = Pair() ? Covariance(vals_[i], &out[i]) : Moment(vals_[i], &out[i]);
+    }
+    return MakeFixedArray(arrow::float64(), out, &valid);
+  }
+  Result<ArrayPtr> SaveState() override {
+    arrow::ListBuilder lb(Pool(), std::make_shared<arrow::DoubleBuilder>(Pool()));
+    auto* vb = static_cast<arrow::DoubleBuilder*>(lb.value_builder());
+    for (const auto& v : vals_) {
+      ARROW_RETURN_NOT_OK(lb.Append());
+      ARROW_RETURN_NOT_OK(vb->AppendValues(v));
+    }
+    std::shared_ptr<arrow::Array> out;
+    ARROW_RETURN_NOT_OK(lb.Finish(&out));
+    return out;
+  }
+  Status LoadState(const arrow::Array& state) override {
+    if (state.type_id() != arrow::Type::LIST) {
+      return InternalError("statistics state must be a list of doubles, got {}",
+                           state.type()->ToString());
+    }
+    const auto& l = static_cast<const arrow::ListArray&>(state);
+    const auto* v = l.values()->data()->GetValues<double>(1);
+    for (int64_t i = 0; i < l.length(); ++i) {
+      vals_.emplace_back(v + l.value_offset(i), v + l.value_offset(i + 1));
+    }
+    return Status::OK();
+  }
+  int64_t MemoryUsage() const override {
+    int64_t b = 0;
+    for (const auto& v : vals_) b += 24 + v.capacity() * 8;
+    return b;
+  }
+
+ private:
+  Kind kind_;
+  std::vector<std::vector<double>> vals_;
+};
+
+Result<ResolvedAggregate> ResolveStats(const std::string& name, const AggregateSite& site,
+                                       StatsAgg::Kind kind) {
+  size_t arity = (kind == StatsAgg::kSkewness || kind == StatsAgg::kKurtosis) ? 1 : 2;
+  ARROW_RETURN_NOT_OK(
+      ArgCount(name, site, arity, arity, arity == 1 ? "1 argument" : "2 arguments"));
+  for (size_t k = 0; k < arity; ++k) {
+    const TypePtr& t = site.arg_types[k];
+    if (!IsNullType(t) && !IsNumericType(*t) &&
+        !(t->id() == arrow::Type::STRING && !Ansi(site))) {
+      return UserError(
+          "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\": parameter {} "
+          "requires the \"DOUBLE\" type, however it has the type \"{}\".",
+          name, k + 1, types::ToDDL(*t));
+    }
+  }
+  return Finish(arrow::float64(), std::vector<TypePtr>(arity, arrow::float64()),
+                [kind] { return std::make_unique<StatsAgg>(kind); }, site);
+}
+
 }  // namespace
 
 void RegisterAggregateFunctions(FunctionRegistry* r) {
@@ -1832,6 +1997,15 @@ void RegisterAggregateFunctions(FunctionRegistry* r) {
       [](const AggregateSite& s) { return ResolvePercentile("percentile", s, false, false); });
   add("median", [](const AggregateSite& s) { return ResolvePercentile("median", s, false, true); });
 
+  add("skewness",
+      [](const AggregateSite& s) { return ResolveStats("skewness", s, StatsAgg::kSkewness); });
+  add("kurtosis",
+      [](const AggregateSite& s) { return ResolveStats("kurtosis", s, StatsAgg::kKurtosis); });
+  add("corr", [](const AggregateSite& s) { return ResolveStats("corr", s, StatsAgg::kCorr); });
+  add("covar_pop",
+      [](const AggregateSite& s) { return ResolveStats("covar_pop", s, StatsAgg::kCovarPop); });
+  add("covar_samp",
+      [](const AggregateSite& s) { return ResolveStats("covar_samp", s, StatsAgg::kCovarSamp); });
   r->AddAlias("mean", "avg");
   r->AddAlias("every", "bool_and");
   r->AddAlias("some", "bool_or");

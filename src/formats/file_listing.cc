@@ -157,7 +157,7 @@ Result<std::vector<std::string>> ListFiles(const std::string& path,
     if (out.empty()) return UserError("no files match {}", path);
   } else {
     auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) return UserError("path does not exist: {}", path);
+    if (ec || !fs::exists(status)) return UserError("[PATH_NOT_FOUND] Path does not exist: {}", path);
     if (fs::is_directory(status)) {
       LS_RETURN_NOT_OK(ListFolder(path, options, &out));
     } else {

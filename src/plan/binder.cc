@@ -448,6 +448,7 @@ class Binder {
   Session* session_;
   expr::EvalContext ctx_;
   std::vector<std::map<std::string, const sql::CommonTableExpr*>> ctes_;
+  std::shared_ptr<Hook> alias_hook_holder;
 };
 
 Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
@@ -516,7 +517,7 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
         // -2147483648 and friends: fold the sign into the literal before typing it.
         if (e.args[0]->type == ExprType::kLiteral && e.args[0]->literal_kind == sql::LiteralKind::kInteger) {
           auto neg = *e.args[0];
-          neg.text = "-" + neg.text;
+          neg.text = neg.text.rfind("-", 0) == 0 ? neg.text.substr(1) : "-" + neg.text;
           ARROW_ASSIGN_OR_RAISE(auto s, BindLiteral(neg, ctx_));
           return expr::MakeLiteral(s);
         }
@@ -579,7 +580,9 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
     }
     case ExprType::kCast: {
       ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
-      ARROW_ASSIGN_OR_RAISE(auto to, types::ParseDDLType(e.text));
+      auto parsed = types::ParseDDLType(e.text);
+      if (!parsed.ok()) return UserError("[UNSUPPORTED_DATATYPE] Unsupported data type \"{}\": {}", e.text, parsed.status().message());
+      auto to = *parsed;
       if (!expr::CanCast(*a->type, *to, session_->config().ansi) && a->type->id() != arrow::Type::NA) {
         return UserError("[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION] cannot cast {} to {}", types::ToDDL(*a->type),
                          types::ToDDL(*to));
@@ -736,7 +739,7 @@ Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const
     return UserError("[MISSING_GROUP_BY] aggregate function {}() is not allowed here", name);
   }
   if (name == "coalesce" || name == "nvl" || name == "ifnull") {
-    if (e.args.empty()) return UserError("coalesce requires at least one argument");
+    if (e.args.empty()) return UserError("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `coalesce` requires at least 1 parameters but the actual number is 0.");
     ARROW_ASSIGN_OR_RAISE(auto args, BindArgs(e.args, scope, hook));
     if ((name != "coalesce") && args.size() != 2) return UserError("{} requires 2 arguments", name);
     ARROW_ASSIGN_OR_RAISE(auto type, Common(args, e.loc));
@@ -763,6 +766,42 @@ Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const
     ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {args[0], args[1]}, e.loc));
     return expr::MakeSpecial(ExprKind::kCase, args[0]->type,
                              {eq, expr::MakeLiteral(arrow::MakeNullScalar(args[0]->type)), args[0]}, true);
+  }
+  if (name == "typeof") {
+    if (e.args.size() != 1) return UserError("[WRONG_NUM_ARGS] typeof requires 1 argument");
+    ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+    return expr::MakeLiteral(std::make_shared<arrow::StringScalar>(types::SimpleString(*a->type)));
+  }
+  {
+    // Spark's cast functions: string(x), int(x), double(x), ...
+    static const std::map<std::string, std::string> casts = {
+        {"string", "STRING"}, {"int", "INT"},         {"bigint", "BIGINT"},   {"smallint", "SMALLINT"},
+        {"tinyint", "TINYINT"}, {"double", "DOUBLE"}, {"float", "FLOAT"},     {"boolean", "BOOLEAN"},
+        {"date", "DATE"},     {"timestamp", "TIMESTAMP"}, {"binary", "BINARY"}, {"decimal", "DECIMAL(10,0)"}};
+    auto c = casts.find(name);
+    if (c != casts.end() && e.args.size() == 1) {
+      ARROW_ASSIGN_OR_RAISE(auto a, Bind(*e.args[0], scope, hook));
+      ARROW_ASSIGN_OR_RAISE(auto to, types::ParseDDLType(c->second));
+      if (a->type->id() == arrow::Type::NA) return expr::MakeLiteral(arrow::MakeNullScalar(to));
+      return FoldIfConstant(expr::MakeCast(a, to, expr::CastMode::kAnsi));
+    }
+  }
+  if (name == "struct") {
+    // Field names: the alias, a column's name, else colN (Spark's CreateStruct).
+    std::vector<ExprPtr> args;
+    arrow::FieldVector fields;
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*e.args[i], scope, hook));
+      std::string fname = !e.args[i]->alias.empty()                      ? e.args[i]->alias
+                          : e.args[i]->type == ExprType::kColumn ? e.args[i]->name_parts.back()
+                                                                 : fmt::format("col{}", i + 1);
+      fields.push_back(arrow::field(fname, b->type, true));
+      args.push_back(b);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto call, Call("struct", std::move(args), e.loc));
+    auto want = arrow::struct_(fields);
+    if (call->type->Equals(*want)) return call;
+    return expr::MakeCast(call, want, expr::CastMode::kAnsi);
   }
   if (name == "isnull") name = "is_null";
   if (name == "isnotnull") name = "is_not_null";
@@ -1435,8 +1474,37 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
   }
   const Hook* hp = grouped ? &hook : nullptr;
 
+  // Select aliases used in HAVING and later select items (Spark's lateral
+  // column aliases) stand for their expressions.
+  std::set<std::string> expanding;
+  auto alias_hook = [&](const Hook* base, const Scope* bind_scope) {
+    return Hook([&, base, bind_scope](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
+      if (base) {
+        ARROW_ASSIGN_OR_RAISE(auto r, (*base)(e));
+        if (r) return r;
+      }
+      if (e.type != ExprType::kColumn || e.name_parts.size() != 1 || scope.Find("", e.name_parts[0]) != -1 ||
+          bind_scope->Find("", e.name_parts[0]) != -1) {
+        return std::optional<ExprPtr>();
+      }
+      auto name = Lower(e.name_parts[0]);
+      if (expanding.count(name)) return std::optional<ExprPtr>();
+      for (const auto& it : s.items) {
+        if (!it.alias.empty() && Lower(it.alias) == name) {
+          expanding.insert(name);
+          auto self = alias_hook_holder;
+          auto r = Bind(*it.expr, *bind_scope, self.get());
+          expanding.erase(name);
+          if (!r.ok()) return r.status();
+          return std::optional<ExprPtr>(*r);
+        }
+      }
+      return std::optional<ExprPtr>();
+    });
+  };
   if (s.having) {
-    ARROW_ASSIGN_OR_RAISE(auto h, Bind(*s.having, post, hp));
+    alias_hook_holder = std::make_shared<Hook>(alias_hook(hp, &post));
+    ARROW_ASSIGN_OR_RAISE(auto h, Bind(*s.having, post, alias_hook_holder.get()));
     ARROW_ASSIGN_OR_RAISE(h, Boolean(h, s.having->loc, "the HAVING condition"));
     post_plan = MakeFilter(post_plan, h);
   }
@@ -1628,10 +1696,11 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
   std::vector<ExprPtr> exprs;
   std::vector<std::string> names;
   Scope out;
+  alias_hook_holder = std::make_shared<Hook>(alias_hook(fh, &win_scope));
   for (auto& it : items) {
     ExprPtr b;
     if (it.ast) {
-      ARROW_ASSIGN_OR_RAISE(b, Bind(*it.ast, win_scope, fh));
+      ARROW_ASSIGN_OR_RAISE(b, Bind(*it.ast, win_scope, alias_hook_holder.get()));
     } else if (grouped) {
       // A star over a grouped query: every column must be a key.
       auto s2 = it.bound_star->ToString();

@@ -1,5 +1,9 @@
 // Builds the pipeline-breaking exec nodes from logical nodes.
 #include "exec/hash_aggregate.h"
+#include "exec/hash_join.h"
+#include "exec/sort.h"
+#include "exec/window.h"
+#include "types/types.h"
 #include "plan/breakers_internal.h"
 
 namespace lakestream::plan {
@@ -35,19 +39,132 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
   return std::make_shared<exec::ProjectNode>(node, exprs, names);
 }
 
-// Until the join, sort and window nodes land they are missing at run time.
-__attribute__((weak)) Result<exec::PhysicalNodePtr> MakeJoinNode(exec::PhysicalNodePtr, exec::PhysicalNodePtr,
-                                                                 const LogicalNode&, const JoinKeys&, expr::ExprPtr,
-                                                                 const SessionConfig&) {
-  return Unsupported("joins are not available yet");
+namespace {
+std::vector<exec::SortKey> ToExecKeys(const std::vector<SortKey>& keys) {
+  std::vector<exec::SortKey> out;
+  for (const auto& k : keys) out.push_back({k.expr, k.ascending, k.nulls_first});
+  return out;
 }
-__attribute__((weak)) Result<exec::PhysicalNodePtr> MakeSortNode(exec::PhysicalNodePtr, const std::vector<SortKey>&,
-                                                                 int64_t, const SessionConfig&) {
-  return Unsupported("ORDER BY is not available yet");
+}  // namespace
+
+Result<exec::PhysicalNodePtr> MakeJoinNode(exec::PhysicalNodePtr left, exec::PhysicalNodePtr right,
+                                           const LogicalNode& n, const JoinKeys& keys, expr::ExprPtr residual,
+                                           const SessionConfig& config) {
+  exec::HashJoinOptions o;
+  switch (n.join_type) {
+    case sql::JoinType::kInner: o.type = exec::JoinType::kInner; break;
+    case sql::JoinType::kLeft: o.type = exec::JoinType::kLeftOuter; break;
+    case sql::JoinType::kRight: o.type = exec::JoinType::kRightOuter; break;
+    case sql::JoinType::kFull: o.type = exec::JoinType::kFullOuter; break;
+    case sql::JoinType::kCross: o.type = exec::JoinType::kCross; break;
+    case sql::JoinType::kLeftSemi: o.type = exec::JoinType::kLeftSemi; break;
+    case sql::JoinType::kLeftAnti: o.type = exec::JoinType::kLeftAnti; break;
+  }
+  if (o.type == exec::JoinType::kCross && residual) o.type = exec::JoinType::kInner;
+  o.left_keys = keys.left;
+  o.right_keys = keys.right;
+  o.null_safe = keys.null_safe;
+  o.residual = std::move(residual);
+  ARROW_ASSIGN_OR_RAISE(auto node, exec::HashJoinNode::Make(std::move(left), std::move(right), std::move(o)));
+  return node;
 }
-__attribute__((weak)) Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr, const LogicalNode&,
-                                                                   const SessionConfig&) {
-  return Unsupported("window functions are not available yet");
+
+Result<exec::PhysicalNodePtr> MakeSortNode(exec::PhysicalNodePtr child, const std::vector<SortKey>& keys,
+                                           int64_t limit, const SessionConfig& config) {
+  return std::make_shared<exec::SortNode>(std::move(child), ToExecKeys(keys), limit, 0);
+}
+
+Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr child, const LogicalNode& n,
+                                             const SessionConfig& config) {
+  exec::WindowOptions o;
+  o.partition_by = n.exprs;
+  o.order_by = ToExecKeys(n.sort_keys);
+  int out_index = n.schema->num_fields() - static_cast<int>(n.windows.size());
+  for (const auto& w : n.windows) {
+    exec::WindowFunction f;
+    f.name = n.schema->field(out_index++)->name();
+    f.text = w.name;
+    f.ignore_nulls = w.ignore_nulls;
+    auto literal_int = [&](size_t i, int64_t def) -> Result<int64_t> {
+      if (w.args.size() <= i) return def;
+      const auto& a = w.args[i];
+      if (a->kind != expr::ExprKind::kLiteral || !a->value->is_valid || !types::IsIntegral(*a->type)) {
+        return UserError("{}: argument {} must be an integer literal", w.name, i + 1);
+      }
+      ARROW_ASSIGN_OR_RAISE(auto v, a->value->CastTo(arrow::int64()));
+      return static_cast<const arrow::Int64Scalar&>(*v).value;
+    };
+    static const std::map<std::string, exec::WindowFunctionKind> kinds = {
+        {"row_number", exec::WindowFunctionKind::kRowNumber}, {"rank", exec::WindowFunctionKind::kRank},
+        {"dense_rank", exec::WindowFunctionKind::kDenseRank}, {"percent_rank", exec::WindowFunctionKind::kPercentRank},
+        {"cume_dist", exec::WindowFunctionKind::kCumeDist},   {"ntile", exec::WindowFunctionKind::kNtile},
+        {"lag", exec::WindowFunctionKind::kLag},              {"lead", exec::WindowFunctionKind::kLead},
+        {"first_value", exec::WindowFunctionKind::kFirstValue}, {"last_value", exec::WindowFunctionKind::kLastValue},
+        {"nth_value", exec::WindowFunctionKind::kNthValue}};
+    if (w.aggregate) {
+      f.kind = exec::WindowFunctionKind::kAggregate;
+      f.aggregate = *w.aggregate;
+      f.args = w.args;
+    } else {
+      auto k = kinds.find(w.name);
+      if (k == kinds.end()) return UserError("{} is not a window function", w.name);
+      f.kind = k->second;
+      switch (f.kind) {
+        case exec::WindowFunctionKind::kNtile: {
+          ARROW_ASSIGN_OR_RAISE(f.offset, literal_int(0, 1));
+          break;
+        }
+        case exec::WindowFunctionKind::kLag:
+        case exec::WindowFunctionKind::kLead: {
+          f.args = {w.args[0]};
+          ARROW_ASSIGN_OR_RAISE(f.offset, literal_int(1, 1));
+          if (w.args.size() >= 3) {
+            if (w.args[2]->kind != expr::ExprKind::kLiteral) return Unsupported("{}: the default must be a literal", w.name);
+            f.default_value = w.args[2]->value;
+          }
+          break;
+        }
+        case exec::WindowFunctionKind::kNthValue: {
+          f.args = {w.args[0]};
+          ARROW_ASSIGN_OR_RAISE(f.offset, literal_int(1, 1));
+          break;
+        }
+        case exec::WindowFunctionKind::kFirstValue:
+        case exec::WindowFunctionKind::kLastValue: {
+          f.args = {w.args[0]};
+          if (w.args.size() >= 2 && w.args[1]->kind == expr::ExprKind::kLiteral && w.args[1]->value->is_valid &&
+              w.args[1]->type->id() == arrow::Type::BOOL) {
+            f.ignore_nulls = f.ignore_nulls || static_cast<const arrow::BooleanScalar&>(*w.args[1]->value).value;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    auto frame = std::make_shared<exec::WindowFrame>();
+    frame->unit = w.rows_frame ? exec::WindowFrame::Unit::kRows : exec::WindowFrame::Unit::kRange;
+    auto bound = [](const std::optional<int64_t>& b, bool start, exec::WindowFrame::Bound* out, double* offset) {
+      using B = exec::WindowFrame::Bound;
+      if (!b) {
+        *out = start ? B::kUnboundedPreceding : B::kUnboundedFollowing;
+      } else if (*b == 0) {
+        *out = B::kCurrentRow;
+      } else if (*b < 0) {
+        *out = B::kPreceding;
+        *offset = static_cast<double>(-*b);
+      } else {
+        *out = B::kFollowing;
+        *offset = static_cast<double>(*b);
+      }
+    };
+    bound(w.frame_start, true, &frame->start, &frame->start_offset);
+    bound(w.frame_end, false, &frame->end, &frame->end_offset);
+    f.frame = frame;
+    o.functions.push_back(std::move(f));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto node, exec::WindowNode::Make(std::move(child), std::move(o)));
+  return node;
 }
 
 }  // namespace lakestream::plan

@@ -204,6 +204,29 @@ TEST(DeltaWriter, StatsPruneFilesAndPartitions) {
   EXPECT_NE(stats.find("\"ts\":\"2020-09-13T"), std::string::npos) << stats;
 }
 
+TEST(DeltaScanTest, ProjectionKeepsRowsAndOrder) {
+  TempDir dir("proj");
+  std::string root = dir.path() + "/t";
+  DeltaWriteOptions opts;
+  opts.partition_columns = {"part"};
+  ASSERT_TRUE(WriteDelta(root, MakeData(0, 30), opts).ok());
+  DeltaScanOptions so;
+  so.columns = std::vector<std::string>{"PART", "id"};
+  auto scan = DeltaScan::Make(*DeltaLog::Open(root)->Latest(), so);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  auto t = (*scan)->ReadAll();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ((*t)->num_columns(), 2);
+  EXPECT_EQ((*t)->schema()->field(0)->name(), "part");
+  EXPECT_EQ((*t)->num_rows(), 30);
+  so.columns = std::vector<std::string>{"part"};  // partition column only
+  auto pt = (*DeltaScan::Make(*DeltaLog::Open(root)->Latest(), so))->ReadAll();
+  ASSERT_TRUE(pt.ok());
+  EXPECT_EQ((*pt)->num_rows(), 30);
+  so.columns = std::vector<std::string>{"nope"};
+  EXPECT_FALSE(DeltaScan::Make(*DeltaLog::Open(root)->Latest(), so).ok());
+}
+
 TEST(DeltaWriter, TxnIdempotentAndOverwrite) {
   TempDir dir("txn");
   std::string root = dir.path() + "/t";

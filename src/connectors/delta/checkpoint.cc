@@ -154,7 +154,9 @@ Result<std::shared_ptr<arrow::Table>> ReadParquetTable(storage::FileSystem* fs,
         }
       }
       std::sort(indices.begin(), indices.end());
-      table = reader->ReadTable(indices);
+      // No requested column in the file: read everything so the row count
+      // stays right (the caller fills missing columns with NULLs).
+      table = indices.empty() ? reader->ReadTable() : reader->ReadTable(indices);
     }
     if (!table.ok()) {
       return UserError("cannot read Parquet file '{}': {}", path, table.status().message());

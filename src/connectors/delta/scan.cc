@@ -483,13 +483,18 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
   const auto& snap = *snapshot_;
   std::string path = ResolveDataPath(snap.table_root(), file.path);
   ColumnMappingMode mode = snap.column_mapping_mode();
-  bool need_data = false;
-  for (bool p : output_is_partition_) need_data |= !p;
-  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(snap.fs().get(), path));
+  // Projection: read only the needed top-level columns (by physical name;
+  // id mode matches by field id, so it reads all columns).
+  std::vector<std::string> wanted;
+  if (mode != ColumnMappingMode::kId) {
+    for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
+      if (!output_is_partition_[i]) wanted.push_back(PhysicalName(*output_logical_fields_[i], mode));
+    }
+  }
+  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(snap.fs().get(), path, wanted));
   metrics_.files_read++;
   LS_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   int64_t n = batch->num_rows();
-  (void)need_data;
   arrow::ArrayVector columns;
   arrow::FieldVector file_fields = batch->schema()->fields();
   for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
