@@ -13,10 +13,12 @@
 // approx_count_distinct counts exactly (Spark's HLL++ is approximate: on
 // small inputs both agree) and percentile_approx is exact (Spark's GK summary
 // is exact for inputs smaller than the accuracy, 10000 by default).
+#include <arrow/builder.h>
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_nested.h>
 #include <arrow/array/concatenate.h>
 #include <arrow/compute/api_scalar.h>
+#include <arrow/compute/cast.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
@@ -30,6 +32,7 @@
 #include <string_view>
 
 #include "expr/aggregate_internal.h"
+#include "expr/kernel_util.h"
 
 namespace lakestream::expr {
 namespace internal {
@@ -1669,7 +1672,9 @@ Result<ResolvedAggregate> ResolveCollect(const std::string& name, const Aggregat
 }
 
 Result<double> ToDouble(const arrow::Scalar& s) {
-  ARROW_ASSIGN_OR_RAISE(auto d, s.CastTo(arrow::float64()));
+  // Scalar::CastTo has no decimal -> double path; the compute cast does.
+  ARROW_ASSIGN_OR_RAISE(auto datum, arrow::compute::Cast(arrow::Datum(s.GetSharedPtr()), arrow::float64()));
+  auto d = datum.scalar();
   return static_cast<const arrow::DoubleScalar&>(*d).value;
 }
 
@@ -1794,7 +1799,7 @@ Result<ResolvedAggregate> ResolveApproxCountDistinct(const AggregateSite& site) 
 class StatsAgg final : public GroupedAggregator {
  public:
   enum Kind { kSkewness, kKurtosis, kCorr, kCovarPop, kCovarSamp };
-  explicit StatsAgg(Kind kind) : kind_(kind) {}
+  StatsAgg(Kind kind, bool ansi) : kind_(kind), ansi_(ansi) {}
   bool Pair() const { return kind_ != kSkewness && kind_ != kKurtosis; }
   Status Resize(int64_t n) override {
     vals_.resize(n);
@@ -1856,7 +1861,7 @@ class StatsAgg final : public GroupedAggregator {
     }
     return true;
   }
-  bool Covariance(const std::vector<double>& v, double* out) const {
+  Result<bool> Covariance(const std::vector<double>& v, double* out) const {
     double n = 0, xavg = 0, yavg = 0, ck = 0, xmk = 0, ymk = 0;
     for (size_t k = 0; k + 1 < v.size(); k += 2) {
       double x = v[k], y = v[k + 1];
@@ -1878,6 +1883,11 @@ class StatsAgg final : public GroupedAggregator {
     switch (kind_) {
       case kCorr:
         if (n == 1) return false;
+        // Spark divides with its ANSI Divide: a zero variance is an error there.
+        if (xmk * ymk == 0.0) {
+          if (ansi_) return DivideByZero();
+          return false;
+        }
         *out = ck / std::sqrt(xmk * ymk);
         return true;
       case kCovarPop:
@@ -1893,7 +1903,12 @@ class StatsAgg final : public GroupedAggregator {
     std::vector<double> out(vals_.size());
     std::vector<uint8_t> valid(vals_.size());
     for (size_t i = 0; i < vals_.size(); ++i) {
-      valid[i] = Pair() ? Covariance(vals_[i], &out[i]) : Moment(vals_[i], &out[i]);
+      if (Pair()) {
+        ARROW_ASSIGN_OR_RAISE(bool ok, Covariance(vals_[i], &out[i]));
+        valid[i] = ok;
+      } else {
+        valid[i] = Moment(vals_[i], &out[i]);
+      }
     }
     return MakeFixedArray(arrow::float64(), out, &valid);
   }
@@ -1928,6 +1943,7 @@ class StatsAgg final : public GroupedAggregator {
 
  private:
   Kind kind_;
+  bool ansi_;
   std::vector<std::vector<double>> vals_;
 };
 
@@ -1947,7 +1963,141 @@ Result<ResolvedAggregate> ResolveStats(const std::string& name, const AggregateS
     }
   }
   return Finish(arrow::float64(), std::vector<TypePtr>(arity, arrow::float64()),
-                [kind] { return std::make_unique<StatsAgg>(kind); }, site);
+                [kind, ansi = Ansi(site)] { return std::make_unique<StatsAgg>(kind, ansi); },
+                site);
+}
+
+// ---------------------------------------------------------------------------
+// mode(x): the most frequent non-NULL value per group (the smaller of
+// equally frequent values). Values are keyed by their text with the type, so
+// any atomic type works; the state is each group's values as a list (a value
+// repeated `count` times), which LoadState replays.
+
+class ModeAgg final : public GroupedAggregator {
+ public:
+  explicit ModeAgg(TypePtr type) : type_(std::move(type)) {}
+  Status Resize(int64_t n) override {
+    groups_.resize(n);
+    return Status::OK();
+  }
+  Status AddArray(const arrow::Array& a, const uint32_t* g) {
+    for (int64_t i = 0; i < a.length(); ++i) {
+      if (a.IsNull(i)) continue;
+      ARROW_ASSIGN_OR_RAISE(auto s, a.GetScalar(i));
+      AddValue(g ? g[i] : 0, std::move(s), 1);
+    }
+    return Status::OK();
+  }
+  void AddValue(uint32_t g, std::shared_ptr<arrow::Scalar> s, int64_t count) {
+    auto& grp = groups_[g];
+    std::string key = s->ToString();
+    auto it = grp.index.find(key);
+    if (it == grp.index.end()) {
+      grp.index.emplace(std::move(key), grp.values.size());
+      grp.values.push_back({std::move(s), count});
+    } else {
+      grp.values[it->second].count += count;
+    }
+  }
+  Status Update(const std::vector<arrow::Datum>& args, const uint32_t* g,
+                int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, type_));
+    return AddArray(*a, g);
+  }
+  Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
+    auto& o = static_cast<ModeAgg&>(other);
+    for (size_t i = 0; i < o.groups_.size(); ++i) {
+      for (const auto& v : o.groups_[i].values) AddValue(mapping[i], v.value, v.count);
+    }
+    return Status::OK();
+  }
+  Result<ArrayPtr> Finalize() override {
+    std::unique_ptr<arrow::ArrayBuilder> b;
+    ARROW_RETURN_NOT_OK(arrow::MakeBuilder(Pool(), type_, &b));
+    for (const auto& grp : groups_) {
+      const Entry* best = nullptr;
+      for (const auto& v : grp.values) {
+        if (!best || v.count > best->count || (v.count == best->count && Before(v, *best))) {
+          best = &v;
+        }
+      }
+      if (best) {
+        ARROW_RETURN_NOT_OK(b->AppendScalar(*best->value));
+      } else {
+        ARROW_RETURN_NOT_OK(b->AppendNull());
+      }
+    }
+    std::shared_ptr<arrow::Array> out;
+    ARROW_RETURN_NOT_OK(b->Finish(&out));
+    return out;
+  }
+  Result<ArrayPtr> SaveState() override {
+    std::unique_ptr<arrow::ArrayBuilder> vb;
+    ARROW_RETURN_NOT_OK(arrow::MakeBuilder(Pool(), type_, &vb));
+    std::shared_ptr<arrow::ArrayBuilder> shared(std::move(vb));
+    arrow::ListBuilder lb(Pool(), shared);
+    for (const auto& grp : groups_) {
+      ARROW_RETURN_NOT_OK(lb.Append());
+      for (const auto& v : grp.values) {
+        for (int64_t k = 0; k < v.count; ++k) ARROW_RETURN_NOT_OK(shared->AppendScalar(*v.value));
+      }
+    }
+    std::shared_ptr<arrow::Array> out;
+    ARROW_RETURN_NOT_OK(lb.Finish(&out));
+    return out;
+  }
+  Status LoadState(const arrow::Array& state) override {
+    if (state.type_id() != arrow::Type::LIST) {
+      return InternalError("mode state must be a list, got {}", state.type()->ToString());
+    }
+    const auto& l = static_cast<const arrow::ListArray&>(state);
+    for (int64_t i = 0; i < l.length(); ++i) {
+      uint32_t g = static_cast<uint32_t>(groups_.size());
+      groups_.emplace_back();
+      for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+        ARROW_ASSIGN_OR_RAISE(auto s, l.values()->GetScalar(j));
+        AddValue(g, std::move(s), 1);
+      }
+    }
+    return Status::OK();
+  }
+  int64_t MemoryUsage() const override {
+    int64_t b = 0;
+    for (const auto& grp : groups_) b += 64 + static_cast<int64_t>(grp.values.size()) * 96;
+    return b;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<arrow::Scalar> value;
+    int64_t count;
+  };
+  struct Group {
+    std::vector<Entry> values;
+    std::unordered_map<std::string, size_t> index;
+  };
+  // Equally frequent values: the smaller wins (what Spark 4.0.1 returns for
+  // mode over (3, 1, 3, 1)), numbers by value, others by their text.
+  static bool Before(const Entry& a, const Entry& b) {
+    if (types::IsNumeric(*a.value->type)) {
+      auto x = a.value->CastTo(arrow::float64());
+      auto y = b.value->CastTo(arrow::float64());
+      if (x.ok() && y.ok()) {
+        return std::static_pointer_cast<arrow::DoubleScalar>(*x)->value <
+               std::static_pointer_cast<arrow::DoubleScalar>(*y)->value;
+      }
+    }
+    return a.value->ToString() < b.value->ToString();
+  }
+  TypePtr type_;
+  std::vector<Group> groups_;
+};
+
+Result<ResolvedAggregate> ResolveMode(const AggregateSite& site) {
+  ARROW_RETURN_NOT_OK(ArgCount("mode", site, 1, 2, "1 or 2 arguments"));
+  TypePtr t = site.arg_types[0];
+  if (IsNullType(t)) t = arrow::null();
+  return Finish(t, {t}, [t] { return std::make_unique<ModeAgg>(t); }, site, false);
 }
 
 }  // namespace
@@ -1997,6 +2147,7 @@ void RegisterAggregateFunctions(FunctionRegistry* r) {
       [](const AggregateSite& s) { return ResolvePercentile("percentile", s, false, false); });
   add("median", [](const AggregateSite& s) { return ResolvePercentile("median", s, false, true); });
 
+  add("mode", ResolveMode);
   add("skewness",
       [](const AggregateSite& s) { return ResolveStats("skewness", s, StatsAgg::kSkewness); });
   add("kurtosis",

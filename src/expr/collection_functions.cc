@@ -905,6 +905,424 @@ Result<ResolvedCall> ResolveMapContainsKey(const CallSite& site) {
               });
 }
 
+// ---------------------------------------------------------------------------
+// Set operations and element edits on arrays, map_entries / map_concat /
+// map_from_entries / str_to_map.
+
+/// An element of one of two arrays: (values array, index).
+struct ElemRef {
+  const arrow::Array* vals;
+  int64_t j;
+};
+
+bool RangeHas(const arrow::Array& vals, int64_t begin, int64_t end, const arrow::Array& x,
+              int64_t xi) {
+  for (int64_t k = begin; k < end; ++k) {
+    if (!vals.IsNull(k) && Equal(vals, k, x, xi)) return true;
+  }
+  return false;
+}
+
+bool RangeHasNull(const arrow::Array& vals, int64_t begin, int64_t end) {
+  for (int64_t k = begin; k < end; ++k) {
+    if (vals.IsNull(k)) return true;
+  }
+  return false;
+}
+
+/// The common element type of two array arguments, as casts for both.
+Result<TypePtr> CommonArrayType(const CallSite& site, const std::string& name) {
+  const char* sig = "(ARRAY<T>, ARRAY<T>)";
+  LS_RETURN_NOT_OK(CheckArity(site, name, 2, 2, sig));
+  if (!IsList(site.arg_types[0]) || !IsList(site.arg_types[1])) {
+    return TypeMismatch(site, name, sig);
+  }
+  LS_ASSIGN_OR_RAISE(TypePtr common, CommonType(ElementType(site.arg_types[0]),
+                                                 ElementType(site.arg_types[1]), Ansi(site)));
+  return arrow::list(common);
+}
+
+enum class SetOp { kUnion, kIntersect, kExcept };
+
+Result<ResolvedCall> ResolveSetOp(const CallSite& site, const std::string& name, SetOp op) {
+  LS_ASSIGN_OR_RAISE(TypePtr t, CommonArrayType(site, name));
+  return Call(t, {t, t},
+              [t, op](const std::vector<Datum>& args, int64_t length,
+                      const EvalContext& ctx) -> Result<Datum> {
+                std::vector<ElemRef> kept;
+                return MapRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      const auto& la = r.As<arrow::ListArray>(0);
+                      const auto& lb = r.As<arrow::ListArray>(1);
+                      const arrow::Array& va = *la.values();
+                      const arrow::Array& vb = *lb.values();
+                      int64_t b0 = lb.value_offset(i), b1 = lb.value_offset(i + 1);
+                      kept.clear();
+                      bool null_kept = false;
+                      auto consider = [&](const arrow::Array& vals, int64_t j, bool want) {
+                        if (!want) return;
+                        if (vals.IsNull(j)) {
+                          if (!null_kept) kept.push_back({&vals, j});
+                          null_kept = true;
+                          return;
+                        }
+                        for (const auto& k : kept) {
+                          if (!k.vals->IsNull(k.j) && Equal(*k.vals, k.j, vals, j)) return;
+                        }
+                        kept.push_back({&vals, j});
+                      };
+                      bool b_null = RangeHasNull(vb, b0, b1);
+                      for (int64_t j = la.value_offset(i); j < la.value_offset(i + 1); ++j) {
+                        bool in_b = va.IsNull(j) ? b_null : RangeHas(vb, b0, b1, va, j);
+                        consider(va, j, op == SetOp::kUnion || (op == SetOp::kIntersect) == in_b);
+                      }
+                      if (op == SetOp::kUnion) {
+                        for (int64_t j = b0; j < b1; ++j) consider(vb, j, true);
+                      }
+                      LS_RETURN_NOT_OK(b->Append());
+                      for (const auto& k : kept) {
+                        LS_RETURN_NOT_OK(b->value_builder()->AppendArraySlice(*k.vals->data(), k.j, 1));
+                      }
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveArraysOverlap(const CallSite& site) {
+  LS_ASSIGN_OR_RAISE(TypePtr t, CommonArrayType(site, "arrays_overlap"));
+  return Call(arrow::boolean(), {t, t},
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::BooleanBuilder>(
+                    args, length, ctx, arrow::boolean(),
+                    [&](const Rows& r, int64_t i, arrow::BooleanBuilder* b) -> Status {
+                      const auto& la = r.As<arrow::ListArray>(0);
+                      const auto& lb = r.As<arrow::ListArray>(1);
+                      int64_t a0 = la.value_offset(i), a1 = la.value_offset(i + 1);
+                      int64_t b0 = lb.value_offset(i), b1 = lb.value_offset(i + 1);
+                      for (int64_t j = a0; j < a1; ++j) {
+                        if (!la.values()->IsNull(j) &&
+                            RangeHas(*lb.values(), b0, b1, *la.values(), j)) {
+                          return b->Append(true);
+                        }
+                      }
+                      // No common element: NULL if both are non-empty and one holds a NULL.
+                      if (a1 > a0 && b1 > b0 &&
+                          (RangeHasNull(*la.values(), a0, a1) || RangeHasNull(*lb.values(), b0, b1))) {
+                        return b->AppendNull();
+                      }
+                      return b->Append(false);
+                    });
+              });
+}
+
+/// array_remove(a, e): every element equal to e removed (NULLs stay).
+Result<ResolvedCall> ResolveArrayRemove(const CallSite& site) {
+  const char* sig = "(ARRAY<T>, T)";
+  LS_RETURN_NOT_OK(CheckArity(site, "array_remove", 2, 2, sig));
+  LS_ASSIGN_OR_RAISE(TypePtr et, ElementArg(site, "array_remove", sig));
+  LS_ASSIGN_OR_RAISE(TypePtr common, CommonType(et, site.arg_types[1], Ansi(site)));
+  TypePtr t = arrow::list(common);
+  return Call(t, {t, common},
+              [t](const std::vector<Datum>& args, int64_t length,
+                  const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      const auto& l = r.As<arrow::ListArray>(0);
+                      const auto& vals = *l.values();
+                      LS_RETURN_NOT_OK(b->Append());
+                      for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+                        if (!vals.IsNull(j) && Equal(vals, j, *r.arrays[1], i)) continue;
+                        LS_RETURN_NOT_OK(b->value_builder()->AppendArraySlice(*vals.data(), j, 1));
+                      }
+                      return Status::OK();
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveArrayCompact(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "array_compact", 1, 1, "(ARRAY)"));
+  LS_ASSIGN_OR_RAISE(TypePtr et, ElementArg(site, "array_compact", "(ARRAY)"));
+  TypePtr t = site.arg_types[0];
+  return Call(t, {nullptr},
+              [t](const std::vector<Datum>& args, int64_t length,
+                  const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      const auto& l = r.As<arrow::ListArray>(0);
+                      const auto& vals = *l.values();
+                      LS_RETURN_NOT_OK(b->Append());
+                      for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+                        if (vals.IsNull(j)) continue;
+                        LS_RETURN_NOT_OK(b->value_builder()->AppendArraySlice(*vals.data(), j, 1));
+                      }
+                      return Status::OK();
+                    });
+              });
+}
+
+/// array_append (append = true) / array_prepend: a NULL array gives NULL, a NULL element is added.
+Result<ResolvedCall> ResolveArrayAddOne(const CallSite& site, const std::string& name, bool append) {
+  const char* sig = "(ARRAY<T>, T)";
+  LS_RETURN_NOT_OK(CheckArity(site, name, 2, 2, sig));
+  LS_ASSIGN_OR_RAISE(TypePtr et, ElementArg(site, name, sig));
+  LS_ASSIGN_OR_RAISE(TypePtr common, CommonType(et, site.arg_types[1], Ansi(site)));
+  TypePtr t = arrow::list(common);
+  return Call(t, {t, common},
+              [t, append](const std::vector<Datum>& args, int64_t length,
+                          const EvalContext& ctx) -> Result<Datum> {
+                return MapAllRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      if (r.IsNull(0, i)) return b->AppendNull();
+                      const auto& l = r.As<arrow::ListArray>(0);
+                      LS_RETURN_NOT_OK(b->Append());
+                      auto* vb = b->value_builder();
+                      if (!append) LS_RETURN_NOT_OK(vb->AppendArraySlice(*r.arrays[1]->data(), i, 1));
+                      LS_RETURN_NOT_OK(vb->AppendArraySlice(*l.values()->data(), l.value_offset(i),
+                                                            l.value_length(i)));
+                      if (append) LS_RETURN_NOT_OK(vb->AppendArraySlice(*r.arrays[1]->data(), i, 1));
+                      return Status::OK();
+                    });
+              },
+              false);
+}
+
+/// array_insert(a, pos, e): 1-based pos, negative from the end (-1 appends),
+/// padding with NULLs past either end (Spark 4 semantics).
+Result<ResolvedCall> ResolveArrayInsert(const CallSite& site) {
+  const char* sig = "(ARRAY<T>, INT pos, T)";
+  LS_RETURN_NOT_OK(CheckArity(site, "array_insert", 3, 3, sig));
+  LS_ASSIGN_OR_RAISE(TypePtr et, ElementArg(site, "array_insert", sig));
+  if (!internal::IsIntCoercible(*site.arg_types[1])) return TypeMismatch(site, "array_insert", sig);
+  LS_ASSIGN_OR_RAISE(TypePtr common, CommonType(et, site.arg_types[2], Ansi(site)));
+  TypePtr t = arrow::list(common);
+  return Call(t, {t, arrow::int32(), common},
+              [t](const std::vector<Datum>& args, int64_t length,
+                  const EvalContext& ctx) -> Result<Datum> {
+                return MapAllRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      if (r.IsNull(0, i) || r.IsNull(1, i)) return b->AppendNull();
+                      int64_t pos = r.I32(1, i);
+                      if (pos == 0) {
+                        return ExecutionError(
+                            "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be "
+                            "either < 0 or > 0 (the first element has index 1).");
+                      }
+                      const auto& l = r.As<arrow::ListArray>(0);
+                      const auto& vals = *l.values()->data();
+                      int64_t off = l.value_offset(i), n = l.value_length(i);
+                      const auto& elem = *r.arrays[2]->data();
+                      LS_RETURN_NOT_OK(b->Append());
+                      auto* vb = b->value_builder();
+                      // Zero-based insertion index; negative means NULL padding in front.
+                      int64_t idx = pos > 0 ? pos - 1 : n + pos + 1;
+                      if (idx < 0) {
+                        LS_RETURN_NOT_OK(vb->AppendArraySlice(elem, i, 1));
+                        LS_RETURN_NOT_OK(vb->AppendNulls(-idx));
+                        return vb->AppendArraySlice(vals, off, n);
+                      }
+                      if (idx >= n) {
+                        LS_RETURN_NOT_OK(vb->AppendArraySlice(vals, off, n));
+                        LS_RETURN_NOT_OK(vb->AppendNulls(idx - n));
+                        return vb->AppendArraySlice(elem, i, 1);
+                      }
+                      LS_RETURN_NOT_OK(vb->AppendArraySlice(vals, off, idx));
+                      LS_RETURN_NOT_OK(vb->AppendArraySlice(elem, i, 1));
+                      return vb->AppendArraySlice(vals, off + idx, n - idx);
+                    });
+              },
+              false);
+}
+
+/// array_repeat(e, n): e repeated n times (NULL e repeats NULL; n < 0 is empty).
+Result<ResolvedCall> ResolveArrayRepeat(const CallSite& site) {
+  const char* sig = "(T, INT count)";
+  LS_RETURN_NOT_OK(CheckArity(site, "array_repeat", 2, 2, sig));
+  if (!internal::IsIntCoercible(*site.arg_types[1])) return TypeMismatch(site, "array_repeat", sig);
+  TypePtr t = arrow::list(site.arg_types[0]);
+  return Call(t, {nullptr, arrow::int32()},
+              [t](const std::vector<Datum>& args, int64_t length,
+                  const EvalContext& ctx) -> Result<Datum> {
+                return MapAllRows<arrow::ListBuilder>(
+                    args, length, ctx, t, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      if (r.IsNull(1, i)) return b->AppendNull();
+                      LS_RETURN_NOT_OK(b->Append());
+                      for (int32_t k = 0; k < r.I32(1, i); ++k) {
+                        LS_RETURN_NOT_OK(b->value_builder()->AppendArraySlice(*r.arrays[0]->data(), i, 1));
+                      }
+                      return Status::OK();
+                    });
+              },
+              false);
+}
+
+Result<ResolvedCall> ResolveMapEntries(const CallSite& site) {
+  LS_RETURN_NOT_OK(CheckArity(site, "map_entries", 1, 1, "(MAP)"));
+  if (!IsMap(site.arg_types[0])) return TypeMismatch(site, "map_entries", "(MAP)");
+  const auto& mt = static_cast<const arrow::MapType&>(*site.arg_types[0]);
+  TypePtr out = arrow::list(mt.value_type());
+  return Call(out, {nullptr},
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+                const auto& m = r.As<arrow::MapArray>(0);
+                // A map is a list of (key, value) structs: reuse offsets, validity and entries.
+                auto data = arrow::ArrayData::Make(out, m.length(),
+                                                   {m.data()->buffers[0], m.data()->buffers[1]},
+                                                   {m.values()->data()}, m.data()->null_count,
+                                                   m.offset());
+                return internal::FromRows(r, arrow::MakeArray(data));
+              });
+}
+
+/// Checks every row of a built map array for NULL / duplicate keys.
+Status CheckMapRows(const arrow::Array& built) {
+  const auto& m = static_cast<const arrow::MapArray&>(built);
+  for (int64_t i = 0; i < m.length(); ++i) {
+    if (m.IsNull(i)) continue;
+    LS_RETURN_NOT_OK(CheckNoDuplicateKeys(*m.keys(), m.value_offset(i), m.value_offset(i + 1)));
+  }
+  return Status::OK();
+}
+
+Result<ResolvedCall> ResolveMapConcat(const CallSite& site) {
+  const char* sig = "(MAP, ...)";
+  TypePtr out;
+  if (site.arg_types.empty()) {
+    out = arrow::map(arrow::utf8(), arrow::utf8());
+  } else {
+    for (const auto& t : site.arg_types) {
+      if (!IsMap(t)) return TypeMismatch(site, "map_concat", sig);
+    }
+    std::vector<TypePtr> keys, items;
+    for (const auto& t : site.arg_types) {
+      keys.push_back(static_cast<const arrow::MapType&>(*t).key_type());
+      items.push_back(static_cast<const arrow::MapType&>(*t).item_type());
+    }
+    LS_ASSIGN_OR_RAISE(TypePtr k, CommonType(keys, Ansi(site)));
+    LS_ASSIGN_OR_RAISE(TypePtr v, CommonType(items, Ansi(site)));
+    out = arrow::map(k, v);
+  }
+  std::vector<TypePtr> casts(site.arg_types.size(), out);
+  return Call(out, casts,
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+                LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::MapBuilder>(out, ctx.pool));
+                for (int64_t i = 0; i < r.length; ++i) {
+                  if (r.AnyNull(i)) {
+                    LS_RETURN_NOT_OK(b->AppendNull());
+                    continue;
+                  }
+                  LS_RETURN_NOT_OK(b->Append());
+                  for (size_t k = 0; k < r.arrays.size(); ++k) {
+                    const auto& m = r.As<arrow::MapArray>(k);
+                    LS_RETURN_NOT_OK(b->key_builder()->AppendArraySlice(
+                        *m.keys()->data(), m.value_offset(i), m.value_length(i)));
+                    LS_RETURN_NOT_OK(b->item_builder()->AppendArraySlice(
+                        *m.items()->data(), m.value_offset(i), m.value_length(i)));
+                  }
+                }
+                std::shared_ptr<arrow::Array> res;
+                LS_RETURN_NOT_OK(b->Finish(&res));
+                LS_RETURN_NOT_OK(CheckMapRows(*res));
+                return internal::FromRows(r, res);
+              },
+              false);
+}
+
+Result<ResolvedCall> ResolveMapFromEntries(const CallSite& site) {
+  const char* sig = "(ARRAY<STRUCT<key, value>>)";
+  LS_RETURN_NOT_OK(CheckArity(site, "map_from_entries", 1, 1, sig));
+  if (!IsList(site.arg_types[0]) || ElementType(site.arg_types[0])->id() != arrow::Type::STRUCT ||
+      ElementType(site.arg_types[0])->num_fields() != 2) {
+    return TypeMismatch(site, "map_from_entries", sig);
+  }
+  TypePtr st = ElementType(site.arg_types[0]);
+  TypePtr out = arrow::map(st->field(0)->type(), st->field(1)->type());
+  return Call(out, {nullptr},
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+                LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::MapBuilder>(out, ctx.pool));
+                const auto& l = r.As<arrow::ListArray>(0);
+                const auto& s = static_cast<const arrow::StructArray&>(*l.values());
+                for (int64_t i = 0; i < r.length; ++i) {
+                  bool null_entry = false;
+                  if (!l.IsNull(i)) {
+                    for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+                      null_entry |= s.IsNull(j);
+                    }
+                  }
+                  // Spark: a NULL array or a NULL entry gives a NULL map.
+                  if (l.IsNull(i) || null_entry) {
+                    LS_RETURN_NOT_OK(b->AppendNull());
+                    continue;
+                  }
+                  LS_RETURN_NOT_OK(b->Append());
+                  for (int64_t j = l.value_offset(i); j < l.value_offset(i + 1); ++j) {
+                    LS_RETURN_NOT_OK(b->key_builder()->AppendArraySlice(*s.field(0)->data(), j, 1));
+                    LS_RETURN_NOT_OK(b->item_builder()->AppendArraySlice(*s.field(1)->data(), j, 1));
+                  }
+                }
+                std::shared_ptr<arrow::Array> res;
+                LS_RETURN_NOT_OK(b->Finish(&res));
+                LS_RETURN_NOT_OK(CheckMapRows(*res));
+                return internal::FromRows(r, res);
+              });
+}
+
+/// str_to_map(text[, pairDelim=','[, keyValueDelim=':']]). Spark reads the
+/// delimiters as regexes; here they are matched literally, which is the same
+/// for the usual single punctuation characters.
+Result<ResolvedCall> ResolveStrToMap(const CallSite& site) {
+  const char* sig = "(STRING[, STRING pairDelim[, STRING keyValueDelim]])";
+  LS_RETURN_NOT_OK(CheckArity(site, "str_to_map", 1, 3, sig));
+  for (const auto& t : site.arg_types) {
+    if (!internal::IsStringCoercible(*t)) return TypeMismatch(site, "str_to_map", sig);
+  }
+  TypePtr out = arrow::map(arrow::utf8(), arrow::utf8());
+  std::vector<TypePtr> casts(site.arg_types.size(), arrow::utf8());
+  return Call(out, casts,
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                LS_ASSIGN_OR_RAISE(Rows r, internal::ToRows(args, length, ctx.pool));
+                LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::MapBuilder>(out, ctx.pool));
+                auto* kb = static_cast<arrow::StringBuilder*>(b->key_builder());
+                auto* vb = static_cast<arrow::StringBuilder*>(b->item_builder());
+                auto split = [](std::string_view s, std::string_view d, size_t limit) {
+                  std::vector<std::string_view> parts;
+                  size_t start = 0;
+                  while (!d.empty() && parts.size() + 1 < limit) {
+                    size_t at = s.find(d, start);
+                    if (at == std::string_view::npos) break;
+                    parts.push_back(s.substr(start, at - start));
+                    start = at + d.size();
+                  }
+                  parts.push_back(s.substr(start));
+                  return parts;
+                };
+                for (int64_t i = 0; i < r.length; ++i) {
+                  if (r.AnyNull(i)) {
+                    LS_RETURN_NOT_OK(b->AppendNull());
+                    continue;
+                  }
+                  std::string_view pair_d = r.arrays.size() > 1 ? r.Str(1, i) : ",";
+                  std::string_view kv_d = r.arrays.size() > 2 ? r.Str(2, i) : ":";
+                  LS_RETURN_NOT_OK(b->Append());
+                  for (auto pair : split(r.Str(0, i), pair_d, SIZE_MAX)) {
+                    auto kv = split(pair, kv_d, 2);
+                    LS_RETURN_NOT_OK(kb->Append(kv[0]));
+                    LS_RETURN_NOT_OK(kv.size() > 1 ? vb->Append(kv[1]) : vb->AppendNull());
+                  }
+                }
+                std::shared_ptr<arrow::Array> res;
+                LS_RETURN_NOT_OK(b->Finish(&res));
+                LS_RETURN_NOT_OK(CheckMapRows(*res));
+                return internal::FromRows(r, res);
+              });
+}
+
 }  // namespace
 
 Result<std::shared_ptr<arrow::RecordBatch>> ExplodeBatch(
@@ -1001,6 +1419,23 @@ void RegisterCollectionFunctions(FunctionRegistry* r) {
   Add(r, "map_values", [](const CallSite& s) { return ResolveMapPart(s, "map_values", false); });
   Add(r, "map_from_arrays", ResolveMapFromArrays);
   Add(r, "map_contains_key", ResolveMapContainsKey);
+  Add(r, "array_union", [](const CallSite& s) { return ResolveSetOp(s, "array_union", SetOp::kUnion); });
+  Add(r, "array_intersect",
+      [](const CallSite& s) { return ResolveSetOp(s, "array_intersect", SetOp::kIntersect); });
+  Add(r, "array_except",
+      [](const CallSite& s) { return ResolveSetOp(s, "array_except", SetOp::kExcept); });
+  Add(r, "arrays_overlap", ResolveArraysOverlap);
+  Add(r, "array_remove", ResolveArrayRemove);
+  Add(r, "array_compact", ResolveArrayCompact);
+  Add(r, "array_append", [](const CallSite& s) { return ResolveArrayAddOne(s, "array_append", true); });
+  Add(r, "array_prepend",
+      [](const CallSite& s) { return ResolveArrayAddOne(s, "array_prepend", false); });
+  Add(r, "array_insert", ResolveArrayInsert);
+  Add(r, "array_repeat", ResolveArrayRepeat);
+  Add(r, "map_entries", ResolveMapEntries);
+  Add(r, "map_concat", ResolveMapConcat);
+  Add(r, "map_from_entries", ResolveMapFromEntries);
+  Add(r, "str_to_map", ResolveStrToMap);
 }
 
 }  // namespace lakestream::expr

@@ -162,7 +162,7 @@ Status CannotParseFields(std::string_view text, const ParsedDateTime& p, std::st
 
 enum class Field {
   kYear, kQuarter, kMonth, kDay, kDayOfWeek, kDayOfWeekIso, kWeekday, kDayOfYear, kWeekOfYear,
-  kHour, kMinute, kSecond
+  kHour, kMinute, kSecond, kYearOfWeek
 };
 
 int IsoWeek(int64_t days) {
@@ -189,6 +189,12 @@ int FieldOf(Field f, int64_t local_micros) {
     case Field::kDayOfWeekIso: return static_cast<int>(FloorMod(days + 3, 7)) + 1;  // 1 = Monday
     case Field::kWeekday: return static_cast<int>(FloorMod(days + 3, 7));  // 0 = Monday
     case Field::kWeekOfYear: return IsoWeek(days);
+    case Field::kYearOfWeek: {
+      // The ISO week-based year: the year of the week's Thursday.
+      int64_t thursday = days - FloorMod(days + 3, 7) + 3;
+      CivilFromDays(thursday, &y, &m, &d);
+      return static_cast<int>(y);
+    }
     default: break;
   }
   CivilFromDays(days, &y, &m, &d);
@@ -229,6 +235,8 @@ Resolver FieldFn(std::string name, Field f) {
   };
 }
 
+Result<ResolvedCall> ResolveExtractInterval(const CallSite& site, const std::string& field);
+
 Result<ResolvedCall> ResolveExtract(const CallSite& site, const std::string& name) {
   LS_RETURN_NOT_OK(CheckArity(site, name, 2, 2, "(STRING field, DATE or TIMESTAMP source)"));
   std::string storage;
@@ -250,7 +258,12 @@ Result<ResolvedCall> ResolveExtract(const CallSite& site, const std::string& nam
       {"M", Field::kMinute},        {"MIN", Field::kMinute},      {"MINS", Field::kMinute},
       {"MINUTES", Field::kMinute},  {"SECOND", Field::kSecond},   {"S", Field::kSecond},
       {"SEC", Field::kSecond},      {"SECONDS", Field::kSecond},  {"SECS", Field::kSecond},
+      {"YEAROFWEEK", Field::kYearOfWeek},
   };
+  if (site.arg_types[1]->id() == arrow::Type::DURATION ||
+      site.arg_types[1]->id() == arrow::Type::INTERVAL_MONTHS) {
+    return ResolveExtractInterval(site, u);
+  }
   // Spark 4 has no EPOCH field for timestamps (INVALID_EXTRACT_FIELD), nor do we.
   bool epoch = false;
   auto it = kFields.find(u);
@@ -1094,6 +1107,178 @@ Result<ResolvedCall> ResolveDateFromUnixDate(const CallSite& site) {
               });
 }
 
+// ---------------------------------------------------------------------------
+// dayname / monthname, make_interval, convert_timezone, EXTRACT on intervals.
+
+Resolver NameFn(std::string name, bool month) {
+  return [=](const CallSite& site) -> Result<ResolvedCall> {
+    LS_RETURN_NOT_OK(CheckArity(site, name, 1, 1, "(DATE)"));
+    TypePtr cast;
+    LS_ASSIGN_OR_RAISE(TimeKind kind, CoerceTime(site, 0, true, name, "(DATE)", &cast));
+    return Call(Utf8(), {cast},
+                [kind, month](const std::vector<Datum>& args, int64_t length,
+                              const EvalContext& ctx) -> Result<Datum> {
+                  static const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+                  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                  LS_ASSIGN_OR_RAISE(auto tz, SessionZone(ctx));
+                  return MapRows<arrow::StringBuilder>(
+                      args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                        int64_t micros = LocalMicros(TimeValue(r, 0, i, kind), kind, tz);
+                        if (month) return b->Append(kMonths[FieldOf(Field::kMonth, micros) - 1]);
+                        return b->Append(kDays[FieldOf(Field::kWeekday, micros)]);
+                      });
+                });
+  };
+}
+
+/// make_interval([years[, months[, weeks[, days[, hours[, mins[, secs]]]]]]]) -> CALENDAR INTERVAL.
+Result<ResolvedCall> ResolveMakeInterval(const CallSite& site) {
+  const char* sig = "([INT years, INT months, INT weeks, INT days, INT hours, INT mins, DECIMAL secs])";
+  LS_RETURN_NOT_OK(CheckArity(site, "make_interval", 0, 7, sig));
+  std::vector<TypePtr> casts;
+  for (size_t k = 0; k < site.arg_types.size(); ++k) {
+    const auto& t = *site.arg_types[k];
+    if (!(types::IsNumeric(t) || t.id() == arrow::Type::NA || t.id() == arrow::Type::STRING)) {
+      return TypeMismatch(site, "make_interval", sig);
+    }
+    casts.push_back(k == 6 ? TypePtr(arrow::decimal128(18, 6)) : Int32());
+  }
+  TypePtr out = arrow::month_day_nano_interval();
+  ResolvedCall rc = Call(out, casts,
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                if (args.empty()) {
+                  return Datum(std::make_shared<arrow::MonthDayNanoIntervalScalar>(
+                      arrow::MonthDayNanoIntervalType::MonthDayNanos{0, 0, 0}));
+                }
+                return MapRows<arrow::MonthDayNanoIntervalBuilder>(
+                    args, length, ctx, out,
+                    [&](const Rows& r, int64_t i, arrow::MonthDayNanoIntervalBuilder* b) -> Status {
+                      auto get = [&](size_t k) -> int64_t {
+                        return k < r.arrays.size() && k < 6 ? r.I32(k, i) : 0;
+                      };
+                      int64_t months = get(0) * 12 + get(1);
+                      int64_t days = get(2) * 7 + get(3);
+                      int64_t micros = (get(4) * 3600 + get(5) * 60) * kMicrosPerSecond;
+                      if (r.arrays.size() > 6) {
+                        arrow::Decimal128 secs(r.As<arrow::Decimal128Array>(6).GetValue(i));
+                        micros += static_cast<int64_t>(secs);
+                      }
+                      if (months > std::numeric_limits<int32_t>::max() ||
+                          months < std::numeric_limits<int32_t>::min() ||
+                          days > std::numeric_limits<int32_t>::max() ||
+                          days < std::numeric_limits<int32_t>::min()) {
+                        return ExecutionError(
+                            "[ARITHMETIC_OVERFLOW] integer overflow. Use 'try_make_interval' to "
+                            "tolerate overflow and return NULL instead.");
+                      }
+                      return b->Append(arrow::MonthDayNanoIntervalType::MonthDayNanos{
+                          static_cast<int32_t>(months), static_cast<int32_t>(days),
+                          micros * 1000});
+                    });
+              });
+  return rc;
+}
+
+/// convert_timezone([sourceTz, ]targetTz, sourceTs): TIMESTAMP_NTZ wall clock
+/// in sourceTz (default: the session zone) to the wall clock in targetTz.
+Result<ResolvedCall> ResolveConvertTimezone(const CallSite& site) {
+  const char* sig = "([STRING sourceTz, ]STRING targetTz, TIMESTAMP_NTZ)";
+  LS_RETURN_NOT_OK(CheckArity(site, "convert_timezone", 2, 3, sig));
+  size_t n = site.arg_types.size();
+  std::vector<TypePtr> casts(n, Utf8());
+  casts[n - 1] = TsNtz();
+  for (size_t k = 0; k + 1 < n; ++k) {
+    if (!internal::IsStringCoercible(*site.arg_types[k])) {
+      return TypeMismatch(site, "convert_timezone", sig);
+    }
+  }
+  return Call(TsNtz(), casts,
+              [n](const std::vector<Datum>& args, int64_t length,
+                  const EvalContext& ctx) -> Result<Datum> {
+                LS_ASSIGN_OR_RAISE(auto session, SessionZone(ctx));
+                return MapRows<arrow::TimestampBuilder>(
+                    args, length, ctx, TsNtz(),
+                    [&](const Rows& r, int64_t i, arrow::TimestampBuilder* b) -> Status {
+                      std::optional<TimeZone> src;
+                      if (n == 3) {
+                        LS_ASSIGN_OR_RAISE(auto z, TimeZone::Make(r.Str(0, i)));
+                        src = z;
+                      } else {
+                        src = session;
+                      }
+                      LS_ASSIGN_OR_RAISE(auto dst, TimeZone::Make(r.Str(n - 2, i)));
+                      int64_t v = r.As<arrow::TimestampArray>(n - 1).Value(i);
+                      b->UnsafeAppend(dst.UtcToLocal(src->LocalToUtc(v)));
+                      return Status::OK();
+                    });
+              });
+}
+
+/// EXTRACT(field FROM interval): YEAR / MONTH of a YEAR TO MONTH interval,
+/// DAY / HOUR / MINUTE / SECOND of a DAY TO SECOND interval (Spark's
+/// ExtractInterval*: INT years and days, TINYINT months, hours and minutes,
+/// DECIMAL(8,6) seconds).
+Result<ResolvedCall> ResolveExtractInterval(const CallSite& site, const std::string& field) {
+  bool ym = site.arg_types[1]->id() == arrow::Type::INTERVAL_MONTHS;
+  auto bad = [&]() {
+    return UserError("[INVALID_EXTRACT_FIELD] Cannot extract `{}` from {}.", field,
+                     types::ToDDL(*site.arg_types[1]));
+  };
+  int what;  // 0 years, 1 months, 2 days, 3 hours, 4 minutes, 5 seconds
+  if (field == "YEAR" || field == "Y" || field == "YEARS" || field == "YR" || field == "YRS") {
+    what = 0;
+  } else if (field == "MONTH" || field == "MON" || field == "MONS" || field == "MONTHS") {
+    what = 1;
+  } else if (field == "DAY" || field == "D" || field == "DAYS") {
+    what = 2;
+  } else if (field == "HOUR" || field == "H" || field == "HOURS" || field == "HR" || field == "HRS") {
+    what = 3;
+  } else if (field == "MINUTE" || field == "M" || field == "MIN" || field == "MINS" ||
+             field == "MINUTES") {
+    what = 4;
+  } else if (field == "SECOND" || field == "S" || field == "SEC" || field == "SECONDS" ||
+             field == "SECS") {
+    what = 5;
+  } else {
+    return bad();
+  }
+  if (ym != (what <= 1)) return bad();
+  TypePtr out = what == 0 || what == 2 ? Int32()
+                : what == 5            ? TypePtr(arrow::decimal128(8, 6))
+                                       : TypePtr(arrow::int8());
+  return Call(out, {nullptr, nullptr},
+              [what, out](const std::vector<Datum>& args, int64_t length,
+                          const EvalContext& ctx) -> Result<Datum> {
+                std::vector<Datum> one{args[1]};
+                return MapRows<arrow::ArrayBuilder>(
+                    one, length, ctx, out, [&](const Rows& r, int64_t i, arrow::ArrayBuilder* b) -> Status {
+                      if (what <= 1) {
+                        int32_t m = r.As<arrow::MonthIntervalArray>(0).Value(i);
+                        if (what == 0) return static_cast<arrow::Int32Builder*>(b)->Append(m / 12);
+                        return static_cast<arrow::Int8Builder*>(b)->Append(static_cast<int8_t>(m % 12));
+                      }
+                      int64_t us = r.As<arrow::DurationArray>(0).Value(i);
+                      constexpr int64_t kHour = 3600 * kMicrosPerSecond;
+                      switch (what) {
+                        case 2:
+                          return static_cast<arrow::Int32Builder*>(b)->Append(
+                              static_cast<int32_t>(us / kMicrosPerDay));
+                        case 3:
+                          return static_cast<arrow::Int8Builder*>(b)->Append(
+                              static_cast<int8_t>(us % kMicrosPerDay / kHour));
+                        case 4:
+                          return static_cast<arrow::Int8Builder*>(b)->Append(
+                              static_cast<int8_t>(us % kHour / (60 * kMicrosPerSecond)));
+                        default:
+                          return static_cast<arrow::Decimal128Builder*>(b)->Append(
+                              arrow::Decimal128(us % (60 * kMicrosPerSecond)));
+                      }
+                    });
+              });
+}
+
 }  // namespace
 
 void RegisterDatetimeFunctions(FunctionRegistry* r) {
@@ -1120,6 +1305,10 @@ void RegisterDatetimeFunctions(FunctionRegistry* r) {
   Add(r, "second", FieldFn("second", Field::kSecond));
   Add(r, "extract", [](const CallSite& s) { return ResolveExtract(s, "extract"); });
   Add(r, "date_part", [](const CallSite& s) { return ResolveExtract(s, "date_part"); });
+  Add(r, "dayname", NameFn("dayname", false));
+  Add(r, "monthname", NameFn("monthname", true));
+  Add(r, "make_interval", ResolveMakeInterval);
+  Add(r, "convert_timezone", ResolveConvertTimezone);
   r->AddAlias("datepart", "date_part");
 
   Add(r, "to_timestamp",

@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -326,11 +327,82 @@ void AddRound(FunctionRegistry* r, const std::string& name, RoundMode mode) {
 // floor / ceil: BIGINT for integral and floating input, DECIMAL(p - s + 1, 0)
 // for decimals (checked against Spark 4.0.1).
 
+// floor(x, d) / ceil(x, d) (Spark's RoundFloor / RoundCeil): d must be an
+// integer literal; a decimal x gives DECIMAL(p - s + max(min(d, s), 0) + 1, ..),
+// other numbers are first taken as Spark's DecimalType.forType (INT is
+// DECIMAL(10, 0), DOUBLE DECIMAL(30, 15)).
+Result<ResolvedCall> ResolveFloorCeilScale(const CallSite& site, const std::string& name,
+                                           bool ceil) {
+  const arrow::Scalar* lit = LiteralArg(site, 1);
+  if (lit == nullptr || !types::IsIntegral(*site.arg_types[1]) || !lit->is_valid) {
+    return UserError(
+        "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] the scale of {} must be a non-NULL integer "
+        "literal",
+        name);
+  }
+  LS_ASSIGN_OR_RAISE(auto as_int, lit->CastTo(arrow::int64()));
+  int32_t d = static_cast<int32_t>(std::static_pointer_cast<arrow::Int64Scalar>(as_int)->value);
+  TypePtr t = site.arg_types[0];
+  std::shared_ptr<arrow::Decimal128Type> in_t;
+  if (t->id() == arrow::Type::DECIMAL128) {
+    in_t = std::static_pointer_cast<arrow::Decimal128Type>(t);
+  } else {
+    // Spark's DecimalType.forType.
+    int32_t p = 30, sc = 15;  // DOUBLE (and STRING, cast to DOUBLE)
+    switch (t->id()) {
+      case arrow::Type::INT8: p = 3, sc = 0; break;
+      case arrow::Type::INT16: p = 5, sc = 0; break;
+      case arrow::Type::INT32: p = 10, sc = 0; break;
+      case arrow::Type::INT64: p = 20, sc = 0; break;
+      case arrow::Type::FLOAT: p = 14, sc = 7; break;
+      default: break;
+    }
+    in_t = std::static_pointer_cast<arrow::Decimal128Type>(arrow::decimal128(p, sc));
+  }
+  int32_t p = in_t->precision(), s = in_t->scale();
+  int32_t out_s = std::max(0, std::min(d, s));
+  TypePtr out = BoundedDecimal(p - s + out_s + 1, out_s);
+  ResolvedCall rc;
+  rc.arg_types = {in_t, nullptr};
+  rc.result_type = out;
+  rc.exec = [out, s, d, ceil](const std::vector<arrow::Datum>& args, int64_t length,
+                              const EvalContext& ctx) -> Result<arrow::Datum> {
+    LS_ASSIGN_OR_RAISE(internal::Rows rows, internal::ToRows({args[0]}, length, ctx.pool));
+    const auto& in = rows.As<arrow::Decimal128Array>(0);
+    arrow::Decimal128Builder b(out, ctx.pool);
+    LS_RETURN_NOT_OK(b.Reserve(rows.length));
+    for (int64_t i = 0; i < rows.length; ++i) {
+      if (in.IsNull(i)) {
+        b.UnsafeAppendNull();
+        continue;
+      }
+      Decimal128 v(in.GetValue(i));
+      if (d >= s) {
+        b.UnsafeAppend(v);
+        continue;
+      }
+      int32_t drop = std::min(s - d, 38);  // digits removed; d may be negative
+      Decimal128 q = v.ReduceScaleBy(drop, /*round=*/false);  // toward zero
+      if (q.IncreaseScaleBy(drop) != v) {
+        if (ceil && !v.IsNegative()) q += Decimal128(1);
+        if (!ceil && v.IsNegative()) q -= Decimal128(1);
+      }
+      if (d < 0) q = q.IncreaseScaleBy(std::min(-d, 38));  // back to units (scale 0)
+      b.UnsafeAppend(q);
+    }
+    std::shared_ptr<arrow::Array> res;
+    LS_RETURN_NOT_OK(b.Finish(&res));
+    return internal::FromRows(rows, std::move(res));
+  };
+  return rc;
+}
+
 void AddFloorCeil(FunctionRegistry* r, const std::string& name, bool ceil) {
   r->AddScalar(
       {name, [name, ceil](const CallSite& site) -> Result<ResolvedCall> {
-         LS_RETURN_NOT_OK(internal::CheckArity(site, name, 1, 1, "(NUMERIC)"));
-         LS_RETURN_NOT_OK(ExpectNumeric(name, site, "(NUMERIC)"));
+         LS_RETURN_NOT_OK(internal::CheckArity(site, name, 1, 2, "(NUMERIC[, INT])"));
+         LS_RETURN_NOT_OK(ExpectNumeric(name, site, "(NUMERIC[, INT])"));
+         if (site.arg_types.size() == 2) return ResolveFloorCeilScale(site, name, ceil);
          TypePtr t = site.arg_types[0];
          ResolvedCall rc;
          if (t->id() == arrow::Type::DECIMAL128) {
@@ -471,7 +543,201 @@ double RoundDouble(double x, int32_t d, bool half_even) {
   return RoundFloating(x, d, half_even ? RoundMode::kHalfEven : RoundMode::kHalfUp);
 }
 
+namespace {
+// ---------------------------------------------------------------------------
+// bin, conv, width_bucket, bit_count, nanvl.
+
+// conv(num, from_base, to_base) as Spark's NumberConverter: the digits are
+// read as an unsigned 64-bit number up to the first invalid digit (a leading
+// '-' negates it); a negative to_base prints the value signed. Overflow
+// saturates to 2^64 - 1 (legacy) or is an error under ANSI (*overflowed).
+std::optional<std::string> Conv(std::string_view s, int64_t from, int64_t to, bool* overflowed) {
+  if (from < 2 || from > 36 || std::abs(to) < 2 || std::abs(to) > 36) return std::nullopt;
+  size_t i = 0;
+  while (i < s.size() && s[i] == ' ') ++i;
+  bool neg = i < s.size() && s[i] == '-';
+  if (neg) ++i;
+  unsigned __int128 v = 0;
+  bool overflow = false;
+  size_t start = i;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'z') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'Z') {
+      digit = c - 'A' + 10;
+    } else {
+      break;
+    }
+    if (digit >= from) break;
+    v = v * static_cast<unsigned>(from) + static_cast<unsigned>(digit);
+    if (v > std::numeric_limits<uint64_t>::max()) {
+      overflow = true;
+      v = std::numeric_limits<uint64_t>::max();
+    }
+  }
+  if (i == start) return std::nullopt;
+  *overflowed = overflow;
+  uint64_t u = static_cast<uint64_t>(v);
+  if (neg && !overflow) u = ~u + 1;
+  bool out_neg = false;
+  if (to < 0 && static_cast<int64_t>(u) < 0) {
+    out_neg = true;
+    u = ~u + 1;
+  }
+  uint64_t base = static_cast<uint64_t>(std::abs(to));
+  std::string out;
+  do {
+    int digit = static_cast<int>(u % base);
+    out.push_back(static_cast<char>(digit < 10 ? '0' + digit : 'A' + digit - 10));
+    u /= base;
+  } while (u != 0);
+  if (out_neg) out.push_back('-');
+  return std::string(out.rbegin(), out.rend());
+}
+
+int64_t WidthBucket(double v, double lo, double hi, int64_t n, bool* is_null) {
+  *is_null = n <= 0 || n == std::numeric_limits<int64_t>::max() || std::isnan(v) || lo == hi ||
+             !std::isfinite(lo) || !std::isfinite(hi);
+  if (*is_null) return 0;
+  double lower = std::min(lo, hi), upper = std::max(lo, hi);
+  double nd = static_cast<double>(n);
+  if (lo < hi) {
+    if (v < lower) return 0;
+    if (v >= upper) return n + 1;
+    return static_cast<int64_t>(nd * (v - lower) / (upper - lower)) + 1;
+  }
+  if (v > upper) return 0;
+  if (v <= lower) return n + 1;
+  return static_cast<int64_t>(nd * (upper - v) / (upper - lower)) + 1;
+}
+
+void AddMoreMath(FunctionRegistry* r) {
+  r->AddScalar({"bin", [](const CallSite& site) -> Result<ResolvedCall> {
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, "bin", 1, 1, "(BIGINT)"));
+                  LS_RETURN_NOT_OK(ExpectNumeric("bin", site, "(BIGINT)"));
+                  ResolvedCall rc;
+                  rc.result_type = arrow::utf8();
+                  rc.arg_types = {arrow::int64()};
+                  rc.exec = [](const std::vector<arrow::Datum>& args, int64_t length,
+                               const EvalContext& ctx) {
+                    return internal::MapRows<arrow::StringBuilder>(
+                        args, length, ctx, arrow::utf8(),
+                        [](const internal::Rows& rows, int64_t i, arrow::StringBuilder* b) {
+                          uint64_t u = static_cast<uint64_t>(rows.I64(0, i));
+                          std::string out;
+                          do {
+                            out.push_back(static_cast<char>('0' + (u & 1)));
+                            u >>= 1;
+                          } while (u != 0);
+                          return b->Append(std::string(out.rbegin(), out.rend()));
+                        });
+                  };
+                  return rc;
+                }});
+  r->AddScalar({"conv", [](const CallSite& site) -> Result<ResolvedCall> {
+                  const char* sig = "(STRING, INT, INT)";
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, "conv", 3, 3, sig));
+                  if (!internal::IsStringCoercible(*site.arg_types[0]) ||
+                      !internal::IsIntCoercible(*site.arg_types[1]) ||
+                      !internal::IsIntCoercible(*site.arg_types[2])) {
+                    return internal::TypeMismatch(site, "conv", sig);
+                  }
+                  ResolvedCall rc;
+                  rc.result_type = arrow::utf8();
+                  rc.arg_types = {arrow::utf8(), arrow::int64(), arrow::int64()};
+                  rc.exec = [](const std::vector<arrow::Datum>& args, int64_t length,
+                               const EvalContext& ctx) {
+                    return internal::MapRows<arrow::StringBuilder>(
+                        args, length, ctx, arrow::utf8(),
+                        [&](const internal::Rows& rows, int64_t i, arrow::StringBuilder* b) -> Status {
+                          bool overflow = false;
+                          auto out = Conv(rows.Str(0, i), rows.I64(1, i), rows.I64(2, i), &overflow);
+                          if (overflow && ctx.ansi()) {
+                            return ExecutionError(
+                                "[ARITHMETIC_OVERFLOW] Overflow in function conv(). If necessary "
+                                "set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.");
+                          }
+                          if (!out) return b->AppendNull();
+                          return b->Append(*out);
+                        });
+                  };
+                  return rc;
+                }});
+  r->AddScalar({"width_bucket", [](const CallSite& site) -> Result<ResolvedCall> {
+                  const char* sig = "(DOUBLE, DOUBLE, DOUBLE, BIGINT)";
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, "width_bucket", 4, 4, sig));
+                  LS_RETURN_NOT_OK(ExpectNumeric("width_bucket", site, sig));
+                  ResolvedCall rc;
+                  rc.result_type = arrow::int64();
+                  rc.arg_types = {arrow::float64(), arrow::float64(), arrow::float64(),
+                                  arrow::int64()};
+                  rc.exec = [](const std::vector<arrow::Datum>& args, int64_t length,
+                               const EvalContext& ctx) {
+                    return internal::MapRows<arrow::Int64Builder>(
+                        args, length, ctx, arrow::int64(),
+                        [](const internal::Rows& rows, int64_t i, arrow::Int64Builder* b) {
+                          bool is_null = false;
+                          int64_t out = WidthBucket(rows.F64(0, i), rows.F64(1, i),
+                                                    rows.F64(2, i), rows.I64(3, i), &is_null);
+                          if (is_null) return b->AppendNull();
+                          return b->Append(out);
+                        });
+                  };
+                  return rc;
+                }});
+  r->AddScalar({"bit_count", [](const CallSite& site) -> Result<ResolvedCall> {
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, "bit_count", 1, 1, "(INTEGRAL)"));
+                  const auto& t = *site.arg_types[0];
+                  if (!types::IsIntegral(t) && t.id() != arrow::Type::BOOL &&
+                      t.id() != arrow::Type::NA) {
+                    return internal::TypeMismatch(site, "bit_count", "(INTEGRAL or BOOLEAN)");
+                  }
+                  ResolvedCall rc;
+                  rc.result_type = arrow::int32();
+                  rc.arg_types = {arrow::int64()};  // sign-extends, as Long.bitCount
+                  rc.exec = [](const std::vector<arrow::Datum>& args, int64_t length,
+                               const EvalContext& ctx) {
+                    return MapUnary<arrow::Int64Type, arrow::Int32Type>(
+                        args[0], length, ctx, arrow::int32(),
+                        [](int64_t v, int32_t* o) {
+                          *o = __builtin_popcountll(static_cast<uint64_t>(v));
+                          return RowOutcome::kValue;
+                        },
+                        [](int64_t) { return Status::OK(); });
+                  };
+                  return rc;
+                }});
+  r->AddScalar({"nanvl", [](const CallSite& site) -> Result<ResolvedCall> {
+                  LS_RETURN_NOT_OK(internal::CheckArity(site, "nanvl", 2, 2, "(DOUBLE, DOUBLE)"));
+                  LS_RETURN_NOT_OK(ExpectNumeric("nanvl", site, "(DOUBLE, DOUBLE)"));
+                  ResolvedCall rc;
+                  rc.result_type = arrow::float64();
+                  rc.arg_types = {arrow::float64(), arrow::float64()};
+                  rc.null_intolerant = false;
+                  rc.exec = [](const std::vector<arrow::Datum>& args, int64_t length,
+                               const EvalContext& ctx) {
+                    return internal::MapAllRows<arrow::DoubleBuilder>(
+                        args, length, ctx, arrow::float64(),
+                        [](const internal::Rows& rows, int64_t i, arrow::DoubleBuilder* b) {
+                          if (rows.IsNull(0, i)) return b->AppendNull();
+                          double a = rows.F64(0, i);
+                          if (!std::isnan(a)) return b->Append(a);
+                          if (rows.IsNull(1, i)) return b->AppendNull();
+                          return b->Append(rows.F64(1, i));
+                        });
+                  };
+                  return rc;
+                }});
+}
+
+}  // namespace
+
 void RegisterMathFunctions(FunctionRegistry* r) {
+  AddMoreMath(r);
   AddRound(r, "round", RoundMode::kHalfUp);
   AddRound(r, "bround", RoundMode::kHalfEven);
   AddFloorCeil(r, "floor", false);

@@ -535,7 +535,11 @@ std::string_view TrimView(std::string_view s, std::string_view chars, bool left,
   return s.substr(b, e - b);
 }
 
+/// The two-argument forms differ in order, as in Spark: trim/ltrim/rtrim take
+/// (trimStr, str) (StringTrim's secondary constructor, also what TRIM(BOTH x
+/// FROM s) parses to), btrim takes (str, trimStr).
 Resolver Trim(std::string name, bool left, bool right) {
+  const bool chars_first = name != "btrim";
   return [=](const CallSite& site) -> Result<ResolvedCall> {
     LS_RETURN_NOT_OK(CheckArity(site, name, 1, 2, "(STRING[, STRING trimChars])"));
     LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, name, "(STRING[, STRING])", "ss"));
@@ -546,8 +550,9 @@ Resolver Trim(std::string name, bool left, bool right) {
                       args, length, ctx, Utf8(),
                       [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
                         // Spark trims only ' ' (0x20) by default, not all whitespace.
-                        std::string_view chars = r.arrays.size() > 1 ? r.Str(1, i) : " ";
-                        return b->Append(TrimView(r.Str(0, i), chars, left, right));
+                        if (r.arrays.size() == 1) return b->Append(TrimView(r.Str(0, i), " ", left, right));
+                        size_t src = chars_first ? 1 : 0;
+                        return b->Append(TrimView(r.Str(src, i), r.Str(1 - src, i), left, right));
                       });
                 });
   };
@@ -1893,6 +1898,498 @@ void Add(FunctionRegistry* r, const std::string& name, Resolver resolve) {
   r->AddScalar(ScalarFunction{name, std::move(resolve)});
 }
 
+// ---------------------------------------------------------------------------
+// regexp_count / regexp_substr / regexp_instr, levenshtein, overlay,
+// split_part, substring_index, elt, find_in_set, mask.
+
+/// regexp_count (kind 0, INT), regexp_substr (1, STRING, NULL without a
+/// match), regexp_instr (2, INT: 1-based character position, 0 without a match).
+Result<ResolvedCall> ResolveRegexpFind(const CallSite& site, int kind) {
+  static const char* kNames[] = {"regexp_count", "regexp_substr", "regexp_instr"};
+  const char* fn = kNames[kind];
+  const char* sig = kind == 2 ? "(STRING, STRING regex[, INT idx])" : "(STRING, STRING regex)";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 2, kind == 2 ? 3 : 2, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, sig, "ssi"));
+  LS_ASSIGN_OR_RAISE(auto lit, LiteralRegex(site, 1, fn));
+  TypePtr out = kind == 1 ? Utf8() : Int32();
+  return Call(
+      out, casts,
+      [lit, kind, fn, out](const std::vector<Datum>& args, int64_t length,
+                           const EvalContext& ctx) -> Result<Datum> {
+        internal::RegexCache cache(fn);
+        return RunRegex(
+            args, length, ctx, lit.get(), out, [&](std::string_view p) { return cache.Get(p); },
+            [&](const std::shared_ptr<arrow::Array>& strings, const internal::JavaRegex& re,
+                const Rows&, int64_t, arrow::compute::ExecContext* ec)
+                -> Result<std::shared_ptr<arrow::Array>> {
+              if (kind == 0) {
+                arrow::compute::MatchSubstringOptions opts(re.pattern);
+                LS_ASSIGN_OR_RAISE(auto counts,
+                                   CallKernel("count_substring_regex", strings, opts, ec));
+                if (counts->type_id() == arrow::Type::INT32) return counts;
+                return arrow::compute::Cast(*counts, arrow::int32(),
+                                            arrow::compute::CastOptions::Safe(), ec);
+              }
+              arrow::compute::ExtractRegexSpanOptions opts(re.numbered);
+              LS_ASSIGN_OR_RAISE(auto spans_arr, CallKernel("extract_regex_span", strings, opts, ec));
+              const auto& spans = static_cast<const arrow::StructArray&>(*spans_arr);
+              const auto& sa = static_cast<const arrow::StringArray&>(*strings);
+              LS_ASSIGN_OR_RAISE(auto b, internal::MakeTypedBuilder<arrow::ArrayBuilder>(
+                                             out, ec->memory_pool()));
+              for (int64_t i = 0; i < sa.length(); ++i) {
+                int32_t off, len;
+                bool hit = !sa.IsNull(i) && Span(spans, 0, i, &off, &len);
+                if (sa.IsNull(i)) {
+                  LS_RETURN_NOT_OK(b->AppendNull());
+                } else if (kind == 1) {
+                  auto* sb = static_cast<arrow::StringBuilder*>(b.get());
+                  LS_RETURN_NOT_OK(hit ? sb->Append(sa.GetView(i).substr(off, len))
+                                       : sb->AppendNull());
+                } else {
+                  int32_t pos = hit ? static_cast<int32_t>(
+                                          internal::Utf8Length(sa.GetView(i).substr(0, off))) + 1
+                                    : 0;
+                  LS_RETURN_NOT_OK(static_cast<arrow::Int32Builder*>(b.get())->Append(pos));
+                }
+              }
+              std::shared_ptr<arrow::Array> res;
+              LS_RETURN_NOT_OK(b->Finish(&res));
+              return res;
+            });
+      });
+}
+
+std::vector<uint32_t> CodePoints(std::string_view s) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  while (pos < s.size()) out.push_back(internal::Utf8Decode(s, &pos));
+  return out;
+}
+
+int32_t Levenshtein(std::string_view a, std::string_view b) {
+  auto x = CodePoints(a), y = CodePoints(b);
+  std::vector<int32_t> prev(y.size() + 1), cur(y.size() + 1);
+  for (size_t j = 0; j <= y.size(); ++j) prev[j] = static_cast<int32_t>(j);
+  for (size_t i = 1; i <= x.size(); ++i) {
+    cur[0] = static_cast<int32_t>(i);
+    for (size_t j = 1; j <= y.size(); ++j) {
+      int32_t cost = x[i - 1] == y[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[y.size()];
+}
+
+Result<ResolvedCall> ResolveLevenshtein(const CallSite& site) {
+  const char* sig = "(STRING, STRING[, INT threshold])";
+  LS_RETURN_NOT_OK(CheckArity(site, "levenshtein", 2, 3, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "levenshtein", sig, "ssi"));
+  return Call(Int32(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Int32Builder>(
+                    args, length, ctx, Int32(), [&](const Rows& r, int64_t i, arrow::Int32Builder* b) {
+                      int32_t d = Levenshtein(r.Str(0, i), r.Str(1, i));
+                      // With a threshold Spark returns -1 once the distance exceeds it.
+                      if (r.arrays.size() > 2 && d > r.I32(2, i)) d = -1;
+                      return b->Append(d);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveOverlay(const CallSite& site) {
+  const char* sig = "(STRING, STRING, INT pos[, INT len])";
+  LS_RETURN_NOT_OK(CheckArity(site, "overlay", 3, 4, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "overlay", sig, "ssii"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(), [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
+                      auto s = r.Str(0, i), rep = r.Str(1, i);
+                      int64_t pos = r.I32(2, i);
+                      int64_t len = r.arrays.size() > 3 && r.I32(3, i) >= 0
+                                        ? r.I32(3, i)
+                                        : internal::Utf8Length(rep);
+                      buf.assign(SubstringSQL(s, 1, pos - 1, false));
+                      buf += rep;
+                      buf += SubstringSQL(s, pos + len, std::numeric_limits<int32_t>::max(), false);
+                      return b->Append(buf);
+                    });
+              });
+}
+
+/// The pieces of `s` split at every `delim` (the whole string for an empty delimiter).
+std::vector<std::string_view> SplitOn(std::string_view s, std::string_view delim) {
+  std::vector<std::string_view> parts;
+  if (delim.empty()) {
+    parts.push_back(s);
+    return parts;
+  }
+  size_t start = 0;
+  while (true) {
+    size_t at = s.find(delim, start);
+    if (at == std::string_view::npos) break;
+    parts.push_back(s.substr(start, at - start));
+    start = at + delim.size();
+  }
+  parts.push_back(s.substr(start));
+  return parts;
+}
+
+Result<ResolvedCall> ResolveSplitPart(const CallSite& site) {
+  const char* sig = "(STRING, STRING delimiter, INT partNum)";
+  LS_RETURN_NOT_OK(CheckArity(site, "split_part", 3, 3, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "split_part", sig, "ssi"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      int64_t k = r.I32(2, i);
+                      if (k == 0) {
+                        return ExecutionError(
+                            "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be "
+                            "either < 0 or > 0 (the first element has index 1).");
+                      }
+                      auto s = r.Str(0, i);
+                      if (s.empty()) return b->Append(std::string_view());
+                      auto parts = SplitOn(s, r.Str(1, i));
+                      int64_t n = static_cast<int64_t>(parts.size());
+                      int64_t idx = k > 0 ? k - 1 : n + k;
+                      if (idx < 0 || idx >= n) return b->Append(std::string_view());
+                      return b->Append(parts[idx]);
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveSubstringIndex(const CallSite& site) {
+  const char* sig = "(STRING, STRING delimiter, INT count)";
+  LS_RETURN_NOT_OK(CheckArity(site, "substring_index", 3, 3, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "substring_index", sig, "ssi"));
+  return Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      auto s = r.Str(0, i), delim = r.Str(1, i);
+                      int64_t count = r.I32(2, i);
+                      if (delim.empty() || count == 0) return b->Append(std::string_view());
+                      // Occurrences may overlap, as Spark's UTF8String.subStringIndex.
+                      if (count > 0) {
+                        size_t at = 0, from = 0;
+                        for (int64_t c = 0; c < count; ++c) {
+                          at = s.find(delim, from);
+                          if (at == std::string_view::npos) return b->Append(s);
+                          from = at + 1;
+                        }
+                        return b->Append(s.substr(0, at));
+                      }
+                      int64_t at = static_cast<int64_t>(s.size()) -
+                                   static_cast<int64_t>(delim.size()) + 1;
+                      for (int64_t c = 0; c < -count; ++c) {
+                        if (at - 1 < 0) return b->Append(s);
+                        size_t found = s.rfind(delim, static_cast<size_t>(at - 1));
+                        if (found == std::string_view::npos) return b->Append(s);
+                        at = static_cast<int64_t>(found);
+                      }
+                      return b->Append(s.substr(at + delim.size()));
+                    });
+              });
+}
+
+Result<ResolvedCall> ResolveElt(const CallSite& site) {
+  const char* sig = "(INT, STRING, ...)";
+  if (site.arg_types.size() < 2) {
+    return UserError("[WRONG_NUM_ARGS] function elt expects {} but got {} argument(s) {}", sig,
+                     site.arg_types.size(), internal::ArgTypeList(site));
+  }
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "elt", sig, "is"));
+  ResolvedCall c = Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                bool ansi = ctx.ansi();
+                return MapAllRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      if (r.IsNull(0, i)) return b->AppendNull();
+                      int64_t k = r.I32(0, i);
+                      int64_t n = static_cast<int64_t>(r.arrays.size()) - 1;
+                      if (k < 1 || k > n) {
+                        if (ansi) {
+                          return ExecutionError(
+                              "[INVALID_ARRAY_INDEX] The index {} is out of bounds. The array has "
+                              "{} elements. Use the SQL function `get()` to tolerate accessing "
+                              "element at invalid index and return NULL instead.",
+                              k, n);
+                        }
+                        return b->AppendNull();
+                      }
+                      if (r.IsNull(static_cast<size_t>(k), i)) return b->AppendNull();
+                      return b->Append(r.Str(static_cast<size_t>(k), i));
+                    });
+              });
+  c.null_intolerant = false;
+  return c;
+}
+
+Result<ResolvedCall> ResolveFindInSet(const CallSite& site) {
+  const char* sig = "(STRING, STRING)";
+  LS_RETURN_NOT_OK(CheckArity(site, "find_in_set", 2, 2, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "find_in_set", sig, "ss"));
+  return Call(Int32(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Int32Builder>(
+                    args, length, ctx, Int32(), [&](const Rows& r, int64_t i, arrow::Int32Builder* b) {
+                      auto word = r.Str(0, i);
+                      int32_t found = 0;
+                      if (word.find(',') == std::string_view::npos) {
+                        auto parts = SplitOn(r.Str(1, i), ",");
+                        for (size_t k = 0; k < parts.size(); ++k) {
+                          if (parts[k] == word) {
+                            found = static_cast<int32_t>(k) + 1;
+                            break;
+                          }
+                        }
+                      }
+                      return b->Append(found);
+                    });
+              });
+}
+
+/// mask(s[, upper='X'[, lower='x'[, digit='n'[, other=NULL]]]]): a NULL
+/// replacement keeps those characters.
+Result<ResolvedCall> ResolveMask(const CallSite& site) {
+  const char* sig = "(STRING[, STRING upper[, STRING lower[, STRING digit[, STRING other]]]])";
+  LS_RETURN_NOT_OK(CheckArity(site, "mask", 1, 5, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "mask", sig, "s"));
+  ResolvedCall c = Call(Utf8(), casts,
+              [](const std::vector<Datum>& args, int64_t length,
+                 const EvalContext& ctx) -> Result<Datum> {
+                std::string buf;
+                return MapAllRows<arrow::StringBuilder>(
+                    args, length, ctx, Utf8(),
+                    [&](const Rows& r, int64_t i, arrow::StringBuilder* b) -> Status {
+                      if (r.IsNull(0, i)) return b->AppendNull();
+                      static const char* kDefaults[] = {"X", "x", "n"};
+                      std::string_view rep[4];
+                      bool keep[4];
+                      for (size_t k = 0; k < 4; ++k) {
+                        if (k + 1 < r.arrays.size()) {
+                          keep[k] = r.IsNull(k + 1, i);
+                          if (!keep[k]) rep[k] = r.Str(k + 1, i);
+                        } else {
+                          keep[k] = k == 3;
+                          if (k < 3) rep[k] = kDefaults[k];
+                        }
+                      }
+                      auto s = r.Str(0, i);
+                      buf.clear();
+                      size_t pos = 0;
+                      while (pos < s.size()) {
+                        size_t start = pos;
+                        uint32_t cp = internal::Utf8Decode(s, &pos);
+                        int cls = cp >= 'A' && cp <= 'Z'   ? 0
+                                  : cp >= 'a' && cp <= 'z' ? 1
+                                  : cp >= '0' && cp <= '9' ? 2
+                                                           : 3;
+                        if (keep[cls]) {
+                          buf += s.substr(start, pos - start);
+                        } else {
+                          size_t p0 = 0;  // the first character of the replacement
+                          if (!rep[cls].empty()) internal::Utf8Decode(rep[cls], &p0);
+                          buf += rep[cls].substr(0, p0);
+                        }
+                      }
+                      return b->Append(buf);
+                    });
+              });
+  c.null_intolerant = false;
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+// to_number / try_to_number with Spark's number formats: digits '9' / '0',
+// decimal point '.' / 'D', grouping ',' / 'G', currency '$', sign 'S'
+// (leading or trailing), 'MI' (trailing minus) and 'PR' (angle brackets).
+// The result is DECIMAL(digits, fraction digits) of the format.
+
+struct NumberFormat {
+  std::string text;
+  int32_t int_digits = 0;
+  int32_t frac_digits = 0;
+  bool dollar = false;
+  bool sign_lead = false, sign_trail = false, mi = false, pr = false;
+};
+
+Result<NumberFormat> ParseNumberFormat(std::string_view f, const char* fn) {
+  NumberFormat nf;
+  nf.text = std::string(f);
+  std::string u;
+  for (char c : f) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool seen_point = false, seen_digit = false;
+  for (size_t i = 0; i < u.size(); ++i) {
+    char c = u[i];
+    if (c == '9' || c == '0') {
+      (seen_point ? nf.frac_digits : nf.int_digits)++;
+      seen_digit = true;
+    } else if (c == '.' || c == 'D') {
+      if (seen_point) break;
+      seen_point = true;
+    } else if (c == ',' || c == 'G') {
+      continue;
+    } else if (c == '$') {
+      nf.dollar = true;
+    } else if (c == 'S') {
+      (seen_digit ? nf.sign_trail : nf.sign_lead) = true;
+    } else if (u.compare(i, 2, "MI") == 0) {
+      nf.mi = true;
+      ++i;
+    } else if (u.compare(i, 2, "PR") == 0) {
+      nf.pr = true;
+      ++i;
+    } else {
+      return UserError("[INVALID_FORMAT.UNEXPECTED_TOKEN] The format is invalid: '{}'. Found the "
+                       "unexpected character '{}' in the format string of {}.",
+                       f, f[i], fn);
+    }
+  }
+  if (nf.int_digits + nf.frac_digits == 0) {
+    return UserError("[INVALID_FORMAT.WRONG_NUM_DIGIT] The format is invalid: '{}'. The format "
+                     "string requires at least one number digit.",
+                     f);
+  }
+  return nf;
+}
+
+/// Parses `s` by `nf`; false when it does not match.
+bool ParseByFormat(std::string_view s, const NumberFormat& nf, arrow::Decimal128* out) {
+  bool neg = false;
+  if (nf.pr && s.size() >= 2 && s.front() == '<' && s.back() == '>') {
+    neg = true;
+    s = s.substr(1, s.size() - 2);
+  }
+  if ((nf.sign_lead) && !s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if ((nf.sign_trail || nf.mi) && !s.empty() && (s.back() == '-' || s.back() == '+')) {
+    neg = s.back() == '-';
+    s.remove_suffix(1);
+  }
+  if (nf.dollar) {
+    if (s.empty() || s[0] != '$') return false;
+    s.remove_prefix(1);
+  }
+  if (!nf.sign_lead && !s.empty() && s[0] == '-') return false;
+  int32_t int_digits = 0, frac_digits = 0;
+  bool point = false;
+  arrow::Decimal128 v(0);
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      if (point) {
+        if (++frac_digits > nf.frac_digits) return false;
+      } else if (++int_digits > nf.int_digits) {
+        return false;
+      }
+      v = v * arrow::Decimal128(10) + arrow::Decimal128(c - '0');
+    } else if (c == '.' && !point && nf.frac_digits >= 0) {
+      point = true;
+    } else if (c == ',' && !point) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  if (int_digits + frac_digits == 0) return false;
+  for (int32_t k = frac_digits; k < nf.frac_digits; ++k) v = v * arrow::Decimal128(10);
+  if (neg) v.Negate();
+  *out = v;
+  return true;
+}
+
+Result<ResolvedCall> ResolveToNumber(const CallSite& site, bool try_mode) {
+  const char* fn = try_mode ? "try_to_number" : "to_number";
+  const char* sig = "(STRING, STRING format)";
+  LS_RETURN_NOT_OK(CheckArity(site, fn, 2, 2, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, fn, sig, "ss"));
+  std::string storage;
+  const std::string* f = internal::LiteralString(site, 1, &storage);
+  if (!f) {
+    return UserError("[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] the format of {} must be a string "
+                     "literal", fn);
+  }
+  LS_ASSIGN_OR_RAISE(NumberFormat nf, ParseNumberFormat(*f, fn));
+  TypePtr out = arrow::decimal128(std::max(1, nf.int_digits + nf.frac_digits), nf.frac_digits);
+  return Call(out, casts,
+              [nf, out, try_mode](const std::vector<Datum>& args, int64_t length,
+                                  const EvalContext& ctx) -> Result<Datum> {
+                return MapRows<arrow::Decimal128Builder>(
+                    args, length, ctx, out,
+                    [&](const Rows& r, int64_t i, arrow::Decimal128Builder* b) -> Status {
+                      arrow::Decimal128 v;
+                      if (ParseByFormat(r.Str(0, i), nf, &v)) return b->Append(v);
+                      if (try_mode) return b->AppendNull();
+                      return ExecutionError(
+                          "[INVALID_FORMAT.MISMATCH_INPUT] The format is invalid: '{}'. The input "
+                          "string '{}' does not match the format.",
+                          nf.text, r.Str(0, i));
+                    });
+              });
+}
+
+/// sentences(s[, lang, country]): sentences split at '.', '!' and '?', each a
+/// list of its words (runs of letters, digits and apostrophes); an
+/// approximation of Java's BreakIterator for plain text.
+Result<ResolvedCall> ResolveSentences(const CallSite& site) {
+  const char* sig = "(STRING[, STRING language[, STRING country]])";
+  LS_RETURN_NOT_OK(CheckArity(site, "sentences", 1, 3, sig));
+  LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "sentences", sig, "s"));
+  TypePtr out = arrow::list(arrow::list(arrow::utf8()));
+  return Call(out, casts,
+              [out](const std::vector<Datum>& args, int64_t length,
+                    const EvalContext& ctx) -> Result<Datum> {
+                std::vector<Datum> one{args[0]};
+                return MapRows<arrow::ListBuilder>(
+                    one, length, ctx, out, [&](const Rows& r, int64_t i, arrow::ListBuilder* b) -> Status {
+                      auto* sb = static_cast<arrow::ListBuilder*>(b->value_builder());
+                      auto* wb = static_cast<arrow::StringBuilder*>(sb->value_builder());
+                      LS_RETURN_NOT_OK(b->Append());
+                      auto s = r.Str(0, i);
+                      bool open = false;
+                      size_t pos = 0;
+                      while (pos < s.size()) {
+                        size_t start = pos;
+                        uint32_t cp = internal::Utf8Decode(s, &pos);
+                        bool word_char = cp >= 0x80 || std::isalnum(static_cast<int>(cp)) || cp == '\'';
+                        if (word_char) {
+                          size_t end = pos;
+                          while (end < s.size()) {
+                            size_t next = end;
+                            uint32_t c2 = internal::Utf8Decode(s, &next);
+                            if (!(c2 >= 0x80 || std::isalnum(static_cast<int>(c2)) || c2 == '\'')) break;
+                            end = next;
+                          }
+                          if (!open) {
+                            LS_RETURN_NOT_OK(sb->Append());
+                            open = true;
+                          }
+                          LS_RETURN_NOT_OK(wb->Append(s.substr(start, end - start)));
+                          pos = end;
+                        } else if (cp == '.' || cp == '!' || cp == '?') {
+                          open = false;
+                        }
+                      }
+                      return Status::OK();
+                    });
+              });
+}
+
 }  // namespace
 
 void RegisterStringFunctions(FunctionRegistry* r) {
@@ -1975,6 +2472,19 @@ void RegisterStringFunctions(FunctionRegistry* r) {
   Add(r, "to_binary", [](const CallSite& s) { return ResolveToBinary(s, false); });
   Add(r, "try_to_binary", [](const CallSite& s) { return ResolveToBinary(s, true); });
   Add(r, "uuid", ResolveUuid);
+  Add(r, "regexp_count", [](const CallSite& s) { return ResolveRegexpFind(s, 0); });
+  Add(r, "regexp_substr", [](const CallSite& s) { return ResolveRegexpFind(s, 1); });
+  Add(r, "regexp_instr", [](const CallSite& s) { return ResolveRegexpFind(s, 2); });
+  Add(r, "levenshtein", ResolveLevenshtein);
+  Add(r, "overlay", ResolveOverlay);
+  Add(r, "split_part", ResolveSplitPart);
+  Add(r, "substring_index", ResolveSubstringIndex);
+  Add(r, "elt", ResolveElt);
+  Add(r, "find_in_set", ResolveFindInSet);
+  Add(r, "mask", ResolveMask);
+  Add(r, "sentences", ResolveSentences);
+  Add(r, "to_number", [](const CallSite& s) { return ResolveToNumber(s, false); });
+  Add(r, "try_to_number", [](const CallSite& s) { return ResolveToNumber(s, true); });
 }
 
 }  // namespace lakestream::expr

@@ -515,9 +515,10 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
       }
       if (op == "-") {
         // -2147483648 and friends: fold the sign into the literal before typing it.
-        if (e.args[0]->type == ExprType::kLiteral && e.args[0]->literal_kind == sql::LiteralKind::kInteger) {
+        if (e.args[0]->type == ExprType::kLiteral && e.args[0]->literal_kind == sql::LiteralKind::kInteger &&
+            e.args[0]->text.rfind("-", 0) != 0) {
           auto neg = *e.args[0];
-          neg.text = neg.text.rfind("-", 0) == 0 ? neg.text.substr(1) : "-" + neg.text;
+          neg.text = "-" + neg.text;
           ARROW_ASSIGN_OR_RAISE(auto s, BindLiteral(neg, ctx_));
           return expr::MakeLiteral(s);
         }
@@ -1314,6 +1315,16 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
 
   // GROUP BY ALL: every select item without aggregates is a key.
   std::vector<AstExprPtr> group_by = s.group_by;
+  if (s.grouping == sql::GroupingKind::kGroupingSets) {
+    // The keys are every expression named in a set (in order of appearance).
+    std::set<std::string> seen;
+    for (const auto& g : group_by) seen.insert(Key(*g));
+    for (const auto& set : s.grouping_sets) {
+      for (const auto& g : set) {
+        if (seen.insert(Key(*g)).second) group_by.push_back(g);
+      }
+    }
+  }
   bool grouped = s.grouping != sql::GroupingKind::kNone;
   if (s.grouping == sql::GroupingKind::kAll) {
     group_by.clear();

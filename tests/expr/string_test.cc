@@ -56,10 +56,13 @@ TEST(StringFunctions, Trim) {
   // Spark 4.0.1: trim only removes ' ', not tabs; trim(BOTH 'x' FROM 'xxaxx') = 'a'.
   ExpectArray(h.CallArray("trim", {S(R"(["  a b  ", "\t a", null, ""])")}), utf8(),
               R"(["a b", "\t a", null, ""])");
-  ExpectArray(h.CallArray("trim", {S(R"(["xxaxx"])"), LS("x")}), utf8(), R"(["a"])");
+  // Spark 4.0.1: the two-argument trim/ltrim/rtrim take (trimStr, str); btrim (str, trimStr).
+  ExpectArray(h.CallArray("trim", {LS("x"), S(R"(["xxaxx"])")}), utf8(), R"(["a"])");
+  ExpectArray(h.CallArray("trim", {LS("xxaxx"), S(R"(["x"])")}), utf8(), R"([""])");
+  ExpectArray(h.CallArray("btrim", {S(R"(["xxaxx"])"), LS("x")}), utf8(), R"(["a"])");
   ExpectArray(h.CallArray("ltrim", {S(R"(["  a  "])")}), utf8(), R"(["a  "])");
   ExpectArray(h.CallArray("rtrim", {S(R"(["  a  "])")}), utf8(), R"(["  a"])");
-  ExpectArray(h.CallArray("trim", {S(R"(["éaé"])"), LS("é")}), utf8(), R"(["a"])");
+  ExpectArray(h.CallArray("trim", {LS("é"), S(R"(["éaé"])")}), utf8(), R"(["a"])");
 }
 
 TEST(StringFunctions, Split) {

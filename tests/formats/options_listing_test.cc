@@ -141,7 +141,7 @@ TEST_F(ListingTest, Globs) {
 TEST_F(ListingTest, Errors) {
   auto r = ListFiles(dir_ / "nope", options_);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "path does not exist: " + (dir_ / "nope"));
+  EXPECT_EQ(r.status().message(), "[PATH_NOT_FOUND] Path does not exist: " + (dir_ / "nope"));
   r = ListFiles(dir_ / "t/*.parquet", options_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "no files match " + (dir_ / "t/*.parquet"));
