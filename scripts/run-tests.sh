@@ -17,7 +17,7 @@ run() {  # name, command...
 
 run "unit tests (ctest)" ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
 if [ -x "$build/lakestream" ] && [ -d tests/sql ] && [ -f tests/sqllogic/run.py ]; then
-  run "sql logic tests" .venv/bin/python tests/sqllogic/run.py --binary "$build/lakestream" tests/sql
+  run "sql logic tests" .venv/bin/python tests/sqllogic/run.py -q --binary "$build/lakestream" --known-failures tests/sql/known_failures.txt tests/sql
 fi
 if ((python_tests)) && [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
   run "python tests (pytest)" env LAKESTREAM_BIN="$build/lakestream" .venv/bin/python -m pytest -q tests/python
