@@ -93,14 +93,19 @@ Status RunPipeline(const Pipeline& p, ExecContext* ctx) {
       auto next = p.source->Next(thread);
       if (!next.ok()) {
         status[thread] = next.status();
+        stop = true;
         break;
       }
+      // An exhausted source ends this worker only: others may still be
+      // reading their last morsels.
       if (*next == nullptr) break;
       bool done = false;
       status[thread] = Push(p, 0, thread, std::move(*next), &done);
-      if (!status[thread].ok() || done || p.sink->SinkDone()) break;
+      if (!status[thread].ok() || done || p.sink->SinkDone()) {
+        stop = true;
+        break;
+      }
     }
-    stop = true;
   };
   if (workers == 1) {
     work(0);

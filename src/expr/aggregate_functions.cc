@@ -1357,11 +1357,15 @@ class DistinctAgg final : public GroupedAggregator {
     ARROW_ASSIGN_OR_RAISE(auto ids_datum, seen_->Consume(arrow::compute::ExecSpan(batch)));
     auto ids = ids_datum.array_as<arrow::UInt32Array>();
     std::vector<int64_t> rows;
-    uint32_t next = before;
+    // The first row of every id new in this batch. The Grouper need not number
+    // new keys in row order (its fast path hashes in mini-batches), so mark
+    // them instead of assuming increasing ids.
+    std::vector<uint8_t> taken(seen_->num_groups() - before, 0);
     for (int64_t i = 0; i < batch.length; ++i) {
-      if (ids->Value(i) >= next) {
+      uint32_t id = ids->Value(i);
+      if (id >= before && !taken[id - before]) {
+        taken[id - before] = 1;
         rows.push_back(i);
-        next = ids->Value(i) + 1;
       }
     }
     if (rows.empty()) return Status::OK();
@@ -1549,8 +1553,9 @@ Result<ResolvedAggregate> ResolveSumAvg(const std::string& name, const Aggregate
     return Finish(arrow::float64(), {nullptr},
                   [avg] { return std::make_unique<SumDoubleAgg>(avg); }, site);
   }
-  if (t->id() == arrow::Type::STRING && !Ansi(site)) {
-    // Legacy mode implicitly casts strings to DOUBLE.
+  if (t->id() == arrow::Type::STRING) {
+    // Spark implicitly casts strings to DOUBLE (in both modes; under ANSI a
+    // malformed string then fails the cast with CAST_INVALID_INPUT, as Spark 4.0.1).
     return Finish(arrow::float64(), {arrow::float64()},
                   [avg] { return std::make_unique<SumDoubleAgg>(avg); }, site);
   }

@@ -2394,7 +2394,21 @@ Result<ResolvedCall> ResolveSentences(const CallSite& site) {
 
 void RegisterStringFunctions(FunctionRegistry* r) {
   Add(r, "lower", ArrowUnaryString("lower", "utf8_lower"));
-  Add(r, "upper", ArrowUnaryString("upper", "utf8_upper"));
+  Add(r, "upper", [](const CallSite& site) -> Result<ResolvedCall> {
+    // Java's toUpperCase uses full case mapping: 'ß' becomes "SS" (Arrow's
+    // simple mapping gives 'ẞ'), so replace it before upper-casing.
+    LS_RETURN_NOT_OK(CheckArity(site, "upper", 1, 1, "(STRING)"));
+    LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "upper", "(STRING)", "s"));
+    return Call(Utf8(), casts,
+                [](const std::vector<Datum>& args, int64_t length,
+                   const EvalContext& ctx) -> Result<Datum> {
+                  arrow::compute::ExecContext ec(ctx.pool);
+                  arrow::compute::ReplaceSubstringOptions sharp_s("\xC3\x9F", "SS");
+                  LS_ASSIGN_OR_RAISE(Datum replaced, arrow::compute::CallFunction(
+                                                         "replace_substring", {args[0]}, &sharp_s, &ec));
+                  return arrow::compute::CallFunction("utf8_upper", {replaced}, &ec);
+                });
+  });
   r->AddAlias("lcase", "lower");
   r->AddAlias("ucase", "upper");
   Add(r, "length", [](const CallSite& s) { return ResolveLength(s, "length", 0); });

@@ -1827,19 +1827,45 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSetOp(const sql::Query::SetOp& 
     auto u = MakeNode(LogicalKind::kUnion, {left, right}, out.ToSchema());
     return std::make_pair(op.all ? u : distinct(u), out);
   }
-  if (op.all) return Unsupported("{} ALL is not supported yet", what);
-  // INTERSECT / EXCEPT (DISTINCT): a semi / anti join on null-safe equality of every column.
-  Scope both = out;
-  for (const auto& c : out.cols) both.cols.push_back(c);
+  // INTERSECT / EXCEPT: a semi / anti join on null-safe equality of every
+  // column. The ALL forms number the duplicates of each row on both sides
+  // (row_number per distinct row) and match the numbers too, so a row kept
+  // min(m, n) times (INTERSECT ALL) or max(m - n, 0) times (EXCEPT ALL).
+  size_t width = n;
+  auto numbered = [&](LogicalPtr p) {
+    auto w = MakeNode(LogicalKind::kWindow, {p}, nullptr);
+    for (size_t i = 0; i < n; ++i) w->exprs.push_back(ColumnOf(out, static_cast<int>(i)));
+    WindowCall rn;
+    rn.name = "row_number";
+    rn.result_type = arrow::int32();
+    rn.rows_frame = true;
+    w->windows.push_back(rn);
+    Scope ws = out;
+    ws.cols.push_back({"", "__dup", arrow::int32(), false});
+    w->schema = ws.ToSchema();
+    return w;
+  };
+  if (op.all) {
+    left = numbered(left);
+    right = numbered(right);
+    width = n + 1;
+  }
+  Scope side = out;
+  if (op.all) side.cols.push_back({"", "__dup", arrow::int32(), false});
+  Scope both = side;
+  for (const auto& c : side.cols) both.cols.push_back(c);
   ExprPtr cond;
-  for (size_t i = 0; i < n; ++i) {
-    ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal_null_safe", {ColumnOf(both, static_cast<int>(i)), ColumnOf(both, static_cast<int>(n + i))}, sql::Location{}));
+  for (size_t i = 0; i < width; ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal_null_safe", {ColumnOf(both, static_cast<int>(i)), ColumnOf(both, static_cast<int>(width + i))}, sql::Location{}));
     cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
   }
-  auto j = MakeNode(LogicalKind::kJoin, {distinct(left), right}, out.ToSchema());
+  auto j = MakeNode(LogicalKind::kJoin, {op.all ? left : distinct(left), right}, side.ToSchema());
   j->join_type = op.type == sql::SetOpType::kIntersect ? sql::JoinType::kLeftSemi : sql::JoinType::kLeftAnti;
   j->predicate = cond;
-  return std::make_pair(j, out);
+  if (!op.all) return std::make_pair(LogicalPtr(j), out);
+  std::vector<ExprPtr> exprs;
+  for (size_t i = 0; i < n; ++i) exprs.push_back(ColumnOf(side, static_cast<int>(i)));
+  return std::make_pair(MakeProject(j, exprs, names), out);
 }
 
 Result<std::pair<LogicalPtr, Scope>> Binder::BindQuery(const sql::Query& q) {

@@ -7,6 +7,7 @@
 #include "common/init.h"
 #include "expr/function.h"
 #include "plan/binder.h"
+#include "plan/delta_sql.h"
 #include "plan/physical_planner.h"
 #include "sql/parser.h"
 
@@ -42,7 +43,10 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-Session::Session() { (void)Initialize(); }
+Session::Session() {
+  (void)Initialize();
+  RegisterDeltaSql();
+}
 
 expr::EvalContext Session::MakeEvalContext() const {
   expr::EvalContext ctx;

@@ -1,7 +1,8 @@
 // Functions added for the SQL logic tests: collection set operations and
 // edits, math (floor/ceil with a scale, bin, conv, width_bucket, bit_count,
 // nanvl), strings (regexp_count/substr/instr, levenshtein, overlay,
-// split_part, substring_index, elt, find_in_set, mask, sentences, to_number),
+// split_part, substring_index, elt, find_in_set, mask, sentences, to_number,
+// upper's 'ß'),
 // datetime (dayname, monthname, make_interval, convert_timezone, EXTRACT on
 // intervals) and aggregates (corr, covar_*, skewness, kurtosis, mode).
 // Expected values were checked against pyspark 4.0.1 (ANSI on, UTC).
@@ -135,6 +136,13 @@ TEST(MoreStrings, Editing) {
   ExpectArray(h.CallArray("mask", {S(R"(["AbC-123", null])")}), utf8(), R"(["XxX-nnn", null])");
   ExpectArray(h.CallArray("sentences", {S(R"(["Hi there. Bye."])")}),
               arrow::list(arrow::list(utf8())), R"([[["Hi", "there"], ["Bye"]]])");
+}
+
+TEST(MoreStrings, UpperSharpS) {
+  FamilyHarness h;
+  // Spark 4.0.1 (Java's full case mapping): upper('straße') = 'STRASSE'.
+  ExpectArray(h.CallArray("upper", {S(R"(["straße", "abc", null])")}), utf8(),
+              R"(["STRASSE", "ABC", null])");
 }
 
 TEST(MoreStrings, ToNumber) {

@@ -1,0 +1,469 @@
+// Delta Lake in SQL: SELECT ... FROM delta.`/path` [VERSION|TIMESTAMP AS OF],
+// CREATE [OR REPLACE] TABLE [IF NOT EXISTS] delta.`/path` ... AS SELECT,
+// INSERT INTO|OVERWRITE delta.`/path` SELECT, DESCRIBE HISTORY and DESCRIBE
+// DETAIL, on top of connectors/delta (DeltaLog, DeltaScan, WriteDelta).
+#include "plan/delta_sql.h"
+
+#include <arrow/builder.h>
+#include <arrow/table.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "connectors/delta/log.h"
+#include "connectors/delta/scan.h"
+#include "connectors/delta/writer.h"
+#include "expr/cast.h"
+#include "formats/file_source.h"
+#include "plan/binder.h"
+#include "plan/session.h"
+#include "types/types.h"
+
+namespace lakestream::plan {
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Pushes simple `column <op> literal` conjuncts into the Delta scan, where
+// whole files are skipped by partition values and per-file statistics.
+// (Same rules as table_functions.cc's ToColumnPredicates for read_files.)
+std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr::ExprPtr>& filters,
+                                                         const arrow::Schema& schema) {
+  std::vector<formats::ColumnPredicate> out;
+  static const std::map<std::string, formats::ColumnPredicate::Op> ops = {
+      {"equal", formats::ColumnPredicate::kEq},      {"not_equal", formats::ColumnPredicate::kNe},
+      {"less", formats::ColumnPredicate::kLt},       {"less_equal", formats::ColumnPredicate::kLe},
+      {"greater", formats::ColumnPredicate::kGt},    {"greater_equal", formats::ColumnPredicate::kGe}};
+  static const std::map<std::string, std::string> flipped = {{"less", "greater"}, {"less_equal", "greater_equal"},
+                                                             {"greater", "less"}, {"greater_equal", "less_equal"},
+                                                             {"equal", "equal"},  {"not_equal", "not_equal"}};
+  for (const auto& f : filters) {
+    if (f->kind != expr::ExprKind::kCall) continue;
+    if ((f->name == "is_null" || f->name == "is_not_null") && f->args.size() == 1 &&
+        f->args[0]->kind == expr::ExprKind::kColumn) {
+      formats::ColumnPredicate p;
+      p.column = schema.field(f->args[0]->column_index)->name();
+      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull : formats::ColumnPredicate::kIsNotNull;
+      out.push_back(p);
+      continue;
+    }
+    if (f->args.size() != 2) continue;
+    auto a = f->args[0], b = f->args[1];
+    std::string name = f->name;
+    if (a->kind == expr::ExprKind::kLiteral && b->kind == expr::ExprKind::kColumn) {
+      auto fl = flipped.find(name);
+      if (fl == flipped.end()) continue;
+      std::swap(a, b);
+      name = fl->second;
+    }
+    auto op = ops.find(name);
+    if (op == ops.end() || a->kind != expr::ExprKind::kColumn || b->kind != expr::ExprKind::kLiteral) continue;
+    if (!b->value || !b->value->is_valid || !b->value->type->Equals(*a->type)) continue;
+    formats::ColumnPredicate p;
+    p.column = schema.field(a->column_index)->name();
+    p.op = op->second;
+    p.values = {b->value};
+    out.push_back(p);
+  }
+  return out;
+}
+
+Status MissingTable(const std::string& path) {
+  return UserError("[DELTA_MISSING_DELTA_TABLE] `{}` is not a Delta table (no commit in {}/_delta_log)", path, path);
+}
+
+// The snapshot a FROM item or DESCRIBE target reads: latest, or time travel.
+Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(Session* session, const std::string& path,
+                                                            std::optional<int64_t> version,
+                                                            std::optional<std::string> timestamp) {
+  auto log = delta::DeltaLog::Open(path);
+  ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
+  if (!exists) return MissingTable(path);
+  if (version && timestamp) {
+    return UserError("[DELTA_ONLY_ONE_OF_VERSION_OR_TIMESTAMP] time travel on `{}`: give VERSION AS OF or "
+                     "TIMESTAMP AS OF, not both", path);
+  }
+  if (version) return log->AtVersion(*version);
+  if (timestamp) {
+    auto ctx = session->MakeEvalContext();
+    auto cast = expr::Cast(arrow::Datum(std::make_shared<arrow::StringScalar>(*timestamp)), types::Timestamp(),
+                           expr::CastMode::kAnsi, ctx);
+    if (!cast.ok()) {
+      return UserError("TIMESTAMP AS OF '{}' on `{}`: not a valid timestamp ({})", *timestamp, path,
+                       cast.status().message());
+    }
+    const auto& ts = static_cast<const arrow::TimestampScalar&>(*cast->scalar());
+    if (!ts.is_valid) return UserError("TIMESTAMP AS OF on `{}`: the timestamp must not be NULL", path);
+    int64_t micros = ts.value;
+    // Floor to milliseconds: the commit times are in ms.
+    int64_t ms = micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000);
+    return log->AtTimestamp(ms);
+  }
+  return log->Latest();
+}
+
+Result<std::string> StringArg(const std::shared_ptr<arrow::Scalar>& s, const char* what) {
+  if (!s || !s->is_valid || s->type->id() != arrow::Type::STRING) {
+    return UserError("delta: {} must be a string literal", what);
+  }
+  return static_cast<const arrow::StringScalar&>(*s).value->ToString();
+}
+
+Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
+                                                const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+                                                const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
+  if (positional.size() != 1) return UserError("delta: expected one table path, e.g. delta.`/data/events`");
+  ARROW_ASSIGN_OR_RAISE(auto path, StringArg(positional[0], "the table path"));
+  std::optional<int64_t> version;
+  std::optional<std::string> timestamp;
+  for (const auto& [k, v] : named) {
+    auto key = Lower(k);
+    if (key == "versionasof") {
+      if (!v || !v->is_valid || v->type->id() != arrow::Type::INT64) {
+        return UserError("delta: VERSION AS OF on `{}` must be an integer literal", path);
+      }
+      version = static_cast<const arrow::Int64Scalar&>(*v).value;
+    } else if (key == "timestampasof") {
+      ARROW_ASSIGN_OR_RAISE(auto t, StringArg(v, "TIMESTAMP AS OF"));
+      timestamp = t;
+    } else {
+      return UserError("delta: unknown option '{}' on `{}` (expected versionAsOf or timestampAsOf)", k, path);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, LoadSnapshot(session, path, version, timestamp));
+  // A scan of all columns gives the logical output schema (no column-mapping metadata).
+  ARROW_ASSIGN_OR_RAISE(auto probe, delta::DeltaScan::Make(snapshot));
+  auto schema = probe->output_schema();
+  auto src = std::make_shared<ScanSource>();
+  src->description = fmt::format("DeltaScan [{}] version={}", path, snapshot->version());
+  src->schema = schema;
+  src->make_tasks = [snapshot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
+                                       std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+    delta::DeltaScanOptions opts;
+    if (!columns.empty() || schema->num_fields() == 0) {
+      std::vector<std::string> names;
+      for (int c : columns) names.push_back(schema->field(c)->name());
+      opts.columns = names;
+    }
+    opts.predicates = ToColumnPredicates(filters, *schema);
+    ARROW_ASSIGN_OR_RAISE(auto scan_unique, delta::DeltaScan::Make(snapshot, opts));
+    std::shared_ptr<delta::DeltaScan> scan(std::move(scan_unique));
+    const auto& m = scan->metrics();
+    if (explain) {
+      *explain = fmt::format("files={} pruned={} (partition={} stats={}) total={} pushed_filters={}",
+                             scan->files().size(), m.files_pruned_by_partition + m.files_pruned_by_stats,
+                             m.files_pruned_by_partition, m.files_pruned_by_stats, m.files_total,
+                             opts.predicates.size());
+    }
+    // One task per data file, so workers read files in parallel.
+    std::vector<exec::ScanTask> out;
+    for (size_t i = 0; i < scan->files().size(); ++i) {
+      out.push_back([scan, i]() -> Result<exec::BatchIterator> {
+        ARROW_ASSIGN_OR_RAISE(auto batches, scan->ReadFile(scan->files()[i]));
+        auto held = std::make_shared<std::vector<std::shared_ptr<arrow::RecordBatch>>>(std::move(batches));
+        auto next = std::make_shared<size_t>(0);
+        return exec::BatchIterator([held, next]() -> Result<exec::BatchPtr> {
+          if (*next >= held->size()) return nullptr;
+          return (*held)[(*next)++];
+        });
+      });
+    }
+    return out;
+  };
+  return src;
+}
+
+// The table path of a statement target delta.`/path`.
+Result<std::string> DeltaTarget(const std::vector<std::string>& parts, const std::string& what) {
+  if (parts.size() == 2 && Lower(parts[0]) == "delta") return parts[1];
+  std::string name;
+  for (const auto& p : parts) name += (name.empty() ? "" : ".") + p;
+  return Unsupported("{}: only Delta path targets are supported (delta.`/path`), got `{}`", what, name);
+}
+
+QueryResult CountsResult(int64_t rows) {
+  QueryResult out;
+  out.schema = arrow::schema({arrow::field("num_affected_rows", arrow::int64()),
+                              arrow::field("num_inserted_rows", arrow::int64())});
+  arrow::Int64Builder a, b;
+  (void)a.Append(rows);
+  (void)b.Append(rows);
+  out.batches = {arrow::RecordBatch::Make(out.schema, 1, {*a.Finish(), *b.Finish()})};
+  return out;
+}
+
+Result<std::shared_ptr<arrow::Table>> RunToTable(Session* session, const sql::Query& query) {
+  ARROW_ASSIGN_OR_RAISE(auto plan, session->PlanQuery(query));
+  ARROW_ASSIGN_OR_RAISE(auto result, session->Run(plan));
+  return arrow::Table::FromRecordBatches(result.schema, result.batches);
+}
+
+Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
+  ARROW_ASSIGN_OR_RAISE(auto path, DeltaTarget(st.name_parts, "CREATE TABLE AS SELECT"));
+  if (!st.using_format.empty() && Lower(st.using_format) != "delta") {
+    return Unsupported("CREATE TABLE delta.`{}` USING {}: only USING delta is supported", path, st.using_format);
+  }
+  if (!st.query) return UserError("CREATE TABLE delta.`{}`: AS SELECT ... is required", path);
+  auto log = delta::DeltaLog::Open(path);
+  ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
+  if (exists && st.if_not_exists) return QueryResult{};
+  if (exists && !st.or_replace) {
+    return UserError("[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table delta.`{}` because it already exists "
+                     "(use CREATE OR REPLACE TABLE or IF NOT EXISTS)", path);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto data, RunToTable(session, *st.query));
+  delta::DeltaWriteOptions opts;
+  opts.mode = exists ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kErrorIfExists;
+  opts.partition_columns = st.partition_by;
+  for (const auto& [k, v] : st.properties) opts.configuration[k] = v;
+  if (!st.comment.empty()) opts.description = st.comment;
+  opts.operation = st.or_replace ? "CREATE OR REPLACE TABLE AS SELECT" : "CREATE TABLE AS SELECT";
+  std::string parts = "[";
+  for (size_t i = 0; i < st.partition_by.size(); ++i) parts += (i ? ",\"" : "\"") + st.partition_by[i] + "\"";
+  parts += "]";
+  opts.operation_parameters["isManaged"] = "false";
+  opts.operation_parameters["partitionBy"] = parts;
+  ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, data, opts));
+  (void)res;
+  return QueryResult{};
+}
+
+Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
+  ARROW_ASSIGN_OR_RAISE(auto path, DeltaTarget(st.name_parts, st.overwrite ? "INSERT OVERWRITE" : "INSERT INTO"));
+  if (!st.columns.empty()) {
+    return Unsupported("INSERT INTO delta.`{}` with a column list is not supported yet; list the columns in the "
+                       "SELECT in table order", path);
+  }
+  if (!st.query) return UserError("INSERT INTO delta.`{}`: a query is required", path);
+  auto log = delta::DeltaLog::Open(path);
+  ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
+  if (!exists) return MissingTable(path);
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, log->Latest());
+  ARROW_ASSIGN_OR_RAISE(auto probe, delta::DeltaScan::Make(snapshot));
+  auto target = probe->output_schema();
+  ARROW_ASSIGN_OR_RAISE(auto data, RunToTable(session, *st.query));
+  if (data->num_columns() != target->num_fields()) {
+    return UserError("[INSERT_COLUMN_ARITY_MISMATCH] Cannot write to delta.`{}`: the table has {} columns, the query "
+                     "produces {}", path, target->num_fields(), data->num_columns());
+  }
+  auto ctx = session->MakeEvalContext();
+  arrow::ChunkedArrayVector cols;
+  for (int i = 0; i < target->num_fields(); ++i) {
+    const auto& want = target->field(i)->type();
+    auto col = data->column(i);
+    if (!col->type()->Equals(*want)) {
+      if (!expr::CanCast(*col->type(), *want, /*ansi=*/true)) {
+        return UserError("[INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST] Cannot write to delta.`{}`: column {} "
+                         "`{}` is {} but the query's column {} `{}` is {}", path, i + 1, target->field(i)->name(),
+                         want->ToString(), i + 1, data->schema()->field(i)->name(), col->type()->ToString());
+      }
+      ARROW_ASSIGN_OR_RAISE(auto cast, expr::Cast(arrow::Datum(col), want, expr::CastMode::kAnsi, ctx));
+      col = cast.chunked_array();
+    }
+    cols.push_back(col);
+  }
+  auto out = arrow::Table::Make(target, cols, data->num_rows());
+  delta::DeltaWriteOptions opts;
+  opts.mode = st.overwrite ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kAppend;
+  opts.operation = "WRITE";
+  opts.operation_parameters["mode"] = st.overwrite ? "\"Overwrite\"" : "\"Append\"";
+  ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, out, opts));
+  return CountsResult(res.rows_written);
+}
+
+// The JSON value of `key` at the top level of a JSON object, as text.
+std::optional<std::string> JsonMember(const std::string& json, const std::string& key) {
+  auto needle = "\"" + key + "\"";
+  size_t pos = json.find(needle);
+  if (pos == std::string::npos) return std::nullopt;
+  pos = json.find(':', pos + needle.size());
+  if (pos == std::string::npos) return std::nullopt;
+  ++pos;
+  while (pos < json.size() && isspace(static_cast<unsigned char>(json[pos]))) ++pos;
+  size_t start = pos;
+  int depth = 0;
+  bool in_str = false;
+  for (; pos < json.size(); ++pos) {
+    char c = json[pos];
+    if (in_str) {
+      if (c == '\\') ++pos;
+      else if (c == '"') {
+        in_str = false;
+        if (depth == 0) return json.substr(start, pos + 1 - start);
+      }
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') {
+      if (depth == 0) break;
+      if (--depth == 0) return json.substr(start, pos + 1 - start);
+    } else if (c == ',' && depth == 0) break;
+  }
+  return json.substr(start, pos - start);
+}
+
+std::string Unquote(const std::string& s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+Result<std::string> DescribeTargetPath(const sql::Statement& st, const char* what, std::optional<int64_t>* version,
+                                       std::optional<std::string>* timestamp) {
+  const auto& parts = st.describe_target ? st.describe_target->name_parts : st.name_parts;
+  if (st.describe_target) {
+    *version = st.describe_target->version_as_of;
+    *timestamp = st.describe_target->timestamp_as_of;
+  }
+  return DeltaTarget(parts, what);
+}
+
+Result<QueryResult> DescribeHistory(Session* session, const sql::Statement& st) {
+  std::optional<int64_t> version;
+  std::optional<std::string> timestamp;
+  ARROW_ASSIGN_OR_RAISE(auto path, DescribeTargetPath(st, "DESCRIBE HISTORY", &version, &timestamp));
+  auto log = delta::DeltaLog::Open(path);
+  ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
+  if (!exists) return MissingTable(path);
+  ARROW_ASSIGN_OR_RAISE(auto history, log->History());
+  arrow::Int64Builder version_b, read_version_b;
+  arrow::TimestampBuilder ts_b(types::Timestamp(), arrow::default_memory_pool());
+  arrow::StringBuilder op_b, params_b, metrics_b, engine_b, isolation_b;
+  arrow::BooleanBuilder blind_b;
+  for (const auto& h : history) {
+    ARROW_RETURN_NOT_OK(version_b.Append(h.version));
+    ARROW_RETURN_NOT_OK(ts_b.Append(h.timestamp_ms * 1000));
+    std::string raw = h.commit_info ? h.commit_info->raw_json : "";
+    auto str_member = [&](arrow::StringBuilder& b, const char* key, bool unquote) -> Status {
+      auto v = h.commit_info ? JsonMember(raw, key) : std::nullopt;
+      if (!v || *v == "null") return b.AppendNull();
+      return b.Append(unquote ? Unquote(*v) : *v);
+    };
+    if (h.commit_info && h.commit_info->operation) {
+      ARROW_RETURN_NOT_OK(op_b.Append(*h.commit_info->operation));
+    } else {
+      ARROW_RETURN_NOT_OK(op_b.AppendNull());
+    }
+    ARROW_RETURN_NOT_OK(str_member(params_b, "operationParameters", false));
+    auto rv = h.commit_info ? JsonMember(raw, "readVersion") : std::nullopt;
+    int64_t rv_num = 0;
+    if (rv && !rv->empty() && (isdigit(static_cast<unsigned char>((*rv)[0])))) {
+      rv_num = std::stoll(*rv);
+      ARROW_RETURN_NOT_OK(read_version_b.Append(rv_num));
+    } else {
+      ARROW_RETURN_NOT_OK(read_version_b.AppendNull());
+    }
+    ARROW_RETURN_NOT_OK(str_member(isolation_b, "isolationLevel", true));
+    auto blind = h.commit_info ? JsonMember(raw, "isBlindAppend") : std::nullopt;
+    if (blind && (*blind == "true" || *blind == "false")) {
+      ARROW_RETURN_NOT_OK(blind_b.Append(*blind == "true"));
+    } else {
+      ARROW_RETURN_NOT_OK(blind_b.AppendNull());
+    }
+    ARROW_RETURN_NOT_OK(str_member(metrics_b, "operationMetrics", false));
+    ARROW_RETURN_NOT_OK(str_member(engine_b, "engineInfo", true));
+  }
+  QueryResult out;
+  out.schema = arrow::schema({arrow::field("version", arrow::int64()), arrow::field("timestamp", types::Timestamp()),
+                              arrow::field("operation", arrow::utf8()),
+                              arrow::field("operationParameters", arrow::utf8()),
+                              arrow::field("readVersion", arrow::int64()),
+                              arrow::field("isolationLevel", arrow::utf8()),
+                              arrow::field("isBlindAppend", arrow::boolean()),
+                              arrow::field("operationMetrics", arrow::utf8()),
+                              arrow::field("engineInfo", arrow::utf8())});
+  arrow::ArrayVector cols(9);
+  ARROW_RETURN_NOT_OK(version_b.Finish(&cols[0]));
+  ARROW_RETURN_NOT_OK(ts_b.Finish(&cols[1]));
+  ARROW_RETURN_NOT_OK(op_b.Finish(&cols[2]));
+  ARROW_RETURN_NOT_OK(params_b.Finish(&cols[3]));
+  ARROW_RETURN_NOT_OK(read_version_b.Finish(&cols[4]));
+  ARROW_RETURN_NOT_OK(isolation_b.Finish(&cols[5]));
+  ARROW_RETURN_NOT_OK(blind_b.Finish(&cols[6]));
+  ARROW_RETURN_NOT_OK(metrics_b.Finish(&cols[7]));
+  ARROW_RETURN_NOT_OK(engine_b.Finish(&cols[8]));
+  out.batches = {arrow::RecordBatch::Make(out.schema, static_cast<int64_t>(history.size()), cols)};
+  return out;
+}
+
+Result<QueryResult> DescribeDetail(Session* session, const sql::Statement& st) {
+  std::optional<int64_t> version;
+  std::optional<std::string> timestamp;
+  ARROW_ASSIGN_OR_RAISE(auto path, DescribeTargetPath(st, "DESCRIBE DETAIL", &version, &timestamp));
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, LoadSnapshot(session, path, version, timestamp));
+  const auto& md = snapshot->metadata();
+  int64_t size = 0;
+  for (const auto& f : snapshot->files()) size += f.size;
+  arrow::StringBuilder format_b, id_b, name_b, desc_b, location_b;
+  arrow::TimestampBuilder created_b(types::Timestamp(), arrow::default_memory_pool());
+  arrow::TimestampBuilder modified_b(types::Timestamp(), arrow::default_memory_pool());
+  auto value_b = std::make_shared<arrow::StringBuilder>();
+  arrow::ListBuilder parts_b(arrow::default_memory_pool(), value_b);
+  arrow::Int64Builder files_b, size_b;
+  auto key_b = std::make_shared<arrow::StringBuilder>();
+  auto item_b = std::make_shared<arrow::StringBuilder>();
+  arrow::MapBuilder props_b(arrow::default_memory_pool(), key_b, item_b);
+  arrow::Int32Builder reader_b, writer_b;
+  ARROW_RETURN_NOT_OK(format_b.Append("delta"));
+  ARROW_RETURN_NOT_OK(id_b.Append(md.id));
+  ARROW_RETURN_NOT_OK(md.name ? name_b.Append(*md.name) : name_b.AppendNull());
+  ARROW_RETURN_NOT_OK(md.description ? desc_b.Append(*md.description) : desc_b.AppendNull());
+  ARROW_RETURN_NOT_OK(location_b.Append(snapshot->table_root()));
+  ARROW_RETURN_NOT_OK(md.created_time ? created_b.Append(*md.created_time * 1000) : created_b.AppendNull());
+  ARROW_RETURN_NOT_OK(modified_b.Append(snapshot->timestamp_ms() * 1000));
+  ARROW_RETURN_NOT_OK(parts_b.Append());
+  for (const auto& p : md.partition_columns) ARROW_RETURN_NOT_OK(value_b->Append(p));
+  ARROW_RETURN_NOT_OK(files_b.Append(static_cast<int64_t>(snapshot->files().size())));
+  ARROW_RETURN_NOT_OK(size_b.Append(size));
+  ARROW_RETURN_NOT_OK(props_b.Append());
+  for (const auto& [k, v] : md.configuration) {
+    ARROW_RETURN_NOT_OK(key_b->Append(k));
+    ARROW_RETURN_NOT_OK(item_b->Append(v));
+  }
+  ARROW_RETURN_NOT_OK(reader_b.Append(snapshot->protocol().min_reader_version));
+  ARROW_RETURN_NOT_OK(writer_b.Append(snapshot->protocol().min_writer_version));
+  QueryResult out;
+  out.schema = arrow::schema(
+      {arrow::field("format", arrow::utf8()), arrow::field("id", arrow::utf8()), arrow::field("name", arrow::utf8()),
+       arrow::field("description", arrow::utf8()), arrow::field("location", arrow::utf8()),
+       arrow::field("createdAt", types::Timestamp()), arrow::field("lastModified", types::Timestamp()),
+       arrow::field("partitionColumns", arrow::list(arrow::utf8())), arrow::field("numFiles", arrow::int64()),
+       arrow::field("sizeInBytes", arrow::int64()), arrow::field("properties", arrow::map(arrow::utf8(), arrow::utf8())),
+       arrow::field("minReaderVersion", arrow::int32()), arrow::field("minWriterVersion", arrow::int32())});
+  arrow::ArrayVector cols(13);
+  ARROW_RETURN_NOT_OK(format_b.Finish(&cols[0]));
+  ARROW_RETURN_NOT_OK(id_b.Finish(&cols[1]));
+  ARROW_RETURN_NOT_OK(name_b.Finish(&cols[2]));
+  ARROW_RETURN_NOT_OK(desc_b.Finish(&cols[3]));
+  ARROW_RETURN_NOT_OK(location_b.Finish(&cols[4]));
+  ARROW_RETURN_NOT_OK(created_b.Finish(&cols[5]));
+  ARROW_RETURN_NOT_OK(modified_b.Finish(&cols[6]));
+  ARROW_RETURN_NOT_OK(parts_b.Finish(&cols[7]));
+  ARROW_RETURN_NOT_OK(files_b.Finish(&cols[8]));
+  ARROW_RETURN_NOT_OK(size_b.Finish(&cols[9]));
+  ARROW_RETURN_NOT_OK(props_b.Finish(&cols[10]));
+  ARROW_RETURN_NOT_OK(reader_b.Finish(&cols[11]));
+  ARROW_RETURN_NOT_OK(writer_b.Finish(&cols[12]));
+  out.batches = {arrow::RecordBatch::Make(out.schema, 1, cols)};
+  return out;
+}
+
+}  // namespace
+
+void RegisterDeltaSql() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    TableSourceRegistry()["delta"] = DeltaSource;
+    auto& h = Session::StatementHandlers();
+    h[static_cast<int>(sql::StatementType::kCreateTableAs)] = CreateTableAs;
+    h[static_cast<int>(sql::StatementType::kInsert)] = Insert;
+    h[static_cast<int>(sql::StatementType::kDescribeHistory)] = DescribeHistory;
+    h[static_cast<int>(sql::StatementType::kDescribeDetail)] = DescribeDetail;
+  });
+}
+
+}  // namespace lakestream::plan
