@@ -449,6 +449,10 @@ class Binder {
   expr::EvalContext ctx_;
   std::vector<std::map<std::string, const sql::CommonTableExpr*>> ctes_;
   std::shared_ptr<Hook> alias_hook_holder;
+  // Correlated scalar subqueries rewritten into joins: their value over the
+  // extended FROM scope.
+  std::map<const AstExpr*, ExprPtr> subquery_values_;
+  Status RewriteCorrelatedSubquery(const AstExprPtr& sub, LogicalPtr* plan, Scope* scope);
 };
 
 Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
@@ -680,6 +684,7 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
       return UserError("[FIELD_NOT_FOUND] No such struct field `{}` in {}", e.name, types::ToDDL(st));
     }
     case ExprType::kScalarSubquery: {
+      if (auto it = subquery_values_.find(&e); it != subquery_values_.end()) return it->second;
       ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
       if (res.schema->num_fields() != 1) {
         return UserError("[INVALID_SUBQUERY_EXPRESSION] a scalar subquery must return one column, not {}", res.schema->num_fields());
@@ -1127,7 +1132,14 @@ Result<std::pair<LogicalPtr, Scope>> Binder::ApplyWhere(LogicalPtr plan, const S
   std::vector<AstExprPtr> conjuncts;
   SplitAnd(std::make_shared<AstExpr>(where), &conjuncts);
   ExprPtr filter;
-  for (const auto& c : conjuncts) {
+  for (auto c : conjuncts) {
+    // NOT EXISTS / NOT (x IN (subquery)) arrive as a NOT around the subquery.
+    if (c->type == ExprType::kUnary && Lower(c->op) == "not" &&
+        (c->args[0]->type == ExprType::kExists || c->args[0]->type == ExprType::kInSubquery)) {
+      auto flipped = std::make_shared<AstExpr>(*c->args[0]);
+      flipped->negated = !flipped->negated;
+      c = flipped;
+    }
     bool is_sub = (c->type == ExprType::kExists || c->type == ExprType::kInSubquery);
     if (is_sub) {
       const auto& q = *c->subquery;
@@ -1253,6 +1265,102 @@ std::string Key(const AstExpr& e) { return Lower(e.sql_text); }
 
 }  // namespace
 
+Status Binder::RewriteCorrelatedSubquery(const AstExprPtr& sub, LogicalPtr* plan, Scope* scope) {
+  const auto& q = *sub->subquery;
+  bool simple = q.select && q.with.empty() && q.order_by.empty() && !q.limit && q.select->items.size() == 1 &&
+                q.select->group_by.empty() && q.select->grouping == sql::GroupingKind::kNone && !q.select->having &&
+                !q.select->from.empty() && q.select->where;
+  if (!simple) return Status::OK();
+  {
+    Binder probe(session_);
+    probe.ctes_ = ctes_;
+    if (probe.BindQuery(q).ok()) return Status::OK();  // uncorrelated: run once when bound
+  }
+  // The inner FROM and its scope.
+  Binder inner(session_);
+  inner.ctes_ = ctes_;
+  Scope inner_scope;
+  for (const auto& f : q.select->from) {
+    ARROW_ASSIGN_OR_RAISE(auto b, inner.BindTableRef(*f));
+    for (const auto& c : b.second.cols) inner_scope.cols.push_back(c);
+  }
+  std::vector<AstExprPtr> conj, local, inner_keys, outer_keys;
+  SplitAnd(q.select->where, &conj);
+  for (const auto& c : conj) {
+    if (inner.Bind(*c, inner_scope).ok()) {
+      local.push_back(c);
+      continue;
+    }
+    if (c->type != ExprType::kBinary || (c->op != "=" && c->op != "==")) {
+      return Unsupported("correlated scalar subqueries support only equality correlations, not `{}` at {}", c->sql_text,
+                         Where(c->loc));
+    }
+    auto a = c->args[0], b = c->args[1];
+    if (inner.Bind(*a, inner_scope).ok() && Bind(*b, *scope).ok()) {
+      inner_keys.push_back(a);
+      outer_keys.push_back(b);
+    } else if (inner.Bind(*b, inner_scope).ok() && Bind(*a, *scope).ok()) {
+      inner_keys.push_back(b);
+      outer_keys.push_back(a);
+    } else {
+      return Status::OK();  // let the ordinary binding report what cannot be resolved
+    }
+  }
+  // SELECT k1 AS __k0, ..., <item> AS __v FROM ... WHERE <local> [GROUP BY k...]
+  auto sel = std::make_shared<sql::Select>(*q.select);
+  sel->items.clear();
+  for (size_t i = 0; i < inner_keys.size(); ++i) sel->items.push_back({inner_keys[i], fmt::format("__k{}", i), {}});
+  sel->items.push_back({q.select->items[0].expr, "__v", {}});
+  sel->where = nullptr;
+  for (const auto& l : local) {
+    if (!sel->where) {
+      sel->where = l;
+    } else {
+      auto both = std::make_shared<AstExpr>();
+      both->type = ExprType::kBinary;
+      both->op = "AND";
+      both->args = {sel->where, l};
+      both->loc = l->loc;
+      sel->where = both;
+    }
+  }
+  bool aggregated = ContainsAggregate(*q.select->items[0].expr);
+  if (aggregated) {
+    sel->grouping = sql::GroupingKind::kPlain;
+    sel->group_by = inner_keys;
+  }
+  sql::Query rq;
+  rq.select = sel;
+  ARROW_ASSIGN_OR_RAISE(auto right, inner.BindQuery(rq));
+  int nl = static_cast<int>(scope->cols.size());
+  Scope both = *scope;
+  for (auto c : right.second.cols) {
+    c.qualifier = "__subquery";
+    c.nullable = true;
+    both.cols.push_back(c);
+  }
+  ExprPtr cond;
+  for (size_t i = 0; i < outer_keys.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto o, Bind(*outer_keys[i], *scope));
+    ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {o, ColumnOf(both, nl + static_cast<int>(i))}, sub->loc));
+    cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
+  }
+  auto j = MakeNode(LogicalKind::kJoin, {*plan, right.first}, both.ToSchema());
+  j->join_type = sql::JoinType::kLeft;
+  j->predicate = cond;
+  *plan = j;
+  *scope = both;
+  ExprPtr value = ColumnOf(both, static_cast<int>(both.cols.size()) - 1);
+  // A count over no matching rows is 0, not NULL (Spark's "count bug" rule).
+  const auto& item = *q.select->items[0].expr;
+  if (item.type == ExprType::kFunction && Lower(item.name) == "count") {
+    value = expr::MakeSpecial(ExprKind::kCoalesce, value->type,
+                              {value, ImplicitCast(expr::MakeLiteral(std::make_shared<arrow::Int64Scalar>(0)), value->type)});
+  }
+  subquery_values_[sub.get()] = value;
+  return Status::OK();
+}
+
 Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, const std::vector<sql::OrderItem>* order,
                                                         std::vector<SortKey>* sort_keys, int* hidden) {
   // FROM
@@ -1280,6 +1388,39 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       scope = both;
     }
   }
+  {
+    // Correlated scalar subqueries of WHERE (and of the select list when the
+    // query does not aggregate) become left joins with the subquery grouped by
+    // its correlation keys, as Spark's RewriteCorrelatedScalarSubquery does.
+    std::vector<AstExprPtr> subs;
+    std::function<void(const AstExprPtr&)> collect = [&](const AstExprPtr& e) {
+      if (!e) return;
+      if (e->type == ExprType::kScalarSubquery) {
+        subs.push_back(e);
+        return;
+      }
+      if (e->type == ExprType::kExists || e->type == ExprType::kInSubquery) {
+        for (const auto& a : e->args) collect(a);
+        return;
+      }
+      for (const auto& a : e->args) collect(a);
+      collect(e->operand);
+      for (const auto& [w, t] : e->whens) {
+        collect(w);
+        collect(t);
+      }
+      collect(e->else_expr);
+    };
+    collect(s.where);
+    bool aggregates = s.grouping != sql::GroupingKind::kNone || s.having;
+    for (const auto& it : s.items) {
+      if (it.expr && ContainsAggregate(*it.expr)) aggregates = true;
+    }
+    if (!aggregates) {
+      for (const auto& it : s.items) collect(it.expr);
+    }
+    for (const auto& sub : subs) ARROW_RETURN_NOT_OK(RewriteCorrelatedSubquery(sub, &plan, &scope));
+  }
   if (s.where) {
     if (ContainsAggregate(*s.where)) {
       return UserError("[INVALID_WHERE_CONDITION] aggregate functions are not allowed in WHERE at {}", Where(s.where->loc));
@@ -1302,6 +1443,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       bool any = false;
       for (size_t i = 0; i < scope.cols.size(); ++i) {
         if (!q.empty() && scope.cols[i].qualifier != q) continue;
+        if (scope.cols[i].qualifier == "__subquery") continue;
         items.push_back({nullptr, ColumnOf(scope, static_cast<int>(i)), scope.cols[i].name, true});
         any = true;
       }
