@@ -5,6 +5,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PY := .venv/bin/python
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# ccache keyed on paths relative to the checkout, so every clone shares the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps build test test-unit test-sql test-python sanitize fuzz bench demo clean format
 

@@ -673,7 +673,7 @@ Result<std::shared_ptr<arrow::Array>> Caster::ToIntegral(const std::shared_ptr<a
           continue;
         }
         int64_t v;
-        if (ParseIntegral(a.GetView(i), /*allow_fraction=*/!ansi(), kMin, kMax, &v)) {
+        if (ParseIntegral(a.GetView(i), /*allow_fraction=*/mode_ == CastMode::kLegacy, kMin, kMax, &v)) {
           b.UnsafeAppend(static_cast<OutC>(v));
         } else if (ansi()) {
           return CastInvalidInput(a.GetView(i), from, *to);

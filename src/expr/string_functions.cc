@@ -2403,10 +2403,43 @@ void RegisterStringFunctions(FunctionRegistry* r) {
                 [](const std::vector<Datum>& args, int64_t length,
                    const EvalContext& ctx) -> Result<Datum> {
                   arrow::compute::ExecContext ec(ctx.pool);
-                  arrow::compute::ReplaceSubstringOptions sharp_s("\xC3\x9F", "SS");
-                  LS_ASSIGN_OR_RAISE(Datum replaced, arrow::compute::CallFunction(
-                                                         "replace_substring", {args[0]}, &sharp_s, &ec));
-                  return arrow::compute::CallFunction("utf8_upper", {replaced}, &ec);
+                  LS_ASSIGN_OR_RAISE(Datum upper, arrow::compute::CallFunction("utf8_upper", {args[0]}, &ec));
+                  // Arrow maps U+00DF to U+1E9E (E1 BA 9E); Java gives "SS".
+                  auto fix = [](std::string_view v, std::string* out) {
+                    out->clear();
+                    for (size_t i = 0; i < v.size(); ++i) {
+                      if (i + 2 < v.size() + 0 && static_cast<unsigned char>(v[i]) == 0xE1 &&
+                          static_cast<unsigned char>(v[i + 1]) == 0xBA && static_cast<unsigned char>(v[i + 2]) == 0x9E) {
+                        *out += "SS";
+                        i += 2;
+                      } else {
+                        *out += v[i];
+                      }
+                    }
+                  };
+                  std::string buf;
+                  if (upper.is_scalar()) {
+                    const auto& sc = upper.scalar_as<arrow::StringScalar>();
+                    if (!sc.is_valid) return upper;
+                    fix(sc.view(), &buf);
+                    return Datum(std::make_shared<arrow::StringScalar>(buf));
+                  }
+                  auto arr = std::static_pointer_cast<arrow::StringArray>(upper.make_array());
+                  if (std::string_view(reinterpret_cast<const char*>(arr->value_data()->data()),
+                                       arr->value_data()->size()).find("\xE1\xBA\x9E") == std::string_view::npos) {
+                    return upper;
+                  }
+                  arrow::StringBuilder b(ctx.pool);
+                  for (int64_t i = 0; i < arr->length(); ++i) {
+                    if (arr->IsNull(i)) {
+                      LS_RETURN_NOT_OK(b.AppendNull());
+                      continue;
+                    }
+                    fix(arr->GetView(i), &buf);
+                    LS_RETURN_NOT_OK(b.Append(buf));
+                  }
+                  LS_ASSIGN_OR_RAISE(auto out, b.Finish());
+                  return Datum(out);
                 });
   });
   r->AddAlias("lcase", "lower");

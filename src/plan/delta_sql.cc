@@ -222,11 +222,8 @@ Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
   for (const auto& [k, v] : st.properties) opts.configuration[k] = v;
   if (!st.comment.empty()) opts.description = st.comment;
   opts.operation = st.or_replace ? "CREATE OR REPLACE TABLE AS SELECT" : "CREATE TABLE AS SELECT";
-  std::string parts = "[";
-  for (size_t i = 0; i < st.partition_by.size(); ++i) parts += (i ? ",\"" : "\"") + st.partition_by[i] + "\"";
-  parts += "]";
+  // WriteDelta adds mode and partitionBy itself.
   opts.operation_parameters["isManaged"] = "false";
-  opts.operation_parameters["partitionBy"] = parts;
   ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, data, opts));
   (void)res;
   return QueryResult{};
@@ -270,7 +267,6 @@ Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
   delta::DeltaWriteOptions opts;
   opts.mode = st.overwrite ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kAppend;
   opts.operation = "WRITE";
-  opts.operation_parameters["mode"] = st.overwrite ? "\"Overwrite\"" : "\"Append\"";
   ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, out, opts));
   return CountsResult(res.rows_written);
 }
