@@ -97,7 +97,10 @@ int main(int argc, char** argv) {
   sql_cmd->add_option("-f,--file", file, "Run the statements of a file");
   sql_cmd->add_option("--format", format, "Output format: table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   sql_cmd->add_flag("--jsonl", jsonl, "Machine protocol: a JSON request per stdin line, a JSON answer per line");
-  sql_cmd->add_option("-c,--conf", confs, "Session setting key=value (like SET)");
+  sql_cmd->add_option("-c,--conf", confs, "Session setting key=value (like SET); repeatable")
+      ->allow_extra_args(false)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   CLI11_PARSE(app, argc, argv);
 
