@@ -5,7 +5,10 @@
 #include "plan/delta_sql.h"
 
 #include <arrow/builder.h>
+#include <arrow/compute/cast.h>
 #include <arrow/table.h>
+
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <mutex>
@@ -196,6 +199,37 @@ QueryResult CountsResult(int64_t rows) {
   return out;
 }
 
+// Spark's StructType.asNullable: CTAS declares every column (and nested field)
+// nullable, so later INSERTs may write NULLs.
+std::shared_ptr<arrow::DataType> AsNullable(const std::shared_ptr<arrow::DataType>& t);
+std::shared_ptr<arrow::Field> AsNullable(const std::shared_ptr<arrow::Field>& f) {
+  return f->WithType(AsNullable(f->type()))->WithNullable(true);
+}
+std::shared_ptr<arrow::DataType> AsNullable(const std::shared_ptr<arrow::DataType>& t) {
+  switch (t->id()) {
+    case arrow::Type::STRUCT: {
+      arrow::FieldVector fields;
+      for (const auto& f : t->fields()) fields.push_back(AsNullable(f));
+      return arrow::struct_(fields);
+    }
+    case arrow::Type::LIST:
+      return arrow::list(AsNullable(static_cast<const arrow::ListType&>(*t).value_field()));
+    case arrow::Type::MAP: {
+      const auto& m = static_cast<const arrow::MapType&>(*t);
+      return std::make_shared<arrow::MapType>(m.key_field()->WithType(AsNullable(m.key_type())),
+                                              AsNullable(m.item_field()));
+    }
+    default:
+      return t;
+  }
+}
+
+std::string FieldsText(const arrow::FieldVector& fields) {
+  std::string out = "(";
+  for (size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i]->ToString();
+  return out + ")";
+}
+
 Result<std::shared_ptr<arrow::Table>> RunToTable(Session* session, const sql::Query& query) {
   ARROW_ASSIGN_OR_RAISE(auto plan, session->PlanQuery(query));
   ARROW_ASSIGN_OR_RAISE(auto result, session->Run(plan));
@@ -215,7 +249,40 @@ Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
     return UserError("[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table delta.`{}` because it already exists "
                      "(use CREATE OR REPLACE TABLE or IF NOT EXISTS)", path);
   }
-  ARROW_ASSIGN_OR_RAISE(auto data, RunToTable(session, *st.query));
+  ARROW_ASSIGN_OR_RAISE(auto query_data, RunToTable(session, *st.query));
+  arrow::FieldVector fields;
+  for (const auto& f : query_data->schema()->fields()) fields.push_back(AsNullable(f));
+  arrow::ChunkedArrayVector columns;
+  for (int i = 0; i < query_data->num_columns(); ++i) {
+    auto col = query_data->column(i);
+    if (!col->type()->Equals(*fields[i]->type())) {
+      // Only nested nullability flags differ: Arrow's cast relabels them.
+      ARROW_ASSIGN_OR_RAISE(auto d, arrow::compute::Cast(col, fields[i]->type()));
+      col = d.chunked_array();
+    }
+    columns.push_back(col);
+  }
+  auto data = arrow::Table::Make(arrow::schema(fields), columns, query_data->num_rows());
+  if (exists) {
+    // OR REPLACE overwrites the data; WriteDelta keeps the table's metaData, so
+    // a new schema or partitioning cannot be committed (yet): say so clearly.
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, log->Latest());
+    ARROW_ASSIGN_OR_RAISE(auto probe, delta::DeltaScan::Make(snapshot));
+    const auto& old_schema = probe->output_schema();
+    bool same = old_schema->num_fields() == static_cast<int>(fields.size()) &&
+                snapshot->metadata().partition_columns == st.partition_by;
+    for (int i = 0; same && i < old_schema->num_fields(); ++i) {
+      same = Lower(old_schema->field(i)->name()) == Lower(fields[i]->name()) &&
+             AsNullable(old_schema->field(i)->type())->Equals(*fields[i]->type());
+    }
+    if (!same) {
+      return Unsupported("CREATE OR REPLACE TABLE delta.`{}`: replacing the schema or partitioning of an existing "
+                         "table is not supported yet (table: {} partitioned by [{}]; query: {} partitioned by [{}])",
+                         path, FieldsText(old_schema->fields()),
+                         fmt::join(snapshot->metadata().partition_columns, ", "), FieldsText(fields),
+                         fmt::join(st.partition_by, ", "));
+    }
+  }
   delta::DeltaWriteOptions opts;
   opts.mode = exists ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kErrorIfExists;
   opts.partition_columns = st.partition_by;
@@ -227,6 +294,29 @@ Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
   ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, data, opts));
   (void)res;
   return QueryResult{};
+}
+
+bool IsNumeric(const arrow::DataType& t) {
+  return arrow::is_integer(t.id()) || arrow::is_floating(t.id()) || arrow::is_decimal(t.id());
+}
+bool IsDatetime(const arrow::DataType& t) {
+  return t.id() == arrow::Type::DATE32 || t.id() == arrow::Type::TIMESTAMP;
+}
+
+// Spark's ANSI store assignment (spark.sql.storeAssignmentPolicy=ANSI, the
+// default): numeric to numeric, datetime to datetime, atomic to string, NULL to
+// anything; no string to number or boolean. Nested types field by field.
+bool CanStoreAssign(const arrow::DataType& from, const arrow::DataType& to) {
+  if (from.id() == arrow::Type::NA || from.Equals(to, /*check_metadata=*/false)) return true;
+  if (IsNumeric(from) && IsNumeric(to)) return true;
+  if (IsDatetime(from) && IsDatetime(to)) return true;
+  if (to.id() == arrow::Type::STRING && from.num_fields() == 0) return true;
+  if (from.id() != to.id()) return false;
+  if (from.num_fields() != to.num_fields() || from.num_fields() == 0) return false;
+  for (int i = 0; i < from.num_fields(); ++i) {
+    if (!CanStoreAssign(*from.field(i)->type(), *to.field(i)->type())) return false;
+  }
+  return true;
 }
 
 Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
@@ -253,7 +343,7 @@ Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
     const auto& want = target->field(i)->type();
     auto col = data->column(i);
     if (!col->type()->Equals(*want)) {
-      if (!expr::CanCast(*col->type(), *want, /*ansi=*/true)) {
+      if (!CanStoreAssign(*col->type(), *want) || !expr::CanCast(*col->type(), *want, /*ansi=*/true)) {
         return UserError("[INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST] Cannot write to delta.`{}`: column {} "
                          "`{}` is {} but the query's column {} `{}` is {}", path, i + 1, target->field(i)->name(),
                          want->ToString(), i + 1, data->schema()->field(i)->name(), col->type()->ToString());
