@@ -38,7 +38,8 @@ import time
 from dataclasses import dataclass, field
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TESTDATA = "/work/shared/testdata"
+# The shared test data sits beside the checkout (../shared/testdata).
+TESTDATA = os.environ.get("LAKESTREAM_TESTDATA", os.path.join(os.path.dirname(REPO), "shared", "testdata"))
 SQLDATA = os.path.join(REPO, "tests", "sql", "data")
 REL_TOL = 1e-9
 
