@@ -453,6 +453,21 @@ class Binder {
   // extended FROM scope.
   std::map<const AstExpr*, ExprPtr> subquery_values_;
   Status RewriteCorrelatedSubquery(const AstExprPtr& sub, LogicalPtr* plan, Scope* scope);
+
+  // Identity of an aggregate call: its name and bound arguments, so that
+  // sum(t1.a) and sum(t2.a) (both "sum(a)" as text) stay apart.
+  std::string AggKey(const AstExpr& e, const Scope& scope) {
+    std::string key = Lower(e.name) + (e.distinct ? "(DISTINCT " : "(");
+    for (const auto& a : e.args) {
+      auto b = a->type == ExprType::kStar ? Result<ExprPtr>(Status::Invalid("")) : Bind(*a, scope);
+      key += (b.ok() ? (*b)->ToString() : Lower(a->sql_text)) + ",";
+    }
+    if (e.filter) {
+      auto f = Bind(*e.filter, scope);
+      key += " FILTER " + (f.ok() ? (*f)->ToString() : Lower(e.filter->sql_text));
+    }
+    return key + (e.ignore_nulls ? ") IGNORE NULLS" : ")");
+  }
 };
 
 Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
@@ -1521,7 +1536,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     // Aggregates.
     std::vector<AggregateCall> calls;
     for (const auto& a : aggs) {
-      auto key = Key(*a);
+      auto key = AggKey(*a, scope);
       if (agg_index.count(key)) continue;
       auto name = Lower(a->name);
       const auto* fn = expr::FunctionRegistry::Default().FindAggregate(name);
@@ -1605,7 +1620,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     post = out;
     hook = [this, &scope, &key_strings, &agg_index, &post](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
       if (e.type == ExprType::kFunction && !IsWindowCall(e) && IsAggregateName(Lower(e.name))) {
-        auto it = agg_index.find(Key(e));
+        auto it = agg_index.find(AggKey(e, scope));
         if (it != agg_index.end()) return std::optional<ExprPtr>(ColumnOf(post, it->second));
       }
       if (e.type == ExprType::kLiteral) return std::optional<ExprPtr>();
