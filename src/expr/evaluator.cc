@@ -56,6 +56,35 @@ Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32A
   return b.Finish();
 }
 
+// True when evaluating `e` on any row can not raise an error (comparisons and
+// null tests of columns and literals). Such a right side of AND/OR runs on the
+// whole batch: cheaper than selecting the rows that need it.
+bool ErrorFree(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+    case ExprKind::kColumn:
+      return true;
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+      return ErrorFree(*e.args[0]) && ErrorFree(*e.args[1]);
+    case ExprKind::kCall: {
+      static const char* kSafe[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                                    "equal_null_safe", "not", "is_null", "is_not_null", "isnan"};
+      bool safe = false;
+      for (const char* n : kSafe) safe = safe || e.name == n;
+      if (!safe) return false;
+      for (const auto& a : e.args) {
+        // Implicit casts inside comparisons may fail (ANSI string -> number).
+        if (!ErrorFree(*a)) return false;
+        if (!a->type->Equals(*e.args[0]->type)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 class Evaluator {
  public:
   Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx) : batch_(batch), ctx_(ctx) {}
@@ -117,6 +146,10 @@ class Evaluator {
       const auto& s = left.scalar_as<arrow::BooleanScalar>();
       // FALSE AND x = FALSE, TRUE OR x = TRUE without evaluating x.
       if (s.is_valid && s.value != is_and) return left;
+      ARROW_ASSIGN_OR_RAISE(auto right, Eval(*e.args[1], rows));
+      return cp::CallFunction(is_and ? "and_kleene" : "or_kleene", {left, right}, &exec_ctx());
+    }
+    if (ErrorFree(*e.args[1])) {
       ARROW_ASSIGN_OR_RAISE(auto right, Eval(*e.args[1], rows));
       return cp::CallFunction(is_and ? "and_kleene" : "or_kleene", {left, right}, &exec_ctx());
     }

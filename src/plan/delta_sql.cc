@@ -147,7 +147,8 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
   src->make_tasks = [snapshot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
                                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
     delta::DeltaScanOptions opts;
-    if (!columns.empty() || schema->num_fields() == 0) {
+    // {-1} (row counts only) reads every column for now.
+    if ((!columns.empty() && columns[0] >= 0) || schema->num_fields() == 0) {
       std::vector<std::string> names;
       for (int c : columns) names.push_back(schema->field(c)->name());
       opts.columns = names;

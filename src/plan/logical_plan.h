@@ -64,7 +64,8 @@ struct ScanSource {
   /// Batches already in memory (VALUES, range, views materialized).
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   /// Or a factory of scan tasks given the projected columns (indexes into
-  /// schema) and pushed-down conjuncts over the full schema.
+  /// schema; empty = all, {-1} = none, only row counts) and pushed-down
+  /// conjuncts over the full schema.
   std::function<Result<std::vector<exec::ScanTask>>(const std::vector<int>& columns,
                                                     const std::vector<expr::ExprPtr>& filters,
                                                     std::string* explain)>

@@ -286,10 +286,8 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
         return exec::ScanNode::FromBatches(n->schema, std::move(batches), src.description);
       }
       std::string explain;
-      std::vector<int> request = cols;
-      if (no_columns) request = {};
-      ARROW_ASSIGN_OR_RAISE(auto tasks, src.make_tasks(n->scan_columns.empty() ? std::vector<int>{} : request,
-                                                       n->scan_filters, &explain));
+      // make_tasks gets the projected columns; {-1} asks for row counts only.
+      ARROW_ASSIGN_OR_RAISE(auto tasks, src.make_tasks(n->scan_columns, n->scan_filters, &explain));
       auto desc = src.description;
       if (!n->scan_columns.empty()) {
         std::vector<std::string> names;

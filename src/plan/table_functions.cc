@@ -164,7 +164,9 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
     formats::ScanRequest req;
     if (!columns.empty() || schema->num_fields() == 0) {
       std::vector<std::string> names;
-      for (int c : columns) names.push_back(schema->field(c)->name());
+      for (int c : columns) {
+        if (c >= 0) names.push_back(schema->field(c)->name());  // -1: no column, row counts only
+      }
       req.columns = names;
     }
     req.predicates = ToColumnPredicates(filters, *schema);
