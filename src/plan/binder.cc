@@ -1458,7 +1458,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       bool any = false;
       for (size_t i = 0; i < scope.cols.size(); ++i) {
         if (!q.empty() && scope.cols[i].qualifier != q) continue;
-        if (scope.cols[i].qualifier == "__subquery") continue;
+        if (scope.cols[i].qualifier == "__subquery" || scope.cols[i].qualifier == "__grouping") continue;
         items.push_back({nullptr, ColumnOf(scope, static_cast<int>(i)), scope.cols[i].name, true});
         any = true;
       }
@@ -1533,6 +1533,15 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       if (k->kind == ExprKind::kColumn) qual = scope.cols[k->column_index].qualifier;
       out.cols.push_back({qual, name, k->type, true});
     }
+    // With grouping sets the aggregate also outputs spark_grouping_id after the
+    // keys (bit n-1-i set when key i is not in the row's set), as Spark's Expand.
+    bool has_sets = s.grouping == sql::GroupingKind::kRollup || s.grouping == sql::GroupingKind::kCube ||
+                    s.grouping == sql::GroupingKind::kGroupingSets;
+    int gid_index = -1;
+    if (has_sets) {
+      gid_index = static_cast<int>(out.cols.size());
+      out.cols.push_back({"__grouping", "spark_grouping_id", arrow::int64(), false});
+    }
     // Aggregates.
     std::vector<AggregateCall> calls;
     for (const auto& a : aggs) {
@@ -1573,7 +1582,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
         ARROW_ASSIGN_OR_RAISE(auto f, Bind(*a->filter, scope));
         ARROW_ASSIGN_OR_RAISE(call.filter, Boolean(f, a->filter->loc, "an aggregate FILTER"));
       }
-      agg_index[key] = static_cast<int>(keys.size() + calls.size());
+      agg_index[key] = static_cast<int>(keys.size() + (has_sets ? 1 : 0) + calls.size());
       out.cols.push_back({"", a->sql_text, call.resolved.result_type, true});
       calls.push_back(std::move(call));
     }
@@ -1618,7 +1627,55 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     }
     post_plan = node;
     post = out;
-    hook = [this, &scope, &key_strings, &agg_index, &post](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
+    hook = [this, &scope, &key_strings, &agg_index, &post, gid_index](const AstExpr& e) -> Result<std::optional<ExprPtr>> {
+      if (e.type == ExprType::kFunction && !IsWindowCall(e) &&
+          (Lower(e.name) == "grouping" || Lower(e.name) == "grouping_id")) {
+        if (gid_index < 0) {
+          return UserError("[UNSUPPORTED_GROUPING_EXPRESSION] grouping()/grouping_id() can only be used with GroupingSets/Cube/Rollup at {}",
+                           Where(e.loc));
+        }
+        auto gid = ColumnOf(post, gid_index);
+        int nkeys = static_cast<int>(key_strings.size());
+        auto shift_and = [&](int bit) -> Result<ExprPtr> {
+          // (gid >> bit) & 1 as integer arithmetic: (gid div 2^bit) % 2.
+          auto pow = expr::MakeLiteral(std::make_shared<arrow::Int64Scalar>(int64_t{1} << bit));
+          ARROW_ASSIGN_OR_RAISE(auto d, Call("div", {gid, pow}, e.loc));
+          return Call("mod", {d, expr::MakeLiteral(std::make_shared<arrow::Int64Scalar>(2))}, e.loc);
+        };
+        if (Lower(e.name) == "grouping") {
+          if (e.args.size() != 1) return UserError("[WRONG_NUM_ARGS] grouping() takes one argument at {}", Where(e.loc));
+          ARROW_ASSIGN_OR_RAISE(auto k, Bind(*e.args[0], scope));
+          auto ks = k->ToString();
+          auto f = std::find(key_strings.begin(), key_strings.end(), ks);
+          if (f == key_strings.end()) {
+            return UserError("[GROUPING_COLUMN_MISMATCH] Column of grouping ({}) can't be found in grouping columns at {}",
+                             e.args[0]->sql_text, Where(e.loc));
+          }
+          int i = static_cast<int>(f - key_strings.begin());
+          ARROW_ASSIGN_OR_RAISE(auto bit, shift_and(nkeys - 1 - i));
+          return std::optional<ExprPtr>(ImplicitCast(bit, arrow::int8()));
+        }
+        if (e.args.empty()) return std::optional<ExprPtr>(gid);
+        // grouping_id(c1, ..., cn): the bits of the named keys, in that order.
+        ExprPtr acc;
+        for (size_t a = 0; a < e.args.size(); ++a) {
+          ARROW_ASSIGN_OR_RAISE(auto k, Bind(*e.args[a], scope));
+          auto f = std::find(key_strings.begin(), key_strings.end(), k->ToString());
+          if (f == key_strings.end()) {
+            return UserError("[GROUPING_COLUMN_MISMATCH] Column of grouping_id ({}) can't be found in grouping columns at {}",
+                             e.args[a]->sql_text, Where(e.loc));
+          }
+          ARROW_ASSIGN_OR_RAISE(auto bit, shift_and(nkeys - 1 - static_cast<int>(f - key_strings.begin())));
+          auto weight = expr::MakeLiteral(std::make_shared<arrow::Int64Scalar>(int64_t{1} << (e.args.size() - 1 - a)));
+          ARROW_ASSIGN_OR_RAISE(auto term, Call("multiply", {bit, weight}, e.loc));
+          if (acc) {
+            ARROW_ASSIGN_OR_RAISE(acc, Call("add", {acc, term}, e.loc));
+          } else {
+            acc = term;
+          }
+        }
+        return std::optional<ExprPtr>(acc);
+      }
       if (e.type == ExprType::kFunction && !IsWindowCall(e) && IsAggregateName(Lower(e.name))) {
         auto it = agg_index.find(AggKey(e, scope));
         if (it != agg_index.end()) return std::optional<ExprPtr>(ColumnOf(post, it->second));

@@ -14,10 +14,11 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
   o.keys = n.exprs;
   size_t nkeys = n.exprs.size();
   for (size_t i = 0; i < nkeys; ++i) o.key_names.push_back(n.schema->field(static_cast<int>(i))->name());
+  size_t first_agg = nkeys + (n.grouping_sets.empty() ? 0 : 1);
   for (size_t i = 0; i < n.aggregates.size(); ++i) {
     const auto& a = n.aggregates[i];
     exec::AggregateCall c;
-    c.name = n.schema->field(static_cast<int>(nkeys + i))->name();
+    c.name = n.schema->field(static_cast<int>(first_agg + i))->name();
     c.aggregate = a.resolved;
     c.args = a.args;
     c.filter = a.filter;
@@ -25,18 +26,10 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
     o.aggregates.push_back(std::move(c));
   }
   o.grouping_sets = n.grouping_sets;
+  // With grouping sets the node's spark_grouping_id column (after the keys) is
+  // part of the logical schema too: grouping() and grouping_id() read it.
   ARROW_ASSIGN_OR_RAISE(auto node, exec::HashAggregateNode::Make(std::move(child), std::move(o)));
-  if (n.grouping_sets.empty()) return node;
-  // Drop spark_grouping_id (after the keys): the logical schema is keys then aggregates.
-  std::vector<expr::ExprPtr> exprs;
-  std::vector<std::string> names;
-  const auto& s = *node->schema();
-  for (int i = 0; i < s.num_fields(); ++i) {
-    if (i == static_cast<int>(nkeys)) continue;
-    exprs.push_back(expr::MakeColumn(i, s.field(i)->name(), s.field(i)->type(), s.field(i)->nullable()));
-    names.push_back(s.field(i)->name());
-  }
-  return std::make_shared<exec::ProjectNode>(node, exprs, names);
+  return node;
 }
 
 namespace {
