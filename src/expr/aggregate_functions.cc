@@ -1253,11 +1253,10 @@ class PercentileAgg final : public GroupedAggregator {
     if (!array_result_) return flat;
     std::vector<int32_t> list_offsets(num_groups_ + 1);
     for (int64_t g = 0; g <= num_groups_; ++g) list_offsets[g] = static_cast<int32_t>(g * k);
-    ARROW_ASSIGN_OR_RAISE(auto offs, MakeFixedArray(arrow::int32(), list_offsets, &group_valid));
     // ListArray::FromArrays takes nulls from the offsets' validity (the last one stays valid).
     std::vector<uint8_t> offs_valid(group_valid);
     offs_valid.push_back(1);
-    ARROW_ASSIGN_OR_RAISE(offs, MakeFixedArray(arrow::int32(), list_offsets, &offs_valid));
+    ARROW_ASSIGN_OR_RAISE(auto offs, MakeFixedArray(arrow::int32(), list_offsets, &offs_valid));
     ARROW_ASSIGN_OR_RAISE(auto list, arrow::ListArray::FromArrays(*offs, *flat, Pool()));
     return std::static_pointer_cast<arrow::Array>(list);
   }
