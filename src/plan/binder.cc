@@ -439,6 +439,8 @@ class Binder {
 
   // ------------------------------------------------------------ relations
   Result<std::pair<LogicalPtr, Scope>> BindTableRef(const sql::TableRef& t);
+  Result<std::pair<LogicalPtr, Scope>> BindLateral(const sql::TableRef& t, LogicalPtr input_plan,
+                                                   const Scope& input_scope);
   Result<std::pair<LogicalPtr, Scope>> BindSelect(const sql::Select& s, const std::vector<sql::OrderItem>* order,
                                                   std::vector<SortKey>* sort_keys, int* hidden);
   Result<std::pair<LogicalPtr, Scope>> BindValues(const sql::TableRef& t);
@@ -1096,6 +1098,17 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t
     }
     case sql::TableRefType::kLateralView: {
       ARROW_ASSIGN_OR_RAISE(auto input, BindTableRef(*t.left));
+      return BindLateral(t, input.first, input.second);
+    }
+  }
+  return InternalError("unknown table reference");
+}
+
+Result<std::pair<LogicalPtr, Scope>> Binder::BindLateral(const sql::TableRef& t, LogicalPtr input_plan,
+                                                         const Scope& input_scope) {
+  std::pair<LogicalPtr, Scope> input{input_plan, input_scope};
+  {
+    {
       const auto& g = *t.generator;
       auto gname = Lower(g.name);
       if (g.type != ExprType::kFunction || (gname != "explode" && gname != "posexplode" && gname != "explode_outer" &&
@@ -1138,7 +1151,6 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t
       return std::make_pair(node, out);
     }
   }
-  return InternalError("unknown table reference");
 }
 
 // WHERE: conjuncts with [NOT] EXISTS / [NOT] IN (subquery) become semi / anti
@@ -1390,6 +1402,27 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     plan = ScanOf(src);
   }
   for (const auto& f : s.from) {
+    if (plan && f->lateral && f->type == sql::TableRefType::kTableFunction && !f->name_parts.empty()) {
+      // FROM t, LATERAL explode(t.arr) AS x(e): a generator over the rows so far.
+      auto gname = Lower(f->name_parts.back());
+      if (gname == "explode" || gname == "posexplode" || gname == "explode_outer" || gname == "posexplode_outer") {
+        auto lv = std::make_shared<sql::TableRef>();
+        lv->type = sql::TableRefType::kLateralView;
+        lv->loc = f->loc;
+        lv->alias = f->alias;
+        lv->column_aliases = f->column_aliases;
+        auto g = std::make_shared<AstExpr>();
+        g->type = ExprType::kFunction;
+        g->name = gname;
+        g->args = f->args;
+        g->loc = f->loc;
+        lv->generator = g;
+        ARROW_ASSIGN_OR_RAISE(auto gen, BindLateral(*lv, plan, scope));
+        plan = gen.first;
+        scope = gen.second;
+        continue;
+      }
+    }
     ARROW_ASSIGN_OR_RAISE(auto b, BindTableRef(*f));
     if (!plan) {
       plan = b.first;
