@@ -582,6 +582,9 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
         if (operand) {
           ARROW_ASSIGN_OR_RAISE(c, Call("equal", {operand, c}, w->loc));
         }
+        if (c->type->id() == arrow::Type::NA) {
+          return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] a WHEN condition must be BOOLEAN, not VOID at {}", Where(w->loc));
+        }
         ARROW_ASSIGN_OR_RAISE(c, Boolean(c, w->loc, "a WHEN condition"));
         conds.push_back(c);
         ARROW_ASSIGN_OR_RAISE(auto v, Bind(*t, scope, hook));
@@ -760,6 +763,9 @@ Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const
   }
   if (IsAggregateName(name) && !expr::FunctionRegistry::Default().FindScalar(name)) {
     return UserError("[MISSING_GROUP_BY] aggregate function {}() is not allowed here", name);
+  }
+  if (IsRankingWindowFunction(name) && name != "first_value" && name != "last_value") {
+    return UserError("[WINDOW_FUNCTION_WITHOUT_OVER_CLAUSE] Window function \"{}\" requires an OVER clause", name);
   }
   if (name == "coalesce" || name == "nvl" || name == "ifnull") {
     if (e.args.empty()) return UserError("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `coalesce` requires at least 1 parameters but the actual number is 0.");

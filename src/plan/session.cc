@@ -3,6 +3,7 @@
 #include <arrow/builder.h>
 
 #include <chrono>
+#include <set>
 
 #include "common/init.h"
 #include "expr/function.h"
@@ -144,6 +145,19 @@ Result<QueryResult> Session::Execute(const sql::Statement& st) {
       if (!st.columns.empty() && static_cast<int>(st.columns.size()) != plan->schema->num_fields()) {
         return UserError("[CREATE_VIEW_COLUMN_ARITY_MISMATCH] view `{}` names {} columns but its query returns {}", name,
                          st.columns.size(), plan->schema->num_fields());
+      }
+      {
+        // Column names of a view must be unique (case-insensitively), as in Spark.
+        std::set<std::string> seen;
+        std::vector<std::string> names = st.columns;
+        if (names.empty()) {
+          for (const auto& f : plan->schema->fields()) names.push_back(f->name());
+        }
+        for (const auto& n : names) {
+          if (!seen.insert(Lower(n)).second) {
+            return UserError("[COLUMN_ALREADY_EXISTS] The column `{}` already exists in view `{}`", n, name);
+          }
+        }
       }
       views_[name] = View{st.query, st.columns};
       return QueryResult{};
