@@ -35,8 +35,8 @@ fi
 # The layers compile with -Werror, tuned for gcc; clang-only warnings (e.g.
 # -Wunused-lambda-capture) must not stop the fuzz build, so clang gets a final
 # -Wno-error (CCC_OVERRIDE_OPTIONS appends it after CMake's flags).
-CCC_OVERRIDE_OPTIONS="+-Wno-error" cmake --build "$build" -j "$jobs" --target "${names[@]}" \
-  2> >(grep -v '^### Adding argument' >&2)
+CCC_OVERRIDE_OPTIONS="+-Wno-error" cmake --build "$build" -j "$jobs" --target "${names[@]}" 2>&1 |
+  { grep -v '^### ' || true; }
 
 # Fuzzers are found wherever CMake put them.
 find_binary() { find "$build" -type f -perm -u+x -name "$1" | head -n 1; }

@@ -340,8 +340,18 @@ std::string ToString(const AstExpr& e) {
       return Name(e.name_parts);
     case ExprType::kStar:
       return e.name_parts.empty() ? "*" : Name(e.name_parts) + ".*";
-    case ExprType::kUnary:
+    case ExprType::kUnary: {
+      // The parser folds "- <number>" into one negative literal (Spark's
+      // `number` rule), which changes the type (-(2147483648) is a BIGINT,
+      // -2147483648 an INT): keep a negated number literal parenthesized.
+      const AstExpr* a = e.args.empty() ? nullptr : e.args[0].get();
+      bool number = a != nullptr && a->type == ExprType::kLiteral &&
+                    (a->literal_kind == LiteralKind::kInteger ||
+                     a->literal_kind == LiteralKind::kDecimal ||
+                     a->literal_kind == LiteralKind::kDouble);
+      if (e.op == "-" && number) return "(- (" + arg(0) + "))";
       return "(" + e.op + " " + arg(0) + ")";
+    }
     case ExprType::kBinary:
       return "(" + arg(0) + " " + e.op + " " + arg(1) + ")";
     case ExprType::kFunction: {

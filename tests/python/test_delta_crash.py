@@ -33,6 +33,7 @@ SOAK_SECONDS = float(os.environ.get("LAKESTREAM_SOAK_SECONDS", "10"))
 
 BLOCK = 100  # rows per INSERT; block k holds ids [k*BLOCK, (k+1)*BLOCK)
 KILLS = 50
+INSERTS_PER_RUN = 8  # bounds the table at 400 versions, keeping the checks fast
 TIMEOUT = 60  # seconds for any single lakestream invocation
 
 
@@ -110,11 +111,13 @@ def test_sigkill_writer_leaves_every_version_readable(binary, tmp_path):
     table = str(tmp_path / "crash")
     query(binary, f"CREATE TABLE delta.`{table}` AS SELECT id FROM range(0, {BLOCK})")
     rng = random.Random(int(os.environ.get("LAKESTREAM_CRASH_SEED", "8")))
+    phases = {"writer": 0.0, "spot checks": 0.0}
     next_block = 1
     for round_no in range(KILLS):
         script = tmp_path / "writer.sql"
         script.write_text("".join(insert_sql(table, b) + "\n"
-                                  for b in range(next_block, next_block + 40)))
+                                  for b in range(next_block, next_block + INSERTS_PER_RUN)))
+        t0 = time.monotonic()
         writer = subprocess.Popen([binary, "sql", "--format", "csv", "-f", str(script)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0, 0.3))
@@ -122,25 +125,52 @@ def test_sigkill_writer_leaves_every_version_readable(binary, tmp_path):
         _, err = writer.communicate(timeout=TIMEOUT)
         assert writer.returncode in (-signal.SIGKILL, 0), err
 
+        t1 = time.monotonic()
         latest = assert_contiguous(table)
         # A single writer commits one block per version, so the latest version
         # must hold exactly blocks 0..latest: every committed INSERT fully,
         # nothing of the killed one unless its commit landed.
         assert latest >= next_block - 1, f"round {round_no}: committed version lost"
-        spot = sorted({0, latest, rng.randint(0, latest), max(0, latest - 1)})
-        counts = lakestream_counts(binary, table, spot)
-        for v in spot:
-            check_version(counts, table, v)
+        spot = rng.randint(0, latest)
+        counts = lakestream_counts(binary, table, sorted({spot, latest}))
+        rows = (latest + 1) * BLOCK
+        assert counts[latest] == (rows, rows), f"lakestream latest {latest}: {counts[latest]}"
+        assert deltalake.DeltaTable(table).version() == latest
+        check_version(counts, table, spot)
         next_block = latest + 1
+        t2 = time.monotonic()
+        phases["writer"] += t1 - t0
+        phases["spot checks"] += t2 - t1
+    t3 = time.monotonic()
 
     latest = assert_contiguous(table)
     counts = lakestream_counts(binary, table, list(range(latest + 1)))
+    # delta-rs replays the log at every version and checks the file list and
+    # per-file stats (reading every version's data would be quadratic); data
+    # of every 50th version and the latest is read in full.
+    dt = deltalake.DeltaTable(table, version=0)
+    previous = set()
     for v in range(latest + 1):
-        check_version(counts, table, v)
+        rows = (v + 1) * BLOCK
+        assert counts[v] == (rows, rows), f"lakestream version {v}: {counts[v]}"
+        dt.load_as_version(v)
+        adds = pa.record_batch(dt.get_add_actions(flatten=True))
+        paths = set(adds.column("path").to_pylist())
+        assert previous <= paths and len(paths) == v + 1, f"delta-rs version {v}"
+        assert sorted(m // BLOCK for m in adds.column("min.id").to_pylist()) == \
+            list(range(v + 1)), f"delta-rs version {v}"
+        assert sum(adds.column("num_records").to_pylist()) == rows
+        previous = paths
+        if v % 50 == 0 or v == latest:
+            check_version(counts, table, v)
     # The default table (no version) is the latest one, in both readers.
     assert query(binary, f"SELECT count(*) FROM delta.`{table}`").split()[-1] == \
         str((latest + 1) * BLOCK)
     assert len(delta_rs_ids(table)) == (latest + 1) * BLOCK
+    phases["final check"] = time.monotonic() - t3
+    leftovers = sum(1 for p in pathlib.Path(table).rglob(".*.tmp"))
+    print(f"{KILLS} kills, {latest + 1} versions, {leftovers} temp files left by kills;"
+          f" seconds per phase: {phases}")
 
 
 def lakestream_appender(binary, table, first_block, stride, deadline, result):
