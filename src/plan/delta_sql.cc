@@ -3,6 +3,7 @@
 // INSERT INTO|OVERWRITE delta.`/path` SELECT, DESCRIBE HISTORY and DESCRIBE
 // DETAIL, on top of connectors/delta (DeltaLog, DeltaScan, WriteDelta).
 #include "plan/delta_sql.h"
+#include "plan/pushdown_internal.h"
 
 #include <arrow/builder.h>
 #include <arrow/compute/cast.h>
@@ -31,49 +32,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Pushes simple `column <op> literal` conjuncts into the Delta scan, where
-// whole files are skipped by partition values and per-file statistics.
-// (Same rules as table_functions.cc's ToColumnPredicates for read_files.)
-std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr::ExprPtr>& filters,
-                                                         const arrow::Schema& schema) {
-  std::vector<formats::ColumnPredicate> out;
-  static const std::map<std::string, formats::ColumnPredicate::Op> ops = {
-      {"equal", formats::ColumnPredicate::kEq},      {"not_equal", formats::ColumnPredicate::kNe},
-      {"less", formats::ColumnPredicate::kLt},       {"less_equal", formats::ColumnPredicate::kLe},
-      {"greater", formats::ColumnPredicate::kGt},    {"greater_equal", formats::ColumnPredicate::kGe}};
-  static const std::map<std::string, std::string> flipped = {{"less", "greater"}, {"less_equal", "greater_equal"},
-                                                             {"greater", "less"}, {"greater_equal", "less_equal"},
-                                                             {"equal", "equal"},  {"not_equal", "not_equal"}};
-  for (const auto& f : filters) {
-    if (f->kind != expr::ExprKind::kCall) continue;
-    if ((f->name == "is_null" || f->name == "is_not_null") && f->args.size() == 1 &&
-        f->args[0]->kind == expr::ExprKind::kColumn) {
-      formats::ColumnPredicate p;
-      p.column = schema.field(f->args[0]->column_index)->name();
-      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull : formats::ColumnPredicate::kIsNotNull;
-      out.push_back(p);
-      continue;
-    }
-    if (f->args.size() != 2) continue;
-    auto a = f->args[0], b = f->args[1];
-    std::string name = f->name;
-    if (a->kind == expr::ExprKind::kLiteral && b->kind == expr::ExprKind::kColumn) {
-      auto fl = flipped.find(name);
-      if (fl == flipped.end()) continue;
-      std::swap(a, b);
-      name = fl->second;
-    }
-    auto op = ops.find(name);
-    if (op == ops.end() || a->kind != expr::ExprKind::kColumn || b->kind != expr::ExprKind::kLiteral) continue;
-    if (!b->value || !b->value->is_valid || !b->value->type->Equals(*a->type)) continue;
-    formats::ColumnPredicate p;
-    p.column = schema.field(a->column_index)->name();
-    p.op = op->second;
-    p.values = {b->value};
-    out.push_back(p);
-  }
-  return out;
-}
 
 Status MissingTable(const std::string& path) {
   return UserError("[DELTA_MISSING_DELTA_TABLE] `{}` is not a Delta table (no commit in {}/_delta_log)", path, path);

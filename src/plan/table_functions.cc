@@ -6,6 +6,7 @@
 
 #include "formats/file_source.h"
 #include "plan/binder.h"
+#include "plan/pushdown_internal.h"
 #include "types/types.h"
 
 namespace lakestream::plan {
@@ -85,47 +86,6 @@ Result<std::shared_ptr<ScanSource>> RangeSource(const std::vector<std::shared_pt
   return src;
 }
 
-// Pushes simple `column <op> literal` conjuncts into the file scan, where
-// Parquet row groups are skipped by their statistics.
-std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr::ExprPtr>& filters,
-                                                         const arrow::Schema& schema) {
-  std::vector<formats::ColumnPredicate> out;
-  static const std::map<std::string, formats::ColumnPredicate::Op> ops = {
-      {"equal", formats::ColumnPredicate::kEq},      {"not_equal", formats::ColumnPredicate::kNe},
-      {"less", formats::ColumnPredicate::kLt},       {"less_equal", formats::ColumnPredicate::kLe},
-      {"greater", formats::ColumnPredicate::kGt},    {"greater_equal", formats::ColumnPredicate::kGe}};
-  static const std::map<std::string, std::string> flipped = {{"less", "greater"}, {"less_equal", "greater_equal"},
-                                                             {"greater", "less"}, {"greater_equal", "less_equal"},
-                                                             {"equal", "equal"},  {"not_equal", "not_equal"}};
-  for (const auto& f : filters) {
-    if (f->kind != expr::ExprKind::kCall) continue;
-    if ((f->name == "is_null" || f->name == "is_not_null") && f->args[0]->kind == expr::ExprKind::kColumn) {
-      formats::ColumnPredicate p;
-      p.column = schema.field(f->args[0]->column_index)->name();
-      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull : formats::ColumnPredicate::kIsNotNull;
-      out.push_back(p);
-      continue;
-    }
-    if (f->args.size() != 2) continue;
-    auto a = f->args[0], b = f->args[1];
-    std::string name = f->name;
-    if (a->kind == expr::ExprKind::kLiteral && b->kind == expr::ExprKind::kColumn) {
-      auto fl = flipped.find(name);
-      if (fl == flipped.end()) continue;
-      std::swap(a, b);
-      name = fl->second;
-    }
-    auto op = ops.find(name);
-    if (op == ops.end() || a->kind != expr::ExprKind::kColumn || b->kind != expr::ExprKind::kLiteral) continue;
-    if (!b->value->is_valid || !b->value->type->Equals(*a->type)) continue;
-    formats::ColumnPredicate p;
-    p.column = schema.field(a->column_index)->name();
-    p.op = op->second;
-    p.values = {b->value};
-    out.push_back(p);
-  }
-  return out;
-}
 
 Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
                                                     const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
@@ -191,6 +151,50 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
 }
 
 }  // namespace
+
+// Pushes simple `column <op> literal` conjuncts into scans: Parquet row groups
+// (read_files) and whole Delta files are skipped by their statistics. Rows are
+// still filtered above the scan.
+std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr::ExprPtr>& filters,
+                                                         const arrow::Schema& schema) {
+  std::vector<formats::ColumnPredicate> out;
+  static const std::map<std::string, formats::ColumnPredicate::Op> ops = {
+      {"equal", formats::ColumnPredicate::kEq},      {"not_equal", formats::ColumnPredicate::kNe},
+      {"less", formats::ColumnPredicate::kLt},       {"less_equal", formats::ColumnPredicate::kLe},
+      {"greater", formats::ColumnPredicate::kGt},    {"greater_equal", formats::ColumnPredicate::kGe}};
+  static const std::map<std::string, std::string> flipped = {{"less", "greater"}, {"less_equal", "greater_equal"},
+                                                             {"greater", "less"}, {"greater_equal", "less_equal"},
+                                                             {"equal", "equal"},  {"not_equal", "not_equal"}};
+  for (const auto& f : filters) {
+    if (f->kind != expr::ExprKind::kCall) continue;
+    if ((f->name == "is_null" || f->name == "is_not_null") && f->args.size() == 1 &&
+        f->args[0]->kind == expr::ExprKind::kColumn) {
+      formats::ColumnPredicate p;
+      p.column = schema.field(f->args[0]->column_index)->name();
+      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull : formats::ColumnPredicate::kIsNotNull;
+      out.push_back(p);
+      continue;
+    }
+    if (f->args.size() != 2) continue;
+    auto a = f->args[0], b = f->args[1];
+    std::string name = f->name;
+    if (a->kind == expr::ExprKind::kLiteral && b->kind == expr::ExprKind::kColumn) {
+      auto fl = flipped.find(name);
+      if (fl == flipped.end()) continue;
+      std::swap(a, b);
+      name = fl->second;
+    }
+    auto op = ops.find(name);
+    if (op == ops.end() || a->kind != expr::ExprKind::kColumn || b->kind != expr::ExprKind::kLiteral) continue;
+    if (!b->value || !b->value->is_valid || !b->value->type->Equals(*a->type)) continue;
+    formats::ColumnPredicate p;
+    p.column = schema.field(a->column_index)->name();
+    p.op = op->second;
+    p.values = {b->value};
+    out.push_back(p);
+  }
+  return out;
+}
 
 // Other layers (Delta) register sources by name here.
 std::map<std::string, TableSourceFactory>& TableSourceRegistry() {
