@@ -24,17 +24,9 @@ using internal::MapRows;
 using internal::Rows;
 using internal::TypeMismatch;
 using types::TypePtr;
+using internal::Call;
 using Resolver = std::function<Result<ResolvedCall>(const CallSite&)>;
 
-ResolvedCall Call(TypePtr result, std::vector<TypePtr> arg_types, ScalarExec exec,
-                  bool null_intolerant = true) {
-  ResolvedCall c;
-  c.result_type = std::move(result);
-  c.arg_types = std::move(arg_types);
-  c.exec = std::move(exec);
-  c.null_intolerant = null_intolerant;
-  return c;
-}
 
 void Add(FunctionRegistry* r, const std::string& name, Resolver resolve) {
   r->AddScalar(ScalarFunction{name, std::move(resolve)});

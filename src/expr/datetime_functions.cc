@@ -25,40 +25,16 @@ using internal::MapRows;
 using internal::Rows;
 using internal::TypeMismatch;
 using types::TypePtr;
+using internal::Call;
+using internal::Utf8;
+using internal::Int32;
+using internal::Int64;
+using internal::Date;
+using internal::Ts;
+using internal::TsNtz;
 using Resolver = std::function<Result<ResolvedCall>(const CallSite&)>;
 
-const TypePtr& Utf8() {
-  static const TypePtr t = arrow::utf8();
-  return t;
-}
-const TypePtr& Int32() {
-  static const TypePtr t = arrow::int32();
-  return t;
-}
-const TypePtr& Int64() {
-  static const TypePtr t = arrow::int64();
-  return t;
-}
-const TypePtr& Date() {
-  static const TypePtr t = arrow::date32();
-  return t;
-}
-const TypePtr& Ts() {
-  static const TypePtr t = types::Timestamp();
-  return t;
-}
-const TypePtr& TsNtz() {
-  static const TypePtr t = types::TimestampNtz();
-  return t;
-}
 
-ResolvedCall Call(TypePtr result, std::vector<TypePtr> arg_types, ScalarExec exec) {
-  ResolvedCall c;
-  c.result_type = std::move(result);
-  c.arg_types = std::move(arg_types);
-  c.exec = std::move(exec);
-  return c;
-}
 
 void Add(FunctionRegistry* r, const std::string& name, Resolver resolve) {
   r->AddScalar(ScalarFunction{name, std::move(resolve)});

@@ -23,16 +23,10 @@ using internal::MapRows;
 using internal::Rows;
 using internal::TypeMismatch;
 using types::TypePtr;
+using internal::Call;
 using Resolver = std::function<Result<ResolvedCall>(const CallSite&)>;
 namespace dom = simdjson::dom;
 
-ResolvedCall Call(TypePtr result, std::vector<TypePtr> arg_types, ScalarExec exec) {
-  ResolvedCall c;
-  c.result_type = std::move(result);
-  c.arg_types = std::move(arg_types);
-  c.exec = std::move(exec);
-  return c;
-}
 
 void Add(FunctionRegistry* r, const std::string& name, Resolver resolve) {
   r->AddScalar(ScalarFunction{name, std::move(resolve)});

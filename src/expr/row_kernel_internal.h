@@ -274,4 +274,26 @@ inline void Utf8Append(uint32_t cp, std::string* out) {
   }
 }
 
+/// A resolution: result type, implicit argument casts and the kernel. One
+/// definition for every function family.
+inline ResolvedCall Call(types::TypePtr result, std::vector<types::TypePtr> arg_types, ScalarExec exec,
+                         bool null_intolerant = true) {
+  ResolvedCall c;
+  c.result_type = std::move(result);
+  c.arg_types = std::move(arg_types);
+  c.exec = std::move(exec);
+  c.null_intolerant = null_intolerant;
+  return c;
+}
+
+// Spark types the families name often (Arrow returns shared singletons).
+inline const types::TypePtr& Utf8() { static const types::TypePtr t = arrow::utf8(); return t; }
+inline const types::TypePtr& Int32() { static const types::TypePtr t = arrow::int32(); return t; }
+inline const types::TypePtr& Int64() { static const types::TypePtr t = arrow::int64(); return t; }
+inline const types::TypePtr& Bool() { static const types::TypePtr t = arrow::boolean(); return t; }
+inline const types::TypePtr& Binary() { static const types::TypePtr t = arrow::binary(); return t; }
+inline const types::TypePtr& Date() { static const types::TypePtr t = arrow::date32(); return t; }
+inline const types::TypePtr& Ts() { static const types::TypePtr t = types::Timestamp(); return t; }
+inline const types::TypePtr& TsNtz() { static const types::TypePtr t = types::TimestampNtz(); return t; }
+
 }  // namespace lakestream::expr::internal

@@ -219,36 +219,15 @@ using internal::MapRows;
 using internal::Rows;
 using internal::TypeMismatch;
 using types::TypePtr;
+using internal::Call;
+using internal::Utf8;
+using internal::Int32;
+using internal::Int64;
+using internal::Bool;
+using internal::Binary;
 using Resolver = std::function<Result<ResolvedCall>(const CallSite&)>;
 
-const TypePtr& Utf8() {
-  static const TypePtr t = arrow::utf8();
-  return t;
-}
-const TypePtr& Int32() {
-  static const TypePtr t = arrow::int32();
-  return t;
-}
-const TypePtr& Int64() {
-  static const TypePtr t = arrow::int64();
-  return t;
-}
-const TypePtr& Bool() {
-  static const TypePtr t = arrow::boolean();
-  return t;
-}
-const TypePtr& Binary() {
-  static const TypePtr t = arrow::binary();
-  return t;
-}
 
-ResolvedCall Call(TypePtr result, std::vector<TypePtr> arg_types, ScalarExec exec) {
-  ResolvedCall c;
-  c.result_type = std::move(result);
-  c.arg_types = std::move(arg_types);
-  c.exec = std::move(exec);
-  return c;
-}
 
 /// Checks that every argument can be a STRING (or an INT where `ints` says so)
 /// and returns the casts.
