@@ -13,7 +13,7 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libfmt-dev libsimdjson-dev libcli11-dev libxxhash-dev
-  librdkafka-dev librocksdb-dev libroaring-dev libssl-dev libreadline-dev
+  librdkafka-dev librocksdb-dev libroaring-dev libssl-dev libreadline-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   openjdk-17-jre-headless maven
 )

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/commands.h"
 #include "cli/output.h"
 #include "common/init.h"
 #include "plan/session.h"
@@ -102,7 +103,13 @@ int main(int argc, char** argv) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
+  std::vector<cli::Command> commands;
+  for (auto add : {cli::AddRunCommand, cli::AddBrokerCommand, cli::AddGenerateCommand}) commands.push_back(add(app));
+
   CLI11_PARSE(app, argc, argv);
+  for (auto& c : commands) {
+    if (*c.app) return c.run();
+  }
 
   if (*sql_cmd) {
     plan::Session session;

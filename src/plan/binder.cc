@@ -942,8 +942,29 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindValues(const sql::TableRef& t) 
 Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t) {
   switch (t.type) {
     case sql::TableRefType::kTable: {
-      if (t.stream) return Unsupported("streaming reads (FROM STREAM) are not supported in batch queries at {}", Where(t.loc));
       const auto& parts = t.name_parts;
+      if (t.stream) {
+        if (!session_->stream_resolver) {
+          return Unsupported("streaming reads (FROM STREAM) need a streaming statement (CREATE STREAMING TABLE ... AS, "
+                             "`lakestream run`) at {}", Where(t.loc));
+        }
+        if (parts.size() != 2) {
+          return UserError("FROM STREAM expects a source such as delta.`/path`, read_kafka(...) or read_files(...) at {}",
+                           Where(t.loc));
+        }
+        std::map<std::string, std::shared_ptr<arrow::Scalar>> named;
+        std::vector<std::shared_ptr<arrow::Scalar>> positional = {std::make_shared<arrow::StringScalar>(parts[1])};
+        auto kind = Lower(parts[0]);
+        if (kind == "parquet" || kind == "csv" || kind == "json" || kind == "text") {
+          named["format"] = std::make_shared<arrow::StringScalar>(kind);
+          kind = "files";
+        }
+        auto r = session_->stream_resolver(kind, positional, named, t);
+        if (!r.ok()) return r.status().WithMessage(fmt::format("{} (at {})", r.status().message(), Where(t.loc)));
+        auto src = *r;
+        auto scope = Scope::FromSchema(*src->schema, Lower(t.alias.empty() ? parts[1] : t.alias));
+        return Rename(ScanOf(src), scope, t.column_aliases, t.loc);
+      }
       if (parts.size() == 1) {
         auto name = Lower(parts[0]);
         for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
@@ -981,6 +1002,8 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t
         } else if (kind == "parquet" || kind == "csv" || kind == "json" || kind == "text") {
           fn = "read_files";
           named["format"] = std::make_shared<arrow::StringScalar>(kind);
+        } else if (TableSourceRegistry().count(kind)) {
+          fn = kind;  // sources registered by other layers, e.g. memory.`name`
         }
         if (!fn.empty()) {
           ARROW_ASSIGN_OR_RAISE(auto src, MakeTableFunctionSource(session_, fn, positional, named, t.loc));
@@ -1013,6 +1036,19 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t
         }
       }
       auto name = t.name_parts.empty() ? std::string() : Lower(t.name_parts.back());
+      if (t.stream) {
+        if (!session_->stream_resolver) {
+          return Unsupported("streaming reads (FROM STREAM) need a streaming statement (CREATE STREAMING TABLE ... AS, "
+                             "`lakestream run`) at {}", Where(t.loc));
+        }
+        // read_kafka -> kafka, read_files -> files, read_delta -> delta, read_rate -> rate.
+        auto kind = name.rfind("read_", 0) == 0 ? name.substr(5) : name;
+        auto r = session_->stream_resolver(kind, positional, named, t);
+        if (!r.ok()) return r.status().WithMessage(fmt::format("{} (at {})", r.status().message(), Where(t.loc)));
+        auto src = *r;
+        auto scope = Scope::FromSchema(*src->schema, Lower(t.alias));
+        return Rename(ScanOf(src), scope, t.column_aliases, t.loc);
+      }
       ARROW_ASSIGN_OR_RAISE(auto src, MakeTableFunctionSource(session_, name, positional, named, t.loc));
       auto scope = Scope::FromSchema(*src->schema, Lower(t.alias));
       return Rename(ScanOf(src), scope, t.column_aliases, t.loc);

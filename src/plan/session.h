@@ -56,6 +56,15 @@ class Session {
   using StatementHandler = std::function<Result<QueryResult>(Session*, const sql::Statement&)>;
   static std::map<int, StatementHandler>& StatementHandlers();
 
+  /// Resolves `FROM STREAM <source>` while the stream layer plans a streaming
+  /// query; unset in batch sessions (FROM STREAM is then refused). `kind` is
+  /// the source format ("kafka", "files", "delta", "rate"); `ref` carries the
+  /// WATERMARK clause.
+  using StreamResolver = std::function<Result<std::shared_ptr<ScanSource>>(
+      const std::string& kind, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+      const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named, const sql::TableRef& ref)>;
+  StreamResolver stream_resolver;
+
   /// A fresh evaluation context (current_timestamp fixed per statement).
   expr::EvalContext MakeEvalContext() const;
 

@@ -1,0 +1,24 @@
+// Registers every built-in connector (files, rate, delta, memory, console,
+// kafka) with the connector registries, and the in-memory sink's tables as
+// the SQL source memory.`name`. The stream layer names connectors only here.
+#pragma once
+
+#include <arrow/scalar.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "connectors/streaming.h"
+
+namespace lakestream::stream {
+
+/// The options of a streaming source from its SQL arguments: a positional
+/// argument is the path, named arguments are options (values as text).
+Result<connectors::Options> SourceOptions(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+                                          const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named);
+
+/// Idempotent and thread-safe.
+void RegisterBuiltinConnectors();
+
+}  // namespace lakestream::stream

@@ -1,0 +1,593 @@
+#include "stream/query.h"
+
+#include <fmt/format.h>
+
+#include <future>
+#include <set>
+
+#include "exec/operator.h"
+#include "plan/binder.h"
+#include "plan/physical_planner.h"
+#include "plan/session.h"
+#include "sql/parser.h"
+#include "stream/connectors.h"
+
+namespace lakestream::stream {
+
+using connectors::OutputMode;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t MsSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string IsoTime(int64_t ms) {
+  auto secs = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+double PerSecond(int64_t rows, int64_t ms) { return ms <= 0 ? 0.0 : static_cast<double>(rows) * 1000.0 / ms; }
+
+}  // namespace
+
+Result<Trigger> Trigger::Parse(std::string_view text) {
+  std::string t = Lower(std::string(text));
+  Trigger out;
+  if (t.empty() || t == "default") return out;
+  if (t == "once") {
+    out.kind = Kind::kOnce;
+    return out;
+  }
+  if (t == "availablenow" || t == "available_now") {
+    out.kind = Kind::kAvailableNow;
+    return out;
+  }
+  auto eq = t.find('=');
+  if (eq != std::string::npos && (t.substr(0, eq) == "processingtime" || t.substr(0, eq) == "processing_time")) {
+    std::string v = t.substr(eq + 1);
+    v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
+    size_t i = 0;
+    while (i < v.size() && (isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
+    if (i == 0) return UserError("bad trigger '{}': expected processingTime=<number><unit>, e.g. processingTime=100ms", text);
+    double n = std::stod(v.substr(0, i));
+    std::string unit = v.substr(i);
+    double scale = 0;
+    if (unit.empty() || unit == "ms" || unit == "millisecond" || unit == "milliseconds") scale = 1;
+    if (unit == "s" || unit == "sec" || unit == "second" || unit == "seconds") scale = 1000;
+    if (unit == "m" || unit == "min" || unit == "minute" || unit == "minutes") scale = 60000;
+    if (scale == 0) return UserError("bad trigger '{}': unknown unit '{}' (ms, seconds, minutes)", text, unit);
+    out.kind = Kind::kProcessingTime;
+    out.interval_ms = static_cast<int64_t>(n * scale);
+    return out;
+  }
+  return UserError("bad trigger '{}': expected default, once, availableNow or processingTime=<interval>", text);
+}
+
+std::string Trigger::ToString() const {
+  switch (kind) {
+    case Kind::kDefault: return "ProcessingTime(0)";
+    case Kind::kProcessingTime: return fmt::format("ProcessingTime({}ms)", interval_ms);
+    case Kind::kOnce: return "Once";
+    case Kind::kAvailableNow: return "AvailableNow";
+  }
+  return "?";
+}
+
+namespace {
+
+class CallbackSink : public connectors::Sink {
+ public:
+  using Fn = std::function<Status(int64_t, const std::shared_ptr<arrow::Schema>&,
+                                  const std::vector<std::shared_ptr<arrow::RecordBatch>>&)>;
+  explicit CallbackSink(Fn fn) : fn_(std::move(fn)) {}
+  std::string Description() const override { return "ForeachBatchSink"; }
+  Status AddBatch(int64_t batch_id, const std::shared_ptr<arrow::Schema>& schema,
+                  const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) override {
+    return fn_(batch_id, schema, batches);
+  }
+
+ private:
+  Fn fn_;
+};
+
+}  // namespace
+
+std::shared_ptr<connectors::Sink> ForeachBatchSink(CallbackSink::Fn fn) {
+  return std::make_shared<CallbackSink>(std::move(fn));
+}
+
+// ------------------------------------------------------------------ the query
+
+struct StreamingQuery::Impl {
+  /// One streaming source of the plan and the scan tasks of the batch running now.
+  struct Slot {
+    std::unique_ptr<connectors::Source> source;
+    std::string kind;
+    std::vector<exec::ScanTask> tasks;  // set per batch, read by the ScanSource
+    std::shared_ptr<std::atomic<int64_t>> rows = std::make_shared<std::atomic<int64_t>>(0);
+  };
+
+  std::optional<Checkpoint> checkpoint;
+  std::unique_ptr<plan::Session> session;
+  std::vector<std::unique_ptr<Slot>> slots;
+  plan::LogicalPtr plan;
+  std::shared_ptr<connectors::Sink> sink;
+  std::set<const plan::ScanSource*> stream_scans;
+
+  /// The planned source's ScanSource: the tasks of the current batch, projected.
+  std::shared_ptr<plan::ScanSource> MakeScan(Slot* slot) {
+    auto src = std::make_shared<plan::ScanSource>();
+    src->description = "StreamingScan " + slot->source->Description();
+    src->schema = slot->source->schema();
+    auto schema = src->schema;
+    src->make_tasks = [slot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>&,
+                                     std::string*) -> Result<std::vector<exec::ScanTask>> {
+      std::vector<exec::ScanTask> out;
+      bool project = !columns.empty();
+      std::vector<int> cols;
+      for (int c : columns) {
+        if (c >= 0) cols.push_back(c);
+      }
+      std::shared_ptr<arrow::Schema> projected;
+      if (project) {
+        arrow::FieldVector fields;
+        for (int c : cols) fields.push_back(schema->field(c));
+        projected = arrow::schema(fields);
+      }
+      auto rows = slot->rows;
+      for (const auto& task : slot->tasks) {
+        out.push_back([task, project, cols, projected, rows]() -> Result<exec::BatchIterator> {
+          ARROW_ASSIGN_OR_RAISE(auto it, task());
+          return exec::BatchIterator([it, project, cols, projected, rows]() -> Result<exec::BatchPtr> {
+            ARROW_ASSIGN_OR_RAISE(auto b, it());
+            if (!b) return b;
+            rows->fetch_add(b->num_rows(), std::memory_order_relaxed);
+            if (!project) return b;
+            arrow::ArrayVector arrays;
+            for (int c : cols) arrays.push_back(b->column(c));
+            return arrow::RecordBatch::Make(projected, b->num_rows(), arrays);
+          });
+        });
+      }
+      return out;
+    };
+    stream_scans.insert(src.get());
+    return src;
+  }
+
+  bool HasStream(const plan::LogicalPtr& n) const {
+    if (n->kind == plan::LogicalKind::kScan) return stream_scans.count(n->scan.get()) > 0;
+    for (const auto& c : n->children) {
+      if (HasStream(c)) return true;
+    }
+    return false;
+  }
+
+  /// Spark's UnsupportedOperationChecker for what this runtime runs today:
+  /// stateless operators and stream-static joins. Stateful operators get
+  /// their own error instead of silently computing per-batch results.
+  Status CheckSupported(const plan::LogicalPtr& n) const {
+    for (const auto& c : n->children) ARROW_RETURN_NOT_OK(CheckSupported(c));
+    if (!HasStream(n)) return Status::OK();
+    switch (n->kind) {
+      case plan::LogicalKind::kAggregate:
+        return Unsupported(
+            "aggregations over a streaming source need streaming state (GROUP BY with window() and a WATERMARK), which "
+            "is not available yet; run the aggregation as a batch query over the Delta table instead");
+      case plan::LogicalKind::kSort:
+        return Unsupported("[STREAMING_SORT] sorting is not supported on streaming data (Spark refuses it too, except "
+                           "after an aggregation in complete mode)");
+      case plan::LogicalKind::kLimit:
+        return Unsupported("LIMIT is not supported on streaming data");
+      case plan::LogicalKind::kWindow:
+        return Unsupported("[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] window functions (OVER) are not supported on "
+                           "streaming data");
+      case plan::LogicalKind::kJoin: {
+        bool l = HasStream(n->children[0]), r = HasStream(n->children[1]);
+        if (l && r) return Unsupported("stream-stream joins need streaming state, which is not available yet");
+        auto jt = n->join_type;
+        bool ok = jt == sql::JoinType::kInner || jt == sql::JoinType::kCross ||
+                  (l && (jt == sql::JoinType::kLeft || jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti)) ||
+                  (r && jt == sql::JoinType::kRight);
+        if (!ok) {
+          return Unsupported("this outer join between a stream and a static table is not supported: the static side "
+                             "would need to know all future stream rows (Spark refuses it too)");
+        }
+        return Status::OK();
+      }
+      case plan::LogicalKind::kUnion:
+        return Status::OK();
+      default:
+        return Status::OK();
+    }
+  }
+};
+
+StreamingQuery::StreamingQuery(QuerySpec spec) : spec_(std::move(spec)), impl_(std::make_unique<Impl>()) {}
+
+StreamingQuery::~StreamingQuery() {
+  Stop();
+}
+
+Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
+  RegisterBuiltinConnectors();
+  std::shared_ptr<StreamingQuery> q(new StreamingQuery(std::move(spec)));
+  auto& impl = *q->impl_;
+  ARROW_ASSIGN_OR_RAISE(auto cp, Checkpoint::Open(q->spec_.checkpoint_dir));
+  impl.checkpoint = cp;
+  q->id_ = cp.query_id();
+  q->run_id_ = NewUuid();
+  impl.session = std::make_unique<plan::Session>();
+  impl.session->config() = q->spec_.config;
+  impl.session->views() = q->spec_.views;
+  bool available_now = q->spec_.trigger.kind == Trigger::Kind::kAvailableNow;
+  auto* implp = &impl;
+  impl.session->stream_resolver = [implp, available_now](
+                                      const std::string& kind,
+                                      const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+                                      const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
+                                      const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
+    ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
+    if (ref.watermark_column) {
+      return Unsupported("WATERMARK needs stateful streaming operators, which are not available yet");
+    }
+    int index = static_cast<int>(implp->slots.size());
+    connectors::SourceContext ctx;
+    ctx.metadata_dir = implp->checkpoint->SourceDir(index);
+    ctx.available_now = available_now;
+    auto slot = std::make_unique<Impl::Slot>();
+    slot->kind = kind;
+    ARROW_ASSIGN_OR_RAISE(slot->source, connectors::MakeSource(kind, options, ctx));
+    auto scan = implp->MakeScan(slot.get());
+    implp->slots.push_back(std::move(slot));
+    return scan;
+  };
+  sql::QueryPtr query = q->spec_.query;
+  if (!query) {
+    ARROW_ASSIGN_OR_RAISE(auto statement, sql::ParseStatement(q->spec_.sql));
+    if (statement->type != sql::StatementType::kQuery) {
+      return UserError("a streaming query must be a SELECT, got: {}", q->spec_.sql.substr(0, 80));
+    }
+    query = statement->query;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto bound, plan::BindQuery(impl.session.get(), *query));
+  if (impl.slots.empty()) {
+    return UserError("a streaming query must read at least one streaming source (FROM STREAM read_kafka(...), STREAM "
+                     "read_files(...), STREAM delta.`path`)");
+  }
+  ARROW_RETURN_NOT_OK(impl.CheckSupported(bound));
+  ARROW_ASSIGN_OR_RAISE(impl.plan, plan::Optimize(bound));
+  // Physical planning once up front surfaces its errors at start, not in batch 0.
+  ARROW_RETURN_NOT_OK(plan::PlanPhysical(impl.plan, impl.session->config()).status());
+
+  if (q->spec_.output_mode == OutputMode::kComplete) {
+    return UserError("complete output mode needs a streaming aggregation; this query has none");
+  }
+  if (q->spec_.sink) {
+    impl.sink = q->spec_.sink;
+  } else {
+    connectors::SinkContext sctx;
+    sctx.query_id = q->id_;
+    sctx.output_mode = q->spec_.output_mode;
+    sctx.checkpoint_dir = cp.dir();
+    auto format = q->spec_.sink_format.empty() ? std::string("console") : q->spec_.sink_format;
+    ARROW_ASSIGN_OR_RAISE(auto sink, connectors::MakeSink(format, q->spec_.sink_options, sctx));
+    impl.sink = std::move(sink);
+  }
+  ARROW_RETURN_NOT_OK(impl.sink->Prepare(impl.plan->schema));
+  q->status_.message = "Initializing sources";
+  q->active_ = true;
+  q->thread_ = std::thread([q = q.get()] { q->Loop(); });
+  return q;
+}
+
+void StreamingQuery::Loop() {
+  Status st = RunLoop();
+  for (auto& s : impl_->slots) s->source->Stop();
+  if (impl_->sink) impl_->sink->Stop();
+  std::lock_guard<std::mutex> lock(mu_);
+  error_ = st;
+  status_.message = st.ok() ? "Stopped" : "Terminated with exception: " + st.message();
+  status_.is_trigger_active = false;
+  status_.is_data_available = false;
+  terminated_ = true;
+  active_ = false;
+  cv_.notify_all();
+}
+
+Status StreamingQuery::RunLoop() {
+  auto& impl = *impl_;
+  const Checkpoint& cp = *impl.checkpoint;
+  const size_t n = impl.slots.size();
+  auto set_status = [&](const char* msg, bool data, bool trigger) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.message = msg;
+    status_.is_data_available = data;
+    status_.is_trigger_active = trigger;
+  };
+
+  // Initial offsets are persisted on first use, so a restart before batch 0
+  // committed resolves "latest" to the same place.
+  std::vector<Json> initial(n);
+  storage::LocalFileSystem fs;
+  for (size_t i = 0; i < n; ++i) {
+    auto path = cp.SourceDir(static_cast<int>(i)) + "/initialOffset";
+    auto text = fs.ReadAll(path);
+    if (text.ok()) {
+      initial[i] = Json::parse(*text, nullptr, false);
+      if (initial[i].is_discarded()) {
+        return UserError("corrupt streaming checkpoint file '{}': not JSON (restore it, or start the query with a new "
+                         "checkpoint folder)",
+                         path);
+      }
+      continue;
+    }
+    if (!storage::IsNotFound(text.status())) return text.status();
+    ARROW_ASSIGN_OR_RAISE(initial[i], impl.slots[i]->source->InitialOffset());
+    ARROW_RETURN_NOT_OK(fs.MakeDirs(cp.SourceDir(static_cast<int>(i))));
+    auto put = fs.PutIfAbsent(path, initial[i].dump());
+    if (!put.ok() && !storage::IsAlreadyExists(put)) return put;
+  }
+
+  // Recovery.
+  std::vector<Json> current = initial;
+  int64_t next_batch = 0;
+  ARROW_ASSIGN_OR_RAISE(auto latest_offsets, cp.LatestOffsetBatch());
+  ARROW_ASSIGN_OR_RAISE(auto latest_commit, cp.LatestCommitBatch());
+  std::optional<OffsetEntry> replay;
+  if (latest_offsets) {
+    ARROW_ASSIGN_OR_RAISE(auto entry, cp.ReadOffsets(*latest_offsets));
+    if (entry.offsets.size() != n) {
+      return UserError("the checkpoint '{}' belongs to a query with {} sources, this query reads {}: use a new "
+                       "checkpoint folder for a changed query",
+                       cp.dir(), entry.offsets.size(), n);
+    }
+    if (latest_commit && *latest_commit > *latest_offsets) {
+      return UserError("corrupt streaming checkpoint '{}': commits/{} exists without offsets/{}", cp.dir(),
+                       *latest_commit, *latest_commit);
+    }
+    if (!latest_commit || *latest_commit < *latest_offsets) {
+      // Planned but not committed: re-run with exactly the same range.
+      if (*latest_offsets > 0) {
+        auto prev = cp.ReadOffsets(*latest_offsets - 1);
+        if (!prev.ok()) {
+          return UserError("cannot recover batch {} of '{}': offsets/{} is missing or unreadable ({})",
+                           *latest_offsets, cp.dir(), *latest_offsets - 1, prev.status().message());
+        }
+        current = prev->offsets;
+      }
+      replay = entry;
+      next_batch = *latest_offsets;
+    } else {
+      current = entry.offsets;
+      next_batch = *latest_offsets + 1;
+    }
+  }
+
+  const auto& trig = spec_.trigger;
+  if (trig.kind == Trigger::Kind::kAvailableNow) {
+    for (auto& s : impl.slots) ARROW_RETURN_NOT_OK(s->source->PrepareForAvailableNow());
+  }
+
+  std::future<Status> pending_commit;  // async progress tracking: commits/N-1 in flight
+  auto wait_commit = [&]() -> Status {
+    if (pending_commit.valid()) return pending_commit.get();
+    return Status::OK();
+  };
+  int batches_run = 0;
+  auto last_trigger = Clock::now();
+  while (!stop_requested_) {
+    if (trig.kind == Trigger::Kind::kProcessingTime && batches_run > 0) {
+      auto due = last_trigger + std::chrono::milliseconds(trig.interval_ms);
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, due, [&] { return stop_requested_.load(); });
+      if (stop_requested_) break;
+    }
+    auto trigger_start = Clock::now();
+    last_trigger = trigger_start;
+    set_status("Getting offsets", false, true);
+
+    // 1. End offsets.
+    OffsetEntry entry;
+    std::vector<Json> latest(n);
+    int64_t latest_offset_ms = 0;
+    if (replay) {
+      entry = *replay;
+      replay.reset();
+    } else {
+      auto t0 = Clock::now();
+      bool any = false;
+      for (size_t i = 0; i < n; ++i) {
+        ARROW_ASSIGN_OR_RAISE(latest[i], impl.slots[i]->source->LatestOffset(current[i]));
+        if (latest[i] != current[i]) any = true;
+      }
+      latest_offset_ms = MsSince(t0);
+      if (!any) {
+        if (trig.kind == Trigger::Kind::kOnce || trig.kind == Trigger::Kind::kAvailableNow) break;
+        set_status("Waiting for data to arrive", false, false);
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(spec_.polling_delay_ms), [&] { return stop_requested_.load(); });
+        // A processingTime trigger with no data waits for its next interval.
+        if (trig.kind == Trigger::Kind::kProcessingTime) batches_run = std::max(batches_run, 1);
+        continue;
+      }
+      entry.batch_id = next_batch;
+      entry.batch_timestamp_ms = NowMs();
+      entry.offsets = latest;
+      entry.conf = {{"spark.sql.shuffle.partitions", std::to_string(spec_.config.shuffle_partitions)}};
+    }
+    set_status("Processing new data", true, true);
+    const int64_t batch_id = entry.batch_id;
+
+    // 2. offsets/N (write-ahead), async under asyncProgressTrackingEnabled.
+    int64_t wal_ms = 0;
+    std::future<Status> wal;
+    bool is_replay = latest_offsets && batch_id == *latest_offsets && (!latest_commit || *latest_commit < batch_id);
+    if (!is_replay) {
+      ARROW_RETURN_NOT_OK(wait_commit());
+      if (spec_.async_progress) {
+        wal = std::async(std::launch::async, [&cp, entry] { return cp.WriteOffsets(entry); });
+      } else {
+        auto t0 = Clock::now();
+        ARROW_RETURN_NOT_OK(cp.WriteOffsets(entry));
+        wal_ms = MsSince(t0);
+      }
+    }
+
+    // 3. The rows of (current, end] as scan tasks.
+    auto t_get = Clock::now();
+    for (size_t i = 0; i < n; ++i) {
+      impl.slots[i]->rows->store(0);
+      ARROW_ASSIGN_OR_RAISE(impl.slots[i]->tasks, impl.slots[i]->source->PlanBatch(current[i], entry.offsets[i]));
+    }
+    int64_t get_batch_ms = MsSince(t_get);
+
+    // 4. Plan and run.
+    auto t_plan = Clock::now();
+    ARROW_ASSIGN_OR_RAISE(auto physical, plan::PlanPhysical(impl.plan, impl.session->config()));
+    int64_t planning_ms = MsSince(t_plan);
+    auto t_add = Clock::now();
+    exec::ExecContext ctx;
+    ctx.eval = impl.session->MakeEvalContext();
+    ctx.eval.now_micros = entry.batch_timestamp_ms * 1000;
+    ctx.threads = spec_.config.threads;
+    ctx.memory_limit = spec_.config.memory_limit;
+    ctx.batch_size = 4096;
+    ARROW_ASSIGN_OR_RAISE(auto out, exec::ExecutePlan(physical, &ctx));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+    int64_t output_rows = 0;
+    for (auto& b : out) {
+      output_rows += b->num_rows();
+      rows.push_back(arrow::RecordBatch::Make(impl.plan->schema, b->num_rows(), b->columns()));
+    }
+    for (auto& s : impl.slots) s->tasks.clear();
+    if (wal.valid()) {
+      auto t0 = Clock::now();
+      ARROW_RETURN_NOT_OK(wal.get());
+      wal_ms = MsSince(t0);
+    }
+    ARROW_RETURN_NOT_OK(impl.sink->AddBatch(batch_id, impl.plan->schema, rows));
+    int64_t add_batch_ms = MsSince(t_add);
+
+    // 5. commits/N, then let sources release what is done.
+    auto t_commit = Clock::now();
+    if (spec_.async_progress) {
+      pending_commit = std::async(std::launch::async, [&cp, batch_id] { return cp.WriteCommit(batch_id, 0); });
+    } else {
+      ARROW_RETURN_NOT_OK(cp.WriteCommit(batch_id, 0));
+    }
+    for (size_t i = 0; i < n; ++i) ARROW_RETURN_NOT_OK(impl.slots[i]->source->Commit(entry.offsets[i]));
+    if (batch_id >= spec_.min_batches_to_retain && batch_id % 10 == 0) {
+      ARROW_RETURN_NOT_OK(cp.Purge(batch_id - spec_.min_batches_to_retain + 1));
+    }
+    int64_t commit_ms = MsSince(t_commit);
+    int64_t trigger_ms = MsSince(trigger_start);
+
+    // 6. Progress (Spark's StreamingQueryProgress).
+    int64_t input_rows = 0;
+    ProgressJson sources = ProgressJson::array();
+    for (size_t i = 0; i < n; ++i) {
+      int64_t r = impl.slots[i]->rows->load();
+      input_rows += r;
+      ProgressJson s = {{"description", impl.slots[i]->source->Description()},
+                {"startOffset", current[i]},
+                {"endOffset", entry.offsets[i]},
+                {"latestOffset", latest[i].is_null() ? entry.offsets[i] : latest[i]},
+                {"numInputRows", r},
+                {"inputRowsPerSecond", PerSecond(r, trigger_ms)},
+                {"processedRowsPerSecond", PerSecond(r, trigger_ms)}};
+      auto metrics = impl.slots[i]->source->TakeMetrics();
+      if (!metrics.empty()) s["metrics"] = metrics;
+      sources.push_back(std::move(s));
+    }
+    ProgressJson sink = {{"description", impl.sink->Description()}, {"numOutputRows", output_rows}};
+    auto sink_metrics = impl.sink->TakeMetrics();
+    if (!sink_metrics.empty()) sink["metrics"] = sink_metrics;
+    ProgressJson progress = {{"id", id_},
+                     {"runId", run_id_},
+                     {"name", spec_.name.empty() ? ProgressJson() : ProgressJson(spec_.name)},
+                     {"timestamp", IsoTime(entry.batch_timestamp_ms)},
+                     {"batchId", batch_id},
+                     {"batchDuration", trigger_ms},
+                     {"numInputRows", input_rows},
+                     {"inputRowsPerSecond", PerSecond(input_rows, trigger_ms)},
+                     {"processedRowsPerSecond", PerSecond(input_rows, trigger_ms)},
+                     {"durationMs",
+                      {{"latestOffset", latest_offset_ms},
+                       {"getBatch", get_batch_ms},
+                       {"queryPlanning", planning_ms},
+                       {"addBatch", add_batch_ms},
+                       {"walCommit", wal_ms},
+                       {"commitOffsets", commit_ms},
+                       {"triggerExecution", trigger_ms}}},
+                     {"eventTime", ProgressJson::object()},
+                     {"stateOperators", ProgressJson::array()},
+                     {"sources", sources},
+                     {"sink", sink}};
+    ARROW_RETURN_NOT_OK(cp.AppendProgress(progress.dump()));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      progress_.push_back(progress);
+      while (progress_.size() > spec_.progress_retention) progress_.pop_front();
+    }
+    if (spec_.on_progress) spec_.on_progress(progress);
+
+    current = entry.offsets;
+    next_batch = batch_id + 1;
+    ++batches_run;
+    if (trig.kind == Trigger::Kind::kOnce) break;
+  }
+  return wait_commit();
+}
+
+QueryStatus StreamingQuery::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+ProgressJson StreamingQuery::last_progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return progress_.empty() ? ProgressJson() : progress_.back();
+}
+
+std::vector<ProgressJson> StreamingQuery::recent_progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {progress_.begin(), progress_.end()};
+}
+
+void StreamingQuery::Stop() {
+  stop_requested_ = true;
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool StreamingQuery::AwaitTermination(std::optional<std::chrono::milliseconds> timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (timeout) return cv_.wait_for(lock, *timeout, [&] { return terminated_; });
+  cv_.wait(lock, [&] { return terminated_; });
+  return true;
+}
+
+Status StreamingQuery::exception() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+std::string StreamingQuery::Explain() const { return plan::ExplainLogical(*impl_->plan); }
+
+}  // namespace lakestream::stream
