@@ -192,6 +192,26 @@ class BatchIterator {
   NextFn next_;
 };
 
+/// JSON documents held in a column (Kafka record values), parsed with `schema`.
+struct ParsedValues {
+  /// One array per field of the schema, over the kept rows.
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  /// Input row of each output row (DROPMALFORMED removes rows).
+  std::vector<int64_t> kept;
+  /// Malformed values seen (made NULL, or dropped).
+  int64_t malformed = 0;
+  std::vector<int64_t> dropped_after_append;  // internal bookkeeping
+};
+
+/// Parses every value of `values` (STRING or BINARY) as one JSON object with
+/// `schema` under options.mode, as the JSON file reader does: PERMISSIVE keeps
+/// malformed rows with NULL fields and the raw text in the corrupt-record
+/// column (when the schema has one), DROPMALFORMED drops them, FAILFAST fails
+/// naming `where(row)` (e.g. "topic events, partition 3, offset 1234").
+Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema,
+                                     const FileReadOptions& options,
+                                     const std::function<std::string(int64_t)>& where);
+
 /// Lists the data files behind `path`: a file, a folder (its files, skipping
 /// names starting with '_' or '.', recursively only with recursiveFileLookup),
 /// or a glob (`*`, `?`, `[...]`, `{a,b}` in any path component). Sorted.

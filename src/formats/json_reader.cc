@@ -652,3 +652,103 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
 }
 
 }  // namespace lakestream::formats::internal
+
+namespace lakestream::formats {
+
+Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema, const FileReadOptions& o,
+                                     const std::function<std::string(int64_t)>& where) {
+  using internal::Converter;
+  if (values.type_id() != arrow::Type::BINARY && values.type_id() != arrow::Type::STRING) {
+    return UserError("JSON values must be STRING or BINARY, got {}", types::ToDDL(*values.type()));
+  }
+  const auto& bin = static_cast<const arrow::BinaryArray&>(values);
+  int corrupt_index = schema->GetFieldIndex(o.column_name_of_corrupt_record);
+  std::vector<std::shared_ptr<arrow::Field>> read_fields;
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    if (i != corrupt_index) read_fields.push_back(schema->field(i));
+  }
+  auto record_type = std::static_pointer_cast<arrow::StructType>(arrow::struct_(read_fields));
+  std::unique_ptr<arrow::ArrayBuilder> builder;
+  LS_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), record_type, &builder));
+  auto* sb = static_cast<arrow::StructBuilder*>(builder.get());
+  arrow::StringBuilder corrupt;
+  Converter conv{&o, nullptr, nullptr, {}};
+  if (!o.timestamp_format.empty()) {
+    LS_ASSIGN_OR_RAISE(auto f, internal::JavaPatternToStrptime(o.timestamp_format));
+    conv.ts_parser = arrow::TimestampParser::MakeStrptime(f);
+  }
+  ParsedValues out;
+  simdjson::dom::parser parser;
+  simdjson::padded_string buffer;
+  const bool drop = o.mode == FileReadOptions::Mode::kDropMalformed;
+  for (int64_t r = 0; r < bin.length(); ++r) {
+    std::string_view text = bin.IsNull(r) ? std::string_view() : bin.GetView(r);
+    std::string error;
+    bool appended = false;
+    if (bin.IsNull(r)) {
+      error = "the value is NULL";
+    } else {
+      if (buffer.size() < text.size()) buffer = simdjson::padded_string(text.size() * 2);
+      std::memcpy(buffer.data(), text.data(), text.size());
+      auto doc = parser.parse(buffer.data(), text.size(), /*realloc_if_needed=*/false);
+      if (doc.error()) {
+        error = simdjson::error_message(doc.error());
+      } else if (!doc.value_unsafe().is_object()) {
+        error = "a record must be a JSON object";
+      } else {
+        conv.error.clear();
+        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, doc.value_unsafe(), ""));
+        appended = true;
+        error = conv.error;
+      }
+    }
+    if (error.empty()) {
+      LS_RETURN_NOT_OK(corrupt.AppendNull());
+      out.kept.push_back(r);
+      continue;
+    }
+    if (o.mode == FileReadOptions::Mode::kFailFast) {
+      return UserError("malformed JSON record at {}: {} (mode FAILFAST)", where(r), error);
+    }
+    ++out.malformed;
+    if (drop) {
+      // The row was (partly) appended: undo it by rebuilding without it below.
+      if (appended) out.dropped_after_append.push_back(static_cast<int64_t>(out.kept.size() + out.dropped_after_append.size()));
+      continue;
+    }
+    if (!appended) {
+      LS_RETURN_NOT_OK(sb->Append());
+      for (int i = 0; i < sb->num_fields(); ++i) LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+    }
+    LS_RETURN_NOT_OK(corrupt.Append(text));
+    out.kept.push_back(r);
+  }
+  std::shared_ptr<arrow::Array> records, corrupt_array;
+  LS_RETURN_NOT_OK(sb->Finish(&records));
+  LS_RETURN_NOT_OK(corrupt.Finish(&corrupt_array));
+  if (!out.dropped_after_append.empty()) {
+    // DROPMALFORMED rows that parsed as JSON but mismatched a type were
+    // appended; filter them out (rare: only type mismatches get here).
+    arrow::BooleanBuilder keep;
+    LS_RETURN_NOT_OK(keep.Reserve(records->length()));
+    size_t k = 0;
+    for (int64_t i = 0; i < records->length(); ++i) {
+      bool bad = k < out.dropped_after_append.size() && out.dropped_after_append[k] == i;
+      if (bad) ++k;
+      keep.UnsafeAppend(!bad);
+    }
+    std::shared_ptr<arrow::Array> mask;
+    LS_RETURN_NOT_OK(keep.Finish(&mask));
+    LS_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(records, mask));
+    records = filtered.make_array();
+    LS_ASSIGN_OR_RAISE(corrupt_array, arrow::MakeArrayOfNull(arrow::utf8(), records->length()));
+  }
+  const auto& fields = static_cast<const arrow::StructArray&>(*records).fields();
+  size_t next = 0;
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    out.columns.push_back(i == corrupt_index ? corrupt_array : fields[next++]);
+  }
+  return out;
+}
+
+}  // namespace lakestream::formats

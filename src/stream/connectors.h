@@ -18,6 +18,11 @@ namespace lakestream::stream {
 Result<connectors::Options> SourceOptions(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
                                           const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named);
 
+/// A source by format (connectors::MakeSource), parsing its `value` column
+/// when the options carry `valueSchema` (see parsed_source.cc).
+Result<std::unique_ptr<connectors::Source>> MakeStreamSource(const std::string& kind, const connectors::Options& options,
+                                                             const connectors::SourceContext& context);
+
 /// Idempotent and thread-safe.
 void RegisterBuiltinConnectors();
 

@@ -90,7 +90,7 @@ Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const Pipeli
                                const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
                                const sql::TableRef&) -> Result<std::shared_ptr<plan::ScanSource>> {
     ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
-    ARROW_ASSIGN_OR_RAISE(auto source, connectors::MakeSource(kind, options, connectors::SourceContext{}));
+    ARROW_ASSIGN_OR_RAISE(auto source, MakeStreamSource(kind, options, connectors::SourceContext{}));
     auto scan = std::make_shared<plan::ScanSource>();
     scan->description = source->Description();
     scan->schema = source->schema();

@@ -252,7 +252,7 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     ctx.available_now = available_now;
     auto slot = std::make_unique<Impl::Slot>();
     slot->kind = kind;
-    ARROW_ASSIGN_OR_RAISE(slot->source, connectors::MakeSource(kind, options, ctx));
+    ARROW_ASSIGN_OR_RAISE(slot->source, MakeStreamSource(kind, options, ctx));
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
     return scan;
