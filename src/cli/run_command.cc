@@ -28,8 +28,28 @@ struct Counters {
   int64_t last_duration_ms = 0;
 };
 
+// ${NAME} in the pipeline text becomes the value of --var NAME=value, so one
+// file serves several environments (Databricks SQL uses the same spelling).
+Result<std::string> Substitute(std::string text, const std::vector<std::string>& vars) {
+  for (const auto& kv : vars) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return UserError("bad --var '{}': expected NAME=value", kv);
+    auto key = "${" + kv.substr(0, eq) + "}";
+    auto value = kv.substr(eq + 1);
+    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size())) {
+      text.replace(at, key.size(), value);
+    }
+  }
+  auto left = text.find("${");
+  if (left != std::string::npos) {
+    auto end = text.find('}', left);
+    return UserError("the pipeline uses {} but no --var sets it", text.substr(left, end == std::string::npos ? 20 : end - left + 1));
+  }
+  return text;
+}
+
 int RunPipeline(const std::string& file, const std::string& checkpoint, const std::string& trigger,
-                const std::vector<std::string>& confs, bool quiet) {
+                const std::vector<std::string>& confs, const std::vector<std::string>& vars, bool quiet) {
   std::ifstream in(file);
   if (!in) {
     std::cerr << "Error: cannot read " << file << std::endl;
@@ -53,7 +73,12 @@ int RunPipeline(const std::string& file, const std::string& checkpoint, const st
       return 2;
     }
   }
-  auto specs = stream::PlanPipeline(ss.str(), opts);
+  auto text = Substitute(ss.str(), vars);
+  if (!text.ok()) {
+    std::cerr << "Error: " << file << ": " << text.status().message() << std::endl;
+    return 2;
+  }
+  auto specs = stream::PlanPipeline(*text, opts);
   if (!specs.ok()) {
     std::cerr << "Error: " << file << ": " << specs.status().message() << std::endl;
     return 1;
@@ -147,7 +172,7 @@ Command AddRunCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run the streaming tables of a pipeline SQL file");
   struct Args {
     std::string file, checkpoint, trigger = "default";
-    std::vector<std::string> confs;
+    std::vector<std::string> confs, vars;
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
@@ -158,8 +183,12 @@ Command AddRunCommand(CLI::App& app) {
       ->allow_extra_args(false)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--var", args->vars, "Substitute ${NAME} in the pipeline with value: NAME=value; repeatable")
+      ->allow_extra_args(false)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("-q,--quiet", args->quiet, "No progress lines");
-  return {cmd, [args] { return RunPipeline(args->file, args->checkpoint, args->trigger, args->confs, args->quiet); }};
+  return {cmd, [args] { return RunPipeline(args->file, args->checkpoint, args->trigger, args->confs, args->vars, args->quiet); }};
 }
 
 }  // namespace lakestream::cli
