@@ -90,11 +90,62 @@ std::string HashAggregateNode::ToString() const {
   return out + ")";
 }
 
+namespace {
+
+// Arrow's Grouper takes no struct keys (window() groups by struct<start, end>):
+// a struct key is grouped by its validity and its fields, recursively, and
+// reassembled from the grouper's uniques on output.
+void FlatKeyTypes(const std::shared_ptr<arrow::DataType>& t, std::vector<arrow::TypeHolder>* out) {
+  if (t->id() != arrow::Type::STRUCT) {
+    out->emplace_back(t);
+    return;
+  }
+  out->emplace_back(arrow::boolean());
+  for (const auto& f : t->fields()) FlatKeyTypes(f->type(), out);
+}
+
+Status FlattenKey(const ArrayPtr& a, arrow::MemoryPool* pool, std::vector<arrow::Datum>* out) {
+  if (a->type_id() != arrow::Type::STRUCT) {
+    out->emplace_back(a);
+    return Status::OK();
+  }
+  const auto& st = static_cast<const arrow::StructArray&>(*a);
+  arrow::BooleanBuilder valid(pool);
+  ARROW_RETURN_NOT_OK(valid.Reserve(a->length()));
+  for (int64_t i = 0; i < a->length(); ++i) valid.UnsafeAppend(a->IsValid(i));
+  ARROW_ASSIGN_OR_RAISE(auto v, valid.Finish());
+  out->emplace_back(v);
+  for (int f = 0; f < st.num_fields(); ++f) {
+    // Flattened fields carry the struct's nulls, so NULL structs group together.
+    ARROW_ASSIGN_OR_RAISE(auto child, st.GetFlattenedField(f, pool));
+    ARROW_RETURN_NOT_OK(FlattenKey(child, pool, out));
+  }
+  return Status::OK();
+}
+
+Result<ArrayPtr> UnflattenKey(const std::shared_ptr<arrow::DataType>& t, const std::vector<arrow::Datum>& flat,
+                              size_t* pos, arrow::MemoryPool* pool) {
+  if (t->id() != arrow::Type::STRUCT) return flat[(*pos)++].make_array();
+  auto valid = std::static_pointer_cast<arrow::BooleanArray>(flat[(*pos)++].make_array());
+  arrow::ArrayVector children;
+  for (const auto& f : t->fields()) {
+    ARROW_ASSIGN_OR_RAISE(auto c, UnflattenKey(f->type(), flat, pos, pool));
+    children.push_back(std::move(c));
+  }
+  int64_t nulls = valid->length() - valid->true_count();
+  std::shared_ptr<arrow::Buffer> bitmap;
+  if (nulls > 0) bitmap = valid->values();
+  if (nulls > 0 && valid->offset() != 0) return InternalError("unexpected offset in grouper uniques");
+  return std::make_shared<arrow::StructArray>(t, valid->length(), children, bitmap, nulls);
+}
+
+}  // namespace
+
 Status HashAggregateNode::MakeThreadState(ThreadState* st) {
   st->exec_ctx = std::make_unique<cp::ExecContext>(ctx_->pool);
   if (!options_.keys.empty()) {
     std::vector<arrow::TypeHolder> types;
-    for (const auto& k : options_.keys) types.emplace_back(k->type);
+    for (const auto& k : options_.keys) FlatKeyTypes(k->type, &types);
     if (!options_.grouping_sets.empty()) types.emplace_back(arrow::int64());
     ARROW_ASSIGN_OR_RAISE(st->grouper, cp::Grouper::Make(types, st->exec_ctx.get()));
   }
@@ -201,11 +252,11 @@ Status HashAggregateNode::Consume(int child, int thread, BatchPtr batch) {
     int64_t gid = 0;
     for (int i = 0; i < nkeys; ++i) {
       if (std::find(set.begin(), set.end(), i) != set.end()) {
-        cols.emplace_back(keys[i]);
+        ARROW_RETURN_NOT_OK(FlattenKey(keys[i], ctx_->pool, &cols));
       } else {
         gid |= int64_t{1} << (nkeys - 1 - i);
         ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(keys[i]->type(), n, ctx_->pool));
-        cols.emplace_back(std::move(nulls));
+        ARROW_RETURN_NOT_OK(FlattenKey(nulls, ctx_->pool, &cols));
       }
     }
     if (with_gid) {
@@ -258,7 +309,25 @@ Status HashAggregateNode::FinishSink(int child) {
   std::vector<ArrayPtr> columns;
   if (dst->grouper != nullptr) {
     ARROW_ASSIGN_OR_RAISE(auto uniques, dst->grouper->GetUniques());
-    for (const auto& v : uniques.values) columns.push_back(v.make_array());
+    size_t pos = 0;
+    for (const auto& k : options_.keys) {
+      ARROW_ASSIGN_OR_RAISE(auto col, UnflattenKey(k->type, uniques.values, &pos, ctx_->pool));
+      columns.push_back(std::move(col));
+    }
+    for (; pos < uniques.values.size(); ++pos) columns.push_back(uniques.values[pos].make_array());
+  }
+  if (options_.emit_state) {
+    arrow::FieldVector fields;
+    for (size_t i = 0; i < columns.size(); ++i) fields.push_back(schema_->field(static_cast<int>(i)));
+    for (size_t i = 0; i < dst->aggs.size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto state, dst->aggs[i]->SaveState());
+      fields.push_back(arrow::field(options_.aggregates[i].name, state->type()));
+      columns.push_back(std::move(state));
+    }
+    output_ = internal::ToBatches(arrow::schema(fields), columns, dst->num_groups, ctx_->batch_size);
+    threads_.clear();
+    memory_used_ = 0;
+    return Status::OK();
   }
   for (size_t i = 0; i < dst->aggs.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto result, dst->aggs[i]->Finalize());

@@ -34,6 +34,11 @@ struct HashAggregateOptions {
   /// `spark_grouping_id` column after the keys (bit (n-1-i) set when key i is
   /// not in the set, as Spark's Expand).
   std::vector<std::vector<int>> grouping_sets;
+  /// Streaming partial aggregation: emit each aggregate's accumulators
+  /// (GroupedAggregator::SaveState) instead of its result, so the stateful
+  /// streaming aggregate can merge them into its state store. The output
+  /// schema's aggregate columns then take the state types.
+  bool emit_state = false;
 };
 
 /// Output schema: keys, [spark_grouping_id], then one column per aggregate.

@@ -4,6 +4,8 @@
 // TIMESTAMP_NTZ is wall-clock microseconds. Patterns are Spark's, compiled
 // once per literal (datetime_format.h). Parse failures raise
 // [CANNOT_PARSE_TIMESTAMP] under ANSI and give NULL otherwise / in try_*.
+#include <arrow/api.h>
+#include <arrow/util/bitmap_builders.h>
 #include <arrow/util/decimal.h>
 
 #include <cmath>
@@ -12,6 +14,7 @@
 
 #include "expr/cast.h"
 #include "expr/datetime_format.h"
+#include "expr/aggregate_internal.h"
 #include "expr/row_kernel_internal.h"
 
 namespace lakestream::expr {
@@ -1257,7 +1260,67 @@ Result<ResolvedCall> ResolveExtractInterval(const CallSite& site, const std::str
 
 }  // namespace
 
+// window(time, windowDuration[, slideDuration[, startTime]]): the tumbling
+// window holding each timestamp, as Spark's struct<start, end>. Durations are
+// literals ("10 seconds"). Sliding windows (slide < duration) put a row in
+// several windows; the binder has no Expand for them yet, so they are refused.
+Result<ResolvedCall> ResolveWindow(const CallSite& s) {
+  LS_RETURN_NOT_OK(internal::CheckArity(s, "window", 2, 4, "(TIMESTAMP, STRING[, STRING[, STRING]])"));
+  std::vector<int64_t> micros;
+  for (size_t k = 1; k < s.arg_types.size(); ++k) {
+    std::string storage;
+    const std::string* text = internal::LiteralString(s, k, &storage);
+    if (!text) return UserError("window(): argument {} must be a duration literal such as '10 seconds'", k + 1);
+    ARROW_ASSIGN_OR_RAISE(auto us, types::ParseDurationMicros(*text));
+    micros.push_back(us);
+  }
+  const int64_t width = micros[0];
+  const int64_t slide = micros.size() > 1 ? micros[1] : width;
+  const int64_t start = micros.size() > 2 ? micros[2] : 0;
+  if (width <= 0) return UserError("window(): the window duration must be positive");
+  if (slide != width) {
+    return Unsupported("window(): sliding windows (slide {} us < duration {} us) are not supported yet; use a tumbling "
+                       "window",
+                       slide, width);
+  }
+  auto ts = Ts();
+  auto type = arrow::struct_({arrow::field("start", ts), arrow::field("end", ts)});
+  std::vector<types::TypePtr> args = {ts};
+  for (size_t k = 1; k < s.arg_types.size(); ++k) args.push_back(nullptr);
+  return internal::Call(type, args, [=](const std::vector<arrow::Datum>& a, int64_t length,
+                                         const EvalContext& ctx) -> Result<arrow::Datum> {
+    ARROW_ASSIGN_OR_RAISE(auto arr, internal::ToArray(a[0], length, ctx.pool));
+    const auto& t = static_cast<const arrow::TimestampArray&>(*arr);
+    arrow::TimestampBuilder sb(ts, ctx.pool), eb(ts, ctx.pool);
+    ARROW_RETURN_NOT_OK(sb.Reserve(length));
+    ARROW_RETURN_NOT_OK(eb.Reserve(length));
+    std::vector<uint8_t> valid(length, 1);
+    for (int64_t i = 0; i < length; ++i) {
+      if (t.IsNull(i)) {
+        valid[i] = 0;
+        sb.UnsafeAppendNull();
+        eb.UnsafeAppendNull();
+        continue;
+      }
+      int64_t v = t.Value(i);
+      int64_t off = (v - start) % width;
+      if (off < 0) off += width;
+      sb.UnsafeAppend(v - off);
+      eb.UnsafeAppend(v - off + width);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto starts, sb.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto ends, eb.Finish());
+    std::shared_ptr<arrow::Buffer> bitmap;
+    int64_t nulls = std::count(valid.begin(), valid.end(), 0);
+    if (nulls > 0) {
+      ARROW_ASSIGN_OR_RAISE(bitmap, arrow::internal::BytesToBits(valid, ctx.pool));
+    }
+    return std::make_shared<arrow::StructArray>(type, length, arrow::ArrayVector{starts, ends}, bitmap, nulls);
+  });
+}
+
 void RegisterDatetimeFunctions(FunctionRegistry* r) {
+  Add(r, "window", ResolveWindow);
   Add(r, "current_date", [](const CallSite& s) { return ResolveCurrent(s, "current_date", 0); });
   r->AddAlias("curdate", "current_date");
   Add(r, "current_timestamp",

@@ -1604,6 +1604,10 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       keys.push_back(k);
       key_strings.push_back(k->ToString());
       std::string name = g->type == ExprType::kColumn ? g->name_parts.back() : g->sql_text;
+      // Spark names a time-window grouping column `window`, so SELECT window.start works.
+      if (g->type == ExprType::kFunction && (Lower(g->name) == "window" || Lower(g->name) == "session_window")) {
+        name = Lower(g->name);
+      }
       std::string qual;
       if (k->kind == ExprKind::kColumn) qual = scope.cols[k->column_index].qualifier;
       out.cols.push_back({qual, name, k->type, true});

@@ -26,6 +26,7 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
     o.aggregates.push_back(std::move(c));
   }
   o.grouping_sets = n.grouping_sets;
+  o.emit_state = n.emit_state;
   // With grouping sets the node's spark_grouping_id column (after the keys) is
   // part of the logical schema too: grouping() and grouping_id() read it.
   ARROW_ASSIGN_OR_RAISE(auto node, exec::HashAggregateNode::Make(std::move(child), std::move(o)));

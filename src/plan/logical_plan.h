@@ -87,6 +87,7 @@ struct LogicalNode {
   std::vector<expr::ExprPtr> exprs;                 // kProject; kAggregate keys; kWindow partition keys
   std::vector<AggregateCall> aggregates;            // kAggregate
   std::vector<std::vector<int>> grouping_sets;      // kAggregate: key subsets (empty = plain)
+  bool emit_state = false;                          // kAggregate: output accumulators, not results (streaming)
   sql::JoinType join_type = sql::JoinType::kInner;  // kJoin
   std::vector<SortKey> sort_keys;                   // kSort; kWindow order keys
   int64_t limit = -1;                               // kLimit (-1: none); kSort top-N

@@ -11,6 +11,11 @@
 #include "plan/session.h"
 #include "sql/parser.h"
 #include "stream/connectors.h"
+#include "stream/operator_state.h"
+#include "types/types.h"
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+#include "exec/streaming_aggregate.h"
 
 namespace lakestream::stream {
 
@@ -42,6 +47,63 @@ std::string IsoTime(int64_t ms) {
 }
 
 double PerSecond(int64_t rows, int64_t ms) { return ms <= 0 ? 0.0 : static_cast<double>(rows) * 1000.0 / ms; }
+
+// Records the event-time range of a batch and, once a watermark exists,
+// drops the rows at or behind it (Spark: late rows never reach the stateful
+// operator), counting them for numRowsDroppedByWatermark.
+Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, int column, const std::shared_ptr<std::atomic<int64_t>>& watermark,
+                                      const std::shared_ptr<std::atomic<int64_t>>& max_event,
+                                      const std::shared_ptr<std::atomic<int64_t>>& min_event,
+                                      const std::shared_ptr<std::atomic<int64_t>>& late) {
+  const auto& col = b->column(column);
+  if (col->type_id() != arrow::Type::TIMESTAMP) {
+    return UserError("the WATERMARK column `{}` must be a TIMESTAMP, got {}", b->schema()->field(column)->name(),
+                     col->type()->ToString());
+  }
+  const auto& ts = static_cast<const arrow::TimestampArray&>(*col);
+  int64_t hi = INT64_MIN, lo = INT64_MAX;
+  for (int64_t i = 0; i < ts.length(); ++i) {
+    if (ts.IsNull(i)) continue;
+    hi = std::max(hi, ts.Value(i));
+    lo = std::min(lo, ts.Value(i));
+  }
+  for (int64_t cur = max_event->load(); hi > cur && !max_event->compare_exchange_weak(cur, hi);) {
+  }
+  for (int64_t cur = min_event->load(); lo < cur && !min_event->compare_exchange_weak(cur, lo);) {
+  }
+  if (!watermark) return b;
+  int64_t wm = watermark->load();
+  if (wm == INT64_MIN || lo > wm) return b;
+  arrow::BooleanBuilder keep;
+  ARROW_RETURN_NOT_OK(keep.Reserve(ts.length()));
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < ts.length(); ++i) {
+    // NULL event times cannot be placed in time; Spark drops them too.
+    bool ok = !ts.IsNull(i) && ts.Value(i) > wm;
+    dropped += !ok;
+    keep.UnsafeAppend(ok);
+  }
+  late->fetch_add(dropped);
+  ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(b, mask));
+  return filtered.record_batch();
+}
+
+// A copy of the path from `n` down to `target` with `target` replaced.
+plan::LogicalPtr ReplaceNode(const plan::LogicalPtr& n, const plan::LogicalNode* target,
+                             const plan::LogicalPtr& replacement) {
+  if (n.get() == target) return replacement;
+  bool changed = false;
+  std::vector<plan::LogicalPtr> kids;
+  for (const auto& c : n->children) {
+    kids.push_back(ReplaceNode(c, target, replacement));
+    changed |= kids.back() != c;
+  }
+  if (!changed) return n;
+  auto copy = std::make_shared<plan::LogicalNode>(*n);
+  copy->children = std::move(kids);
+  return copy;
+}
 
 }  // namespace
 
@@ -120,6 +182,15 @@ struct StreamingQuery::Impl {
     std::string kind;
     std::vector<exec::ScanTask> tasks;  // set per batch, read by the ScanSource
     std::shared_ptr<std::atomic<int64_t>> rows = std::make_shared<std::atomic<int64_t>>(0);
+    // WATERMARK col DELAY OF ...: the event-time column and its delay.
+    int watermark_column = -1;
+    std::string watermark_name;
+    int64_t delay_us = 0;
+    // Per batch: event-time range seen and rows dropped as late.
+    std::shared_ptr<std::atomic<int64_t>> max_event = std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+    std::shared_ptr<std::atomic<int64_t>> min_event = std::make_shared<std::atomic<int64_t>>(INT64_MAX);
+    std::shared_ptr<std::atomic<int64_t>> late_rows = std::make_shared<std::atomic<int64_t>>(0);
+    int64_t max_event_ever = INT64_MIN;  // across batches (the watermark only moves forward)
   };
 
   std::optional<Checkpoint> checkpoint;
@@ -129,13 +200,27 @@ struct StreamingQuery::Impl {
   std::shared_ptr<connectors::Sink> sink;
   std::set<const plan::ScanSource*> stream_scans;
 
+  // A streaming aggregation splits the plan at its aggregate: `partial_plan`
+  // (the aggregate emitting accumulators) runs over the batch's rows, the
+  // stateful step merges them into the state, and `upper_plan` (the plan
+  // above the aggregate, reading `agg_scan`) runs over what it emits.
+  bool stateful = false;
+  plan::LogicalPtr partial_plan;
+  plan::LogicalPtr upper_plan;
+  std::shared_ptr<plan::ScanSource> agg_scan;
+  std::unique_ptr<exec::StreamingAggregate> aggregate;
+  std::unique_ptr<OperatorState> state;
+  exec::StreamingAggregateMetrics agg_metrics;
+  // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
+  std::shared_ptr<std::atomic<int64_t>> watermark_us = std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+
   /// The planned source's ScanSource: the tasks of the current batch, projected.
   std::shared_ptr<plan::ScanSource> MakeScan(Slot* slot) {
     auto src = std::make_shared<plan::ScanSource>();
     src->description = "StreamingScan " + slot->source->Description();
     src->schema = slot->source->schema();
     auto schema = src->schema;
-    src->make_tasks = [slot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>&,
+    src->make_tasks = [this, slot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>&,
                                      std::string*) -> Result<std::vector<exec::ScanTask>> {
       std::vector<exec::ScanTask> out;
       bool project = !columns.empty();
@@ -150,13 +235,19 @@ struct StreamingQuery::Impl {
         projected = arrow::schema(fields);
       }
       auto rows = slot->rows;
+      const int wm_col = slot->watermark_column;
+      auto max_event = slot->max_event, min_event = slot->min_event, late = slot->late_rows;
+      auto watermark = wm_col >= 0 && stateful ? watermark_us : nullptr;
       for (const auto& task : slot->tasks) {
-        out.push_back([task, project, cols, projected, rows]() -> Result<exec::BatchIterator> {
+        out.push_back([=]() -> Result<exec::BatchIterator> {
           ARROW_ASSIGN_OR_RAISE(auto it, task());
-          return exec::BatchIterator([it, project, cols, projected, rows]() -> Result<exec::BatchPtr> {
+          return exec::BatchIterator([=]() -> Result<exec::BatchPtr> {
             ARROW_ASSIGN_OR_RAISE(auto b, it());
             if (!b) return b;
             rows->fetch_add(b->num_rows(), std::memory_order_relaxed);
+            if (wm_col >= 0) {
+              ARROW_ASSIGN_OR_RAISE(b, TrackEventTime(b, wm_col, watermark, max_event, min_event, late));
+            }
             if (!project) return b;
             arrow::ArrayVector arrays;
             for (int c : cols) arrays.push_back(b->column(c));
@@ -168,6 +259,25 @@ struct StreamingQuery::Impl {
     };
     stream_scans.insert(src.get());
     return src;
+  }
+
+  bool complete_mode = false;
+
+  bool HasStreamingAggregate(const plan::LogicalPtr& n) const {
+    if (n->kind == plan::LogicalKind::kAggregate && HasStream(n)) return true;
+    for (const auto& c : n->children) {
+      if (HasStreamingAggregate(c)) return true;
+    }
+    return false;
+  }
+
+  /// The topmost streaming aggregate (nullptr if none).
+  plan::LogicalPtr FindAggregate(const plan::LogicalPtr& n) const {
+    if (n->kind == plan::LogicalKind::kAggregate && HasStream(n)) return n;
+    for (const auto& c : n->children) {
+      if (auto a = FindAggregate(c)) return a;
+    }
+    return nullptr;
   }
 
   bool HasStream(const plan::LogicalPtr& n) const {
@@ -186,14 +296,22 @@ struct StreamingQuery::Impl {
     if (!HasStream(n)) return Status::OK();
     switch (n->kind) {
       case plan::LogicalKind::kAggregate:
-        return Unsupported(
-            "aggregations over a streaming source need streaming state (GROUP BY with window() and a WATERMARK), which "
-            "is not available yet; run the aggregation as a batch query over the Delta table instead");
+        if (!n->grouping_sets.empty()) {
+          return Unsupported("GROUPING SETS, ROLLUP and CUBE are not supported on streaming data yet");
+        }
+        for (const auto& c : n->children) {
+          if (HasStreamingAggregate(c)) {
+            return Unsupported("chained streaming aggregations (an aggregation over an aggregation) are not supported "
+                               "yet");
+          }
+        }
+        return Status::OK();
       case plan::LogicalKind::kSort:
-        return Unsupported("[STREAMING_SORT] sorting is not supported on streaming data (Spark refuses it too, except "
-                           "after an aggregation in complete mode)");
       case plan::LogicalKind::kLimit:
-        return Unsupported("LIMIT is not supported on streaming data");
+        if (HasStreamingAggregate(n) && complete_mode) return Status::OK();
+        return Unsupported("[STREAMING_SORT] {} is not supported on streaming data, except after an aggregation in "
+                           "complete output mode (as in Spark)",
+                           n->kind == plan::LogicalKind::kSort ? "sorting" : "LIMIT");
       case plan::LogicalKind::kWindow:
         return Unsupported("[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] window functions (OVER) are not supported on "
                            "streaming data");
@@ -243,9 +361,6 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
                                       const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
                                       const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
     ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
-    if (ref.watermark_column) {
-      return Unsupported("WATERMARK needs stateful streaming operators, which are not available yet");
-    }
     int index = static_cast<int>(implp->slots.size());
     connectors::SourceContext ctx;
     ctx.metadata_dir = implp->checkpoint->SourceDir(index);
@@ -253,6 +368,33 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     auto slot = std::make_unique<Impl::Slot>();
     slot->kind = kind;
     ARROW_ASSIGN_OR_RAISE(slot->source, MakeStreamSource(kind, options, ctx));
+    if (ref.watermark_column) {
+      // WATERMARK col DELAY OF INTERVAL ...: col names a TIMESTAMP column of the source.
+      const auto& w = *ref.watermark_column;
+      if (w.type != sql::ExprType::kColumn || w.name_parts.empty()) {
+        return UserError("WATERMARK expects a column of the source, e.g. WATERMARK event_time DELAY OF INTERVAL 10 "
+                         "SECONDS");
+      }
+      auto schema = slot->source->schema();
+      for (int i = 0; i < schema->num_fields(); ++i) {
+        if (Lower(schema->field(i)->name()) == Lower(w.name_parts.back())) slot->watermark_column = i;
+      }
+      if (slot->watermark_column < 0) {
+        return UserError("WATERMARK column `{}` is not a column of {} ({})", w.name_parts.back(),
+                         slot->source->Description(), schema->ToString());
+      }
+      if (schema->field(slot->watermark_column)->type()->id() != arrow::Type::TIMESTAMP) {
+        return UserError("WATERMARK column `{}` must be a TIMESTAMP, got {}", w.name_parts.back(),
+                         types::ToDDL(*schema->field(slot->watermark_column)->type()));
+      }
+      slot->watermark_name = schema->field(slot->watermark_column)->name();
+      const auto* d = ref.watermark_delay.get();
+      if (!d || (d->type != sql::ExprType::kInterval && d->type != sql::ExprType::kLiteral)) {
+        return UserError("WATERMARK ... DELAY OF expects an interval such as INTERVAL 10 SECONDS");
+      }
+      ARROW_ASSIGN_OR_RAISE(slot->delay_us, types::ParseDurationMicros(d->text));
+      if (slot->delay_us < 0) return UserError("WATERMARK delay must not be negative");
+    }
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
     return scan;
@@ -270,14 +412,12 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     return UserError("a streaming query must read at least one streaming source (FROM STREAM read_kafka(...), STREAM "
                      "read_files(...), STREAM delta.`path`)");
   }
+  impl.complete_mode = q->spec_.output_mode == OutputMode::kComplete;
   ARROW_RETURN_NOT_OK(impl.CheckSupported(bound));
   ARROW_ASSIGN_OR_RAISE(impl.plan, plan::Optimize(bound));
   // Physical planning once up front surfaces its errors at start, not in batch 0.
   ARROW_RETURN_NOT_OK(plan::PlanPhysical(impl.plan, impl.session->config()).status());
-
-  if (q->spec_.output_mode == OutputMode::kComplete) {
-    return UserError("complete output mode needs a streaming aggregation; this query has none");
-  }
+  ARROW_RETURN_NOT_OK(q->PlanStateful());
   if (q->spec_.sink) {
     impl.sink = q->spec_.sink;
   } else {
@@ -379,6 +519,12 @@ Status StreamingQuery::RunLoop() {
     }
   }
 
+  // The watermark the next new batch runs with (0: none yet), from the last commit.
+  int64_t watermark_ms = 0;
+  if (latest_commit) {
+    ARROW_ASSIGN_OR_RAISE(watermark_ms, cp.ReadCommit(*latest_commit));
+  }
+  bool no_data_batch_due = false;
   const auto& trig = spec_.trigger;
   if (trig.kind == Trigger::Kind::kAvailableNow) {
     for (auto& s : impl.slots) ARROW_RETURN_NOT_OK(s->source->PrepareForAvailableNow());
@@ -417,6 +563,11 @@ Status StreamingQuery::RunLoop() {
         if (latest[i] != current[i]) any = true;
       }
       latest_offset_ms = MsSince(t0);
+      if (!any && no_data_batch_due) {
+        latest = current;
+        any = true;  // a no-data batch: same offsets, the new watermark
+      }
+      no_data_batch_due = false;
       if (!any) {
         if (trig.kind == Trigger::Kind::kOnce || trig.kind == Trigger::Kind::kAvailableNow) break;
         set_status("Waiting for data to arrive", false, false);
@@ -428,6 +579,7 @@ Status StreamingQuery::RunLoop() {
       }
       entry.batch_id = next_batch;
       entry.batch_timestamp_ms = NowMs();
+      entry.batch_watermark_ms = watermark_ms;
       entry.offsets = latest;
       entry.conf = {{"spark.sql.shuffle.partitions", std::to_string(spec_.config.shuffle_partitions)}};
     }
@@ -457,24 +609,20 @@ Status StreamingQuery::RunLoop() {
     }
     int64_t get_batch_ms = MsSince(t_get);
 
-    // 4. Plan and run.
-    auto t_plan = Clock::now();
-    ARROW_ASSIGN_OR_RAISE(auto physical, plan::PlanPhysical(impl.plan, impl.session->config()));
-    int64_t planning_ms = MsSince(t_plan);
-    auto t_add = Clock::now();
-    exec::ExecContext ctx;
-    ctx.eval = impl.session->MakeEvalContext();
-    ctx.eval.now_micros = entry.batch_timestamp_ms * 1000;
-    ctx.threads = spec_.config.threads;
-    ctx.memory_limit = spec_.config.memory_limit;
-    ctx.batch_size = 4096;
-    ARROW_ASSIGN_OR_RAISE(auto out, exec::ExecutePlan(physical, &ctx));
-    std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
-    int64_t output_rows = 0;
-    for (auto& b : out) {
-      output_rows += b->num_rows();
-      rows.push_back(arrow::RecordBatch::Make(impl.plan->schema, b->num_rows(), b->columns()));
+    // 4. Plan and run (stateful queries: partial aggregate, state, upper plan).
+    for (auto& sl : impl.slots) {
+      sl->max_event->store(INT64_MIN);
+      sl->min_event->store(INT64_MAX);
+      sl->late_rows->store(0);
     }
+    const int64_t batch_wm_ms = entry.batch_watermark_ms;
+    impl.watermark_us->store(batch_wm_ms > 0 ? batch_wm_ms * 1000 : INT64_MIN);
+    auto t_add = Clock::now();
+    std::string state_json;
+    ARROW_ASSIGN_OR_RAISE(auto rows, ExecuteBatch(batch_id, entry.batch_timestamp_ms, &state_json));
+    int64_t planning_ms = 0;
+    int64_t output_rows = 0;
+    for (const auto& b : rows) output_rows += b->num_rows();
     for (auto& s : impl.slots) s->tasks.clear();
     if (wal.valid()) {
       auto t0 = Clock::now();
@@ -483,13 +631,39 @@ Status StreamingQuery::RunLoop() {
     }
     ARROW_RETURN_NOT_OK(impl.sink->AddBatch(batch_id, impl.plan->schema, rows));
     int64_t add_batch_ms = MsSince(t_add);
+    int64_t state_commit_ms = 0;
+    if (impl.stateful) {
+      auto t0 = Clock::now();
+      ARROW_RETURN_NOT_OK(impl.state->Commit());
+      state_commit_ms = MsSince(t0);
+    }
+
+    // The next batch's watermark: per source max event time minus its delay,
+    // the min over sources (max under multipleWatermarkPolicy=max), never back.
+    std::optional<int64_t> global;
+    bool use_max = Lower(spec_.config.raw.count("spark.sql.streaming.multipleWatermarkPolicy")
+                             ? spec_.config.raw.at("spark.sql.streaming.multipleWatermarkPolicy")
+                             : "min") == "max";
+    for (auto& sl : impl.slots) {
+      if (sl->watermark_column < 0) continue;
+      sl->max_event_ever = std::max(sl->max_event_ever, sl->max_event->load());
+      if (sl->max_event_ever == INT64_MIN) continue;  // no data yet: does not hold the others back
+      int64_t w = sl->max_event_ever - sl->delay_us;
+      global = !global ? w : use_max ? std::max(*global, w) : std::min(*global, w);
+    }
+    int64_t next_wm_ms = batch_wm_ms;
+    if (global) next_wm_ms = std::max(next_wm_ms, *global / 1000);
+    watermark_ms = next_wm_ms;
+    // A moved watermark may close windows: run a batch for it even without data.
+    no_data_batch_due = impl.stateful && next_wm_ms > batch_wm_ms;
 
     // 5. commits/N, then let sources release what is done.
     auto t_commit = Clock::now();
     if (spec_.async_progress) {
-      pending_commit = std::async(std::launch::async, [&cp, batch_id] { return cp.WriteCommit(batch_id, 0); });
+      pending_commit =
+          std::async(std::launch::async, [&cp, batch_id, next_wm_ms] { return cp.WriteCommit(batch_id, next_wm_ms); });
     } else {
-      ARROW_RETURN_NOT_OK(cp.WriteCommit(batch_id, 0));
+      ARROW_RETURN_NOT_OK(cp.WriteCommit(batch_id, next_wm_ms));
     }
     for (size_t i = 0; i < n; ++i) ARROW_RETURN_NOT_OK(impl.slots[i]->source->Commit(entry.offsets[i]));
     if (batch_id >= spec_.min_batches_to_retain && batch_id % 10 == 0) {
@@ -518,6 +692,36 @@ Status StreamingQuery::RunLoop() {
     ProgressJson sink = {{"description", impl.sink->Description()}, {"numOutputRows", output_rows}};
     auto sink_metrics = impl.sink->TakeMetrics();
     if (!sink_metrics.empty()) sink["metrics"] = sink_metrics;
+    ProgressJson event_time = ProgressJson::object();
+    int64_t max_ev = INT64_MIN, min_ev = INT64_MAX, late_rows = 0;
+    bool has_wm = false;
+    for (auto& sl : impl.slots) {
+      if (sl->watermark_column < 0) continue;
+      has_wm = true;
+      max_ev = std::max(max_ev, sl->max_event->load());
+      min_ev = std::min(min_ev, sl->min_event->load());
+      late_rows += sl->late_rows->load();
+    }
+    if (has_wm) {
+      event_time["watermark"] = IsoTime(batch_wm_ms);
+      if (max_ev != INT64_MIN) {
+        event_time["max"] = IsoTime(max_ev / 1000);
+        event_time["min"] = IsoTime(min_ev / 1000);
+      }
+    }
+    ProgressJson state_ops = ProgressJson::array();
+    if (impl.stateful) {
+      auto sm = impl.state->metrics();
+      state_ops.push_back({{"operatorName", "stateStoreSave"},
+                           {"numRowsTotal", impl.agg_metrics.rows_total},
+                           {"numRowsUpdated", impl.agg_metrics.rows_updated},
+                           {"numRowsRemoved", impl.agg_metrics.rows_removed},
+                           {"commitTimeMs", state_commit_ms},
+                           {"memoryUsedBytes", sm.memory_used_bytes},
+                           {"numRowsDroppedByWatermark", late_rows},
+                           {"numShufflePartitions", spec_.config.shuffle_partitions},
+                           {"numStateStoreInstances", spec_.config.shuffle_partitions}});
+    }
     ProgressJson progress = {{"id", id_},
                      {"runId", run_id_},
                      {"name", spec_.name.empty() ? ProgressJson() : ProgressJson(spec_.name)},
@@ -531,12 +735,13 @@ Status StreamingQuery::RunLoop() {
                       {{"latestOffset", latest_offset_ms},
                        {"getBatch", get_batch_ms},
                        {"queryPlanning", planning_ms},
+                       {"stateCommit", state_commit_ms},
                        {"addBatch", add_batch_ms},
                        {"walCommit", wal_ms},
                        {"commitOffsets", commit_ms},
                        {"triggerExecution", trigger_ms}}},
-                     {"eventTime", ProgressJson::object()},
-                     {"stateOperators", ProgressJson::array()},
+                     {"eventTime", event_time},
+                     {"stateOperators", state_ops},
                      {"sources", sources},
                      {"sink", sink}};
     ARROW_RETURN_NOT_OK(cp.AppendProgress(progress.dump()));
@@ -553,6 +758,113 @@ Status StreamingQuery::RunLoop() {
     if (trig.kind == Trigger::Kind::kOnce) break;
   }
   return wait_commit();
+}
+
+Status StreamingQuery::PlanStateful() {
+  auto& impl = *impl_;
+  const auto mode = spec_.output_mode;
+  auto agg = impl.FindAggregate(impl.plan);
+  if (!agg) {
+    if (mode == OutputMode::kComplete) {
+      return UserError("[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] complete output mode needs a streaming "
+                       "aggregation; this query has none");
+    }
+    return Status::OK();
+  }
+  impl.stateful = true;
+  std::set<std::string> watermark_names;
+  for (const auto& sl : impl.slots) {
+    if (sl->watermark_column >= 0) watermark_names.insert(Lower(sl->watermark_name));
+  }
+  // The key that closes groups: a window over the event time, or the event
+  // time itself (Spark's rule for append mode and for state eviction).
+  int event_key = -1;
+  for (size_t i = 0; i < agg->exprs.size() && event_key < 0; ++i) {
+    const auto& f = agg->schema->field(static_cast<int>(i));
+    if (f->type()->id() == arrow::Type::STRUCT) {
+      const auto& st = static_cast<const arrow::StructType&>(*f->type());
+      auto end = st.GetFieldByName("end");
+      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP) event_key = static_cast<int>(i);
+    } else if (f->type()->id() == arrow::Type::TIMESTAMP && watermark_names.count(Lower(f->name()))) {
+      event_key = static_cast<int>(i);
+    }
+  }
+  if (watermark_names.empty()) event_key = -1;
+  if (mode == OutputMode::kAppend && event_key < 0) {
+    return UserError(
+        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] append output mode is not supported for a streaming "
+        "aggregation without a watermark: declare `WATERMARK <col> DELAY OF INTERVAL ...` on the source and group by "
+        "window(<col>, ...) or <col>, or use outputMode 'update' or 'complete'");
+  }
+  auto partial = std::make_shared<plan::LogicalNode>(*agg);
+  partial->emit_state = true;
+  impl.partial_plan = partial;
+  impl.agg_scan = std::make_shared<plan::ScanSource>();
+  impl.agg_scan->description = "StatefulAggregate (state store)";
+  impl.agg_scan->schema = agg->schema;
+  auto scan = std::make_shared<plan::LogicalNode>();
+  scan->kind = plan::LogicalKind::kScan;
+  scan->schema = agg->schema;
+  scan->scan = impl.agg_scan;
+  impl.upper_plan = ReplaceNode(impl.plan, agg.get(), scan);
+
+  exec::StreamingAggregateOptions o;
+  o.output_schema = agg->schema;
+  o.num_keys = static_cast<int>(agg->exprs.size());
+  for (const auto& a : agg->aggregates) o.aggregates.push_back(a.resolved);
+  o.mode = mode == OutputMode::kAppend     ? exec::StreamOutputMode::kAppend
+           : mode == OutputMode::kComplete ? exec::StreamOutputMode::kComplete
+                                           : exec::StreamOutputMode::kUpdate;
+  o.event_time_key = event_key;
+  ARROW_ASSIGN_OR_RAISE(impl.aggregate, exec::StreamingAggregate::Make(o));
+  std::string schema_text = "keys+results: " + agg->schema->ToString(/*show_metadata=*/false);
+  for (const auto& a : agg->aggregates) schema_text += "; " + a.name;
+  ARROW_ASSIGN_OR_RAISE(impl.state, OperatorState::Open(impl.checkpoint->StateDir() + "/0",
+                                                        std::max(1, spec_.config.shuffle_partitions), schema_text,
+                                                        "stateStoreSave"));
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::ExecuteBatch(int64_t batch_id,
+                                                                                     int64_t timestamp_ms,
+                                                                                     std::string*) {
+  auto& impl = *impl_;
+  auto run = [&](const plan::LogicalPtr& p) -> Result<std::vector<exec::BatchPtr>> {
+    ARROW_ASSIGN_OR_RAISE(auto physical, plan::PlanPhysical(p, impl.session->config()));
+    exec::ExecContext ctx;
+    ctx.eval = impl.session->MakeEvalContext();
+    ctx.eval.now_micros = timestamp_ms * 1000;
+    ctx.threads = spec_.config.threads;
+    ctx.memory_limit = spec_.config.memory_limit;
+    ctx.batch_size = 4096;
+    return exec::ExecutePlan(physical, &ctx);
+  };
+  std::vector<exec::BatchPtr> out;
+  if (!impl.stateful) {
+    ARROW_ASSIGN_OR_RAISE(out, run(impl.plan));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto partials, run(impl.partial_plan));
+    for (auto& sl : impl.slots) sl->tasks.clear();
+    ARROW_RETURN_NOT_OK(impl.state->Load(batch_id));
+    impl.agg_metrics = {};
+    ARROW_ASSIGN_OR_RAISE(auto emitted,
+                          impl.aggregate->Process(partials, impl.watermark_us->load(), impl.state.get(), &impl.agg_metrics));
+    impl.agg_scan->batches = emitted;
+    if (emitted.empty()) {
+      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(impl.agg_scan->schema));
+      impl.agg_scan->batches.push_back(empty);
+    }
+    auto result = run(impl.upper_plan);
+    impl.agg_scan->batches.clear();
+    ARROW_ASSIGN_OR_RAISE(out, std::move(result));
+  }
+  for (auto& sl : impl.slots) sl->tasks.clear();
+  std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+  for (auto& b : out) {
+    // Nodes may name fields differently (hidden columns); the plan's schema is the contract.
+    rows.push_back(arrow::RecordBatch::Make(impl.plan->schema, b->num_rows(), b->columns()));
+  }
+  return rows;
 }
 
 QueryStatus StreamingQuery::status() const {

@@ -118,6 +118,12 @@ class StreamingQuery {
   explicit StreamingQuery(QuerySpec spec);
   void Loop();
   Status RunLoop();
+  /// Splits a streaming aggregation into partial + stateful + upper plans and
+  /// checks the output mode against it (Spark's rules).
+  Status PlanStateful();
+  /// Runs one batch's plan(s) over the planned source tasks; returns the rows to sink.
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ExecuteBatch(int64_t batch_id, int64_t timestamp_ms,
+                                                                       std::string* state_json);
 
   QuerySpec spec_;
   std::string id_;

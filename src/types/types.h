@@ -80,4 +80,8 @@ inline constexpr char kJsonValuedKeysMetadataKey[] = "lakestream.delta.jsonValue
 Result<SchemaPtr> SchemaFromDeltaJson(std::string_view json);
 std::string SchemaToDeltaJson(const arrow::Schema& schema);
 
+/// A duration as Spark's window() and withWatermark() accept it ("10 seconds",
+/// "1 minute 30 seconds", "INTERVAL 5 MINUTES", "500 ms"), in microseconds.
+Result<int64_t> ParseDurationMicros(std::string_view text);
+
 }  // namespace lakestream::types

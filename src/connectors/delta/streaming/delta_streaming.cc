@@ -326,6 +326,11 @@ void RegisterDeltaStreaming() {
   SinkRegistry()["delta"] = [](const Options& o, const SinkContext& ctx) -> Result<std::unique_ptr<Sink>> {
     auto path = GetOption(o, "path");
     if (!path || path->empty()) return UserError("Delta sink: a table path is required");
+    if (ctx.output_mode == OutputMode::kUpdate) {
+      // A Delta append cannot replace the rows an update changes (Spark refuses it too).
+      return UserError("the Delta sink supports the append and complete output modes, not update (write updates with "
+                       "a memory, console, Kafka or foreachBatch sink)");
+    }
     std::vector<std::string> partition_by;
     if (auto p = GetOption(o, "partitionBy")) partition_by = SplitList(*p);
     std::map<std::string, std::string> conf;

@@ -1,0 +1,78 @@
+// The stateful step of a streaming aggregation (Spark's StateStoreRestore +
+// StateStoreSave): merges one micro-batch's partial aggregates (keys +
+// accumulators from HashAggregateNode with emit_state) into the keyed state,
+// and returns what the output mode emits for this batch:
+//   update   - the groups this batch changed, with their new results;
+//   complete - every group;
+//   append   - the groups the watermark has closed (window end <= watermark),
+//              once, after which their state is dropped.
+// In update and complete modes groups behind the watermark are evicted too,
+// so state stays bounded whenever a watermark is declared.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exec/operator.h"
+#include "expr/function.h"
+
+namespace lakestream::exec {
+
+/// The keyed state a streaming operator keeps between batches (the state
+/// layer's StateStore implements it; tests use a map).
+class KeyValueState {
+ public:
+  virtual ~KeyValueState() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+  /// Every entry; `fn` must not modify the state.
+  virtual Status Scan(const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
+};
+
+enum class StreamOutputMode { kAppend, kUpdate, kComplete };
+
+struct StreamingAggregateOptions {
+  /// Output: keys then one result per aggregate (the logical aggregate's schema).
+  std::shared_ptr<arrow::Schema> output_schema;
+  int num_keys = 0;
+  std::vector<expr::ResolvedAggregate> aggregates;
+  StreamOutputMode mode = StreamOutputMode::kUpdate;
+  /// The key holding event time: a window struct<start, end> (closes at end)
+  /// or a timestamp; -1 if none (then nothing is ever evicted).
+  int event_time_key = -1;
+};
+
+struct StreamingAggregateMetrics {
+  int64_t rows_total = 0;    // numRowsTotal after the batch
+  int64_t rows_updated = 0;  // numRowsUpdated
+  int64_t rows_removed = 0;  // numRowsRemoved (evicted or emitted in append)
+};
+
+class StreamingAggregate {
+ public:
+  static Result<std::unique_ptr<StreamingAggregate>> Make(StreamingAggregateOptions options);
+
+  /// `partials`: keys + one accumulator column per aggregate. `watermark_us`:
+  /// the batch's event-time watermark in microseconds (INT64_MIN: none).
+  Result<std::vector<BatchPtr>> Process(const std::vector<BatchPtr>& partials, int64_t watermark_us,
+                                        KeyValueState* state, StreamingAggregateMetrics* metrics);
+
+ private:
+  explicit StreamingAggregate(StreamingAggregateOptions options) : options_(std::move(options)) {}
+  /// Decodes state values (keys + accumulators) into key arrays and one
+  /// accumulator array per aggregate.
+  Status Decode(const std::vector<std::string>& values, arrow::ArrayVector* keys, arrow::ArrayVector* states);
+  /// Finalizes accumulators (one array per aggregate) into output batches.
+  Result<BatchPtr> Finalize(const arrow::ArrayVector& keys, const arrow::ArrayVector& states, int64_t rows);
+  /// Event time (µs) that closes the group whose key row is `row`.
+  std::optional<int64_t> ClosesAt(const arrow::ArrayVector& keys, int64_t row) const;
+
+  StreamingAggregateOptions options_;
+  std::vector<std::shared_ptr<arrow::DataType>> key_types_;
+  std::vector<std::shared_ptr<arrow::DataType>> state_types_;
+};
+
+}  // namespace lakestream::exec

@@ -1,0 +1,34 @@
+// The keyed state of one stateful streaming operator: `partitions` state
+// stores (spark.sql.shuffle.partitions), a key living in the store its hash
+// picks, versioned with the micro-batches: version v is the state after batch
+// v-1, so batch N loads version N and commits version N+1. A replayed batch
+// loads its version again, whatever was committed after it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "exec/streaming_aggregate.h"
+
+namespace lakestream::stream {
+
+struct OperatorStateMetrics {
+  int64_t memory_used_bytes = 0;
+  int64_t commit_time_ms = 0;
+};
+
+class OperatorState : public exec::KeyValueState {
+ public:
+  /// `dir`: <checkpoint>/state/<operator id>; `schema`: text describing keys and
+  /// values, checked against what the checkpoint holds (a changed query must
+  /// not read another query's state).
+  static Result<std::unique_ptr<OperatorState>> Open(const std::string& dir, int partitions, const std::string& schema,
+                                                     const std::string& operator_name);
+  /// Loads version `version` (0: empty).
+  virtual Status Load(int64_t version) = 0;
+  /// Commits the changes since Load as version+1.
+  virtual Status Commit() = 0;
+  virtual OperatorStateMetrics metrics() const = 0;
+};
+
+}  // namespace lakestream::stream

@@ -1,0 +1,143 @@
+// Streaming aggregations: window() with a watermark in append, update and
+// complete modes over out-of-order and late rows; Spark's output-mode rules.
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "plan/session.h"
+#include "stream/query.h"
+
+namespace lakestream::stream {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AggregateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("lakestream-agg-{}-{}", getpid(), counter_++);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& p) const { return (dir_ / p).string(); }
+
+  void WriteEvents(const std::string& name, const std::vector<std::pair<std::string, std::string>>& events) {
+    auto tmp = Path("in/." + name);
+    {
+      std::ofstream out(tmp);
+      for (const auto& [ts, kind] : events) out << fmt::format("{{\"ts\": \"2026-01-01T{}Z\", \"kind\": \"{}\"}}\n", ts, kind);
+    }
+    fs::rename(tmp, Path("in/" + name));
+  }
+
+  QuerySpec Spec(const std::string& select, connectors::OutputMode mode, const std::string& table) {
+    QuerySpec spec;
+    spec.checkpoint_dir = Path("cp");
+    spec.sql = fmt::format(fmt::runtime(select), fmt::format("STREAM read_files('{}', format => 'json', schema => 'ts TIMESTAMP, kind "
+                                               "STRING', maxFilesPerTrigger => 1) WATERMARK ts DELAY OF INTERVAL 5 "
+                                               "SECONDS",
+                                               Path("in")));
+    spec.trigger.kind = Trigger::Kind::kAvailableNow;
+    spec.output_mode = mode;
+    spec.sink_format = "memory";
+    spec.sink_options["queryName"] = table;
+    return spec;
+  }
+
+  std::shared_ptr<StreamingQuery> Run(const QuerySpec& spec) {
+    auto q = StreamingQuery::Start(spec);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    if (!q.ok()) return nullptr;
+    EXPECT_TRUE((*q)->AwaitTermination(std::chrono::seconds(60)));
+    EXPECT_TRUE((*q)->exception().ok()) << (*q)->exception().ToString();
+    return *q;
+  }
+
+  static std::vector<std::string> Rows(const std::string& sql) {
+    plan::Session s;
+    auto r = s.ExecuteSql(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& b : r->batches) {
+      for (int64_t i = 0; i < b->num_rows(); ++i) {
+        std::string row;
+        for (int c = 0; c < b->num_columns(); ++c) row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
+        out.push_back(row);
+      }
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+// Batch 0 sees 00:01 a, 00:05 a, 00:12 b (watermark then 00:07); batch 1 sees
+// 00:03 a (late: dropped), 00:15 b, 00:25 a (watermark then 00:20); a no-data
+// batch closes [00:00, 00:10) and [00:10, 00:20). [00:20, 00:30) stays open.
+
+TEST_F(AggregateTest, AppendEmitsEachClosedWindowOnce) {
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
+  WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
+  auto q = Run(Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 seconds'), kind",
+                    connectors::OutputMode::kAppend, "agg_append"));
+  ASSERT_TRUE(q);
+  auto rows = Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_append` ORDER BY start, kind");
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
+  auto progress = q->recent_progress();
+  ASSERT_GE(progress.size(), 3u);  // two data batches and a no-data batch for the moved watermark
+  EXPECT_EQ(progress[1]["stateOperators"][0]["numRowsDroppedByWatermark"], 1);
+  EXPECT_EQ(progress[1]["eventTime"]["watermark"], "2026-01-01T10:00:07.000Z");
+  EXPECT_EQ(progress.back()["stateOperators"][0]["numRowsTotal"], 1);  // only [00:20, 00:30) a is left
+}
+
+TEST_F(AggregateTest, UpdateEmitsChangedGroupsEveryBatch) {
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
+  WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
+  auto q = Run(Spec("SELECT window.start AS start, kind, count(*) AS n, max(ts) AS last FROM {} GROUP BY window(ts, "
+                    "'10 seconds'), kind",
+                    connectors::OutputMode::kUpdate, "agg_update"));
+  ASSERT_TRUE(q);
+  auto rows = Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_update` ORDER BY start, kind, n");
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|1",
+                                            "2026-01-01 10:00:10|b|2", "2026-01-01 10:00:20|a|1"}));
+}
+
+TEST_F(AggregateTest, CompleteEmitsTheWholeResultSorted) {
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "b"}});
+  WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "c"}});
+  QuerySpec spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind ORDER BY n DESC, kind",
+                        connectors::OutputMode::kComplete, "agg_complete");
+  auto q = Run(spec);
+  ASSERT_TRUE(q);
+  auto rows = Rows("SELECT kind, n FROM memory.`agg_complete`");
+  EXPECT_EQ(rows, (std::vector<std::string>{"a|2", "b|1", "c|1"}));
+}
+
+TEST_F(AggregateTest, OutputModeRulesAreCheckedAtStart) {
+  WriteEvents("0.json", {{"10:00:01", "a"}});
+  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind", connectors::OutputMode::kAppend, "x");
+  auto q = StreamingQuery::Start(spec);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("append output mode is not supported for a streaming aggregation without a "
+                                      "watermark"),
+            std::string::npos)
+      << q.status().ToString();
+  spec = Spec("SELECT kind FROM {}", connectors::OutputMode::kComplete, "x");
+  q = StreamingQuery::Start(spec);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("complete output mode needs a streaming aggregation"), std::string::npos);
+  spec = Spec("SELECT kind, count(*) FROM {} GROUP BY kind", connectors::OutputMode::kUpdate, "x");
+  spec.sink_format = "delta";
+  spec.sink_options = {{"path", Path("out")}};
+  q = StreamingQuery::Start(spec);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("not update"), std::string::npos) << q.status().ToString();
+}
+
+}  // namespace
+}  // namespace lakestream::stream
