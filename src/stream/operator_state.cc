@@ -1,54 +1,100 @@
-// Until the state layer's stores are wired in, an in-memory versioned map.
+// OperatorState over the state layer's stores: one StateStore per shuffle
+// partition (RocksDB by default; spark.sql.streaming.stateStore.providerClass
+// may name the in-memory one), keys routed by a stable hash.
 #include "stream/operator_state.h"
 
-#include <map>
+#include <chrono>
+
+#include "state/state_store.h"
 
 namespace lakestream::stream {
 
 namespace {
 
-class MemoryOperatorState : public OperatorState {
+// FNV-1a: stable across processes and builds, so a key finds its partition
+// after a restart.
+uint64_t StableHash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+class PartitionedState : public OperatorState {
  public:
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    auto it = live_.find(std::string(key));
-    if (it == live_.end()) return std::nullopt;
-    return it->second;
+  PartitionedState(std::vector<state::StateStoreOptions> options) : options_(std::move(options)) {
+    stores_.resize(options_.size());
   }
-  Status Put(std::string_view key, std::string_view value) override {
-    live_[std::string(key)] = std::string(value);
-    return Status::OK();
-  }
-  Status Delete(std::string_view key) override {
-    live_.erase(std::string(key));
-    return Status::OK();
-  }
+
+  Result<std::optional<std::string>> Get(std::string_view key) override { return Store(key)->Get(key); }
+  Status Put(std::string_view key, std::string_view value) override { return Store(key)->Put(key, value); }
+  Status Delete(std::string_view key) override { return Store(key)->Delete(key); }
   Status Scan(const std::function<Status(std::string_view, std::string_view)>& fn) override {
-    for (const auto& [k, v] : live_) ARROW_RETURN_NOT_OK(fn(k, v));
+    for (auto& s : stores_) ARROW_RETURN_NOT_OK(s->Scan(fn));
     return Status::OK();
   }
+
   Status Load(int64_t version) override {
-    version_ = version;
-    auto it = versions_.find(version);
-    live_ = it == versions_.end() ? std::map<std::string, std::string>() : it->second;
+    for (size_t p = 0; p < stores_.size(); ++p) {
+      if (stores_[p] && stores_[p]->version() == version) {
+        stores_[p]->Abort();
+        continue;
+      }
+      stores_[p].reset();
+      ARROW_ASSIGN_OR_RAISE(stores_[p], state::StateStore::Open(options_[p], version));
+    }
     return Status::OK();
   }
+
   Status Commit() override {
-    versions_[++version_] = live_;
+    auto t0 = std::chrono::steady_clock::now();
+    for (auto& s : stores_) {
+      auto r = s->Commit();
+      if (!r.ok()) {
+        s.reset();  // a failed commit leaves the live state untrustworthy: reload next time
+        return r.status();
+      }
+    }
+    commit_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     return Status::OK();
   }
-  OperatorStateMetrics metrics() const override { return {}; }
+
+  OperatorStateMetrics metrics() const override {
+    OperatorStateMetrics m;
+    for (const auto& s : stores_) {
+      if (s) m.memory_used_bytes += s->metrics().memory_used_bytes;
+    }
+    m.commit_time_ms = commit_ms_;
+    return m;
+  }
 
  private:
-  int64_t version_ = 0;
-  std::map<std::string, std::string> live_;
-  std::map<int64_t, std::map<std::string, std::string>> versions_;
+  state::StateStore* Store(std::string_view key) { return stores_[StableHash(key) % stores_.size()].get(); }
+
+  std::vector<state::StateStoreOptions> options_;
+  std::vector<std::unique_ptr<state::StateStore>> stores_;
+  int64_t commit_ms_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string&, int, const std::string&,
-                                                           const std::string&) {
-  return std::make_unique<MemoryOperatorState>();
+Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& state_dir, int64_t operator_id,
+                                                           int partitions, const std::string& schema,
+                                                           const std::string& operator_name, bool in_memory) {
+  std::vector<state::StateStoreOptions> all;
+  for (int p = 0; p < partitions; ++p) {
+    state::StateStoreOptions o;
+    o.state_dir = state_dir;
+    o.operator_id = operator_id;
+    o.partition_id = p;
+    o.schema = schema;
+    o.operator_name = operator_name;
+    o.provider = in_memory ? state::StateStoreProvider::kMemory : state::StateStoreProvider::kRocksDB;
+    all.push_back(std::move(o));
+  }
+  return std::make_unique<PartitionedState>(std::move(all));
 }
 
 }  // namespace lakestream::stream

@@ -11,6 +11,7 @@
 #include "plan/session.h"
 #include "sql/parser.h"
 #include "stream/connectors.h"
+#include "state/state_store.h"
 #include "stream/operator_state.h"
 #include "types/types.h"
 #include <arrow/api.h>
@@ -440,6 +441,11 @@ void StreamingQuery::Loop() {
   Status st = RunLoop();
   for (auto& s : impl_->slots) s->source->Stop();
   if (impl_->sink) impl_->sink->Stop();
+  if (impl_->stateful) {
+    impl_->state.reset();
+    // The live state instances are only worth keeping while the query runs.
+    state::ReleaseCachedStateStores(impl_->checkpoint->StateDir());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   error_ = st;
   status_.message = st.ok() ? "Stopped" : "Terminated with exception: " + st.message();
@@ -819,9 +825,14 @@ Status StreamingQuery::PlanStateful() {
   ARROW_ASSIGN_OR_RAISE(impl.aggregate, exec::StreamingAggregate::Make(o));
   std::string schema_text = "keys+results: " + agg->schema->ToString(/*show_metadata=*/false);
   for (const auto& a : agg->aggregates) schema_text += "; " + a.name;
-  ARROW_ASSIGN_OR_RAISE(impl.state, OperatorState::Open(impl.checkpoint->StateDir() + "/0",
+  auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
+                      ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))
+                      : std::string("rocksdb");
+  ARROW_ASSIGN_OR_RAISE(impl.state, OperatorState::Open(impl.checkpoint->StateDir(), 0,
                                                         std::max(1, spec_.config.shuffle_partitions), schema_text,
-                                                        "stateStoreSave"));
+                                                        "streaming aggregation (operator 0)",
+                                                        provider.find("memory") != std::string::npos ||
+                                                            provider.find("hdfs") != std::string::npos));
   return Status::OK();
 }
 

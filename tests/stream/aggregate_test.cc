@@ -139,5 +139,38 @@ TEST_F(AggregateTest, OutputModeRulesAreCheckedAtStart) {
   EXPECT_NE(q.status().message().find("not update"), std::string::npos) << q.status().ToString();
 }
 
+TEST_F(AggregateTest, StateSurvivesARestart) {
+  // The same input as AppendEmitsEachClosedWindowOnce, but the query stops
+  // after each file and a new query object (new state store instances, as
+  // after a crash) continues from the checkpoint.
+  auto spec = Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 seconds'), kind",
+                   connectors::OutputMode::kAppend, "agg_restart");
+  spec.sink_format = "delta";
+  spec.sink_options = {{"path", Path("out")}};
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
+  ASSERT_TRUE(Run(spec));
+  WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
+  ASSERT_TRUE(Run(spec));
+  auto rows = Rows(fmt::format("SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
+  // The state lives in the checkpoint as Spark lays it out.
+  EXPECT_TRUE(fs::exists(Path("cp/state/0/0")));
+  EXPECT_TRUE(fs::exists(Path("cp/state/0/_metadata/schema")));
+}
+
+TEST_F(AggregateTest, StateOfAnotherQueryIsRefused) {
+  WriteEvents("0.json", {{"10:00:01", "a"}});
+  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind", connectors::OutputMode::kUpdate, "agg_schema");
+  ASSERT_TRUE(Run(spec));
+  spec = Spec("SELECT kind, sum(1) AS s, max(ts) AS m FROM {} GROUP BY kind", connectors::OutputMode::kUpdate,
+              "agg_schema");
+  WriteEvents("1.json", {{"10:00:02", "a"}});
+  auto q = StreamingQuery::Start(spec);
+  std::string error = q.ok() ? ((*q)->AwaitTermination(std::chrono::seconds(30)), (*q)->exception().message())
+                             : q.status().message();
+  EXPECT_NE(error.find("schema"), std::string::npos) << error;
+  EXPECT_NE(error.find("operator 0"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace lakestream::stream

@@ -1,0 +1,338 @@
+// The RocksDB state provider. The live state is a working RocksDB instance in
+// a local folder; the changes of the version being built sit in a
+// WriteBatchWithIndex in front of it (reads merge both), so Abort drops the
+// batch and Commit's changelog is the batch's net changes, O(changes).
+//
+// Durability comes from the changelog files StateStore writes, not from
+// RocksDB: the working instance runs without a WAL and is thrown away after a
+// crash (it is rebuilt from the newest snapshot plus changelogs). Snapshots are
+// RocksDB checkpoints (hard links to the immutable SST files, so O(files)).
+//
+// Options are sized for many small instances per process (one per operator x
+// shuffle partition): small memtables, one block cache shared by all
+// instances, with memtables charged to it through a shared WriteBufferManager,
+// so the whole process stays under StateStoreOptions::rocksdb_memory_bytes.
+#include <fcntl.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_buffer_manager.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <filesystem>
+#include <mutex>
+
+#include "state/state_backend_internal.h"
+#include "storage/filesystem.h"
+
+namespace lakestream::state {
+namespace internal {
+namespace {
+
+// Working instances and snapshots write no LOG files (they would pile up in
+// every store dir and checkpoint).
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+Status FromRocks(const rocksdb::Status& st, std::string_view what, std::string_view path) {
+  if (st.ok()) return Status::OK();
+  return IOErrorAt("RocksDB state store: {} '{}': {}", what, path, st.ToString());
+}
+
+// The process-wide memory budget shared by every RocksDB state store.
+struct SharedMemory {
+  std::mutex mu;
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+  int64_t capacity = 0;
+};
+
+SharedMemory& Shared() {
+  static SharedMemory* m = new SharedMemory();  // never destroyed: DBs may outlive statics
+  return *m;
+}
+
+// Half of the budget may be memtables (Spark's writeBufferCacheRatio 0.5);
+// both count against the one cache capacity.
+void EnsureSharedMemory(int64_t bytes) {
+  SharedMemory& m = Shared();
+  std::lock_guard<std::mutex> lock(m.mu);
+  bytes = std::max<int64_t>(bytes, 8 << 20);
+  if (!m.cache) {
+    m.cache = rocksdb::NewLRUCache(static_cast<size_t>(bytes));
+    m.write_buffers =
+        std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(bytes / 2), m.cache);
+    m.capacity = bytes;
+  } else if (bytes > m.capacity) {
+    m.cache->SetCapacity(static_cast<size_t>(bytes));
+    m.write_buffers->SetBufferSize(static_cast<size_t>(bytes / 2));
+    m.capacity = bytes;
+  }
+}
+
+rocksdb::Options MakeOptions(const StateStoreOptions& o) {
+  EnsureSharedMemory(o.rocksdb_memory_bytes);
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.info_log = std::make_shared<NullLogger>();
+  options.write_buffer_size = static_cast<size_t>(std::max<int64_t>(o.rocksdb_write_buffer_bytes, 64 << 10));
+  options.max_write_buffer_number = 2;
+  options.write_buffer_manager = Shared().write_buffers;
+  options.max_background_jobs = 2;
+  options.max_open_files = 256;
+  // The working instance is disposable: skip the flush on close.
+  options.avoid_flush_during_shutdown = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = Shared().cache;
+  // Index and filter blocks live in the (bounded) cache instead of beside it.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+Status CopyFile(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return IOErrorAt("cannot copy '{}' to '{}': {}", from, to, ec.message());
+  return Status::OK();
+}
+
+class RocksDBBackend final : public StateBackend {
+ public:
+  RocksDBBackend(const StateStoreOptions& options, std::string working_dir)
+      : options_(MakeOptions(options)),
+        working_dir_(std::move(working_dir)),
+        pending_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {
+    // No WAL: durability comes from the changelog written before each apply.
+    write_options_.disableWAL = true;
+  }
+
+  ~RocksDBBackend() override {
+    Close();
+    (void)RemoveTree(working_dir_);
+  }
+
+  Status OpenEmpty() {
+    LS_RETURN_NOT_OK(RemoveTree(working_dir_));
+    LS_RETURN_NOT_OK(storage::LocalFs()->MakeDirs(working_dir_));
+    return OpenDb();
+  }
+
+  StateStoreProvider provider() const override { return StateStoreProvider::kRocksDB; }
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::string value;
+    rocksdb::Status st = pending_.GetFromBatchAndDB(db_.get(), read_options_, ToSlice(key), &value);
+    if (st.IsNotFound()) return std::optional<std::string>();
+    LS_RETURN_NOT_OK(FromRocks(st, "get from", working_dir_));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status Put(std::string_view key, std::string_view value) override {
+    return FromRocks(pending_.Put(ToSlice(key), ToSlice(value)), "put into", working_dir_);
+  }
+
+  Status Delete(std::string_view key) override {
+    return FromRocks(pending_.Delete(ToSlice(key)), "delete from", working_dir_);
+  }
+
+  Status PrefixScan(std::string_view prefix, const StateVisitor& fn) override {
+    rocksdb::ReadOptions ro = read_options_;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    if (PrefixUpperBound(prefix, &upper)) {
+      upper_slice = rocksdb::Slice(upper);
+      ro.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(
+        pending_.NewIteratorWithBase(db_->DefaultColumnFamily(), db_->NewIterator(ro)));
+    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+      std::string_view k(it->key().data(), it->key().size());
+      // The batch part of the merged iterator ignores the upper bound.
+      if (k.substr(0, prefix.size()) != prefix) break;
+      LS_RETURN_NOT_OK(fn(k, std::string_view(it->value().data(), it->value().size())));
+    }
+    return FromRocks(it->status(), "scan", working_dir_);
+  }
+
+  Status EncodePending(RecordFileWriter* log, int64_t rows_total_before,
+                       CommitCounts* counts) override {
+    counts->rows_total = rows_total_before;
+    std::unique_ptr<rocksdb::WBWIIterator> it(pending_.NewIterator(db_->DefaultColumnFamily()));
+    rocksdb::PinnableSlice existing;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rocksdb::WriteEntry e = it->Entry();
+      std::string_view key(e.key.data(), e.key.size());
+      existing.Reset();
+      rocksdb::Status st = db_->Get(read_options_, db_->DefaultColumnFamily(), e.key, &existing);
+      if (!st.ok() && !st.IsNotFound()) return FromRocks(st, "get from", working_dir_);
+      bool existed = st.ok();
+      if (e.type == rocksdb::kPutRecord) {
+        log->Put(key, std::string_view(e.value.data(), e.value.size()));
+        ++counts->rows_updated;
+        if (!existed) ++counts->rows_total;
+      } else if (e.type == rocksdb::kDeleteRecord || e.type == rocksdb::kSingleDeleteRecord) {
+        if (existed) {
+          log->Delete(key);
+          ++counts->rows_removed;
+          --counts->rows_total;
+        }
+      } else {
+        return InternalError("RocksDB state store '{}': unexpected write type {} in the batch",
+                             working_dir_, static_cast<int>(e.type));
+      }
+    }
+    return FromRocks(it->status(), "scan pending changes of", working_dir_);
+  }
+
+  Status ApplyPending() override {
+    LS_RETURN_NOT_OK(
+        FromRocks(db_->Write(write_options_, pending_.GetWriteBatch()), "write to", working_dir_));
+    pending_.Clear();
+    return Status::OK();
+  }
+
+  void DropPending() override { pending_.Clear(); }
+
+  Status ApplyRecords(const std::vector<Record>& records) override {
+    rocksdb::WriteBatch batch;
+    for (const Record& r : records) {
+      rocksdb::Status st = r.value ? batch.Put(ToSlice(r.key), ToSlice(*r.value))
+                                   : batch.Delete(ToSlice(r.key));
+      LS_RETURN_NOT_OK(FromRocks(st, "batch for", working_dir_));
+      if (batch.GetDataSize() > (8u << 20)) {
+        LS_RETURN_NOT_OK(FromRocks(db_->Write(write_options_, &batch), "write to", working_dir_));
+        batch.Clear();
+      }
+    }
+    return FromRocks(db_->Write(write_options_, &batch), "write to", working_dir_);
+  }
+
+  // The snapshot's SST files are immutable, so the working instance hard-links
+  // them (RocksDB never modifies an SST, and deleting its link leaves the
+  // snapshot's); the small MANIFEST/CURRENT/OPTIONS files are copied.
+  Status LoadRocksDBSnapshot(const std::string& snapshot_dir) override {
+    Close();
+    LS_RETURN_NOT_OK(RemoveTree(working_dir_));
+    LS_RETURN_NOT_OK(storage::LocalFs()->MakeDirs(working_dir_));
+    std::string db_dir = storage::JoinPath(snapshot_dir, kSnapshotDbDir);
+    LS_ASSIGN_OR_RAISE(auto files, storage::LocalFs()->List(db_dir));
+    for (const auto& f : files) {
+      std::string to = storage::JoinPath(working_dir_, f.name);
+      bool sst = f.name.size() > 4 && f.name.substr(f.name.size() - 4) == ".sst";
+      if (sst && ::link(f.path.c_str(), to.c_str()) == 0) continue;
+      LS_RETURN_NOT_OK(CopyFile(f.path, to));
+    }
+    return OpenDb();
+  }
+
+  Status WriteSnapshot(const std::string& tmp_path, int64_t version, int64_t rows_total) override {
+    LS_RETURN_NOT_OK(storage::LocalFs()->MakeDirs(tmp_path));
+    rocksdb::Checkpoint* raw = nullptr;
+    LS_RETURN_NOT_OK(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint", working_dir_));
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // log_size_for_flush = 0: always flush first, since memtables are not in
+    // any WAL.
+    std::string db_dir = storage::JoinPath(tmp_path, kSnapshotDbDir);
+    LS_RETURN_NOT_OK(FromRocks(cp->CreateCheckpoint(db_dir, 0), "create checkpoint", db_dir));
+    RecordFileWriter meta(RecordFileKind::kSnapshot, version);
+    return storage::LocalFs()->WriteAtomic(storage::JoinPath(tmp_path, kSnapshotMetaFile),
+                                           meta.Finish(rows_total));
+  }
+
+  int64_t MemoryUsedBytes() override {
+    uint64_t mem = 0, readers = 0;
+    db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+    db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &readers);
+    return static_cast<int64_t>(mem + readers + pending_.GetDataSize());
+  }
+
+  const rocksdb::Options& rocksdb_options() const { return options_; }
+
+ private:
+  static rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+  // The smallest key greater than every key starting with `prefix`; false if
+  // there is none (empty prefix or all 0xff).
+  static bool PrefixUpperBound(std::string_view prefix, std::string* out) {
+    *out = std::string(prefix);
+    while (!out->empty() && static_cast<uint8_t>(out->back()) == 0xff) out->pop_back();
+    if (out->empty()) return false;
+    out->back() = static_cast<char>(static_cast<uint8_t>(out->back()) + 1);
+    return true;
+  }
+
+  Status OpenDb() {
+    rocksdb::DB* raw = nullptr;
+    LS_RETURN_NOT_OK(FromRocks(rocksdb::DB::Open(options_, working_dir_, &raw), "open", working_dir_));
+    db_.reset(raw);
+    return Status::OK();
+  }
+
+  void Close() {
+    if (db_) {
+      (void)db_->Close();
+      db_.reset();
+    }
+  }
+
+  rocksdb::Options options_;
+  std::string working_dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteBatchWithIndex pending_;
+  rocksdb::ReadOptions read_options_;
+  rocksdb::WriteOptions write_options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateBackend>> MakeRocksDBBackend(const StateStoreOptions& options,
+                                                         const std::string& working_dir) {
+  auto backend = std::make_unique<RocksDBBackend>(options, working_dir);
+  LS_RETURN_NOT_OK(backend->OpenEmpty());
+  return std::unique_ptr<StateBackend>(std::move(backend));
+}
+
+Status ForEachInRocksDBSnapshot(const std::string& snapshot_dir, const StateVisitor& fn) {
+  rocksdb::Options options;
+  options.info_log = std::make_shared<NullLogger>();
+  options.create_if_missing = false;
+  std::string db_dir = storage::JoinPath(snapshot_dir, kSnapshotDbDir);
+  rocksdb::DB* raw = nullptr;
+  LS_RETURN_NOT_OK(FromRocks(rocksdb::DB::OpenForReadOnly(options, db_dir, &raw),
+                             "open state snapshot", db_dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    LS_RETURN_NOT_OK(fn(std::string_view(it->key().data(), it->key().size()),
+                        std::string_view(it->value().data(), it->value().size())));
+  }
+  return FromRocks(it->status(), "read state snapshot", db_dir);
+}
+
+}  // namespace internal
+
+int64_t RocksDBSharedCacheCapacity() {
+  internal::SharedMemory& m = internal::Shared();
+  std::lock_guard<std::mutex> lock(m.mu);
+  return m.cache ? static_cast<int64_t>(m.cache->GetCapacity()) : 0;
+}
+
+int64_t RocksDBSharedWriteBufferBytes() {
+  internal::SharedMemory& m = internal::Shared();
+  std::lock_guard<std::mutex> lock(m.mu);
+  return m.write_buffers ? static_cast<int64_t>(m.write_buffers->buffer_size()) : 0;
+}
+
+}  // namespace lakestream::state

@@ -1,0 +1,471 @@
+// StateStore tests, for both providers: reads and writes, versioned reopen,
+// snapshot + changelog equivalence, cleanup, corrupt and torn files, the schema
+// guard, O(changes) commits and the RocksDB memory bound.
+#include "state/state_store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+namespace lakestream::state {
+namespace {
+
+namespace fs = std::filesystem;
+using Contents = std::map<std::string, std::string>;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "lakestream-state-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    ReleaseCachedStateStores(path_);
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Contents ScanAll(StateStore* store, std::string_view prefix = "") {
+  Contents out;
+  auto st = store->PrefixScan(prefix, [&](std::string_view k, std::string_view v) {
+    out.emplace(std::string(k), std::string(v));
+    return Status::OK();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+Contents RowsToMap(const std::vector<StateRow>& rows) {
+  Contents out;
+  for (const auto& r : rows) out.emplace(r.key, r.value);
+  return out;
+}
+
+std::string Key(int i) { return fmt::format("key{:08d}", i); }
+
+class StateStoreTest : public testing::TestWithParam<StateStoreProvider> {
+ protected:
+  StateStoreOptions Options() {
+    StateStoreOptions o;
+    o.state_dir = dir_.path();
+    o.operator_id = 3;
+    o.partition_id = 1;
+    o.provider = GetParam();
+    return o;
+  }
+
+  std::unique_ptr<StateStore> OpenOrDie(const StateStoreOptions& o, int64_t version) {
+    auto r = StateStore::Open(o, version);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+
+  // Commits `versions` versions of random puts/deletes over 50 keys; returns
+  // the expected contents at each version (index = version).
+  std::vector<Contents> WriteHistory(const StateStoreOptions& o, int versions, uint32_t seed) {
+    std::vector<Contents> expected(1);
+    std::mt19937 rng(seed);
+    auto store = OpenOrDie(o, 0);
+    Contents cur;
+    for (int v = 1; v <= versions; ++v) {
+      for (int i = 0; i < 20; ++i) {
+        std::string k = Key(static_cast<int>(rng() % 50));
+        if (rng() % 3 == 0) {
+          EXPECT_TRUE(store->Delete(k).ok());
+          cur.erase(k);
+        } else {
+          std::string val = fmt::format("v{}-{}", v, rng() % 1000);
+          EXPECT_TRUE(store->Put(k, val).ok());
+          cur[k] = val;
+        }
+      }
+      auto committed = store->Commit();
+      EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+      EXPECT_EQ(*committed, v);
+      EXPECT_EQ(store->metrics().num_rows_total, static_cast<int64_t>(cur.size()));
+      expected.push_back(cur);
+    }
+    return expected;
+  }
+
+  TempDir dir_;
+};
+
+TEST_P(StateStoreTest, PutGetDeletePrefixScan) {
+  auto store = OpenOrDie(Options(), 0);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Put("a1", "x").ok());
+  ASSERT_TRUE(store->Put("a2", "y").ok());
+  ASSERT_TRUE(store->Put("b1", "z").ok());
+  ASSERT_TRUE(store->Put(std::string("a\0z", 3), std::string("\0\xff", 2)).ok());
+  EXPECT_EQ(*store->Get("a1"), std::optional<std::string>("x"));
+  EXPECT_EQ(*store->Get("zz"), std::nullopt);
+  EXPECT_EQ(ScanAll(store.get(), "a"),
+            (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)}, {"a1", "x"}, {"a2", "y"}}));
+  ASSERT_EQ(*store->Commit(), 1);
+  EXPECT_EQ(store->metrics().num_rows_total, 4);
+  EXPECT_EQ(store->metrics().num_rows_updated, 4);
+
+  // Uncommitted changes over committed state: a delete hides, a put replaces.
+  ASSERT_TRUE(store->Delete("a1").ok());
+  ASSERT_TRUE(store->Put("a2", "y2").ok());
+  ASSERT_TRUE(store->Put("a3", "w").ok());
+  ASSERT_TRUE(store->Delete("a3").ok());
+  ASSERT_TRUE(store->Delete("missing").ok());
+  EXPECT_EQ(*store->Get("a1"), std::nullopt);
+  EXPECT_EQ(ScanAll(store.get(), "a1"), Contents{});
+  EXPECT_EQ(ScanAll(store.get(), "a"),
+            (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)}, {"a2", "y2"}}));
+  EXPECT_EQ(ScanAll(store.get(), "b"), (Contents{{"b1", "z"}}));
+  ASSERT_EQ(*store->Commit(), 2);
+  StateStoreMetrics m = store->metrics();
+  EXPECT_EQ(m.num_rows_total, 3);
+  EXPECT_EQ(m.num_rows_updated, 1);  // a2
+  EXPECT_EQ(m.num_rows_removed, 1);  // a1 (a3 and "missing" never existed)
+  EXPECT_GT(m.memory_used_bytes, 0);
+}
+
+TEST_P(StateStoreTest, PrefixScanAtByteBoundaries) {
+  auto store = OpenOrDie(Options(), 0);
+  ASSERT_TRUE(store->Put("a\xff", "1").ok());
+  ASSERT_TRUE(store->Put("a\xff\xff", "2").ok());
+  ASSERT_TRUE(store->Put("b", "3").ok());
+  ASSERT_TRUE(store->Commit().ok());
+  ASSERT_TRUE(store->Put("a\xff\x01", "4").ok());
+  EXPECT_EQ(ScanAll(store.get(), "a\xff"),
+            (Contents{{"a\xff", "1"}, {"a\xff\x01", "4"}, {"a\xff\xff", "2"}}));
+  EXPECT_EQ(ScanAll(store.get()).size(), 4u);
+}
+
+TEST_P(StateStoreTest, AbortDropsChanges) {
+  auto store = OpenOrDie(Options(), 0);
+  ASSERT_TRUE(store->Put("k", "1").ok());
+  ASSERT_EQ(*store->Commit(), 1);
+  ASSERT_TRUE(store->Put("k", "2").ok());
+  ASSERT_TRUE(store->Put("j", "2").ok());
+  store->Abort();
+  EXPECT_EQ(*store->Get("k"), std::optional<std::string>("1"));
+  EXPECT_EQ(*store->Get("j"), std::nullopt);
+  ASSERT_EQ(*store->Commit(), 2);  // an empty version is still a version
+  ReleaseCachedStateStores(dir_.path());
+  store.reset();
+  store = OpenOrDie(Options(), 2);
+  EXPECT_EQ(ScanAll(store.get()), (Contents{{"k", "1"}}));
+}
+
+TEST_P(StateStoreTest, ReopenAtEveryVersionGivesThatVersion) {
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 4;
+  std::vector<Contents> expected = WriteHistory(o, 25, 7);
+  ReleaseCachedStateStores();
+  for (int v = 0; v <= 25; ++v) {
+    auto store = OpenOrDie(o, v);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(ScanAll(store.get()), expected[v]) << "version " << v;
+    EXPECT_EQ(store->metrics().num_rows_total, static_cast<int64_t>(expected[v].size()));
+    auto rows = ReadStateRows(StoreDir(o), v);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(RowsToMap(*rows), expected[v]) << "version " << v;
+  }
+  auto versions = ListStateVersions(StoreDir(o));
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->front(), 1);
+  EXPECT_EQ(versions->back(), 25);
+  EXPECT_TRUE(fs::exists(StoreDir(o) + "/24.snapshot"));
+  EXPECT_FALSE(fs::exists(StoreDir(o) + "/25.snapshot"));
+}
+
+TEST_P(StateStoreTest, ReopenContinuesHistory) {
+  // Recovery: reopen an older version and commit a different next version.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 3;
+  WriteHistory(o, 7, 1);
+  ReleaseCachedStateStores();
+  auto store = OpenOrDie(o, 5);
+  Contents at5 = ScanAll(store.get());
+  ASSERT_TRUE(store->Put("new", "row").ok());
+  ASSERT_EQ(*store->Commit(), 6);
+  store.reset();
+  ReleaseCachedStateStores();
+  store = OpenOrDie(o, 6);
+  at5["new"] = "row";
+  EXPECT_EQ(ScanAll(store.get()), at5);
+}
+
+TEST_P(StateStoreTest, SnapshotPlusReplayEqualsReplayFromStart) {
+  StateStoreOptions with = Options();
+  with.min_deltas_for_snapshot = 3;
+  StateStoreOptions without = Options();
+  without.operator_id = 4;
+  without.min_deltas_for_snapshot = 0;
+  std::vector<Contents> a = WriteHistory(with, 14, 42);
+  std::vector<Contents> b = WriteHistory(without, 14, 42);
+  ASSERT_EQ(a, b);
+  EXPECT_TRUE(fs::exists(StoreDir(with) + "/12.snapshot"));
+  EXPECT_FALSE(fs::exists(StoreDir(without) + "/12.snapshot"));
+  ReleaseCachedStateStores();
+  for (int v : {2, 3, 4, 9, 12, 14}) {
+    auto s1 = OpenOrDie(with, v);
+    auto s2 = OpenOrDie(without, v);
+    EXPECT_EQ(ScanAll(s1.get()), ScanAll(s2.get())) << "version " << v;
+    EXPECT_EQ(ScanAll(s1.get()), a[v]);
+  }
+}
+
+TEST_P(StateStoreTest, OtherProviderReadsTheFiles) {
+  // The checkpoint files are provider-neutral: a query may switch provider.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 4;
+  std::vector<Contents> expected = WriteHistory(o, 10, 3);
+  ReleaseCachedStateStores();
+  StateStoreOptions other = o;
+  other.provider = o.provider == StateStoreProvider::kMemory ? StateStoreProvider::kRocksDB
+                                                             : StateStoreProvider::kMemory;
+  for (int v : {3, 4, 8, 10}) {
+    auto store = OpenOrDie(other, v);
+    EXPECT_EQ(ScanAll(store.get()), expected[v]) << "version " << v;
+  }
+}
+
+TEST_P(StateStoreTest, CleanupKeepsMinBatchesToRetain) {
+  StateStoreOptions o = Options();
+  o.min_batches_to_retain = 3;
+  o.min_deltas_for_snapshot = 2;
+  std::vector<Contents> expected = WriteHistory(o, 12, 5);
+  std::string dir = StoreDir(o);
+  auto versions = ListStateVersions(dir);
+  ASSERT_TRUE(versions.ok());
+  for (int v : {10, 11, 12}) {
+    EXPECT_NE(std::find(versions->begin(), versions->end(), v), versions->end()) << v;
+  }
+  EXPECT_EQ(std::find(versions->begin(), versions->end(), 1), versions->end());
+  EXPECT_FALSE(fs::exists(dir + "/1.changelog"));
+  EXPECT_FALSE(fs::exists(dir + "/2.snapshot"));
+  EXPECT_TRUE(fs::exists(dir + "/10.snapshot"));
+  EXPECT_TRUE(fs::exists(dir + "/12.changelog"));
+  ReleaseCachedStateStores();
+  for (int v : {10, 11, 12}) {
+    auto store = OpenOrDie(o, v);
+    EXPECT_EQ(ScanAll(store.get()), expected[v]);
+  }
+  auto old = StateStore::Open(o, 5);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("minBatchesToRetain"), std::string::npos)
+      << old.status().ToString();
+}
+
+TEST_P(StateStoreTest, CorruptChangelogIsAClearError) {
+  StateStoreOptions o = Options();
+  WriteHistory(o, 3, 9);
+  ReleaseCachedStateStores();
+  std::string path = StoreDir(o) + "/2.changelog";
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x5a');
+  }
+  auto r = StateStore::Open(o, 3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("corrupt"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("checksum"), std::string::npos) << r.status().ToString();
+  // Version 1 does not need the corrupt file.
+  EXPECT_TRUE(StateStore::Open(o, 1).ok());
+
+  // A torn (truncated) file.
+  fs::resize_file(path, 20);
+  r = StateStore::Open(o, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(path), std::string::npos) << r.status().ToString();
+  EXPECT_FALSE(ReadStateRows(StoreDir(o), 2).ok());
+}
+
+TEST_P(StateStoreTest, MissingVersionIsAClearError) {
+  StateStoreOptions o = Options();
+  WriteHistory(o, 2, 1);
+  ReleaseCachedStateStores();
+  auto r = StateStore::Open(o, 4);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("3.changelog is missing"), std::string::npos)
+      << r.status().ToString();
+}
+
+TEST_P(StateStoreTest, LeftoversOfAKilledCommitAreIgnored) {
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 2;
+  std::vector<Contents> expected = WriteHistory(o, 3, 11);
+  ReleaseCachedStateStores();
+  std::string dir = StoreDir(o);
+  // What a process killed mid-commit of version 4 leaves: a half-written temp
+  // changelog, a half-built snapshot folder, and its working instance.
+  { std::ofstream(dir + "/.4.changelog.12345.1a2b.tmp") << "LSSTATE1 half"; }
+  fs::create_directories(dir + "/.4.snapshot.12345.0.tmp/db");
+  { std::ofstream(dir + "/.4.snapshot.12345.0.tmp/db/000009.sst") << "torn"; }
+  fs::create_directories(dir + "/_work/999999999-0");
+  { std::ofstream(dir + "/_work/999999999-0/CURRENT") << "junk"; }
+
+  auto versions = ListStateVersions(dir);
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->back(), 3);
+  auto store = OpenOrDie(o, 3);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(ScanAll(store.get()), expected[3]);
+  EXPECT_FALSE(fs::exists(dir + "/.4.changelog.12345.1a2b.tmp"));
+  EXPECT_FALSE(fs::exists(dir + "/.4.snapshot.12345.0.tmp"));
+  if (o.provider == StateStoreProvider::kRocksDB) {
+    EXPECT_FALSE(fs::exists(dir + "/_work/999999999-0"));  // that pid is not running
+  }
+  ASSERT_TRUE(store->Put("after", "crash").ok());
+  EXPECT_EQ(*store->Commit(), 4);
+  EXPECT_TRUE(fs::exists(dir + "/4.snapshot"));
+}
+
+TEST_P(StateStoreTest, RecommitOfAVersionReplacesIt) {
+  // A batch re-run after a crash between the state commit and commits/N
+  // commits the same version again.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 2;
+  WriteHistory(o, 2, 2);
+  ReleaseCachedStateStores();
+  auto store = OpenOrDie(o, 1);
+  ASSERT_TRUE(store->Put("rerun", "1").ok());
+  ASSERT_EQ(*store->Commit(), 2);
+  Contents at2 = ScanAll(store.get());
+  store.reset();
+  ReleaseCachedStateStores();
+  store = OpenOrDie(o, 2);
+  EXPECT_EQ(ScanAll(store.get()), at2);
+  EXPECT_EQ(RowsToMap(*ReadStateRows(StoreDir(o), 2)), at2);
+}
+
+TEST_P(StateStoreTest, ConsecutiveOpensReuseTheLiveInstance) {
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 0;
+  auto store = OpenOrDie(o, 0);
+  ASSERT_TRUE(store->Put("k", "v").ok());
+  ASSERT_EQ(*store->Commit(), 1);
+  ASSERT_TRUE(store->Put("uncommitted", "x").ok());
+  store.reset();
+  // Without its changelog, version 1 can only come from the parked instance.
+  fs::remove(StoreDir(o) + "/1.changelog");
+  store = OpenOrDie(o, 1);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(ScanAll(store.get()), (Contents{{"k", "v"}}));
+  EXPECT_EQ(store->metrics().num_rows_total, 1);
+  store.reset();
+  ReleaseCachedStateStores(dir_.path());
+  EXPECT_FALSE(StateStore::Open(o, 1).ok());
+}
+
+TEST_P(StateStoreTest, SchemaMismatchNamesOperatorAndBothSchemas) {
+  StateStoreOptions o = Options();
+  o.schema = "key: struct<user: string>, value: struct<count: int64>";
+  WriteHistory(o, 1, 1);
+  EXPECT_EQ(*ReadStateSchema(o.state_dir, o.operator_id), std::optional<std::string>(o.schema));
+  // Same schema, another partition: fine.
+  StateStoreOptions p = o;
+  p.partition_id = 2;
+  EXPECT_TRUE(StateStore::Open(p, 0).ok());
+  StateStoreOptions changed = o;
+  changed.schema = "key: struct<user: string>, value: struct<sum: double>";
+  changed.operator_name = "aggregate over clicks";
+  ReleaseCachedStateStores();
+  auto r = StateStore::Open(changed, 1);
+  ASSERT_FALSE(r.ok());
+  std::string msg = r.status().message();
+  EXPECT_NE(msg.find("operator 3 (aggregate over clicks)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(o.state_dir + "/3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(o.schema), std::string::npos) << msg;
+  EXPECT_NE(msg.find(changed.schema), std::string::npos) << msg;
+  // Also through the fast path (a parked instance opened with the old schema).
+  auto s = OpenOrDie(o, 1);
+  s.reset();
+  EXPECT_FALSE(StateStore::Open(changed, 1).ok());
+}
+
+TEST_P(StateStoreTest, CommitWritesOnlyTheChanges) {
+  // The changelog of a one-row change has the same size over 10 rows of state
+  // as over 1M rows: commit cost follows the changes, not the state.
+  auto changelog_size_after_one_change = [&](int64_t operator_id, int rows) -> int64_t {
+    StateStoreOptions o = Options();
+    o.operator_id = operator_id;
+    o.min_deltas_for_snapshot = 0;
+    auto store = OpenOrDie(o, 0);
+    for (int i = 0; i < rows; ++i) EXPECT_TRUE(store->Put(Key(i), "value-0123456789").ok());
+    EXPECT_EQ(*store->Commit(), 1);
+    EXPECT_TRUE(store->Put(Key(5), "value-9876543210").ok());
+    EXPECT_EQ(*store->Commit(), 2);
+    EXPECT_EQ(store->metrics().num_rows_total, rows);
+    EXPECT_EQ(store->metrics().num_rows_updated, 1);
+    return static_cast<int64_t>(fs::file_size(StoreDir(o) + "/2.changelog"));
+  };
+  int64_t small = changelog_size_after_one_change(10, 10);
+  int64_t large = changelog_size_after_one_change(11, 1'000'000);
+  EXPECT_EQ(small, large);
+  EXPECT_LT(small, 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Providers, StateStoreTest,
+                         testing::Values(StateStoreProvider::kRocksDB, StateStoreProvider::kMemory),
+                         [](const testing::TestParamInfo<StateStoreProvider>& info) {
+                           return info.param == StateStoreProvider::kRocksDB ? "RocksDB" : "Memory";
+                         });
+
+TEST(RocksDBStateStore, MemoryBoundConfiguresTheSharedCache) {
+  TempDir dir;
+  StateStoreOptions o;
+  o.state_dir = dir.path();
+  o.rocksdb_memory_bytes = 768ll << 20;  // larger than any other test asks: the cache grows to it
+  o.rocksdb_write_buffer_bytes = 1 << 20;
+  auto store = StateStore::Open(o, 0);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(RocksDBSharedCacheCapacity(), 768ll << 20);
+  EXPECT_EQ(RocksDBSharedWriteBufferBytes(), 384ll << 20);
+  // A second store with a smaller bound shares the cache, which never shrinks.
+  o.partition_id = 1;
+  o.rocksdb_memory_bytes = 64ll << 20;
+  auto other = StateStore::Open(o, 0);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(RocksDBSharedCacheCapacity(), 768ll << 20);
+  // Many rows with 1 MiB memtables: state spills to SST files, and stays readable.
+  std::string value(1000, 'v');
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE((*store)->Put(Key(i), value).ok());
+  ASSERT_TRUE((*store)->Commit().ok());
+  EXPECT_EQ(*(*store)->Get(Key(4321)), std::optional<std::string>(value));
+  EXPECT_GT((*store)->metrics().memory_used_bytes, 0);
+  EXPECT_LT((*store)->metrics().memory_used_bytes, 64ll << 20);
+}
+
+TEST(StateStoreOptionsTest, StoreDirFollowsSparkLayout) {
+  StateStoreOptions o;
+  o.state_dir = "/cp/state";
+  o.operator_id = 2;
+  o.partition_id = 7;
+  EXPECT_EQ(StoreDir(o), "/cp/state/2/7");
+  o.store_name = "left-keyToNumValues";
+  EXPECT_EQ(StoreDir(o), "/cp/state/2/7/left-keyToNumValues");
+}
+
+TEST(StateStoreOptionsTest, BadOptionsAreRefused) {
+  StateStoreOptions o;
+  EXPECT_FALSE(StateStore::Open(o, 0).ok());  // no state_dir
+  TempDir dir;
+  o.state_dir = dir.path();
+  EXPECT_FALSE(StateStore::Open(o, -1).ok());
+  o.store_name = "_work";
+  EXPECT_FALSE(StateStore::Open(o, 0).ok());
+}
+
+}  // namespace
+}  // namespace lakestream::state
