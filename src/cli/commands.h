@@ -4,14 +4,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace lakestream::cli {
 
 struct Command {
-  CLI::App* app = nullptr;    // the subcommand
-  std::function<int()> run;   // runs it, returns the exit code
+  CLI::App* app = nullptr;   // the subcommand
+  std::function<int()> run;  // runs it, returns the exit code
 };
 
 /// `lakestream broker`: librdkafka's mock cluster on loopback (kafka_commands.cc).

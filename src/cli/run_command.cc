@@ -1,8 +1,8 @@
-// `lakestream run pipeline.sql --checkpoint DIR [--trigger availableNow|once|processingTime=100ms]`:
-// runs every streaming table of a pipeline file (stream/pipeline.h) until
-// SIGINT/SIGTERM (graceful: each query finishes its current batch) or, with
-// availableNow/once, until every query has caught up. Prints one progress
-// line per second to stderr.
+// `lakestream run pipeline.sql --checkpoint DIR [--trigger
+// availableNow|once|processingTime=100ms]`: runs every streaming table of a pipeline file
+// (stream/pipeline.h) until SIGINT/SIGTERM (graceful: each query finishes its current batch) or,
+// with availableNow/once, until every query has caught up. Prints one progress line per second to
+// stderr.
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -33,23 +33,27 @@ struct Counters {
 Result<std::string> Substitute(std::string text, const std::vector<std::string>& vars) {
   for (const auto& kv : vars) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return UserError("bad --var '{}': expected NAME=value", kv);
+    if (eq == std::string::npos || eq == 0)
+      return UserError("bad --var '{}': expected NAME=value", kv);
     auto key = "${" + kv.substr(0, eq) + "}";
     auto value = kv.substr(eq + 1);
-    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size())) {
+    for (size_t at = text.find(key); at != std::string::npos;
+         at = text.find(key, at + value.size())) {
       text.replace(at, key.size(), value);
     }
   }
   auto left = text.find("${");
   if (left != std::string::npos) {
     auto end = text.find('}', left);
-    return UserError("the pipeline uses {} but no --var sets it", text.substr(left, end == std::string::npos ? 20 : end - left + 1));
+    return UserError("the pipeline uses {} but no --var sets it",
+                     text.substr(left, end == std::string::npos ? 20 : end - left + 1));
   }
   return text;
 }
 
 int RunPipeline(const std::string& file, const std::string& checkpoint, const std::string& trigger,
-                const std::vector<std::string>& confs, const std::vector<std::string>& vars, bool quiet) {
+                const std::vector<std::string>& confs, const std::vector<std::string>& vars,
+                bool quiet) {
   std::ifstream in(file);
   if (!in) {
     std::cerr << "Error: cannot read " << file << std::endl;
@@ -100,7 +104,8 @@ int RunPipeline(const std::string& file, const std::string& checkpoint, const st
     for (auto& q : queries) {
       auto st = q->exception();
       if (!st.ok()) {
-        std::cerr << "Error: streaming table " << q->name() << " stopped: " << st.message() << std::endl;
+        std::cerr << "Error: streaming table " << q->name() << " stopped: " << st.message()
+                  << std::endl;
         rc = 1;
       }
     }
@@ -121,7 +126,8 @@ int RunPipeline(const std::string& file, const std::string& checkpoint, const st
     };
     auto q = stream::StreamingQuery::Start(spec);
     if (!q.ok()) {
-      std::cerr << "Error: streaming table " << spec.name << ": " << q.status().message() << std::endl;
+      std::cerr << "Error: streaming table " << spec.name << ": " << q.status().message()
+                << std::endl;
       stop_all();
       return 1;
     }
@@ -135,7 +141,8 @@ int RunPipeline(const std::string& file, const std::string& checkpoint, const st
       if (!(*q)->exception().ok()) return report_errors();
       if (!quiet) {
         std::lock_guard<std::mutex> lock(c->mu);
-        std::cerr << fmt::format("{}: {} batches, {} rows", spec.name, c->batches, c->rows) << std::endl;
+        std::cerr << fmt::format("{}: {} batches, {} rows", spec.name, c->batches, c->rows)
+                  << std::endl;
       }
       if (g_stop) break;
     }
@@ -155,8 +162,9 @@ int RunPipeline(const std::string& file, const std::string& checkpoint, const st
       std::string line;
       for (size_t i = 0; i < queries.size(); ++i) {
         std::lock_guard<std::mutex> lock(counters[i]->mu);
-        line += fmt::format("{}{}: batch {} {:.0f} rows/s total {}", line.empty() ? "" : " | ", queries[i]->name(),
-                            counters[i]->last_batch, counters[i]->rows_since_print / secs, counters[i]->rows);
+        line += fmt::format("{}{}: batch {} {:.0f} rows/s total {}", line.empty() ? "" : " | ",
+                            queries[i]->name(), counters[i]->last_batch,
+                            counters[i]->rows_since_print / secs, counters[i]->rows);
         counters[i]->rows_since_print = 0;
       }
       std::cerr << line << std::endl;
@@ -176,19 +184,27 @@ Command AddRunCommand(CLI::App& app) {
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("pipeline", args->file, "SQL file with CREATE STREAMING TABLE statements")->required();
-  cmd->add_option("--checkpoint", args->checkpoint, "Checkpoint folder (one sub-folder per streaming table)")->required();
-  cmd->add_option("--trigger", args->trigger, "default | once | availableNow | processingTime=100ms");
+  cmd->add_option("pipeline", args->file, "SQL file with CREATE STREAMING TABLE statements")
+      ->required();
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "Checkpoint folder (one sub-folder per streaming table)")
+      ->required();
+  cmd->add_option("--trigger", args->trigger,
+                  "default | once | availableNow | processingTime=100ms");
   cmd->add_option("-c,--conf", args->confs, "Session setting key=value; repeatable")
       ->allow_extra_args(false)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--var", args->vars, "Substitute ${NAME} in the pipeline with value: NAME=value; repeatable")
+  cmd->add_option("--var", args->vars,
+                  "Substitute ${NAME} in the pipeline with value: NAME=value; repeatable")
       ->allow_extra_args(false)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("-q,--quiet", args->quiet, "No progress lines");
-  return {cmd, [args] { return RunPipeline(args->file, args->checkpoint, args->trigger, args->confs, args->vars, args->quiet); }};
+  return {cmd, [args] {
+            return RunPipeline(args->file, args->checkpoint, args->trigger, args->confs, args->vars,
+                               args->quiet);
+          }};
 }
 
 }  // namespace lakestream::cli

@@ -18,7 +18,7 @@ void RegisterDeltaStreaming();
 void RegisterMemoryAndConsoleSinks();
 
 /// The rows a memory sink named `name` holds (a snapshot).
-Result<std::pair<std::shared_ptr<arrow::Schema>, std::vector<std::shared_ptr<arrow::RecordBatch>>>> ReadMemoryTable(
-    const std::string& name);
+Result<std::pair<std::shared_ptr<arrow::Schema>, std::vector<std::shared_ptr<arrow::RecordBatch>>>>
+ReadMemoryTable(const std::string& name);
 
 }  // namespace lakestream::connectors

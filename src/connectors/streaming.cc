@@ -8,7 +8,8 @@ namespace lakestream::connectors {
 namespace {
 std::string Lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 }  // namespace
@@ -51,9 +52,12 @@ Result<OutputMode> ParseOutputMode(std::string_view text) {
 
 const char* OutputModeName(OutputMode mode) {
   switch (mode) {
-    case OutputMode::kAppend: return "Append";
-    case OutputMode::kUpdate: return "Update";
-    case OutputMode::kComplete: return "Complete";
+    case OutputMode::kAppend:
+      return "Append";
+    case OutputMode::kUpdate:
+      return "Update";
+    case OutputMode::kComplete:
+      return "Complete";
   }
   return "?";
 }
@@ -75,7 +79,8 @@ Result<std::unique_ptr<Source>> MakeSource(const std::string& format, const Opti
   return it->second(options, context);
 }
 
-Result<std::unique_ptr<Sink>> MakeSink(const std::string& format, const Options& options, const SinkContext& context) {
+Result<std::unique_ptr<Sink>> MakeSink(const std::string& format, const Options& options,
+                                       const SinkContext& context) {
   auto it = SinkRegistry().find(Lower(format));
   if (it == SinkRegistry().end()) return UserError("unknown streaming sink '{}'", format);
   return it->second(options, context);

@@ -113,9 +113,10 @@ class Sink {
   virtual void Stop() {}
 };
 
-using SourceFactory =
-    std::function<Result<std::unique_ptr<Source>>(const Options& options, const SourceContext& context)>;
-using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const Options& options, const SinkContext& context)>;
+using SourceFactory = std::function<Result<std::unique_ptr<Source>>(const Options& options,
+                                                                    const SourceContext& context)>;
+using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const Options& options,
+                                                                const SinkContext& context)>;
 
 /// Connectors by lower-case format name ("kafka", "files", "rate", "delta",
 /// "memory", "console"). Filled by RegisterBuiltinConnectors().
@@ -124,6 +125,7 @@ std::map<std::string, SinkFactory>& SinkRegistry();
 
 Result<std::unique_ptr<Source>> MakeSource(const std::string& format, const Options& options,
                                            const SourceContext& context);
-Result<std::unique_ptr<Sink>> MakeSink(const std::string& format, const Options& options, const SinkContext& context);
+Result<std::unique_ptr<Sink>> MakeSink(const std::string& format, const Options& options,
+                                       const SinkContext& context);
 
 }  // namespace lakestream::connectors

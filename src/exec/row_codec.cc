@@ -8,7 +8,9 @@ namespace lakestream::exec {
 
 namespace {
 
-Status Corrupt() { return ExecutionError("corrupt streaming state value (truncated or of another schema)"); }
+Status Corrupt() {
+  return ExecutionError("corrupt streaming state value (truncated or of another schema)");
+}
 
 void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
 
@@ -41,7 +43,8 @@ Status EncodeValue(const arrow::Array& a, int64_t i, std::string* out) {
     }
     case arrow::Type::STRUCT: {
       const auto& s = static_cast<const arrow::StructArray&>(a);
-      for (int f = 0; f < s.num_fields(); ++f) ARROW_RETURN_NOT_OK(EncodeValue(*s.field(f), i, out));
+      for (int f = 0; f < s.num_fields(); ++f)
+        ARROW_RETURN_NOT_OK(EncodeValue(*s.field(f), i, out));
       return Status::OK();
     }
     case arrow::Type::LIST:
@@ -64,7 +67,8 @@ Status EncodeValue(const arrow::Array& a, int64_t i, std::string* out) {
   }
   if (arrow::is_fixed_width(t.id()) && t.id() != arrow::Type::DICTIONARY) {
     int width = t.byte_width();
-    if (width <= 0) return Unsupported("streaming state cannot hold values of type {}", t.ToString());
+    if (width <= 0)
+      return Unsupported("streaming state cannot hold values of type {}", t.ToString());
     const auto* data = a.data()->GetValues<uint8_t>(1, 0);
     out->append(reinterpret_cast<const char*>(data + (a.offset() + i) * width), width);
     return Status::OK();
@@ -112,7 +116,8 @@ Status DecodeValue(std::string_view* in, arrow::ArrayBuilder* b) {
     case arrow::Type::STRUCT: {
       auto* sb = static_cast<arrow::StructBuilder*>(b);
       ARROW_RETURN_NOT_OK(sb->Append());
-      for (int f = 0; f < sb->num_fields(); ++f) ARROW_RETURN_NOT_OK(DecodeValue(in, sb->field_builder(f)));
+      for (int f = 0; f < sb->num_fields(); ++f)
+        ARROW_RETURN_NOT_OK(DecodeValue(in, sb->field_builder(f)));
       return Status::OK();
     }
     case arrow::Type::LIST: {
@@ -153,10 +158,10 @@ Status DecodeValue(std::string_view* in, arrow::ArrayBuilder* b) {
   // Fixed-width builders all accept raw little-endian bytes through the
   // same buffer layout; append via the typed builder to keep validity right.
   switch (t.id()) {
-#define LS_FIXED(TYPE, BUILDER, CTYPE)                  \
-  case arrow::Type::TYPE: {                             \
-    CTYPE x;                                            \
-    std::memcpy(&x, v.data(), sizeof(x));               \
+#define LS_FIXED(TYPE, BUILDER, CTYPE)                 \
+  case arrow::Type::TYPE: {                            \
+    CTYPE x;                                           \
+    std::memcpy(&x, v.data(), sizeof(x));              \
     return static_cast<arrow::BUILDER*>(b)->Append(x); \
   }
     LS_FIXED(INT8, Int8Builder, int8_t)

@@ -21,9 +21,11 @@ Result<std::vector<std::unique_ptr<arrow::ArrayBuilder>>> Builders(
 
 }  // namespace
 
-Result<std::unique_ptr<StreamingAggregate>> StreamingAggregate::Make(StreamingAggregateOptions options) {
+Result<std::unique_ptr<StreamingAggregate>> StreamingAggregate::Make(
+    StreamingAggregateOptions options) {
   std::unique_ptr<StreamingAggregate> op(new StreamingAggregate(std::move(options)));
-  for (int i = 0; i < op->options_.num_keys; ++i) op->key_types_.push_back(op->options_.output_schema->field(i)->type());
+  for (int i = 0; i < op->options_.num_keys; ++i)
+    op->key_types_.push_back(op->options_.output_schema->field(i)->type());
   for (const auto& a : op->options_.aggregates) {
     // An empty accumulator's saved state tells the state type, with no batch seen yet.
     auto empty = a.make();
@@ -33,7 +35,8 @@ Result<std::unique_ptr<StreamingAggregate>> StreamingAggregate::Make(StreamingAg
   return op;
 }
 
-std::optional<int64_t> StreamingAggregate::ClosesAt(const arrow::ArrayVector& keys, int64_t row) const {
+std::optional<int64_t> StreamingAggregate::ClosesAt(const arrow::ArrayVector& keys,
+                                                    int64_t row) const {
   if (options_.event_time_key < 0) return std::nullopt;
   const auto& k = *keys[options_.event_time_key];
   if (k.IsNull(row)) return std::nullopt;
@@ -43,7 +46,8 @@ std::optional<int64_t> StreamingAggregate::ClosesAt(const arrow::ArrayVector& ke
     if (!end || end->IsNull(row)) return std::nullopt;
     return static_cast<const arrow::TimestampArray&>(*end).Value(row);
   }
-  if (k.type_id() == arrow::Type::TIMESTAMP) return static_cast<const arrow::TimestampArray&>(k).Value(row);
+  if (k.type_id() == arrow::Type::TIMESTAMP)
+    return static_cast<const arrow::TimestampArray&>(k).Value(row);
   return std::nullopt;
 }
 
@@ -57,7 +61,8 @@ Status StreamingAggregate::Decode(const std::vector<std::string>& values, arrow:
   for (const auto& v : values) {
     std::string_view in = v;
     ARROW_RETURN_NOT_OK(DecodeRow(&in, raw));
-    if (!in.empty()) return ExecutionError("corrupt streaming aggregation state: {} trailing bytes", in.size());
+    if (!in.empty())
+      return ExecutionError("corrupt streaming aggregation state: {} trailing bytes", in.size());
   }
   for (size_t i = 0; i < builders.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto a, builders[i]->Finish());
@@ -66,8 +71,8 @@ Status StreamingAggregate::Decode(const std::vector<std::string>& values, arrow:
   return Status::OK();
 }
 
-Result<BatchPtr> StreamingAggregate::Finalize(const arrow::ArrayVector& keys, const arrow::ArrayVector& states,
-                                              int64_t rows) {
+Result<BatchPtr> StreamingAggregate::Finalize(const arrow::ArrayVector& keys,
+                                              const arrow::ArrayVector& states, int64_t rows) {
   arrow::ArrayVector columns = keys;
   for (size_t i = 0; i < options_.aggregates.size(); ++i) {
     auto agg = options_.aggregates[i].make();
@@ -78,8 +83,10 @@ Result<BatchPtr> StreamingAggregate::Finalize(const arrow::ArrayVector& keys, co
   return arrow::RecordBatch::Make(options_.output_schema, rows, columns);
 }
 
-Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<BatchPtr>& partials, int64_t watermark_us,
-                                                          KeyValueState* state, StreamingAggregateMetrics* metrics) {
+Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<BatchPtr>& partials,
+                                                          int64_t watermark_us,
+                                                          KeyValueState* state,
+                                                          StreamingAggregateMetrics* metrics) {
   const int nk = options_.num_keys;
   const size_t na = options_.aggregates.size();
   std::vector<BatchPtr> out;
@@ -165,7 +172,8 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
   if (!emit_values.empty()) {
     arrow::ArrayVector keys, states;
     ARROW_RETURN_NOT_OK(Decode(emit_values, &keys, &states));
-    ARROW_ASSIGN_OR_RAISE(auto batch, Finalize(keys, states, static_cast<int64_t>(emit_values.size())));
+    ARROW_ASSIGN_OR_RAISE(auto batch,
+                          Finalize(keys, states, static_cast<int64_t>(emit_values.size())));
     out.push_back(std::move(batch));
   }
   for (const auto& k : drop_keys) ARROW_RETURN_NOT_OK(state->Delete(k));

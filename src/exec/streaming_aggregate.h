@@ -29,7 +29,8 @@ class KeyValueState {
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Status Delete(std::string_view key) = 0;
   /// Every entry; `fn` must not modify the state.
-  virtual Status Scan(const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
+  virtual Status Scan(
+      const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
 };
 
 enum class StreamOutputMode { kAppend, kUpdate, kComplete };
@@ -64,9 +65,11 @@ class StreamingAggregate {
   explicit StreamingAggregate(StreamingAggregateOptions options) : options_(std::move(options)) {}
   /// Decodes state values (keys + accumulators) into key arrays and one
   /// accumulator array per aggregate.
-  Status Decode(const std::vector<std::string>& values, arrow::ArrayVector* keys, arrow::ArrayVector* states);
+  Status Decode(const std::vector<std::string>& values, arrow::ArrayVector* keys,
+                arrow::ArrayVector* states);
   /// Finalizes accumulators (one array per aggregate) into output batches.
-  Result<BatchPtr> Finalize(const arrow::ArrayVector& keys, const arrow::ArrayVector& states, int64_t rows);
+  Result<BatchPtr> Finalize(const arrow::ArrayVector& keys, const arrow::ArrayVector& states,
+                            int64_t rows);
   /// Event time (µs) that closes the group whose key row is `row`.
   std::optional<int64_t> ClosesAt(const arrow::ArrayVector& keys, int64_t row) const;
 

@@ -12,9 +12,11 @@ namespace {
 // A checkpoint file that does not parse is a hand-edited or damaged
 // checkpoint: refuse with the path rather than silently starting over.
 Status Corrupt(const std::string& path, std::string_view why) {
-  return UserError("corrupt streaming checkpoint file '{}': {} (restore it, or start the query with a new checkpoint "
-                   "folder)",
-                   path, why);
+  return UserError(
+      "corrupt streaming checkpoint file '{}': {} (restore it, or start the query with a new "
+      "checkpoint "
+      "folder)",
+      path, why);
 }
 
 Result<Json> ParseJson(const std::string& path, std::string_view text) {
@@ -53,12 +55,13 @@ std::string NewUuid() {
   uint64_t a = rng(), b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff, b >> 48,
-                     b & 0xffffffffffffULL);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
+                     b >> 48, b & 0xffffffffffffULL);
 }
 
 Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
-  if (dir.empty()) return UserError("a streaming query needs a checkpoint location (--checkpoint DIR)");
+  if (dir.empty())
+    return UserError("a streaming query needs a checkpoint location (--checkpoint DIR)");
   Checkpoint cp;
   cp.dir_ = dir;
   while (cp.dir_.size() > 1 && cp.dir_.back() == '/') cp.dir_.pop_back();
@@ -81,12 +84,15 @@ Result<Checkpoint> Checkpoint::Open(const std::string& dir) {
     text = again;
   }
   ARROW_ASSIGN_OR_RAISE(auto j, ParseJson(meta, *text));
-  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return Corrupt(meta, "no \"id\" string");
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+    return Corrupt(meta, "no \"id\" string");
   cp.query_id_ = j["id"].get<std::string>();
   return cp;
 }
 
-std::string Checkpoint::SourceDir(int index) const { return fmt::format("{}/sources/{}", dir_, index); }
+std::string Checkpoint::SourceDir(int index) const {
+  return fmt::format("{}/sources/{}", dir_, index);
+}
 std::string Checkpoint::StateDir() const { return dir_ + "/state"; }
 
 Result<std::optional<int64_t>> Checkpoint::LatestIn(const std::string& sub) const {
@@ -111,7 +117,8 @@ Result<OffsetEntry> Checkpoint::ReadOffsets(int64_t batch_id) const {
   auto path = fmt::format("{}/offsets/{}", dir_, batch_id);
   ARROW_ASSIGN_OR_RAISE(auto text, fs_->ReadAll(path));
   auto lines = Lines(text);
-  if (lines.size() < 2 || lines[0] != "v1") return Corrupt(path, "expected 'v1', a metadata line and one offset per source");
+  if (lines.size() < 2 || lines[0] != "v1")
+    return Corrupt(path, "expected 'v1', a metadata line and one offset per source");
   OffsetEntry e;
   e.batch_id = batch_id;
   ARROW_ASSIGN_OR_RAISE(auto meta, ParseJson(path, lines[1]));
@@ -134,7 +141,8 @@ Result<int64_t> Checkpoint::ReadCommit(int64_t batch_id) const {
   auto path = fmt::format("{}/commits/{}", dir_, batch_id);
   ARROW_ASSIGN_OR_RAISE(auto text, fs_->ReadAll(path));
   auto lines = Lines(text);
-  if (lines.size() != 2 || lines[0] != "v1") return Corrupt(path, "expected 'v1' and one JSON line");
+  if (lines.size() != 2 || lines[0] != "v1")
+    return Corrupt(path, "expected 'v1' and one JSON line");
   ARROW_ASSIGN_OR_RAISE(auto j, ParseJson(path, lines[1]));
   if (!j.is_object()) return Corrupt(path, "not a JSON object");
   return j.value("nextBatchWatermarkMs", int64_t{0});
@@ -149,9 +157,11 @@ Status Checkpoint::WriteOffsets(const OffsetEntry& e) const {
   auto path = fmt::format("{}/offsets/{}", dir_, e.batch_id);
   auto st = fs_->PutIfAbsent(path, text);
   if (storage::IsAlreadyExists(st)) {
-    return UserError("batch {} of the query in '{}' was already planned by another run: is the same query running "
-                     "twice on one checkpoint?",
-                     e.batch_id, dir_);
+    return UserError(
+        "batch {} of the query in '{}' was already planned by another run: is the same query "
+        "running "
+        "twice on one checkpoint?",
+        e.batch_id, dir_);
   }
   return st;
 }
@@ -161,7 +171,8 @@ Status Checkpoint::WriteCommit(int64_t batch_id, int64_t next_watermark_ms) cons
   auto path = fmt::format("{}/commits/{}", dir_, batch_id);
   auto st = fs_->PutIfAbsent(path, "v1\n" + j.dump());
   if (storage::IsAlreadyExists(st)) {
-    return UserError("batch {} of the query in '{}' was already committed by another run", batch_id, dir_);
+    return UserError("batch {} of the query in '{}' was already committed by another run", batch_id,
+                     dir_);
   }
   return st;
 }

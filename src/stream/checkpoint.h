@@ -2,11 +2,10 @@
 // who know Spark can read it:
 //
 //   metadata          {"id": "<query id>"}                  (written once)
-//   offsets/N         v1 \n {batchWatermarkMs, batchTimestampMs, conf} \n one JSON offset per source
-//   commits/N         v1 \n {"nextBatchWatermarkMs": ...}
-//   sources/<i>/      owned by source i (initial offset, files log, ...)
-//   state/            owned by stateful operators
-//   progress.jsonl    one StreamingQueryProgress JSON per batch
+//   offsets/N         v1 \n {batchWatermarkMs, batchTimestampMs, conf} \n one JSON offset per
+//   source commits/N         v1 \n {"nextBatchWatermarkMs": ...} sources/<i>/      owned by source
+//   i (initial offset, files log, ...) state/            owned by stateful operators progress.jsonl
+//   one StreamingQueryProgress JSON per batch
 //
 // Every file appears atomically (put-if-absent for the logs, so two runs of
 // the same query cannot both write batch N: the loser stops with an error).

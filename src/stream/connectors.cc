@@ -10,18 +10,22 @@ namespace lakestream::stream {
 
 namespace {
 std::string ScalarText(const arrow::Scalar& s) {
-  if (s.type->id() == arrow::Type::STRING) return static_cast<const arrow::StringScalar&>(s).value->ToString();
-  if (s.type->id() == arrow::Type::BOOL) return static_cast<const arrow::BooleanScalar&>(s).value ? "true" : "false";
+  if (s.type->id() == arrow::Type::STRING)
+    return static_cast<const arrow::StringScalar&>(s).value->ToString();
+  if (s.type->id() == arrow::Type::BOOL)
+    return static_cast<const arrow::BooleanScalar&>(s).value ? "true" : "false";
   return s.ToString();
 }
 }  // namespace
 
-Result<connectors::Options> SourceOptions(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-                                          const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
+Result<connectors::Options> SourceOptions(
+    const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+    const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
   connectors::Options options;
   for (const auto& p : positional) {
     if (!p || !p->is_valid) return UserError("a streaming source argument must not be NULL");
-    if (options.count("path")) return UserError("a streaming source takes one path; pass options by name");
+    if (options.count("path"))
+      return UserError("a streaming source takes one path; pass options by name");
     options["path"] = ScalarText(*p);
   }
   for (const auto& [k, v] : named) {
@@ -43,15 +47,18 @@ void RegisterBuiltinConnectors() {
     // memory sink registers a temporary view.
     plan::TableSourceRegistry()["memory"] =
         [](plan::Session*, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-           const std::map<std::string, std::shared_ptr<arrow::Scalar>>&) -> Result<std::shared_ptr<plan::ScanSource>> {
-      if (positional.size() != 1 || !positional[0]->is_valid) return UserError("memory.`name` needs a table name");
+           const std::map<std::string, std::shared_ptr<arrow::Scalar>>&)
+        -> Result<std::shared_ptr<plan::ScanSource>> {
+      if (positional.size() != 1 || !positional[0]->is_valid)
+        return UserError("memory.`name` needs a table name");
       auto name = static_cast<const arrow::StringScalar&>(*positional[0]).value->ToString();
       ARROW_ASSIGN_OR_RAISE(auto table, connectors::ReadMemoryTable(name));
       auto src = std::make_shared<plan::ScanSource>();
       src->description = "MemoryTable " + name;
       src->schema = table.first;
       src->batches = table.second;
-      if (src->batches.empty()) src->batches.push_back(arrow::RecordBatch::MakeEmpty(table.first).ValueOrDie());
+      if (src->batches.empty())
+        src->batches.push_back(arrow::RecordBatch::MakeEmpty(table.first).ValueOrDie());
       return src;
     };
   });

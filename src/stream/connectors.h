@@ -15,13 +15,15 @@ namespace lakestream::stream {
 
 /// The options of a streaming source from its SQL arguments: a positional
 /// argument is the path, named arguments are options (values as text).
-Result<connectors::Options> SourceOptions(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-                                          const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named);
+Result<connectors::Options> SourceOptions(
+    const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+    const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named);
 
 /// A source by format (connectors::MakeSource), parsing its `value` column
 /// when the options carry `valueSchema` (see parsed_source.cc).
-Result<std::unique_ptr<connectors::Source>> MakeStreamSource(const std::string& kind, const connectors::Options& options,
-                                                             const connectors::SourceContext& context);
+Result<std::unique_ptr<connectors::Source>> MakeStreamSource(
+    const std::string& kind, const connectors::Options& options,
+    const connectors::SourceContext& context);
 
 /// Idempotent and thread-safe.
 void RegisterBuiltinConnectors();

@@ -28,8 +28,12 @@ class PartitionedState : public OperatorState {
     stores_.resize(options_.size());
   }
 
-  Result<std::optional<std::string>> Get(std::string_view key) override { return Store(key)->Get(key); }
-  Status Put(std::string_view key, std::string_view value) override { return Store(key)->Put(key, value); }
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    return Store(key)->Get(key);
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return Store(key)->Put(key, value);
+  }
   Status Delete(std::string_view key) override { return Store(key)->Delete(key); }
   Status Scan(const std::function<Status(std::string_view, std::string_view)>& fn) override {
     for (auto& s : stores_) ARROW_RETURN_NOT_OK(s->Scan(fn));
@@ -57,7 +61,9 @@ class PartitionedState : public OperatorState {
         return r.status();
       }
     }
-    commit_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    commit_ms_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     return Status::OK();
   }
 
@@ -71,7 +77,9 @@ class PartitionedState : public OperatorState {
   }
 
  private:
-  state::StateStore* Store(std::string_view key) { return stores_[StableHash(key) % stores_.size()].get(); }
+  state::StateStore* Store(std::string_view key) {
+    return stores_[StableHash(key) % stores_.size()].get();
+  }
 
   std::vector<state::StateStoreOptions> options_;
   std::vector<std::unique_ptr<state::StateStore>> stores_;
@@ -80,9 +88,11 @@ class PartitionedState : public OperatorState {
 
 }  // namespace
 
-Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& state_dir, int64_t operator_id,
-                                                           int partitions, const std::string& schema,
-                                                           const std::string& operator_name, bool in_memory) {
+Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& state_dir,
+                                                           int64_t operator_id, int partitions,
+                                                           const std::string& schema,
+                                                           const std::string& operator_name,
+                                                           bool in_memory) {
   std::vector<state::StateStoreOptions> all;
   for (int p = 0; p < partitions; ++p) {
     state::StateStoreOptions o;
@@ -91,7 +101,8 @@ Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& st
     o.partition_id = p;
     o.schema = schema;
     o.operator_name = operator_name;
-    o.provider = in_memory ? state::StateStoreProvider::kMemory : state::StateStoreProvider::kRocksDB;
+    o.provider =
+        in_memory ? state::StateStoreProvider::kMemory : state::StateStoreProvider::kRocksDB;
     all.push_back(std::move(o));
   }
   return std::make_unique<PartitionedState>(std::move(all));

@@ -22,9 +22,11 @@ class OperatorState : public exec::KeyValueState {
   /// `state_dir`: <checkpoint>/state; `schema`: text describing keys and
   /// values, checked against what the checkpoint holds (a changed query must
   /// not read another query's state). RocksDB stores unless `in_memory`.
-  static Result<std::unique_ptr<OperatorState>> Open(const std::string& state_dir, int64_t operator_id,
-                                                     int partitions, const std::string& schema,
-                                                     const std::string& operator_name, bool in_memory);
+  static Result<std::unique_ptr<OperatorState>> Open(const std::string& state_dir,
+                                                     int64_t operator_id, int partitions,
+                                                     const std::string& schema,
+                                                     const std::string& operator_name,
+                                                     bool in_memory);
   /// Loads version `version` (0: empty).
   virtual Status Load(int64_t version) = 0;
   /// Commits the changes since Load as version+1.

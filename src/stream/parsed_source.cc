@@ -19,9 +19,11 @@ using connectors::Json;
 
 class ParsedSource : public connectors::Source {
  public:
-  ParsedSource(std::unique_ptr<connectors::Source> inner, std::shared_ptr<arrow::Schema> value_schema,
-               formats::FileReadOptions options)
-      : inner_(std::move(inner)), value_schema_(std::move(value_schema)), options_(std::move(options)) {
+  ParsedSource(std::unique_ptr<connectors::Source> inner,
+               std::shared_ptr<arrow::Schema> value_schema, formats::FileReadOptions options)
+      : inner_(std::move(inner)),
+        value_schema_(std::move(value_schema)),
+        options_(std::move(options)) {
     auto in = inner_->schema();
     value_index_ = in->GetFieldIndex("value");
     topic_index_ = in->GetFieldIndex("topic");
@@ -48,7 +50,8 @@ class ParsedSource : public connectors::Source {
   connectors::SourceMetrics TakeMetrics() override {
     auto m = inner_->TakeMetrics();
     int64_t bad = malformed_->exchange(0);
-    m[options_.mode == formats::FileReadOptions::Mode::kDropMalformed ? "numDroppedMalformedRows" : "numMalformedRows"] =
+    m[options_.mode == formats::FileReadOptions::Mode::kDropMalformed ? "numDroppedMalformedRows"
+                                                                      : "numMalformedRows"] =
         std::to_string(bad);
     return m;
   }
@@ -72,14 +75,16 @@ class ParsedSource : public connectors::Source {
  private:
   Result<exec::BatchPtr> Parse(const arrow::RecordBatch& b) {
     auto where = [&](int64_t row) -> std::string {
-      if (topic_index_ < 0 || partition_index_ < 0 || offset_index_ < 0) return fmt::format("row {}", row);
+      if (topic_index_ < 0 || partition_index_ < 0 || offset_index_ < 0)
+        return fmt::format("row {}", row);
       auto topic = b.column(topic_index_)->GetScalar(row);
       auto partition = b.column(partition_index_)->GetScalar(row);
       auto offset = b.column(offset_index_)->GetScalar(row);
-      return fmt::format("topic {}, partition {}, offset {}", (*topic)->ToString(), (*partition)->ToString(),
-                         (*offset)->ToString());
+      return fmt::format("topic {}, partition {}, offset {}", (*topic)->ToString(),
+                         (*partition)->ToString(), (*offset)->ToString());
     };
-    ARROW_ASSIGN_OR_RAISE(auto parsed, formats::ParseJsonValues(*b.column(value_index_), value_schema_, options_, where));
+    ARROW_ASSIGN_OR_RAISE(auto parsed, formats::ParseJsonValues(*b.column(value_index_),
+                                                                value_schema_, options_, where));
     malformed_->fetch_add(parsed.malformed);
     arrow::ArrayVector columns = parsed.columns;
     const int64_t n = static_cast<int64_t>(parsed.kept.size());
@@ -108,17 +113,20 @@ class ParsedSource : public connectors::Source {
 
 }  // namespace
 
-Result<std::unique_ptr<connectors::Source>> MakeStreamSource(const std::string& kind, const connectors::Options& options,
-                                                             const connectors::SourceContext& context) {
+Result<std::unique_ptr<connectors::Source>> MakeStreamSource(
+    const std::string& kind, const connectors::Options& options,
+    const connectors::SourceContext& context) {
   auto value_schema = connectors::GetOption(options, "valueSchema");
   if (!value_schema) return connectors::MakeSource(kind, options, context);
   // Parsing options are ours; the rest go to the connector.
   connectors::Options inner_options, parse_options = {{"format", "json"}};
   for (const auto& [k, v] : options) {
     std::string key = k;
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (key == "valueschema") continue;
-    if (key == "mode" || key == "columnnameofcorruptrecord" || key == "timestampformat" || key == "dateformat") {
+    if (key == "mode" || key == "columnnameofcorruptrecord" || key == "timestampformat" ||
+        key == "dateformat") {
       parse_options[k] = v;
     } else {
       inner_options[k] = v;
@@ -126,7 +134,8 @@ Result<std::unique_ptr<connectors::Source>> MakeStreamSource(const std::string& 
   }
   ARROW_ASSIGN_OR_RAISE(auto read_options, formats::FileReadOptions::FromMap(parse_options));
   auto schema = types::ParseDDLSchema(*value_schema);
-  if (!schema.ok()) return UserError("bad valueSchema '{}': {}", *value_schema, schema.status().message());
+  if (!schema.ok())
+    return UserError("bad valueSchema '{}': {}", *value_schema, schema.status().message());
   auto value_fields = (*schema)->fields();
   if (read_options.mode == formats::FileReadOptions::Mode::kPermissive &&
       (*schema)->GetFieldIndex(read_options.column_name_of_corrupt_record) < 0) {
@@ -134,9 +143,12 @@ Result<std::unique_ptr<connectors::Source>> MakeStreamSource(const std::string& 
   }
   ARROW_ASSIGN_OR_RAISE(auto inner, connectors::MakeSource(kind, inner_options, context));
   if (inner->schema()->GetFieldIndex("value") < 0) {
-    return UserError("valueSchema needs a source with a `value` column (such as Kafka); {} has none", inner->Description());
+    return UserError(
+        "valueSchema needs a source with a `value` column (such as Kafka); {} has none",
+        inner->Description());
   }
-  return std::make_unique<ParsedSource>(std::move(inner), arrow::schema(value_fields), std::move(read_options));
+  return std::make_unique<ParsedSource>(std::move(inner), arrow::schema(value_fields),
+                                        std::move(read_options));
 }
 
 }  // namespace lakestream::stream

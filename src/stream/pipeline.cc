@@ -47,14 +47,16 @@ std::string Normalize(std::string p) {
 void StreamDeltaPaths(const sql::Query& q, std::set<std::string>* out);
 
 void FromRef(const sql::TableRef& t, std::set<std::string>* out) {
-  if (t.stream && t.type == sql::TableRefType::kTable && t.name_parts.size() == 2 && Lower(t.name_parts[0]) == "delta") {
+  if (t.stream && t.type == sql::TableRefType::kTable && t.name_parts.size() == 2 &&
+      Lower(t.name_parts[0]) == "delta") {
     out->insert(Normalize(t.name_parts[1]));
   }
   if (t.stream && t.type == sql::TableRefType::kTableFunction && !t.name_parts.empty() &&
       Lower(t.name_parts.back()) == "read_delta") {
     for (const auto& a : t.args) {
       const auto* v = a->type == sql::ExprType::kNamedArgument ? a->args[0].get() : a.get();
-      if (v->type == sql::ExprType::kLiteral && (a->type != sql::ExprType::kNamedArgument || Lower(a->name) == "path")) {
+      if (v->type == sql::ExprType::kLiteral &&
+          (a->type != sql::ExprType::kNamedArgument || Lower(a->name) == "path")) {
         out->insert(Normalize(v->text));
       }
     }
@@ -78,19 +80,23 @@ void StreamDeltaPaths(const sql::Query& q, std::set<std::string>* out) {
 
 }  // namespace
 
-Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const PipelineOptions& options) {
-  if (options.checkpoint_dir.empty()) return UserError("a pipeline needs a checkpoint folder (--checkpoint DIR)");
+Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql,
+                                            const PipelineOptions& options) {
+  if (options.checkpoint_dir.empty())
+    return UserError("a pipeline needs a checkpoint folder (--checkpoint DIR)");
   ARROW_ASSIGN_OR_RAISE(auto statements, sql::ParseStatements(sql));
   RegisterBuiltinConnectors();
   plan::Session session;
   session.config() = options.config;
   // CREATE VIEW over a stream binds here only to check names and types: the
   // source is opened for its schema and never read.
-  session.stream_resolver = [](const std::string& kind, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+  session.stream_resolver = [](const std::string& kind,
+                               const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
                                const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
                                const sql::TableRef&) -> Result<std::shared_ptr<plan::ScanSource>> {
     ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
-    ARROW_ASSIGN_OR_RAISE(auto source, MakeStreamSource(kind, options, connectors::SourceContext{}));
+    ARROW_ASSIGN_OR_RAISE(auto source,
+                          MakeStreamSource(kind, options, connectors::SourceContext{}));
     auto scan = std::make_shared<plan::ScanSource>();
     scan->description = source->Description();
     scan->schema = source->schema();
@@ -100,21 +106,25 @@ Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const Pipeli
 
   struct Pending {
     QuerySpec spec;
-    std::string target;            // normalized Delta path ("" for other sinks)
-    std::set<std::string> reads;   // Delta paths read as streams
+    std::string target;           // normalized Delta path ("" for other sinks)
+    std::set<std::string> reads;  // Delta paths read as streams
   };
   std::vector<Pending> pending;
   std::set<std::string> dirs;
   for (const auto& st : statements) {
     if (st->type != sql::StatementType::kCreateStreamingTable) {
       auto r = session.Execute(*st);
-      if (!r.ok()) return r.status().WithMessage(fmt::format("{} (in: {})", r.status().message(), st->text.substr(0, 120)));
+      if (!r.ok())
+        return r.status().WithMessage(
+            fmt::format("{} (in: {})", r.status().message(), st->text.substr(0, 120)));
       continue;
     }
     if (st->name_parts.size() != 2) {
-      return UserError("CREATE STREAMING TABLE needs a target such as delta.`/path`, kafka.`topic`, memory.`name` or "
-                       "console.`name` (line {}:{})",
-                       st->loc.line, st->loc.column);
+      return UserError(
+          "CREATE STREAMING TABLE needs a target such as delta.`/path`, kafka.`topic`, "
+          "memory.`name` or "
+          "console.`name` (line {}:{})",
+          st->loc.line, st->loc.column);
     }
     Pending p;
     auto& spec = p.spec;
@@ -135,8 +145,9 @@ Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const Pipeli
     } else if (format == "memory") {
       spec.sink_options["queryName"] = where;
     } else if (format != "console") {
-      return UserError("unknown streaming table target '{}' (delta, kafka, memory or console) at line {}:{}",
-                       st->name_parts[0], st->loc.line, st->loc.column);
+      return UserError(
+          "unknown streaming table target '{}' (delta, kafka, memory or console) at line {}:{}",
+          st->name_parts[0], st->loc.line, st->loc.column);
     }
     if (!st->partition_by.empty()) {
       std::string cols;
@@ -162,7 +173,8 @@ Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const Pipeli
                                         ShortHash(format + ":" + Normalize(where)));
     }
     if (!dirs.insert(spec.checkpoint_dir).second) {
-      return UserError("two streaming tables write to {}.`{}`: each target may appear once", format, where);
+      return UserError("two streaming tables write to {}.`{}`: each target may appear once", format,
+                       where);
     }
     StreamDeltaPaths(*st->query, &p.reads);
     pending.push_back(std::move(p));
@@ -174,7 +186,9 @@ Result<std::vector<QuerySpec>> PlanPipeline(const std::string& sql, const Pipeli
   std::vector<int> state(pending.size(), 0);  // 0 new, 1 visiting, 2 done
   std::function<Status(size_t)> visit = [&](size_t i) -> Status {
     if (state[i] == 2) return Status::OK();
-    if (state[i] == 1) return UserError("the pipeline's streaming tables read each other in a cycle (at {})", pending[i].spec.name);
+    if (state[i] == 1)
+      return UserError("the pipeline's streaming tables read each other in a cycle (at {})",
+                       pending[i].spec.name);
     state[i] = 1;
     for (size_t j = 0; j < pending.size(); ++j) {
       if (j != i && !pending[j].target.empty() && pending[i].reads.count(pending[j].target)) {

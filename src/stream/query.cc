@@ -1,22 +1,22 @@
 #include "stream/query.h"
 
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
 #include <fmt/format.h>
 
 #include <future>
 #include <set>
 
 #include "exec/operator.h"
+#include "exec/streaming_aggregate.h"
 #include "plan/binder.h"
 #include "plan/physical_planner.h"
 #include "plan/session.h"
 #include "sql/parser.h"
-#include "stream/connectors.h"
 #include "state/state_store.h"
+#include "stream/connectors.h"
 #include "stream/operator_state.h"
 #include "types/types.h"
-#include <arrow/api.h>
-#include <arrow/compute/api.h>
-#include "exec/streaming_aggregate.h"
 
 namespace lakestream::stream {
 
@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -43,23 +44,26 @@ std::string IsoTime(int64_t ms) {
   auto secs = static_cast<time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
-double PerSecond(int64_t rows, int64_t ms) { return ms <= 0 ? 0.0 : static_cast<double>(rows) * 1000.0 / ms; }
+double PerSecond(int64_t rows, int64_t ms) {
+  return ms <= 0 ? 0.0 : static_cast<double>(rows) * 1000.0 / ms;
+}
 
 // Records the event-time range of a batch and, once a watermark exists,
 // drops the rows at or behind it (Spark: late rows never reach the stateful
 // operator), counting them for numRowsDroppedByWatermark.
-Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, int column, const std::shared_ptr<std::atomic<int64_t>>& watermark,
+Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, int column,
+                                      const std::shared_ptr<std::atomic<int64_t>>& watermark,
                                       const std::shared_ptr<std::atomic<int64_t>>& max_event,
                                       const std::shared_ptr<std::atomic<int64_t>>& min_event,
                                       const std::shared_ptr<std::atomic<int64_t>>& late) {
   const auto& col = b->column(column);
   if (col->type_id() != arrow::Type::TIMESTAMP) {
-    return UserError("the WATERMARK column `{}` must be a TIMESTAMP, got {}", b->schema()->field(column)->name(),
-                     col->type()->ToString());
+    return UserError("the WATERMARK column `{}` must be a TIMESTAMP, got {}",
+                     b->schema()->field(column)->name(), col->type()->ToString());
   }
   const auto& ts = static_cast<const arrow::TimestampArray&>(*col);
   int64_t hi = INT64_MIN, lo = INT64_MAX;
@@ -121,32 +125,42 @@ Result<Trigger> Trigger::Parse(std::string_view text) {
     return out;
   }
   auto eq = t.find('=');
-  if (eq != std::string::npos && (t.substr(0, eq) == "processingtime" || t.substr(0, eq) == "processing_time")) {
+  if (eq != std::string::npos &&
+      (t.substr(0, eq) == "processingtime" || t.substr(0, eq) == "processing_time")) {
     std::string v = t.substr(eq + 1);
     v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
     size_t i = 0;
     while (i < v.size() && (isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
-    if (i == 0) return UserError("bad trigger '{}': expected processingTime=<number><unit>, e.g. processingTime=100ms", text);
+    if (i == 0)
+      return UserError(
+          "bad trigger '{}': expected processingTime=<number><unit>, e.g. processingTime=100ms",
+          text);
     double n = std::stod(v.substr(0, i));
     std::string unit = v.substr(i);
     double scale = 0;
     if (unit.empty() || unit == "ms" || unit == "millisecond" || unit == "milliseconds") scale = 1;
     if (unit == "s" || unit == "sec" || unit == "second" || unit == "seconds") scale = 1000;
     if (unit == "m" || unit == "min" || unit == "minute" || unit == "minutes") scale = 60000;
-    if (scale == 0) return UserError("bad trigger '{}': unknown unit '{}' (ms, seconds, minutes)", text, unit);
+    if (scale == 0)
+      return UserError("bad trigger '{}': unknown unit '{}' (ms, seconds, minutes)", text, unit);
     out.kind = Kind::kProcessingTime;
     out.interval_ms = static_cast<int64_t>(n * scale);
     return out;
   }
-  return UserError("bad trigger '{}': expected default, once, availableNow or processingTime=<interval>", text);
+  return UserError(
+      "bad trigger '{}': expected default, once, availableNow or processingTime=<interval>", text);
 }
 
 std::string Trigger::ToString() const {
   switch (kind) {
-    case Kind::kDefault: return "ProcessingTime(0)";
-    case Kind::kProcessingTime: return fmt::format("ProcessingTime({}ms)", interval_ms);
-    case Kind::kOnce: return "Once";
-    case Kind::kAvailableNow: return "AvailableNow";
+    case Kind::kDefault:
+      return "ProcessingTime(0)";
+    case Kind::kProcessingTime:
+      return fmt::format("ProcessingTime({}ms)", interval_ms);
+    case Kind::kOnce:
+      return "Once";
+    case Kind::kAvailableNow:
+      return "AvailableNow";
   }
   return "?";
 }
@@ -188,8 +202,10 @@ struct StreamingQuery::Impl {
     std::string watermark_name;
     int64_t delay_us = 0;
     // Per batch: event-time range seen and rows dropped as late.
-    std::shared_ptr<std::atomic<int64_t>> max_event = std::make_shared<std::atomic<int64_t>>(INT64_MIN);
-    std::shared_ptr<std::atomic<int64_t>> min_event = std::make_shared<std::atomic<int64_t>>(INT64_MAX);
+    std::shared_ptr<std::atomic<int64_t>> max_event =
+        std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+    std::shared_ptr<std::atomic<int64_t>> min_event =
+        std::make_shared<std::atomic<int64_t>>(INT64_MAX);
     std::shared_ptr<std::atomic<int64_t>> late_rows = std::make_shared<std::atomic<int64_t>>(0);
     int64_t max_event_ever = INT64_MIN;  // across batches (the watermark only moves forward)
   };
@@ -213,7 +229,8 @@ struct StreamingQuery::Impl {
   std::unique_ptr<OperatorState> state;
   exec::StreamingAggregateMetrics agg_metrics;
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
-  std::shared_ptr<std::atomic<int64_t>> watermark_us = std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+  std::shared_ptr<std::atomic<int64_t>> watermark_us =
+      std::make_shared<std::atomic<int64_t>>(INT64_MIN);
 
   /// The planned source's ScanSource: the tasks of the current batch, projected.
   std::shared_ptr<plan::ScanSource> MakeScan(Slot* slot) {
@@ -221,8 +238,9 @@ struct StreamingQuery::Impl {
     src->description = "StreamingScan " + slot->source->Description();
     src->schema = slot->source->schema();
     auto schema = src->schema;
-    src->make_tasks = [this, slot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>&,
-                                     std::string*) -> Result<std::vector<exec::ScanTask>> {
+    src->make_tasks = [this, slot, schema](const std::vector<int>& columns,
+                                           const std::vector<expr::ExprPtr>&,
+                                           std::string*) -> Result<std::vector<exec::ScanTask>> {
       std::vector<exec::ScanTask> out;
       bool project = !columns.empty();
       std::vector<int> cols;
@@ -247,7 +265,8 @@ struct StreamingQuery::Impl {
             if (!b) return b;
             rows->fetch_add(b->num_rows(), std::memory_order_relaxed);
             if (wm_col >= 0) {
-              ARROW_ASSIGN_OR_RAISE(b, TrackEventTime(b, wm_col, watermark, max_event, min_event, late));
+              ARROW_ASSIGN_OR_RAISE(
+                  b, TrackEventTime(b, wm_col, watermark, max_event, min_event, late));
             }
             if (!project) return b;
             arrow::ArrayVector arrays;
@@ -298,34 +317,46 @@ struct StreamingQuery::Impl {
     switch (n->kind) {
       case plan::LogicalKind::kAggregate:
         if (!n->grouping_sets.empty()) {
-          return Unsupported("GROUPING SETS, ROLLUP and CUBE are not supported on streaming data yet");
+          return Unsupported(
+              "GROUPING SETS, ROLLUP and CUBE are not supported on streaming data yet");
         }
         for (const auto& c : n->children) {
           if (HasStreamingAggregate(c)) {
-            return Unsupported("chained streaming aggregations (an aggregation over an aggregation) are not supported "
-                               "yet");
+            return Unsupported(
+                "chained streaming aggregations (an aggregation over an aggregation) are not "
+                "supported "
+                "yet");
           }
         }
         return Status::OK();
       case plan::LogicalKind::kSort:
       case plan::LogicalKind::kLimit:
         if (HasStreamingAggregate(n) && complete_mode) return Status::OK();
-        return Unsupported("[STREAMING_SORT] {} is not supported on streaming data, except after an aggregation in "
-                           "complete output mode (as in Spark)",
-                           n->kind == plan::LogicalKind::kSort ? "sorting" : "LIMIT");
+        return Unsupported(
+            "[STREAMING_SORT] {} is not supported on streaming data, except after an aggregation "
+            "in "
+            "complete output mode (as in Spark)",
+            n->kind == plan::LogicalKind::kSort ? "sorting" : "LIMIT");
       case plan::LogicalKind::kWindow:
-        return Unsupported("[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] window functions (OVER) are not supported on "
-                           "streaming data");
+        return Unsupported(
+            "[NON_TIME_WINDOW_NOT_SUPPORTED_IN_STREAMING] window functions (OVER) are not "
+            "supported on "
+            "streaming data");
       case plan::LogicalKind::kJoin: {
         bool l = HasStream(n->children[0]), r = HasStream(n->children[1]);
-        if (l && r) return Unsupported("stream-stream joins need streaming state, which is not available yet");
+        if (l && r)
+          return Unsupported(
+              "stream-stream joins need streaming state, which is not available yet");
         auto jt = n->join_type;
         bool ok = jt == sql::JoinType::kInner || jt == sql::JoinType::kCross ||
-                  (l && (jt == sql::JoinType::kLeft || jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti)) ||
+                  (l && (jt == sql::JoinType::kLeft || jt == sql::JoinType::kLeftSemi ||
+                         jt == sql::JoinType::kLeftAnti)) ||
                   (r && jt == sql::JoinType::kRight);
         if (!ok) {
-          return Unsupported("this outer join between a stream and a static table is not supported: the static side "
-                             "would need to know all future stream rows (Spark refuses it too)");
+          return Unsupported(
+              "this outer join between a stream and a static table is not supported: the static "
+              "side "
+              "would need to know all future stream rows (Spark refuses it too)");
         }
         return Status::OK();
       }
@@ -337,11 +368,10 @@ struct StreamingQuery::Impl {
   }
 };
 
-StreamingQuery::StreamingQuery(QuerySpec spec) : spec_(std::move(spec)), impl_(std::make_unique<Impl>()) {}
+StreamingQuery::StreamingQuery(QuerySpec spec)
+    : spec_(std::move(spec)), impl_(std::make_unique<Impl>()) {}
 
-StreamingQuery::~StreamingQuery() {
-  Stop();
-}
+StreamingQuery::~StreamingQuery() { Stop(); }
 
 Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
   RegisterBuiltinConnectors();
@@ -356,11 +386,11 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
   impl.session->views() = q->spec_.views;
   bool available_now = q->spec_.trigger.kind == Trigger::Kind::kAvailableNow;
   auto* implp = &impl;
-  impl.session->stream_resolver = [implp, available_now](
-                                      const std::string& kind,
-                                      const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-                                      const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
-                                      const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
+  impl.session->stream_resolver =
+      [implp, available_now](
+          const std::string& kind, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+          const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
+          const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
     ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
     int index = static_cast<int>(implp->slots.size());
     connectors::SourceContext ctx;
@@ -373,12 +403,15 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
       // WATERMARK col DELAY OF INTERVAL ...: col names a TIMESTAMP column of the source.
       const auto& w = *ref.watermark_column;
       if (w.type != sql::ExprType::kColumn || w.name_parts.empty()) {
-        return UserError("WATERMARK expects a column of the source, e.g. WATERMARK event_time DELAY OF INTERVAL 10 "
-                         "SECONDS");
+        return UserError(
+            "WATERMARK expects a column of the source, e.g. WATERMARK event_time DELAY OF INTERVAL "
+            "10 "
+            "SECONDS");
       }
       auto schema = slot->source->schema();
       for (int i = 0; i < schema->num_fields(); ++i) {
-        if (Lower(schema->field(i)->name()) == Lower(w.name_parts.back())) slot->watermark_column = i;
+        if (Lower(schema->field(i)->name()) == Lower(w.name_parts.back()))
+          slot->watermark_column = i;
       }
       if (slot->watermark_column < 0) {
         return UserError("WATERMARK column `{}` is not a column of {} ({})", w.name_parts.back(),
@@ -410,8 +443,10 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
   }
   ARROW_ASSIGN_OR_RAISE(auto bound, plan::BindQuery(impl.session.get(), *query));
   if (impl.slots.empty()) {
-    return UserError("a streaming query must read at least one streaming source (FROM STREAM read_kafka(...), STREAM "
-                     "read_files(...), STREAM delta.`path`)");
+    return UserError(
+        "a streaming query must read at least one streaming source (FROM STREAM read_kafka(...), "
+        "STREAM "
+        "read_files(...), STREAM delta.`path`)");
   }
   impl.complete_mode = q->spec_.output_mode == OutputMode::kComplete;
   ARROW_RETURN_NOT_OK(impl.CheckSupported(bound));
@@ -477,9 +512,11 @@ Status StreamingQuery::RunLoop() {
     if (text.ok()) {
       initial[i] = Json::parse(*text, nullptr, false);
       if (initial[i].is_discarded()) {
-        return UserError("corrupt streaming checkpoint file '{}': not JSON (restore it, or start the query with a new "
-                         "checkpoint folder)",
-                         path);
+        return UserError(
+            "corrupt streaming checkpoint file '{}': not JSON (restore it, or start the query with "
+            "a new "
+            "checkpoint folder)",
+            path);
       }
       continue;
     }
@@ -499,21 +536,23 @@ Status StreamingQuery::RunLoop() {
   if (latest_offsets) {
     ARROW_ASSIGN_OR_RAISE(auto entry, cp.ReadOffsets(*latest_offsets));
     if (entry.offsets.size() != n) {
-      return UserError("the checkpoint '{}' belongs to a query with {} sources, this query reads {}: use a new "
-                       "checkpoint folder for a changed query",
-                       cp.dir(), entry.offsets.size(), n);
+      return UserError(
+          "the checkpoint '{}' belongs to a query with {} sources, this query reads {}: use a new "
+          "checkpoint folder for a changed query",
+          cp.dir(), entry.offsets.size(), n);
     }
     if (latest_commit && *latest_commit > *latest_offsets) {
-      return UserError("corrupt streaming checkpoint '{}': commits/{} exists without offsets/{}", cp.dir(),
-                       *latest_commit, *latest_commit);
+      return UserError("corrupt streaming checkpoint '{}': commits/{} exists without offsets/{}",
+                       cp.dir(), *latest_commit, *latest_commit);
     }
     if (!latest_commit || *latest_commit < *latest_offsets) {
       // Planned but not committed: re-run with exactly the same range.
       if (*latest_offsets > 0) {
         auto prev = cp.ReadOffsets(*latest_offsets - 1);
         if (!prev.ok()) {
-          return UserError("cannot recover batch {} of '{}': offsets/{} is missing or unreadable ({})",
-                           *latest_offsets, cp.dir(), *latest_offsets - 1, prev.status().message());
+          return UserError(
+              "cannot recover batch {} of '{}': offsets/{} is missing or unreadable ({})",
+              *latest_offsets, cp.dir(), *latest_offsets - 1, prev.status().message());
         }
         current = prev->offsets;
       }
@@ -578,7 +617,8 @@ Status StreamingQuery::RunLoop() {
         if (trig.kind == Trigger::Kind::kOnce || trig.kind == Trigger::Kind::kAvailableNow) break;
         set_status("Waiting for data to arrive", false, false);
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(spec_.polling_delay_ms), [&] { return stop_requested_.load(); });
+        cv_.wait_for(lock, std::chrono::milliseconds(spec_.polling_delay_ms),
+                     [&] { return stop_requested_.load(); });
         // A processingTime trigger with no data waits for its next interval.
         if (trig.kind == Trigger::Kind::kProcessingTime) batches_run = std::max(batches_run, 1);
         continue;
@@ -587,7 +627,8 @@ Status StreamingQuery::RunLoop() {
       entry.batch_timestamp_ms = NowMs();
       entry.batch_watermark_ms = watermark_ms;
       entry.offsets = latest;
-      entry.conf = {{"spark.sql.shuffle.partitions", std::to_string(spec_.config.shuffle_partitions)}};
+      entry.conf = {
+          {"spark.sql.shuffle.partitions", std::to_string(spec_.config.shuffle_partitions)}};
     }
     set_status("Processing new data", true, true);
     const int64_t batch_id = entry.batch_id;
@@ -595,7 +636,8 @@ Status StreamingQuery::RunLoop() {
     // 2. offsets/N (write-ahead), async under asyncProgressTrackingEnabled.
     int64_t wal_ms = 0;
     std::future<Status> wal;
-    bool is_replay = latest_offsets && batch_id == *latest_offsets && (!latest_commit || *latest_commit < batch_id);
+    bool is_replay = latest_offsets && batch_id == *latest_offsets &&
+                     (!latest_commit || *latest_commit < batch_id);
     if (!is_replay) {
       ARROW_RETURN_NOT_OK(wait_commit());
       if (spec_.async_progress) {
@@ -611,7 +653,8 @@ Status StreamingQuery::RunLoop() {
     auto t_get = Clock::now();
     for (size_t i = 0; i < n; ++i) {
       impl.slots[i]->rows->store(0);
-      ARROW_ASSIGN_OR_RAISE(impl.slots[i]->tasks, impl.slots[i]->source->PlanBatch(current[i], entry.offsets[i]));
+      ARROW_ASSIGN_OR_RAISE(impl.slots[i]->tasks,
+                            impl.slots[i]->source->PlanBatch(current[i], entry.offsets[i]));
     }
     int64_t get_batch_ms = MsSince(t_get);
 
@@ -666,12 +709,14 @@ Status StreamingQuery::RunLoop() {
     // 5. commits/N, then let sources release what is done.
     auto t_commit = Clock::now();
     if (spec_.async_progress) {
-      pending_commit =
-          std::async(std::launch::async, [&cp, batch_id, next_wm_ms] { return cp.WriteCommit(batch_id, next_wm_ms); });
+      pending_commit = std::async(std::launch::async, [&cp, batch_id, next_wm_ms] {
+        return cp.WriteCommit(batch_id, next_wm_ms);
+      });
     } else {
       ARROW_RETURN_NOT_OK(cp.WriteCommit(batch_id, next_wm_ms));
     }
-    for (size_t i = 0; i < n; ++i) ARROW_RETURN_NOT_OK(impl.slots[i]->source->Commit(entry.offsets[i]));
+    for (size_t i = 0; i < n; ++i)
+      ARROW_RETURN_NOT_OK(impl.slots[i]->source->Commit(entry.offsets[i]));
     if (batch_id >= spec_.min_batches_to_retain && batch_id % 10 == 0) {
       ARROW_RETURN_NOT_OK(cp.Purge(batch_id - spec_.min_batches_to_retain + 1));
     }
@@ -685,12 +730,12 @@ Status StreamingQuery::RunLoop() {
       int64_t r = impl.slots[i]->rows->load();
       input_rows += r;
       ProgressJson s = {{"description", impl.slots[i]->source->Description()},
-                {"startOffset", current[i]},
-                {"endOffset", entry.offsets[i]},
-                {"latestOffset", latest[i].is_null() ? entry.offsets[i] : latest[i]},
-                {"numInputRows", r},
-                {"inputRowsPerSecond", PerSecond(r, trigger_ms)},
-                {"processedRowsPerSecond", PerSecond(r, trigger_ms)}};
+                        {"startOffset", current[i]},
+                        {"endOffset", entry.offsets[i]},
+                        {"latestOffset", latest[i].is_null() ? entry.offsets[i] : latest[i]},
+                        {"numInputRows", r},
+                        {"inputRowsPerSecond", PerSecond(r, trigger_ms)},
+                        {"processedRowsPerSecond", PerSecond(r, trigger_ms)}};
       auto metrics = impl.slots[i]->source->TakeMetrics();
       if (!metrics.empty()) s["metrics"] = metrics;
       sources.push_back(std::move(s));
@@ -728,28 +773,29 @@ Status StreamingQuery::RunLoop() {
                            {"numShufflePartitions", spec_.config.shuffle_partitions},
                            {"numStateStoreInstances", spec_.config.shuffle_partitions}});
     }
-    ProgressJson progress = {{"id", id_},
-                     {"runId", run_id_},
-                     {"name", spec_.name.empty() ? ProgressJson() : ProgressJson(spec_.name)},
-                     {"timestamp", IsoTime(entry.batch_timestamp_ms)},
-                     {"batchId", batch_id},
-                     {"batchDuration", trigger_ms},
-                     {"numInputRows", input_rows},
-                     {"inputRowsPerSecond", PerSecond(input_rows, trigger_ms)},
-                     {"processedRowsPerSecond", PerSecond(input_rows, trigger_ms)},
-                     {"durationMs",
-                      {{"latestOffset", latest_offset_ms},
-                       {"getBatch", get_batch_ms},
-                       {"queryPlanning", planning_ms},
-                       {"stateCommit", state_commit_ms},
-                       {"addBatch", add_batch_ms},
-                       {"walCommit", wal_ms},
-                       {"commitOffsets", commit_ms},
-                       {"triggerExecution", trigger_ms}}},
-                     {"eventTime", event_time},
-                     {"stateOperators", state_ops},
-                     {"sources", sources},
-                     {"sink", sink}};
+    ProgressJson progress = {
+        {"id", id_},
+        {"runId", run_id_},
+        {"name", spec_.name.empty() ? ProgressJson() : ProgressJson(spec_.name)},
+        {"timestamp", IsoTime(entry.batch_timestamp_ms)},
+        {"batchId", batch_id},
+        {"batchDuration", trigger_ms},
+        {"numInputRows", input_rows},
+        {"inputRowsPerSecond", PerSecond(input_rows, trigger_ms)},
+        {"processedRowsPerSecond", PerSecond(input_rows, trigger_ms)},
+        {"durationMs",
+         {{"latestOffset", latest_offset_ms},
+          {"getBatch", get_batch_ms},
+          {"queryPlanning", planning_ms},
+          {"stateCommit", state_commit_ms},
+          {"addBatch", add_batch_ms},
+          {"walCommit", wal_ms},
+          {"commitOffsets", commit_ms},
+          {"triggerExecution", trigger_ms}}},
+        {"eventTime", event_time},
+        {"stateOperators", state_ops},
+        {"sources", sources},
+        {"sink", sink}};
     ARROW_RETURN_NOT_OK(cp.AppendProgress(progress.dump()));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -772,8 +818,9 @@ Status StreamingQuery::PlanStateful() {
   auto agg = impl.FindAggregate(impl.plan);
   if (!agg) {
     if (mode == OutputMode::kComplete) {
-      return UserError("[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] complete output mode needs a streaming "
-                       "aggregation; this query has none");
+      return UserError(
+          "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] complete output mode needs a streaming "
+          "aggregation; this query has none");
     }
     return Status::OK();
   }
@@ -790,16 +837,20 @@ Status StreamingQuery::PlanStateful() {
     if (f->type()->id() == arrow::Type::STRUCT) {
       const auto& st = static_cast<const arrow::StructType&>(*f->type());
       auto end = st.GetFieldByName("end");
-      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP) event_key = static_cast<int>(i);
-    } else if (f->type()->id() == arrow::Type::TIMESTAMP && watermark_names.count(Lower(f->name()))) {
+      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP)
+        event_key = static_cast<int>(i);
+    } else if (f->type()->id() == arrow::Type::TIMESTAMP &&
+               watermark_names.count(Lower(f->name()))) {
       event_key = static_cast<int>(i);
     }
   }
   if (watermark_names.empty()) event_key = -1;
   if (mode == OutputMode::kAppend && event_key < 0) {
     return UserError(
-        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] append output mode is not supported for a streaming "
-        "aggregation without a watermark: declare `WATERMARK <col> DELAY OF INTERVAL ...` on the source and group by "
+        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] append output mode is not supported for a "
+        "streaming "
+        "aggregation without a watermark: declare `WATERMARK <col> DELAY OF INTERVAL ...` on the "
+        "source and group by "
         "window(<col>, ...) or <col>, or use outputMode 'update' or 'complete'");
   }
   auto partial = std::make_shared<plan::LogicalNode>(*agg);
@@ -828,17 +879,17 @@ Status StreamingQuery::PlanStateful() {
   auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
                       ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))
                       : std::string("rocksdb");
-  ARROW_ASSIGN_OR_RAISE(impl.state, OperatorState::Open(impl.checkpoint->StateDir(), 0,
-                                                        std::max(1, spec_.config.shuffle_partitions), schema_text,
-                                                        "streaming aggregation (operator 0)",
-                                                        provider.find("memory") != std::string::npos ||
-                                                            provider.find("hdfs") != std::string::npos));
+  ARROW_ASSIGN_OR_RAISE(
+      impl.state, OperatorState::Open(impl.checkpoint->StateDir(), 0,
+                                      std::max(1, spec_.config.shuffle_partitions), schema_text,
+                                      "streaming aggregation (operator 0)",
+                                      provider.find("memory") != std::string::npos ||
+                                          provider.find("hdfs") != std::string::npos));
   return Status::OK();
 }
 
-Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::ExecuteBatch(int64_t batch_id,
-                                                                                     int64_t timestamp_ms,
-                                                                                     std::string*) {
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::ExecuteBatch(
+    int64_t batch_id, int64_t timestamp_ms, std::string*) {
   auto& impl = *impl_;
   auto run = [&](const plan::LogicalPtr& p) -> Result<std::vector<exec::BatchPtr>> {
     ARROW_ASSIGN_OR_RAISE(auto physical, plan::PlanPhysical(p, impl.session->config()));
@@ -858,8 +909,9 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
     for (auto& sl : impl.slots) sl->tasks.clear();
     ARROW_RETURN_NOT_OK(impl.state->Load(batch_id));
     impl.agg_metrics = {};
-    ARROW_ASSIGN_OR_RAISE(auto emitted,
-                          impl.aggregate->Process(partials, impl.watermark_us->load(), impl.state.get(), &impl.agg_metrics));
+    ARROW_ASSIGN_OR_RAISE(
+        auto emitted, impl.aggregate->Process(partials, impl.watermark_us->load(), impl.state.get(),
+                                              &impl.agg_metrics));
     impl.agg_scan->batches = emitted;
     if (emitted.empty()) {
       ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(impl.agg_scan->schema));

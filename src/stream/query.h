@@ -83,7 +83,8 @@ std::shared_ptr<connectors::Sink> ForeachBatchSink(
         fn);
 
 struct QueryStatus {
-  std::string message;  ///< "Initializing", "Waiting for data to arrive", "Processing new data", "Stopped"
+  std::string
+      message;  ///< "Initializing", "Waiting for data to arrive", "Processing new data", "Stopped"
   bool is_data_available = false;
   bool is_trigger_active = false;
 };
@@ -122,8 +123,9 @@ class StreamingQuery {
   /// checks the output mode against it (Spark's rules).
   Status PlanStateful();
   /// Runs one batch's plan(s) over the planned source tasks; returns the rows to sink.
-  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ExecuteBatch(int64_t batch_id, int64_t timestamp_ms,
-                                                                       std::string* state_json);
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ExecuteBatch(int64_t batch_id,
+                                                                        int64_t timestamp_ms,
+                                                                        std::string* state_json);
 
   QuerySpec spec_;
   std::string id_;

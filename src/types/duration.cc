@@ -19,7 +19,9 @@ Result<int64_t> ParseDurationMicros(std::string_view text) {
     }
     size_t j = i;
     if (isdigit(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '.') {
-      while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) || s[j] == '-' || s[j] == '.')) ++j;
+      while (j < s.size() &&
+             (isdigit(static_cast<unsigned char>(s[j])) || s[j] == '-' || s[j] == '.'))
+        ++j;
     } else {
       while (j < s.size() && isalpha(static_cast<unsigned char>(s[j]))) ++j;
       if (j == i) return UserError("cannot parse duration '{}'", text);
@@ -29,7 +31,8 @@ Result<int64_t> ParseDurationMicros(std::string_view text) {
   }
   if (!tok.empty() && tok[0] == "interval") tok.erase(tok.begin());
   if (tok.empty() || tok.size() % 2 != 0) {
-    return UserError("cannot parse duration '{}': expected '<number> <unit>' pairs such as '10 seconds'", text);
+    return UserError(
+        "cannot parse duration '{}': expected '<number> <unit>' pairs such as '10 seconds'", text);
   }
   double total = 0;
   for (size_t i = 0; i < tok.size(); i += 2) {
@@ -49,8 +52,10 @@ Result<int64_t> ParseDurationMicros(std::string_view text) {
     if (u == "day" || u == "d") scale = 86400e6;
     if (u == "week") scale = 7 * 86400e6;
     if (scale == 0) {
-      return UserError("cannot parse duration '{}': unknown unit '{}' (microseconds to weeks; months vary in length)",
-                       text, tok[i + 1]);
+      return UserError(
+          "cannot parse duration '{}': unknown unit '{}' (microseconds to weeks; months vary in "
+          "length)",
+          text, tok[i + 1]);
     }
     total += n * scale;
   }

@@ -24,11 +24,13 @@ class AggregateTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string Path(const std::string& p) const { return (dir_ / p).string(); }
 
-  void WriteEvents(const std::string& name, const std::vector<std::pair<std::string, std::string>>& events) {
+  void WriteEvents(const std::string& name,
+                   const std::vector<std::pair<std::string, std::string>>& events) {
     auto tmp = Path("in/." + name);
     {
       std::ofstream out(tmp);
-      for (const auto& [ts, kind] : events) out << fmt::format("{{\"ts\": \"2026-01-01T{}Z\", \"kind\": \"{}\"}}\n", ts, kind);
+      for (const auto& [ts, kind] : events)
+        out << fmt::format("{{\"ts\": \"2026-01-01T{}Z\", \"kind\": \"{}\"}}\n", ts, kind);
     }
     fs::rename(tmp, Path("in/" + name));
   }
@@ -36,10 +38,12 @@ class AggregateTest : public ::testing::Test {
   QuerySpec Spec(const std::string& select, connectors::OutputMode mode, const std::string& table) {
     QuerySpec spec;
     spec.checkpoint_dir = Path("cp");
-    spec.sql = fmt::format(fmt::runtime(select), fmt::format("STREAM read_files('{}', format => 'json', schema => 'ts TIMESTAMP, kind "
-                                               "STRING', maxFilesPerTrigger => 1) WATERMARK ts DELAY OF INTERVAL 5 "
-                                               "SECONDS",
-                                               Path("in")));
+    spec.sql = fmt::format(
+        fmt::runtime(select),
+        fmt::format("STREAM read_files('{}', format => 'json', schema => 'ts TIMESTAMP, kind "
+                    "STRING', maxFilesPerTrigger => 1) WATERMARK ts DELAY OF INTERVAL 5 "
+                    "SECONDS",
+                    Path("in")));
     spec.trigger.kind = Trigger::Kind::kAvailableNow;
     spec.output_mode = mode;
     spec.sink_format = "memory";
@@ -65,7 +69,8 @@ class AggregateTest : public ::testing::Test {
     for (const auto& b : r->batches) {
       for (int64_t i = 0; i < b->num_rows(); ++i) {
         std::string row;
-        for (int c = 0; c < b->num_columns(); ++c) row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
+        for (int c = 0; c < b->num_columns(); ++c)
+          row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
         out.push_back(row);
       }
     }
@@ -83,26 +88,33 @@ class AggregateTest : public ::testing::Test {
 TEST_F(AggregateTest, AppendEmitsEachClosedWindowOnce) {
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
-  auto q = Run(Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 seconds'), kind",
-                    connectors::OutputMode::kAppend, "agg_append"));
+  auto q =
+      Run(Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 "
+               "seconds'), kind",
+               connectors::OutputMode::kAppend, "agg_append"));
   ASSERT_TRUE(q);
-  auto rows = Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_append` ORDER BY start, kind");
+  auto rows =
+      Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_append` ORDER BY start, kind");
   EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
   auto progress = q->recent_progress();
   ASSERT_GE(progress.size(), 3u);  // two data batches and a no-data batch for the moved watermark
   EXPECT_EQ(progress[1]["stateOperators"][0]["numRowsDroppedByWatermark"], 1);
   EXPECT_EQ(progress[1]["eventTime"]["watermark"], "2026-01-01T10:00:07.000Z");
-  EXPECT_EQ(progress.back()["stateOperators"][0]["numRowsTotal"], 1);  // only [00:20, 00:30) a is left
+  EXPECT_EQ(progress.back()["stateOperators"][0]["numRowsTotal"],
+            1);  // only [00:20, 00:30) a is left
 }
 
 TEST_F(AggregateTest, UpdateEmitsChangedGroupsEveryBatch) {
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
-  auto q = Run(Spec("SELECT window.start AS start, kind, count(*) AS n, max(ts) AS last FROM {} GROUP BY window(ts, "
-                    "'10 seconds'), kind",
-                    connectors::OutputMode::kUpdate, "agg_update"));
+  auto q =
+      Run(Spec("SELECT window.start AS start, kind, count(*) AS n, max(ts) AS last FROM {} GROUP "
+               "BY window(ts, "
+               "'10 seconds'), kind",
+               connectors::OutputMode::kUpdate, "agg_update"));
   ASSERT_TRUE(q);
-  auto rows = Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_update` ORDER BY start, kind, n");
+  auto rows = Rows(
+      "SELECT CAST(start AS STRING), kind, n FROM memory.`agg_update` ORDER BY start, kind, n");
   EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|1",
                                             "2026-01-01 10:00:10|b|2", "2026-01-01 10:00:20|a|1"}));
 }
@@ -120,17 +132,20 @@ TEST_F(AggregateTest, CompleteEmitsTheWholeResultSorted) {
 
 TEST_F(AggregateTest, OutputModeRulesAreCheckedAtStart) {
   WriteEvents("0.json", {{"10:00:01", "a"}});
-  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind", connectors::OutputMode::kAppend, "x");
+  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind",
+                   connectors::OutputMode::kAppend, "x");
   auto q = StreamingQuery::Start(spec);
   ASSERT_FALSE(q.ok());
-  EXPECT_NE(q.status().message().find("append output mode is not supported for a streaming aggregation without a "
-                                      "watermark"),
+  EXPECT_NE(q.status().message().find(
+                "append output mode is not supported for a streaming aggregation without a "
+                "watermark"),
             std::string::npos)
       << q.status().ToString();
   spec = Spec("SELECT kind FROM {}", connectors::OutputMode::kComplete, "x");
   q = StreamingQuery::Start(spec);
   ASSERT_FALSE(q.ok());
-  EXPECT_NE(q.status().message().find("complete output mode needs a streaming aggregation"), std::string::npos);
+  EXPECT_NE(q.status().message().find("complete output mode needs a streaming aggregation"),
+            std::string::npos);
   spec = Spec("SELECT kind, count(*) FROM {} GROUP BY kind", connectors::OutputMode::kUpdate, "x");
   spec.sink_format = "delta";
   spec.sink_options = {{"path", Path("out")}};
@@ -143,15 +158,18 @@ TEST_F(AggregateTest, StateSurvivesARestart) {
   // The same input as AppendEmitsEachClosedWindowOnce, but the query stops
   // after each file and a new query object (new state store instances, as
   // after a crash) continues from the checkpoint.
-  auto spec = Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 seconds'), kind",
-                   connectors::OutputMode::kAppend, "agg_restart");
+  auto spec = Spec(
+      "SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 "
+      "seconds'), kind",
+      connectors::OutputMode::kAppend, "agg_restart");
   spec.sink_format = "delta";
   spec.sink_options = {{"path", Path("out")}};
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   ASSERT_TRUE(Run(spec));
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
   ASSERT_TRUE(Run(spec));
-  auto rows = Rows(fmt::format("SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
+  auto rows = Rows(fmt::format(
+      "SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
   EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
   // The state lives in the checkpoint as Spark lays it out.
   EXPECT_TRUE(fs::exists(Path("cp/state/0/0")));
@@ -160,14 +178,16 @@ TEST_F(AggregateTest, StateSurvivesARestart) {
 
 TEST_F(AggregateTest, StateOfAnotherQueryIsRefused) {
   WriteEvents("0.json", {{"10:00:01", "a"}});
-  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind", connectors::OutputMode::kUpdate, "agg_schema");
+  auto spec = Spec("SELECT kind, count(*) AS n FROM {} GROUP BY kind",
+                   connectors::OutputMode::kUpdate, "agg_schema");
   ASSERT_TRUE(Run(spec));
-  spec = Spec("SELECT kind, sum(1) AS s, max(ts) AS m FROM {} GROUP BY kind", connectors::OutputMode::kUpdate,
-              "agg_schema");
+  spec = Spec("SELECT kind, sum(1) AS s, max(ts) AS m FROM {} GROUP BY kind",
+              connectors::OutputMode::kUpdate, "agg_schema");
   WriteEvents("1.json", {{"10:00:02", "a"}});
   auto q = StreamingQuery::Start(spec);
-  std::string error = q.ok() ? ((*q)->AwaitTermination(std::chrono::seconds(30)), (*q)->exception().message())
-                             : q.status().message();
+  std::string error =
+      q.ok() ? ((*q)->AwaitTermination(std::chrono::seconds(30)), (*q)->exception().message())
+             : q.status().message();
   EXPECT_NE(error.find("schema"), std::string::npos) << error;
   EXPECT_NE(error.find("operator 0"), std::string::npos) << error;
 }

@@ -16,11 +16,14 @@ class FakeValues : public connectors::Source {
   explicit FakeValues(std::vector<std::string> values) : values_(std::move(values)) {}
   std::string Description() const override { return "FakeValues"; }
   std::shared_ptr<arrow::Schema> schema() const override {
-    return arrow::schema({arrow::field("value", arrow::binary()), arrow::field("topic", arrow::utf8()),
-                          arrow::field("partition", arrow::int32()), arrow::field("offset", arrow::int64())});
+    return arrow::schema(
+        {arrow::field("value", arrow::binary()), arrow::field("topic", arrow::utf8()),
+         arrow::field("partition", arrow::int32()), arrow::field("offset", arrow::int64())});
   }
   Result<Json> InitialOffset() override { return Json(0); }
-  Result<Json> LatestOffset(const Json&) override { return Json(static_cast<int64_t>(values_.size())); }
+  Result<Json> LatestOffset(const Json&) override {
+    return Json(static_cast<int64_t>(values_.size()));
+  }
   Result<std::vector<exec::ScanTask>> PlanBatch(const Json&, const Json&) override {
     arrow::BinaryBuilder v;
     arrow::StringBuilder t;
@@ -55,10 +58,11 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadAll(connectors::Source* s) {
 }
 
 std::unique_ptr<connectors::Source> Make(const std::string& mode) {
-  connectors::SourceRegistry()["fake_values"] = [](const connectors::Options&, const connectors::SourceContext&)
-      -> Result<std::unique_ptr<connectors::Source>> {
-    return std::make_unique<FakeValues>(
-        std::vector<std::string>{R"({"id": 1, "name": "a"})", R"({"id": 2, "na)", R"({"id": "x", "name": "c"})"});
+  connectors::SourceRegistry()["fake_values"] =
+      [](const connectors::Options&,
+         const connectors::SourceContext&) -> Result<std::unique_ptr<connectors::Source>> {
+    return std::make_unique<FakeValues>(std::vector<std::string>{
+        R"({"id": 1, "name": "a"})", R"({"id": 2, "na)", R"({"id": "x", "name": "c"})"});
   };
   connectors::Options o = {{"valueSchema", "id BIGINT, name STRING"}};
   if (!mode.empty()) o["mode"] = mode;
@@ -70,11 +74,13 @@ std::unique_ptr<connectors::Source> Make(const std::string& mode) {
 TEST(ParsedSourceTest, PermissiveKeepsRawTextOfBadRecords) {
   auto s = Make("");
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->schema()->ToString(),
-            arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8()),
-                           arrow::field("_corrupt_record", arrow::utf8()), arrow::field("topic", arrow::utf8()),
-                           arrow::field("partition", arrow::int32()), arrow::field("offset", arrow::int64())})
-                ->ToString());
+  EXPECT_EQ(
+      s->schema()->ToString(),
+      arrow::schema(
+          {arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8()),
+           arrow::field("_corrupt_record", arrow::utf8()), arrow::field("topic", arrow::utf8()),
+           arrow::field("partition", arrow::int32()), arrow::field("offset", arrow::int64())})
+          ->ToString());
   auto b = ReadAll(s.get());
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_EQ((*b)->num_rows(), 3);
@@ -94,7 +100,8 @@ TEST(ParsedSourceTest, DropMalformedDropsAndCounts) {
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_EQ((*b)->num_rows(), 1);
   EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>((*b)->column(0))->Value(0), 1);
-  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>((*b)->GetColumnByName("offset"))->Value(0), 100);
+  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>((*b)->GetColumnByName("offset"))->Value(0),
+            100);
   EXPECT_EQ(s->TakeMetrics()["numDroppedMalformedRows"], "2");
 }
 

@@ -81,9 +81,10 @@ TEST_F(StreamTest, FilesToDeltaEachFileOnceAcrossRuns) {
   WriteJson("c.json", 20, 10);
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");
-  spec.sql = fmt::format("SELECT id, upper(kind) AS kind FROM STREAM read_files('{}', format => 'json', "
-                         "maxFilesPerTrigger => 1) WHERE id % 2 = 0",
-                         Path("in"));
+  spec.sql = fmt::format(
+      "SELECT id, upper(kind) AS kind FROM STREAM read_files('{}', format => 'json', "
+      "maxFilesPerTrigger => 1) WHERE id % 2 = 0",
+      Path("in"));
   spec.trigger.kind = Trigger::Kind::kAvailableNow;
   spec.sink_format = "delta";
   spec.sink_options["path"] = Path("out");
@@ -109,7 +110,7 @@ TEST_F(StreamTest, FilesToDeltaEachFileOnceAcrossRuns) {
   EXPECT_EQ(again->last_progress()["batchId"], 3);
   EXPECT_EQ(Scalar("SELECT count(*) FROM " + table), 20);
   EXPECT_EQ(Scalar("SELECT sum(id) FROM " + table), 380);  // even ids 0..38
-  EXPECT_EQ(again->id(), q->id());      // the query id lives in the checkpoint
+  EXPECT_EQ(again->id(), q->id());                         // the query id lives in the checkpoint
   EXPECT_NE(again->run_id(), q->run_id());
 }
 
@@ -117,7 +118,9 @@ TEST_F(StreamTest, AsyncProgressTrackingKeepsExactlyOnce) {
   for (int f = 0; f < 5; ++f) WriteJson(fmt::format("f{}.json", f), f * 100, 100);
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");
-  spec.sql = fmt::format("SELECT id FROM STREAM read_files('{}', format => 'json', maxFilesPerTrigger => 2)", Path("in"));
+  spec.sql = fmt::format(
+      "SELECT id FROM STREAM read_files('{}', format => 'json', maxFilesPerTrigger => 2)",
+      Path("in"));
   spec.trigger.kind = Trigger::Kind::kAvailableNow;
   spec.async_progress = true;
   spec.sink_format = "delta";
@@ -134,25 +137,28 @@ TEST_F(StreamTest, FailedBatchIsReplayedWithTheSameOffsets) {
   for (int f = 0; f < 4; ++f) WriteJson(fmt::format("f{}.json", f), f * 10, 10);
   std::map<int64_t, std::vector<int64_t>> seen;  // batch id -> ids, across both runs
   int calls = 0;
-  auto sink = ForeachBatchSink([&](int64_t batch_id, const std::shared_ptr<arrow::Schema>&,
-                                   const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) -> Status {
-    ++calls;
-    std::vector<int64_t> ids;
-    for (const auto& b : batches) {
-      auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
-      for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
-    }
-    std::sort(ids.begin(), ids.end());
-    if (seen.count(batch_id)) {
-      EXPECT_EQ(seen[batch_id], ids) << "batch " << batch_id << " replayed with other rows";
-    }
-    seen[batch_id] = ids;
-    if (calls == 2) return Status::IOError("sink unavailable");  // batch 1 fails the first time
-    return Status::OK();
-  });
+  auto sink = ForeachBatchSink(
+      [&](int64_t batch_id, const std::shared_ptr<arrow::Schema>&,
+          const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) -> Status {
+        ++calls;
+        std::vector<int64_t> ids;
+        for (const auto& b : batches) {
+          auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
+          for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
+        }
+        std::sort(ids.begin(), ids.end());
+        if (seen.count(batch_id)) {
+          EXPECT_EQ(seen[batch_id], ids) << "batch " << batch_id << " replayed with other rows";
+        }
+        seen[batch_id] = ids;
+        if (calls == 2) return Status::IOError("sink unavailable");  // batch 1 fails the first time
+        return Status::OK();
+      });
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");
-  spec.sql = fmt::format("SELECT id FROM STREAM read_files('{}', format => 'json', maxFilesPerTrigger => 1)", Path("in"));
+  spec.sql = fmt::format(
+      "SELECT id FROM STREAM read_files('{}', format => 'json', maxFilesPerTrigger => 1)",
+      Path("in"));
   spec.trigger.kind = Trigger::Kind::kAvailableNow;
   spec.sink = sink;
   auto q = Run(spec);
@@ -203,25 +209,30 @@ TEST_F(StreamTest, CorruptCheckpointIsAClearError) {
 TEST_F(StreamTest, RateSourceIntoMemoryWithProcessingTime) {
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");
-  spec.sql = "SELECT value, timestamp FROM STREAM read_rate(rowsPerSecond => 2000, numPartitions => 3)";
+  spec.sql =
+      "SELECT value, timestamp FROM STREAM read_rate(rowsPerSecond => 2000, numPartitions => 3)";
   spec.trigger = *Trigger::Parse("processingTime=50ms");
   spec.sink_format = "memory";
   spec.sink_options["queryName"] = "rate_test";
   auto q = StreamingQuery::Start(spec);
   ASSERT_TRUE(q.ok()) << q.status().ToString();
-  for (int i = 0; i < 200 && (*q)->recent_progress().size() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 200 && (*q)->recent_progress().size() < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   (*q)->Stop();
   ASSERT_TRUE((*q)->exception().ok()) << (*q)->exception().ToString();
   EXPECT_GE((*q)->recent_progress().size(), 4u);
   plan::Session s;
-  auto r = s.ExecuteSql("SELECT count(*), min(value), max(value), count(DISTINCT value) FROM memory.`rate_test`");
+  auto r = s.ExecuteSql(
+      "SELECT count(*), min(value), max(value), count(DISTINCT value) FROM memory.`rate_test`");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto row = r->batches[0];
   int64_t n = std::static_pointer_cast<arrow::Int64Array>(row->column(0))->Value(0);
   EXPECT_GT(n, 0);
   EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>(row->column(1))->Value(0), 0);
-  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>(row->column(2))->Value(0), n - 1);  // no gaps
-  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>(row->column(3))->Value(0), n);      // no duplicates
+  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>(row->column(2))->Value(0),
+            n - 1);  // no gaps
+  EXPECT_EQ(std::static_pointer_cast<arrow::Int64Array>(row->column(3))->Value(0),
+            n);  // no duplicates
   EXPECT_EQ((*q)->status().message, "Stopped");
 }
 
@@ -238,7 +249,8 @@ TEST_F(StreamTest, DeltaSourceReadsSnapshotThenNewCommits) {
   write(10, 10);
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");
-  spec.sql = fmt::format("SELECT id * 10 AS x FROM STREAM read_delta('{}', maxFilesPerTrigger => 1)", src);
+  spec.sql =
+      fmt::format("SELECT id * 10 AS x FROM STREAM read_delta('{}', maxFilesPerTrigger => 1)", src);
   spec.trigger.kind = Trigger::Kind::kAvailableNow;
   spec.sink_format = "delta";
   spec.sink_options["path"] = Path("out");
@@ -257,14 +269,21 @@ TEST_F(StreamTest, DeltaSourceReadsSnapshotThenNewCommits) {
   ow.mode = delta::DeltaWriteOptions::Mode::kOverwrite;
   arrow::Int64Builder b;
   ASSERT_TRUE(b.Append(1).ok());
-  ASSERT_TRUE(delta::WriteDelta(src, arrow::Table::Make(arrow::schema({arrow::field("id", arrow::int64())}), {*b.Finish()}), ow).ok());
+  ASSERT_TRUE(
+      delta::WriteDelta(
+          src,
+          arrow::Table::Make(arrow::schema({arrow::field("id", arrow::int64())}), {*b.Finish()}),
+          ow)
+          .ok());
   q = Run(spec);
   ASSERT_TRUE(q);
-  EXPECT_NE(q->exception().message().find("skipChangeCommits"), std::string::npos) << q->exception().ToString();
+  EXPECT_NE(q->exception().message().find("skipChangeCommits"), std::string::npos)
+      << q->exception().ToString();
 }
 
 TEST_F(StreamTest, DeltaSinkSkipsAReplayedBatch) {
-  auto sink = connectors::MakeSink("delta", {{"path", Path("out")}}, {"query-1", connectors::OutputMode::kAppend, ""});
+  auto sink = connectors::MakeSink("delta", {{"path", Path("out")}},
+                                   {"query-1", connectors::OutputMode::kAppend, ""});
   ASSERT_TRUE(sink.ok());
   auto schema = arrow::schema({arrow::field("id", arrow::int64())});
   arrow::Int64Builder b;
@@ -288,13 +307,15 @@ TEST_F(StreamTest, UnsupportedQueriesAreRefusedAtStart) {
            {"SELECT * FROM " + src + " ORDER BY id", "sort"},
            {"SELECT * FROM " + src + " a JOIN " + src + " b ON a.id = b.id", "stream-stream"},
            {"SELECT * FROM range(3) r LEFT JOIN " + src + " s ON r.id = s.id", "outer join"},
-           {"SELECT id FROM read_files('" + Path("in") + "', format => 'json')", "at least one streaming source"},
+           {"SELECT id FROM read_files('" + Path("in") + "', format => 'json')",
+            "at least one streaming source"},
            {"SELECT * FROM STREAM read_nothing(x => 1)", "unknown streaming source"},
        }) {
     spec.sql = sql;
     auto q = StreamingQuery::Start(spec);
     ASSERT_FALSE(q.ok()) << sql;
-    EXPECT_NE(q.status().message().find(want), std::string::npos) << sql << ": " << q.status().ToString();
+    EXPECT_NE(q.status().message().find(want), std::string::npos)
+        << sql << ": " << q.status().ToString();
   }
   // A stream-static inner join is stateless and allowed.
   spec.sql = "SELECT s.id, r.id AS rid FROM " + src + " s JOIN range(5) r ON s.id = r.id";
@@ -326,9 +347,10 @@ TEST_F(StreamTest, PipelineOrdersTablesAndRunsStatements) {
   EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM delta.`{}`", Path("bronze"))), 30);
   EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM delta.`{}`", Path("silver"))), 10);
 
-  auto cycle = fmt::format("CREATE STREAMING TABLE delta.`{0}` AS SELECT * FROM STREAM delta.`{1}`;"
-                           "CREATE STREAMING TABLE delta.`{1}` AS SELECT * FROM STREAM delta.`{0}`;",
-                           Path("x"), Path("y"));
+  auto cycle = fmt::format(
+      "CREATE STREAMING TABLE delta.`{0}` AS SELECT * FROM STREAM delta.`{1}`;"
+      "CREATE STREAMING TABLE delta.`{1}` AS SELECT * FROM STREAM delta.`{0}`;",
+      Path("x"), Path("y"));
   auto bad = PlanPipeline(cycle, opts);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("cycle"), std::string::npos);

@@ -25,7 +25,9 @@ class FilesSource : public Source {
   static Result<std::unique_ptr<Source>> Make(const Options& options, const SourceContext& ctx) {
     auto src = std::unique_ptr<FilesSource>(new FilesSource());
     auto path = GetOption(options, "path");
-    if (!path || path->empty()) return UserError("files source: a path is required, e.g. read_files('/data/in', format => 'json')");
+    if (!path || path->empty())
+      return UserError(
+          "files source: a path is required, e.g. read_files('/data/in', format => 'json')");
     src->path_ = *path;
     src->dir_ = ctx.metadata_dir;
     ARROW_ASSIGN_OR_RAISE(src->max_files_, GetIntOption(options, "maxFilesPerTrigger", 1000));
@@ -36,7 +38,8 @@ class FilesSource : public Source {
     }
     if (!GetOption(options, "format")) {
       auto ext = src->path_.substr(src->path_.find_last_of('.') + 1);
-      read_opts["format"] = ext == "csv" || ext == "parquet" || ext == "txt" ? (ext == "txt" ? "text" : ext) : "json";
+      read_opts["format"] =
+          ext == "csv" || ext == "parquet" || ext == "txt" ? (ext == "txt" ? "text" : ext) : "json";
     }
     ARROW_ASSIGN_OR_RAISE(src->opts_, formats::FileReadOptions::FromMap(read_opts));
     src->fs_ = std::make_shared<storage::LocalFileSystem>();
@@ -63,7 +66,9 @@ class FilesSource : public Source {
     auto st = fs_->PutIfAbsent(LogPath(s + 1), entry.dump());
     if (!st.ok()) {
       if (storage::IsAlreadyExists(st)) {
-        return UserError("files source log '{}' was written by another run: is the query running twice?", LogPath(s + 1));
+        return UserError(
+            "files source log '{}' was written by another run: is the query running twice?",
+            LogPath(s + 1));
       }
       return st;
     }
@@ -85,8 +90,10 @@ class FilesSource : public Source {
     for (int64_t i = s + 1; i <= e; ++i) {
       auto it = log_.find(i);
       if (it == log_.end()) {
-        return UserError("files source: log entry {} is missing from '{}' (the checkpoint was edited or damaged)", i,
-                         dir_ + "/log");
+        return UserError(
+            "files source: log entry {} is missing from '{}' (the checkpoint was edited or "
+            "damaged)",
+            i, dir_ + "/log");
       }
       files.insert(files.end(), it->second.begin(), it->second.end());
     }
@@ -115,8 +122,10 @@ class FilesSource : public Source {
       bytes += s->metrics().bytes_read.load();
     }
     scanners_.clear();
-    SourceMetrics m = {{"numFilesRead", std::to_string(files_in_batch_)}, {"bytesRead", std::to_string(bytes)}};
-    m[opts_.mode == formats::FileReadOptions::Mode::kDropMalformed ? "numDroppedMalformedRows" : "numMalformedRows"] =
+    SourceMetrics m = {{"numFilesRead", std::to_string(files_in_batch_)},
+                       {"bytesRead", std::to_string(bytes)}};
+    m[opts_.mode == formats::FileReadOptions::Mode::kDropMalformed ? "numDroppedMalformedRows"
+                                                                   : "numMalformedRows"] =
         std::to_string(malformed);
     files_in_batch_ = 0;
     return m;
@@ -138,7 +147,8 @@ class FilesSource : public Source {
     if (dir_.empty()) return Status::OK();
     ARROW_ASSIGN_OR_RAISE(auto entries, fs_->List(dir_ + "/log"));
     for (const auto& e : entries) {
-      if (e.is_dir || e.name.empty() || !std::all_of(e.name.begin(), e.name.end(), ::isdigit)) continue;
+      if (e.is_dir || e.name.empty() || !std::all_of(e.name.begin(), e.name.end(), ::isdigit))
+        continue;
       ARROW_ASSIGN_OR_RAISE(auto text, fs_->ReadAll(e.path));
       Json j = Json::parse(text, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("files") || !j["files"].is_array()) {
@@ -146,7 +156,8 @@ class FilesSource : public Source {
       }
       std::vector<std::string> files;
       for (const auto& f : j["files"]) {
-        if (!f.is_string()) return UserError("corrupt files source log '{}': file names must be strings", e.path);
+        if (!f.is_string())
+          return UserError("corrupt files source log '{}': file names must be strings", e.path);
         files.push_back(f.get<std::string>());
         seen_.insert(files.back());
       }
@@ -161,7 +172,9 @@ class FilesSource : public Source {
       auto text = fs_->ReadAll(schema_path);
       if (text.ok()) {
         auto parsed = types::ParseDDLSchema(*text);
-        if (!parsed.ok()) return UserError("corrupt files source schema '{}': {}", schema_path, parsed.status().message());
+        if (!parsed.ok())
+          return UserError("corrupt files source schema '{}': {}", schema_path,
+                           parsed.status().message());
         schema_ = *parsed;
         opts_.schema = *text;
         return Status::OK();
@@ -170,9 +183,11 @@ class FilesSource : public Source {
     if (opts_.schema.empty()) {
       auto files = formats::ListFiles(path_, opts_);
       if (!files.ok() || files->empty()) {
-        return UserError("files source: no files in '{}' to infer a schema from; give one with schema => 'a INT, b "
-                         "STRING'",
-                         path_);
+        return UserError(
+            "files source: no files in '{}' to infer a schema from; give one with schema => 'a "
+            "INT, b "
+            "STRING'",
+            path_);
       }
       ARROW_ASSIGN_OR_RAISE(schema_, formats::ResolveSchema(*files, opts_));
     } else {

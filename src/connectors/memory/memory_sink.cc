@@ -78,10 +78,12 @@ class ConsoleSink : public Sink {
     }
     std::string sep = "+";
     for (auto w : width) sep += std::string(w, '-') + "+";
-    std::string out = fmt::format("-------------------------------------------\nBatch: {}\n"
-                                  "-------------------------------------------\n{}\n|",
-                                  batch_id, sep);
-    for (int c = 0; c < schema->num_fields(); ++c) out += fmt::format("{:>{}}|", schema->field(c)->name(), width[c]);
+    std::string out = fmt::format(
+        "-------------------------------------------\nBatch: {}\n"
+        "-------------------------------------------\n{}\n|",
+        batch_id, sep);
+    for (int c = 0; c < schema->num_fields(); ++c)
+      out += fmt::format("{:>{}}|", schema->field(c)->name(), width[c]);
     out += "\n" + sep + "\n";
     for (const auto& row : cells) {
       out += "|";
@@ -101,8 +103,8 @@ class ConsoleSink : public Sink {
 
 }  // namespace
 
-Result<std::pair<std::shared_ptr<arrow::Schema>, std::vector<std::shared_ptr<arrow::RecordBatch>>>> ReadMemoryTable(
-    const std::string& name) {
+Result<std::pair<std::shared_ptr<arrow::Schema>, std::vector<std::shared_ptr<arrow::RecordBatch>>>>
+ReadMemoryTable(const std::string& name) {
   std::lock_guard<std::mutex> lock(TablesMutex());
   auto it = Tables().find(name);
   if (it == Tables().end() || !it->second.schema) {
@@ -112,14 +114,16 @@ Result<std::pair<std::shared_ptr<arrow::Schema>, std::vector<std::shared_ptr<arr
 }
 
 void RegisterMemoryAndConsoleSinks() {
-  SinkRegistry()["memory"] = [](const Options& o, const SinkContext& ctx) -> Result<std::unique_ptr<Sink>> {
+  SinkRegistry()["memory"] = [](const Options& o,
+                                const SinkContext& ctx) -> Result<std::unique_ptr<Sink>> {
     auto name = GetOption(o, "queryName");
     if (!name) name = GetOption(o, "name");
     if (!name) name = GetOption(o, "path");
     if (!name || name->empty()) return UserError("the memory sink needs a table name (queryName)");
     return std::make_unique<MemorySink>(*name, ctx.output_mode);
   };
-  SinkRegistry()["console"] = [](const Options& o, const SinkContext&) -> Result<std::unique_ptr<Sink>> {
+  SinkRegistry()["console"] = [](const Options& o,
+                                 const SinkContext&) -> Result<std::unique_ptr<Sink>> {
     ARROW_ASSIGN_OR_RAISE(auto n, GetIntOption(o, "numRows", 20));
     ARROW_ASSIGN_OR_RAISE(auto truncate, GetBoolOption(o, "truncate", true));
     return std::make_unique<ConsoleSink>(n, truncate);

@@ -13,15 +13,18 @@ namespace lakestream::connectors {
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 class RateSource : public Source {
  public:
-  RateSource(int64_t rows_per_second, int64_t partitions) : rps_(rows_per_second), partitions_(partitions) {
-    schema_ = arrow::schema({arrow::field("timestamp", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
-                             arrow::field("value", arrow::int64())});
+  RateSource(int64_t rows_per_second, int64_t partitions)
+      : rps_(rows_per_second), partitions_(partitions) {
+    schema_ =
+        arrow::schema({arrow::field("timestamp", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
+                       arrow::field("value", arrow::int64())});
   }
   std::string Description() const override {
     return fmt::format("RateStreamV2[rowsPerSecond={}, numPartitions={}]", rps_, partitions_);
@@ -33,7 +36,8 @@ class RateSource : public Source {
   Result<Json> LatestOffset(const Json& start) override {
     ARROW_ASSIGN_OR_RAISE(auto s, Parse(start));
     int64_t now = cap_ms_ ? *cap_ms_ : NowMs();
-    int64_t rows = std::max<int64_t>(s.second, static_cast<int64_t>(static_cast<__int128>(now - s.first) * rps_ / 1000));
+    int64_t rows = std::max<int64_t>(
+        s.second, static_cast<int64_t>(static_cast<__int128>(now - s.first) * rps_ / 1000));
     return Json{{"startTimeMs", s.first}, {"value", rows}};
   }
 
@@ -58,12 +62,14 @@ class RateSource : public Source {
         return exec::BatchIterator([=]() -> Result<exec::BatchPtr> {
           if (*next >= last) return nullptr;
           int64_t n = std::min<int64_t>(64 * 1024, last - *next);
-          arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
+          arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
+                                     arrow::default_memory_pool());
           arrow::Int64Builder vb;
           ARROW_RETURN_NOT_OK(ts.Resize(n));
           ARROW_RETURN_NOT_OK(vb.Resize(n));
           for (int64_t v = *next; v < *next + n; ++v) {
-            ts.UnsafeAppend(start_us + static_cast<int64_t>(static_cast<__int128>(v) * 1000000 / rps));
+            ts.UnsafeAppend(start_us +
+                            static_cast<int64_t>(static_cast<__int128>(v) * 1000000 / rps));
             vb.UnsafeAppend(v);
           }
           *next += n;
@@ -78,9 +84,10 @@ class RateSource : public Source {
 
  private:
   static Result<std::pair<int64_t, int64_t>> Parse(const Json& o) {
-    if (!o.is_object() || !o.contains("startTimeMs") || !o.contains("value") || !o["startTimeMs"].is_number_integer() ||
-        !o["value"].is_number_integer()) {
-      return UserError("bad rate source offset {}: expected {{\"startTimeMs\": ms, \"value\": rows}}", o.dump());
+    if (!o.is_object() || !o.contains("startTimeMs") || !o.contains("value") ||
+        !o["startTimeMs"].is_number_integer() || !o["value"].is_number_integer()) {
+      return UserError(
+          "bad rate source offset {}: expected {{\"startTimeMs\": ms, \"value\": rows}}", o.dump());
     }
     return std::make_pair(o["startTimeMs"].get<int64_t>(), o["value"].get<int64_t>());
   }
@@ -94,7 +101,8 @@ class RateSource : public Source {
 }  // namespace
 
 void RegisterRateConnector() {
-  SourceRegistry()["rate"] = [](const Options& o, const SourceContext&) -> Result<std::unique_ptr<Source>> {
+  SourceRegistry()["rate"] = [](const Options& o,
+                                const SourceContext&) -> Result<std::unique_ptr<Source>> {
     ARROW_ASSIGN_OR_RAISE(auto rps, GetIntOption(o, "rowsPerSecond", 1));
     ARROW_ASSIGN_OR_RAISE(auto parts, GetIntOption(o, "numPartitions", 2));
     if (rps <= 0) return UserError("rate source: rowsPerSecond must be positive, got {}", rps);

@@ -58,9 +58,11 @@ class DeltaSink : public Sink {
       // Appending to an existing table: the schemas must agree now, not at the first batch.
       ARROW_ASSIGN_OR_RAISE(auto snap, log->Latest());
       if (snap->schema()->num_fields() != schema->num_fields()) {
-        return UserError("Delta sink '{}': the query produces {} columns but the table has {} ({}); write to a new "
-                         "table or change the query",
-                         path_, schema->num_fields(), snap->schema()->num_fields(), snap->schema()->ToString());
+        return UserError(
+            "Delta sink '{}': the query produces {} columns but the table has {} ({}); write to a "
+            "new "
+            "table or change the query",
+            path_, schema->num_fields(), snap->schema()->num_fields(), snap->schema()->ToString());
       }
       return Status::OK();
     }
@@ -71,7 +73,9 @@ class DeltaSink : public Sink {
     o.configuration = configuration_;
     o.operation = "CREATE TABLE";
     auto r = delta::WriteDelta(path_, empty, o);
-    if (!r.ok()) return r.status().WithMessage(fmt::format("Delta sink '{}': {}", path_, r.status().message()));
+    if (!r.ok())
+      return r.status().WithMessage(
+          fmt::format("Delta sink '{}': {}", path_, r.status().message()));
     return Status::OK();
   }
 
@@ -86,11 +90,14 @@ class DeltaSink : public Sink {
     o.app_id = ctx_.query_id;
     o.app_version = batch_id;
     o.operation = "STREAMING UPDATE";
-    o.operation_parameters = {{"outputMode", fmt::format("\"{}\"", OutputModeName(ctx_.output_mode))},
-                              {"queryId", fmt::format("\"{}\"", ctx_.query_id)},
-                              {"epochId", fmt::format("\"{}\"", batch_id)}};
+    o.operation_parameters = {
+        {"outputMode", fmt::format("\"{}\"", OutputModeName(ctx_.output_mode))},
+        {"queryId", fmt::format("\"{}\"", ctx_.query_id)},
+        {"epochId", fmt::format("\"{}\"", batch_id)}};
     auto r = delta::WriteDelta(path_, table, o);
-    if (!r.ok()) return r.status().WithMessage(fmt::format("Delta sink '{}', batch {}: {}", path_, batch_id, r.status().message()));
+    if (!r.ok())
+      return r.status().WithMessage(
+          fmt::format("Delta sink '{}', batch {}: {}", path_, batch_id, r.status().message()));
     last_ = *r;
     return Status::OK();
   }
@@ -126,9 +133,12 @@ struct DeltaOffset {
                 {"isStartingVersion", is_starting_version}};
   }
   static Result<DeltaOffset> FromJson(const Json& j) {
-    if (!j.is_object() || !j.contains("reservoirVersion") || !j["reservoirVersion"].is_number_integer() ||
-        !j.contains("index") || !j["index"].is_number_integer()) {
-      return UserError("bad Delta source offset {}: expected {{\"reservoirVersion\": v, \"index\": i, ...}}", j.dump());
+    if (!j.is_object() || !j.contains("reservoirVersion") ||
+        !j["reservoirVersion"].is_number_integer() || !j.contains("index") ||
+        !j["index"].is_number_integer()) {
+      return UserError(
+          "bad Delta source offset {}: expected {{\"reservoirVersion\": v, \"index\": i, ...}}",
+          j.dump());
     }
     DeltaOffset o;
     o.reservoir_id = j.value("reservoirId", "");
@@ -144,7 +154,8 @@ class DeltaSource : public Source {
   static Result<std::unique_ptr<Source>> Make(const Options& options, const SourceContext&) {
     auto src = std::unique_ptr<DeltaSource>(new DeltaSource());
     auto path = GetOption(options, "path");
-    if (!path || path->empty()) return UserError("Delta source: a table path is required (STREAM delta.`/path`)");
+    if (!path || path->empty())
+      return UserError("Delta source: a table path is required (STREAM delta.`/path`)");
     src->path_ = *path;
     ARROW_ASSIGN_OR_RAISE(src->max_files_, GetIntOption(options, "maxFilesPerTrigger", 1000));
     ARROW_ASSIGN_OR_RAISE(src->max_bytes_, GetIntOption(options, "maxBytesPerTrigger", -1));
@@ -157,7 +168,8 @@ class DeltaSource : public Source {
     src->log_ = delta::DeltaLog::Open(src->path_);
     auto snapshot = src->log_->Latest();
     if (!snapshot.ok()) {
-      return UserError("Delta source: cannot read the table at '{}': {}", src->path_, snapshot.status().message());
+      return UserError("Delta source: cannot read the table at '{}': {}", src->path_,
+                       snapshot.status().message());
     }
     src->snapshot_ = *snapshot;
     ARROW_ASSIGN_OR_RAISE(src->scan_, delta::DeltaScan::Make(src->snapshot_));
@@ -172,12 +184,17 @@ class DeltaSource : public Source {
     o.reservoir_id = snapshot_->metadata().id;
     if (starting_version_ && *starting_version_ != "latest") {
       int64_t v = 0;
-      auto [p, ec] = std::from_chars(starting_version_->data(), starting_version_->data() + starting_version_->size(), v);
-      if (ec != std::errc() || p != starting_version_->data() + starting_version_->size() || v < 0) {
-        return UserError("Delta source: startingVersion must be a version number or 'latest', got '{}'", *starting_version_);
+      auto [p, ec] = std::from_chars(starting_version_->data(),
+                                     starting_version_->data() + starting_version_->size(), v);
+      if (ec != std::errc() || p != starting_version_->data() + starting_version_->size() ||
+          v < 0) {
+        return UserError(
+            "Delta source: startingVersion must be a version number or 'latest', got '{}'",
+            *starting_version_);
       }
       if (v > snapshot_->version()) {
-        return UserError("Delta source: startingVersion {} is after the table's latest version {}", v, snapshot_->version());
+        return UserError("Delta source: startingVersion {} is after the table's latest version {}",
+                         v, snapshot_->version());
       }
       o.version = v;
     } else if (starting_version_) {
@@ -201,7 +218,8 @@ class DeltaSource : public Source {
     return files.back().offset.ToJson();
   }
 
-  Result<std::vector<exec::ScanTask>> PlanBatch(const Json& start_json, const Json& end_json) override {
+  Result<std::vector<exec::ScanTask>> PlanBatch(const Json& start_json,
+                                                const Json& end_json) override {
     ARROW_ASSIGN_OR_RAISE(auto start, DeltaOffset::FromJson(start_json));
     ARROW_ASSIGN_OR_RAISE(auto end, DeltaOffset::FromJson(end_json));
     ARROW_ASSIGN_OR_RAISE(auto files, FilesAfter(start, /*limit=*/false, end));
@@ -211,8 +229,9 @@ class DeltaSource : public Source {
       auto add = f.add;
       tasks.push_back([scan, add]() -> Result<exec::BatchIterator> {
         ARROW_ASSIGN_OR_RAISE(auto batches, scan->ReadFile(add));
-        auto state = std::make_shared<std::pair<std::vector<std::shared_ptr<arrow::RecordBatch>>, size_t>>(
-            std::move(batches), 0);
+        auto state =
+            std::make_shared<std::pair<std::vector<std::shared_ptr<arrow::RecordBatch>>, size_t>>(
+                std::move(batches), 0);
         return exec::BatchIterator([state]() -> Result<exec::BatchPtr> {
           if (state->second >= state->first.size()) return nullptr;
           return state->first[state->second++];
@@ -242,16 +261,22 @@ class DeltaSource : public Source {
     if (it != changes_.end()) return &it->second;
     ARROW_ASSIGN_OR_RAISE(auto c, log_->ReadVersion(version));
     if (c.metadata && version > snapshot_->version()) {
-      return UserError("Delta source '{}': the table's metadata (schema or properties) changed at version {}; restart "
-                       "the query to pick up the new schema",
-                       path_, version);
+      return UserError(
+          "Delta source '{}': the table's metadata (schema or properties) changed at version {}; "
+          "restart "
+          "the query to pick up the new schema",
+          path_, version);
     }
-    bool removes_data = std::any_of(c.removes.begin(), c.removes.end(), [](const auto& r) { return r.data_change; });
+    bool removes_data = std::any_of(c.removes.begin(), c.removes.end(),
+                                    [](const auto& r) { return r.data_change; });
     if (removes_data && !skip_change_commits_ && !ignore_deletes_) {
-      return UserError("Delta source '{}': detected a data update (for example an UPDATE, DELETE or OVERWRITE) at "
-                       "version {}; this is not supported in a stream. Set skipChangeCommits => 'true' to ignore such "
-                       "commits",
-                       path_, version);
+      return UserError(
+          "Delta source '{}': detected a data update (for example an UPDATE, DELETE or OVERWRITE) "
+          "at "
+          "version {}; this is not supported in a stream. Set skipChangeCommits => 'true' to "
+          "ignore such "
+          "commits",
+          path_, version);
     }
     if (removes_data && skip_change_commits_) c.adds.clear();
     // Bound the cache: versions behind the stream are not read again.
@@ -261,7 +286,8 @@ class DeltaSource : public Source {
 
   /// Files after `start`, in stream order, up to `end` (inclusive) or up to
   /// the rate limits when `limit`.
-  Result<std::vector<FileAt>> FilesAfter(const DeltaOffset& start, bool limit, std::optional<DeltaOffset> end) {
+  Result<std::vector<FileAt>> FilesAfter(const DeltaOffset& start, bool limit,
+                                         std::optional<DeltaOffset> end) {
     std::vector<FileAt> out;
     int64_t bytes = 0;
     auto full = [&] {
@@ -323,13 +349,16 @@ class DeltaSource : public Source {
 }  // namespace
 
 void RegisterDeltaStreaming() {
-  SinkRegistry()["delta"] = [](const Options& o, const SinkContext& ctx) -> Result<std::unique_ptr<Sink>> {
+  SinkRegistry()["delta"] = [](const Options& o,
+                               const SinkContext& ctx) -> Result<std::unique_ptr<Sink>> {
     auto path = GetOption(o, "path");
     if (!path || path->empty()) return UserError("Delta sink: a table path is required");
     if (ctx.output_mode == OutputMode::kUpdate) {
       // A Delta append cannot replace the rows an update changes (Spark refuses it too).
-      return UserError("the Delta sink supports the append and complete output modes, not update (write updates with "
-                       "a memory, console, Kafka or foreachBatch sink)");
+      return UserError(
+          "the Delta sink supports the append and complete output modes, not update (write updates "
+          "with "
+          "a memory, console, Kafka or foreachBatch sink)");
     }
     std::vector<std::string> partition_by;
     if (auto p = GetOption(o, "partitionBy")) partition_by = SplitList(*p);
