@@ -5,14 +5,14 @@
 --   lakestream run examples/clickstream.sql --checkpoint /tmp/cp \
 --       --var BOOTSTRAP=127.0.0.1:9092 --var TOPIC=clickstream --var OUT=/tmp/lake
 --
--- ${NAME} is replaced by --var NAME=value.
+-- Each dollar-brace variable (OUT, TOPIC, BOOTSTRAP) is set by --var NAME=value.
 
 -- Bronze: every record once, its JSON value parsed at the source. A record
 -- that does not parse keeps NULL fields and its raw text in _corrupt_record
 -- (mode PERMISSIVE, the default), so nothing is lost.
 CREATE STREAMING TABLE delta.`${OUT}/bronze_events` AS
 SELECT event_id,
-       to_timestamp(event_time) AS event_time,
+       event_time,
        user_id, session_id, event_type, page, product_id, price, country, device, referrer,
        _corrupt_record,
        partition AS kafka_partition,
@@ -23,7 +23,7 @@ FROM STREAM read_kafka(
   subscribe => '${TOPIC}',
   startingOffsets => 'earliest',
   maxOffsetsPerTrigger => 200000,
-  valueSchema => 'event_id BIGINT, event_time STRING, user_id BIGINT, session_id STRING, event_type STRING,
+  valueSchema => 'event_id BIGINT, event_time TIMESTAMP, user_id BIGINT, session_id STRING, event_type STRING,
                   page STRING, product_id BIGINT, price DOUBLE, country STRING, device STRING, referrer STRING');
 
 -- Quarantine: the records that did not parse, with where they came from.

@@ -1,6 +1,7 @@
 #include "common/init.h"
 
 #include <arrow/compute/initialize.h>
+#include <arrow/util/utf8.h>
 
 #include <mutex>
 
@@ -9,7 +10,11 @@ namespace lakestream {
 Status Initialize() {
   static std::once_flag once;
   static Status status;
-  std::call_once(once, [] { status = arrow::compute::Initialize(); });
+  std::call_once(once, [] {
+    // arrow::util::ValidateUTF8 reads a table this fills.
+    arrow::util::InitializeUTF8();
+    status = arrow::compute::Initialize();
+  });
   return status;
 }
 

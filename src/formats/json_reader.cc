@@ -16,6 +16,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/table.h>
 #include <arrow/util/decimal.h>
+#include <arrow/util/utf8.h>
 #include <arrow/util/value_parsing.h>
 #include <simdjson.h>
 
@@ -27,6 +28,7 @@
 
 #include "formats/format_internal.h"
 #include "types/types.h"
+#include "types/value_format.h"
 
 namespace lakestream::formats::internal {
 namespace {
@@ -292,8 +294,7 @@ std::string Where(const std::string& path, const RecordSource& src, int64_t inde
 /// the file is one document, an object or an array of objects.
 template <typename Fn, typename Bad>
 Status ForEachRecord(const std::string& path, const simdjson::padded_string& data,
-                     const FileReadOptions& o, simdjson::dom::parser* parser, Fn&& fn,
-                     Bad&& bad) {
+                     const FileReadOptions& o, simdjson::dom::parser* parser, Fn&& fn, Bad&& bad) {
   std::string_view all(data.data(), data.size());
   if (o.multi_line) {
     RecordSource src{all, -1};
@@ -338,8 +339,7 @@ struct Converter {
   std::shared_ptr<arrow::TimestampParser> date_parser;
   std::string error;  // first mismatch of the current record
 
-  void Mismatch(const std::string& column, const arrow::DataType& type,
-                simdjson::dom::element e) {
+  void Mismatch(const std::string& column, const arrow::DataType& type, simdjson::dom::element e) {
     if (!error.empty()) return;
     std::string text = simdjson::to_string(e);
     if (text.size() > 64) text = text.substr(0, 61) + "...";
@@ -415,8 +415,8 @@ struct Converter {
       }
       case arrow::Type::DECIMAL128: {
         if (et != ET::INT64 && et != ET::UINT64 && et != ET::DOUBLE && et != ET::STRING) break;
-        std::string text = et == ET::STRING ? std::string(e.get_string().value_unsafe())
-                                            : simdjson::to_string(e);
+        std::string text =
+            et == ET::STRING ? std::string(e.get_string().value_unsafe()) : simdjson::to_string(e);
         const auto& dt = static_cast<const arrow::Decimal128Type&>(type);
         arrow::Decimal128 d;
         int32_t p, s;
@@ -504,8 +504,8 @@ struct Converter {
       if (v.error()) {
         LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
       } else {
-        LS_RETURN_NOT_OK(Append(sb->field_builder(i), *f->type(), v.value_unsafe(),
-                                prefix + f->name()));
+        LS_RETURN_NOT_OK(
+            Append(sb->field_builder(i), *f->type(), v.value_unsafe(), prefix + f->name()));
       }
     }
     return Status::OK();
@@ -523,8 +523,8 @@ Result<SchemaPtr> InferJsonSchema(const std::vector<std::string>& files,
     LS_ASSIGN_OR_RAISE(auto data, LoadPadded(path));
     auto bad = [&](const RecordSource& src, int64_t index, const std::string& msg) -> Status {
       if (options.mode == FileReadOptions::Mode::kFailFast) {
-        return UserError("malformed JSON record at {}: {} (mode FAILFAST)",
-                         Where(path, src, index), msg);
+        return UserError("malformed JSON record at {}: {} (mode FAILFAST)", Where(path, src, index),
+                         msg);
       }
       saw_malformed = true;
       return Status::OK();
@@ -602,7 +602,11 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
       }
     }
     bad_rows.push_back(rows);
-    LS_RETURN_NOT_OK(corrupt.Append(src.text));
+    if (arrow::util::ValidateUTF8(src.text)) {
+      LS_RETURN_NOT_OK(corrupt.Append(src.text));
+    } else {
+      LS_RETURN_NOT_OK(corrupt.Append(types::DecodeUtf8Lossy(src.text)));
+    }
     ++rows;
     return Status::OK();
   };
@@ -655,7 +659,8 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
 
 namespace lakestream::formats {
 
-Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema, const FileReadOptions& o,
+Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema,
+                                     const FileReadOptions& o,
                                      const std::function<std::string(int64_t)>& where) {
   using internal::Converter;
   if (values.type_id() != arrow::Type::BINARY && values.type_id() != arrow::Type::STRING) {
@@ -713,14 +718,22 @@ Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr
     ++out.malformed;
     if (drop) {
       // The row was (partly) appended: undo it by rebuilding without it below.
-      if (appended) out.dropped_after_append.push_back(static_cast<int64_t>(out.kept.size() + out.dropped_after_append.size()));
+      if (appended)
+        out.dropped_after_append.push_back(
+            static_cast<int64_t>(out.kept.size() + out.dropped_after_append.size()));
       continue;
     }
     if (!appended) {
       LS_RETURN_NOT_OK(sb->Append());
-      for (int i = 0; i < sb->num_fields(); ++i) LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+      for (int i = 0; i < sb->num_fields(); ++i)
+        LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
     }
-    LS_RETURN_NOT_OK(corrupt.Append(text));
+    // The raw record as Spark keeps it: a STRING, so bytes that are not UTF-8 become U+FFFD.
+    if (arrow::util::ValidateUTF8(text)) {
+      LS_RETURN_NOT_OK(corrupt.Append(text));
+    } else {
+      LS_RETURN_NOT_OK(corrupt.Append(types::DecodeUtf8Lossy(text)));
+    }
     out.kept.push_back(r);
   }
   std::shared_ptr<arrow::Array> records, corrupt_array;

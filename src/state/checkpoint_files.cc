@@ -125,7 +125,8 @@ Result<RecordFile> ReadRecordFile(const std::string& path, RecordFileKind kind,
   uint32_t stored = GetFixed32(b.data() + b.size() - 4);
   uint32_t actual = Crc32(std::string_view(b).substr(0, b.size() - 4));
   if (stored != actual) {
-    return corrupt(fmt::format("checksum mismatch: stored {:08x}, computed {:08x}", stored, actual));
+    return corrupt(
+        fmt::format("checksum mismatch: stored {:08x}, computed {:08x}", stored, actual));
   }
   if (static_cast<uint8_t>(b[8]) != static_cast<uint8_t>(kind)) {
     return corrupt(fmt::format("kind {} in header", static_cast<int>(static_cast<uint8_t>(b[8]))));
@@ -187,7 +188,9 @@ Result<StoreFiles> ListStoreFiles(const std::string& dir) {
 
 Result<LoadPlan> PlanLoad(const std::string& dir, const StoreFiles& files, int64_t version) {
   LoadPlan plan;
-  if (version < 0) return UserError("state version must be >= 0, got {} (store '{}')", version, dir);
+  if (version < 0) {
+    return UserError("state version must be >= 0, got {} (store '{}')", version, dir);
+  }
   if (version == 0) return plan;
   auto it = files.snapshots.upper_bound(version);
   if (it != files.snapshots.begin()) {

@@ -120,7 +120,8 @@ class MemoryBackend final : public StateBackend {
         base_.emplace(std::string(key), std::string(*value));
         base_bytes_ += static_cast<int64_t>(key.size() + value->size()) + kEntryOverhead;
       } else {
-        base_bytes_ += static_cast<int64_t>(value->size()) - static_cast<int64_t>(it->second.size());
+        base_bytes_ +=
+            static_cast<int64_t>(value->size()) - static_cast<int64_t>(it->second.size());
         it->second.assign(value->data(), value->size());
       }
     } else if (it != base_.end()) {

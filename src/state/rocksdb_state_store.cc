@@ -82,7 +82,8 @@ rocksdb::Options MakeOptions(const StateStoreOptions& o) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.info_log = std::make_shared<NullLogger>();
-  options.write_buffer_size = static_cast<size_t>(std::max<int64_t>(o.rocksdb_write_buffer_bytes, 64 << 10));
+  options.write_buffer_size =
+      static_cast<size_t>(std::max<int64_t>(o.rocksdb_write_buffer_bytes, 64 << 10));
   options.max_write_buffer_number = 2;
   options.write_buffer_manager = Shared().write_buffers;
   options.max_background_jobs = 2;
@@ -238,7 +239,8 @@ class RocksDBBackend final : public StateBackend {
   Status WriteSnapshot(const std::string& tmp_path, int64_t version, int64_t rows_total) override {
     LS_RETURN_NOT_OK(storage::LocalFs()->MakeDirs(tmp_path));
     rocksdb::Checkpoint* raw = nullptr;
-    LS_RETURN_NOT_OK(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint", working_dir_));
+    LS_RETURN_NOT_OK(
+        FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint", working_dir_));
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
     // log_size_for_flush = 0: always flush first, since memtables are not in
     // any WAL.
@@ -273,7 +275,8 @@ class RocksDBBackend final : public StateBackend {
 
   Status OpenDb() {
     rocksdb::DB* raw = nullptr;
-    LS_RETURN_NOT_OK(FromRocks(rocksdb::DB::Open(options_, working_dir_, &raw), "open", working_dir_));
+    LS_RETURN_NOT_OK(
+        FromRocks(rocksdb::DB::Open(options_, working_dir_, &raw), "open", working_dir_));
     db_.reset(raw);
     return Status::OK();
   }

@@ -138,7 +138,7 @@ Status PublishSnapshot(const std::string& tmp, const std::string& final_path) {
   if (errno != ENOTEMPTY && errno != EEXIST && errno != EISDIR && errno != ENOTDIR) {
     return IOErrorAt("cannot rename '{}' to '{}': {}", tmp, final_path, std::strerror(errno));
   }
-  std::string trash = tmp + ".old";
+  std::string trash = tmp + ".old.tmp";  // removed as a stale temp if we die here
   if (::rename(final_path.c_str(), trash.c_str()) != 0) {
     return IOErrorAt("cannot rename '{}' to '{}': {}", final_path, trash, std::strerror(errno));
   }
@@ -162,6 +162,7 @@ Status FsyncDir(const std::string& dir) {
 struct Loaded {
   int64_t rows_total = 0;
   int64_t snapshot_version = 0;
+  int64_t newest_on_disk = 0;
 };
 
 // Loads `version` of the store in `dir` into the empty `backend`.
@@ -171,12 +172,16 @@ Result<Loaded> LoadVersion(const std::string& dir, int64_t version, StateBackend
   LS_ASSIGN_OR_RAISE(internal::LoadPlan plan, internal::PlanLoad(dir, files, version));
   Loaded loaded;
   loaded.snapshot_version = plan.snapshot_version;
+  if (!files.changelogs.empty()) loaded.newest_on_disk = files.changelogs.rbegin()->first;
+  if (!files.snapshots.empty()) {
+    loaded.newest_on_disk = std::max(loaded.newest_on_disk, files.snapshots.rbegin()->first);
+  }
   if (plan.snapshot_version > 0) {
     if (plan.snapshot_is_dir) {
-      LS_ASSIGN_OR_RAISE(
-          internal::RecordFile meta,
-          internal::ReadRecordFile(storage::JoinPath(plan.snapshot_path, internal::kSnapshotMetaFile),
-                                   RecordFileKind::kSnapshot, plan.snapshot_version));
+      std::string meta_path = storage::JoinPath(plan.snapshot_path, internal::kSnapshotMetaFile);
+      LS_ASSIGN_OR_RAISE(internal::RecordFile meta,
+                         internal::ReadRecordFile(meta_path, RecordFileKind::kSnapshot,
+                                                  plan.snapshot_version));
       LS_RETURN_NOT_OK(backend->LoadRocksDBSnapshot(plan.snapshot_path));
       loaded.rows_total = meta.rows_total;
     } else {
@@ -207,7 +212,9 @@ int64_t NowMs() {
 std::string StoreDir(const StateStoreOptions& o) {
   std::string dir =
       storage::JoinPath(OperatorDir(o.state_dir, o.operator_id), std::to_string(o.partition_id));
-  if (!o.store_name.empty() && o.store_name != "default") dir = storage::JoinPath(dir, o.store_name);
+  if (!o.store_name.empty() && o.store_name != "default") {
+    dir = storage::JoinPath(dir, o.store_name);
+  }
   return dir;
 }
 
@@ -255,6 +262,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOptions& op
   std::unique_ptr<StateStore> store(
       new StateStore(options, dir, std::move(backend), version, loaded.snapshot_version));
   store->metrics_.num_rows_total = loaded.rows_total;
+  store->newest_on_disk_ = loaded.newest_on_disk;
   return store;
 }
 
@@ -295,6 +303,7 @@ Result<int64_t> StateStore::Commit() {
   internal::RecordFileWriter log(internal::RecordFileKind::kChangelog, next);
   internal::CommitCounts counts;
   LS_RETURN_NOT_OK(backend_->EncodePending(&log, metrics_.num_rows_total, &counts));
+  if (next <= newest_on_disk_) LS_RETURN_NOT_OK(RemoveAbandonedVersions(next));
   // The changelog is durable before the live state changes: after a crash
   // between the two, the live instance is discarded and the changelog replayed.
   LS_RETURN_NOT_OK(storage::LocalFs()->WriteAtomic(
@@ -315,6 +324,23 @@ Result<int64_t> StateStore::Commit() {
   return version_;
 }
 
+// The store was loaded at an older version than its files reach (a batch
+// re-run after a crash, or a restart from an earlier batch): the newer files
+// are another run's and must not mix with this one's. Snapshots go first, so
+// a crash in between leaves only loadable versions.
+Status StateStore::RemoveAbandonedVersions(int64_t next) {
+  LS_ASSIGN_OR_RAISE(internal::StoreFiles files, internal::ListStoreFiles(dir_));
+  for (auto it = files.snapshots.lower_bound(next); it != files.snapshots.end(); ++it) {
+    LS_RETURN_NOT_OK(internal::RemoveTree(it->second));
+  }
+  LS_RETURN_NOT_OK(FsyncDir(dir_));
+  for (auto it = files.changelogs.upper_bound(next); it != files.changelogs.end(); ++it) {
+    LS_RETURN_NOT_OK(storage::LocalFs()->Delete(it->second));
+  }
+  newest_on_disk_ = 0;
+  return Status::OK();
+}
+
 Status StateStore::MaybeSnapshotAndCleanup() {
   if (options_.min_deltas_for_snapshot <= 0 ||
       version_ - last_snapshot_version_ < options_.min_deltas_for_snapshot) {
@@ -325,7 +351,9 @@ Status StateStore::MaybeSnapshotAndCleanup() {
       dir_, fmt::format(".{}.snapshot.{}.{}.tmp", version_, ::getpid(), seq.fetch_add(1)));
   LS_RETURN_NOT_OK(internal::RemoveTree(tmp));
   Status st = backend_->WriteSnapshot(tmp, version_, metrics_.num_rows_total);
-  if (st.ok()) st = PublishSnapshot(tmp, storage::JoinPath(dir_, fmt::format("{}.snapshot", version_)));
+  if (st.ok()) {
+    st = PublishSnapshot(tmp, storage::JoinPath(dir_, fmt::format("{}.snapshot", version_)));
+  }
   // Durable before cleanup deletes the changelogs it replaces.
   if (st.ok()) st = FsyncDir(dir_);
   if (!st.ok()) {

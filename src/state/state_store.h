@@ -151,6 +151,7 @@ class StateStore {
              std::unique_ptr<internal::StateBackend> backend, int64_t version,
              int64_t last_snapshot_version);
   Status MaybeSnapshotAndCleanup();
+  Status RemoveAbandonedVersions(int64_t next);
 
   StateStoreOptions options_;
   std::string dir_;
@@ -159,6 +160,9 @@ class StateStore {
   int64_t last_snapshot_version_;
   StateStoreMetrics metrics_;
   bool broken_ = false;  // a commit failed half-way: the live state is not trustworthy
+  // The newest version with files on disk when loaded: files above the
+  // version being committed belong to an abandoned run and are removed.
+  int64_t newest_on_disk_ = 0;
 };
 
 /// Drops the live instances this process keeps for fast reopening, for stores

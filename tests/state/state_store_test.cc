@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 namespace lakestream::state {
 namespace {
@@ -112,7 +114,9 @@ TEST_P(StateStoreTest, PutGetDeletePrefixScan) {
   EXPECT_EQ(*store->Get("a1"), std::optional<std::string>("x"));
   EXPECT_EQ(*store->Get("zz"), std::nullopt);
   EXPECT_EQ(ScanAll(store.get(), "a"),
-            (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)}, {"a1", "x"}, {"a2", "y"}}));
+            (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)},
+                      {"a1", "x"},
+                      {"a2", "y"}}));
   ASSERT_EQ(*store->Commit(), 1);
   EXPECT_EQ(store->metrics().num_rows_total, 4);
   EXPECT_EQ(store->metrics().num_rows_updated, 4);
@@ -169,6 +173,17 @@ TEST_P(StateStoreTest, ReopenAtEveryVersionGivesThatVersion) {
   o.min_deltas_for_snapshot = 4;
   std::vector<Contents> expected = WriteHistory(o, 25, 7);
   ReleaseCachedStateStores();
+  auto snapshot_files = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::recursive_directory_iterator(StoreDir(o) + "/24.snapshot")) {
+      names.push_back(e.path().string() + ":" +
+                      std::to_string(e.is_regular_file() ? e.file_size() : 0));
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  std::vector<std::string> before;
+  if (o.provider == StateStoreProvider::kRocksDB) before = snapshot_files();
   for (int v = 0; v <= 25; ++v) {
     auto store = OpenOrDie(o, v);
     ASSERT_TRUE(store);
@@ -184,6 +199,10 @@ TEST_P(StateStoreTest, ReopenAtEveryVersionGivesThatVersion) {
   EXPECT_EQ(versions->back(), 25);
   EXPECT_TRUE(fs::exists(StoreDir(o) + "/24.snapshot"));
   EXPECT_FALSE(fs::exists(StoreDir(o) + "/25.snapshot"));
+  // Loading and reading a RocksDB snapshot leaves it untouched (no LOG, no new MANIFEST).
+  if (o.provider == StateStoreProvider::kRocksDB) {
+    EXPECT_EQ(snapshot_files(), before);
+  }
 }
 
 TEST_P(StateStoreTest, ReopenContinuesHistory) {
@@ -331,6 +350,32 @@ TEST_P(StateStoreTest, LeftoversOfAKilledCommitAreIgnored) {
   EXPECT_TRUE(fs::exists(dir + "/4.snapshot"));
 }
 
+TEST_P(StateStoreTest, RestartFromAnOlderVersionDropsTheAbandonedRun) {
+  // Run 1 reached version 12 with snapshots every 3; run 2 restarts from
+  // version 4 without snapshots. Run 1's snapshot 6 must not leak into run 2.
+  StateStoreOptions run1 = Options();
+  run1.min_deltas_for_snapshot = 3;
+  std::vector<Contents> old = WriteHistory(run1, 12, 8);
+  ReleaseCachedStateStores();
+  StateStoreOptions run2 = Options();
+  run2.min_deltas_for_snapshot = 0;
+  auto store = OpenOrDie(run2, 4);
+  Contents cur = old[4];
+  for (int v = 5; v <= 7; ++v) {
+    std::string k = fmt::format("run2-{}", v);
+    ASSERT_TRUE(store->Put(k, "x").ok());
+    cur[k] = "x";
+    ASSERT_EQ(*store->Commit(), v);
+  }
+  store.reset();
+  ReleaseCachedStateStores();
+  EXPECT_FALSE(fs::exists(StoreDir(run2) + "/6.snapshot"));
+  EXPECT_FALSE(fs::exists(StoreDir(run2) + "/9.changelog"));
+  store = OpenOrDie(run1, 7);
+  EXPECT_EQ(ScanAll(store.get()), cur);
+  EXPECT_FALSE(StateStore::Open(run1, 9).ok());
+}
+
 TEST_P(StateStoreTest, RecommitOfAVersionReplacesIt) {
   // A batch re-run after a crash between the state commit and commits/N
   // commits the same version again.
@@ -445,6 +490,54 @@ TEST(RocksDBStateStore, MemoryBoundConfiguresTheSharedCache) {
   EXPECT_EQ(*(*store)->Get(Key(4321)), std::optional<std::string>(value));
   EXPECT_GT((*store)->metrics().memory_used_bytes, 0);
   EXPECT_LT((*store)->metrics().memory_used_bytes, 64ll << 20);
+}
+
+TEST(RocksDBStateStore, PartitionsCommitConcurrently) {
+  // One store per shuffle partition, each driven by its own thread, sharing
+  // the process's cache; then every partition reloads from its files.
+  TempDir dir;
+  constexpr int kPartitions = 8;
+  constexpr int kVersions = 12;
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(kPartitions);
+  for (int p = 0; p < kPartitions; ++p) {
+    threads.emplace_back([&, p] {
+      StateStoreOptions o;
+      o.state_dir = dir.path();
+      o.partition_id = p;
+      o.min_deltas_for_snapshot = 5;
+      o.schema = "k: binary, v: binary";
+      for (int v = 0; v < kVersions; ++v) {
+        auto store = StateStore::Open(o, v);  // the fast path between batches
+        if (!store.ok()) {
+          errors[p] = store.status().ToString();
+          return;
+        }
+        for (int i = 0; i < 100; ++i) {
+          (void)(*store)->Put(Key(v * 100 + i), fmt::format("p{}v{}", p, v));
+        }
+        if (v > 0) (void)(*store)->Delete(Key((v - 1) * 100));
+        auto c = (*store)->Commit();
+        if (!c.ok() || *c != v + 1) {
+          errors[p] = c.ok() ? "wrong version" : c.status().ToString();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int p = 0; p < kPartitions; ++p) EXPECT_EQ(errors[p], "") << "partition " << p;
+  ReleaseCachedStateStores(dir.path());
+  for (int p = 0; p < kPartitions; ++p) {
+    StateStoreOptions o;
+    o.state_dir = dir.path();
+    o.partition_id = p;
+    auto store = StateStore::Open(o, kVersions);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->metrics().num_rows_total, kVersions * 100 - (kVersions - 1));
+    EXPECT_EQ(*(*store)->Get(Key(5)), std::optional<std::string>(fmt::format("p{}v0", p)));
+    EXPECT_EQ(*(*store)->Get(Key(100)), std::nullopt);
+  }
 }
 
 TEST(StateStoreOptionsTest, StoreDirFollowsSparkLayout) {

@@ -1,9 +1,12 @@
 // JSON (de)serialization of Delta log actions.
 #include "connectors/delta/actions.h"
 
+#include <arrow/util/utf8.h>
 #include <simdjson.h>
 
 #include <algorithm>
+
+#include "types/value_format.h"
 
 namespace lakestream::delta {
 namespace {
@@ -526,8 +529,7 @@ Result<std::optional<Action>> ParseActionLine(std::string_view line, std::string
     }
     if (parsed->has_value()) {
       if (result.has_value()) {
-        return UserError("malformed Delta log entry at {}: more than one action on a line",
-                         where);
+        return UserError("malformed Delta log entry at {}: more than one action on a line", where);
       }
       result = std::move(**parsed);
     }
@@ -570,16 +572,37 @@ std::string ToCommitFile(const std::vector<Action>& actions) {
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
+  // JSON text must be UTF-8 (a Delta log other readers choke on is worse than
+  // a replaced byte): invalid sequences become U+FFFD, as Spark decodes them.
+  std::string repaired;
+  if (!arrow::util::ValidateUTF8(s)) {
+    repaired = types::DecodeUtf8Lossy(s);
+    s = repaired;
+  }
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         if (c < 0x20) {
           out->append("\\u00");

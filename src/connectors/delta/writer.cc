@@ -7,6 +7,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/memory.h>
 #include <arrow/scalar.h>
+#include <arrow/util/utf8.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/exception.h>
 #include <parquet/properties.h>
@@ -37,8 +38,8 @@ std::string Uuid() {
   uint64_t a = rng(), b = rng();
   a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
   b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF,
-                     a & 0xFFFF, b >> 48, b & 0xFFFFFFFFFFFFull);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF,
+                     b >> 48, b & 0xFFFFFFFFFFFFull);
 }
 
 // Howard Hinnant's civil_from_days.
@@ -66,10 +67,14 @@ std::string FormatDate(int64_t days) {
 
 int64_t ToMicros(const arrow::TimestampType& t, int64_t v) {
   switch (t.unit()) {
-    case arrow::TimeUnit::SECOND: return v * 1000000;
-    case arrow::TimeUnit::MILLI: return v * 1000;
-    case arrow::TimeUnit::MICRO: return v;
-    case arrow::TimeUnit::NANO: return FloorDiv(v, 1000);
+    case arrow::TimeUnit::SECOND:
+      return v * 1000000;
+    case arrow::TimeUnit::MILLI:
+      return v * 1000;
+    case arrow::TimeUnit::MICRO:
+      return v;
+    case arrow::TimeUnit::NANO:
+      return FloorDiv(v, 1000);
   }
   return v;
 }
@@ -84,8 +89,8 @@ std::string FormatMicros(int64_t us, bool iso_ms, bool utc_suffix) {
     return fmt::format("{}T{:02d}:{:02d}:{:02d}.{:03d}{}", date, secs / 3600, secs / 60 % 60,
                        secs % 60, frac / 1000, utc_suffix ? "Z" : "");
   }
-  return fmt::format("{} {:02d}:{:02d}:{:02d}.{:06d}", date, secs / 3600, secs / 60 % 60,
-                     secs % 60, frac);
+  return fmt::format("{} {:02d}:{:02d}:{:02d}.{:06d}", date, secs / 3600, secs / 60 % 60, secs % 60,
+                     frac);
 }
 
 bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
@@ -154,6 +159,8 @@ std::string StatLiteral(const arrow::Scalar& s, bool is_max) {
     }
     case arrow::Type::STRING: {
       std::string_view v = static_cast<const arrow::StringScalar&>(s).view();
+      // A value that is not UTF-8 cannot be a JSON string bound: no stat.
+      if (!arrow::util::ValidateUTF8(v)) return "";
       // Delta truncates string stats to 32 characters: a prefix is still a
       // lower bound, but not an upper bound, so a truncated max is dropped.
       size_t chars = 0, i = 0;
@@ -201,8 +208,9 @@ std::string ComputeStatsJson(const arrow::Table& data) {
       maxs += ":" + hi;
     }
   }
-  return fmt::format("{{\"numRecords\":{},\"minValues\":{{{}}},\"maxValues\":{{{}}},\"nullCount\":{{{}}}}}",
-                     data.num_rows(), mins, maxs, nulls);
+  return fmt::format(
+      "{{\"numRecords\":{},\"minValues\":{{{}}},\"maxValues\":{{{}}},\"nullCount\":{{{}}}}}",
+      data.num_rows(), mins, maxs, nulls);
 }
 
 std::optional<std::string> SerializePartitionValue(const arrow::Array& array, int64_t row) {
@@ -234,9 +242,9 @@ std::string EscapePartitionPathValue(std::string_view value) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
-    bool esc = c < 0x20 || c == 0x7F || c == '"' || c == '#' || c == '%' || c == '\'' ||
-               c == '*' || c == '/' || c == ':' || c == '=' || c == '?' || c == '\\' ||
-               c == '{' || c == '[' || c == ']' || c == '^';
+    bool esc = c < 0x20 || c == 0x7F || c == '"' || c == '#' || c == '%' || c == '\'' || c == '*' ||
+               c == '/' || c == ':' || c == '=' || c == '?' || c == '\\' || c == '{' || c == '[' ||
+               c == ']' || c == '^';
     if (esc) {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
@@ -262,8 +270,8 @@ Result<std::string> EncodeParquet(const arrow::Table& table, const std::string& 
   auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   LS_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
   try {
-    LS_RETURN_NOT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink,
-                                                1 << 20, props.build(), arrow_props));
+    LS_RETURN_NOT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20,
+                                                props.build(), arrow_props));
   } catch (const std::exception& e) {
     return InternalError("Parquet encoding failed: {}", e.what());
   }
@@ -402,10 +410,14 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
 
 const char* ModeName(DeltaWriteOptions::Mode m) {
   switch (m) {
-    case DeltaWriteOptions::Mode::kAppend: return "Append";
-    case DeltaWriteOptions::Mode::kOverwrite: return "Overwrite";
-    case DeltaWriteOptions::Mode::kErrorIfExists: return "ErrorIfExists";
-    case DeltaWriteOptions::Mode::kIgnore: return "Ignore";
+    case DeltaWriteOptions::Mode::kAppend:
+      return "Append";
+    case DeltaWriteOptions::Mode::kOverwrite:
+      return "Overwrite";
+    case DeltaWriteOptions::Mode::kErrorIfExists:
+      return "ErrorIfExists";
+    case DeltaWriteOptions::Mode::kIgnore:
+      return "Ignore";
   }
   return "Append";
 }
@@ -450,21 +462,23 @@ std::string CommitInfoJson(const DeltaWriteOptions& options, int64_t read_versio
 Status CheckWriteProtocol(const Snapshot& snap, const DeltaWriteOptions& options) {
   const Protocol& p = snap.protocol();
   if (p.min_writer_version > 7) {
-    return Unsupported("Delta table '{}' requires writer version {}, which lakestream does not "
-                       "support",
-                       snap.table_root(), p.min_writer_version);
+    return Unsupported(
+        "Delta table '{}' requires writer version {}, which lakestream does not "
+        "support",
+        snap.table_root(), p.min_writer_version);
   }
   if (p.min_writer_version >= 3 && p.min_writer_version < 7) {
     // Writer versions 3..6 imply checkConstraints/generatedColumns/... that
     // we do not enforce; 4+ also change data feed, 5 column mapping.
-    return Unsupported("Delta table '{}' requires writer version {} (constraints, generated "
-                       "columns, change data feed or column mapping), which lakestream cannot "
-                       "write yet",
-                       snap.table_root(), p.min_writer_version);
+    return Unsupported(
+        "Delta table '{}' requires writer version {} (constraints, generated "
+        "columns, change data feed or column mapping), which lakestream cannot "
+        "write yet",
+        snap.table_root(), p.min_writer_version);
   }
-  static const std::vector<std::string> kOk = {"appendOnly", "invariants", "timestampNtz",
-                                               "deletionVectors", "domainMetadata",
-                                               "vacuumProtocolCheck", "v2Checkpoint"};
+  static const std::vector<std::string> kOk = {
+      "appendOnly",     "invariants",          "timestampNtz", "deletionVectors",
+      "domainMetadata", "vacuumProtocolCheck", "v2Checkpoint"};
   if (p.writer_features) {
     for (const auto& f : *p.writer_features) {
       if (std::find(kOk.begin(), kOk.end(), f) == kOk.end()) {
@@ -573,8 +587,7 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
         if (EqualsIgnoreCase(schema->field(i)->name(), p)) idx = i;
       }
       if (idx < 0) {
-        return UserError("partition column '{}' is not in the schema ({})", p,
-                         schema->ToString());
+        return UserError("partition column '{}' is not in the schema ({})", p, schema->ToString());
       }
       partition_columns.push_back(schema->field(idx)->name());
     }
@@ -649,9 +662,10 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
     if (st.ok()) break;
     if (!storage::IsAlreadyExists(st)) return st;
     if (attempt >= options.max_commit_attempts) {
-      return UserError("could not commit to Delta table '{}' after {} attempts: concurrent "
-                       "writers keep winning",
-                       root, attempt);
+      return UserError(
+          "could not commit to Delta table '{}' after {} attempts: concurrent "
+          "writers keep winning",
+          root, attempt);
     }
     if (!base) {
       // Another writer created the table first: continue as an append if it
@@ -705,7 +719,8 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
   int64_t interval = base ? CheckpointInterval(*base) : [&] {
     auto it = options.configuration.find("delta.checkpointInterval");
     try {
-      return it == options.configuration.end() ? int64_t{10} : static_cast<int64_t>(std::stoll(it->second));
+      return it == options.configuration.end() ? int64_t{10}
+                                               : static_cast<int64_t>(std::stoll(it->second));
     } catch (...) {
       return int64_t{10};
     }
@@ -746,9 +761,9 @@ Status WriteCheckpoint(const Snapshot& snapshot) {
   auto fs = snapshot.fs();
   LS_RETURN_NOT_OK(
       fs->WriteAtomic(storage::JoinPath(log_dir, CheckpointFileName(snapshot.version())), bytes));
-  std::string last = fmt::format(
-      "{{\"version\":{},\"size\":{},\"sizeInBytes\":{},\"numOfAddFiles\":{}}}",
-      snapshot.version(), actions.size(), bytes.size(), num_adds);
+  std::string last =
+      fmt::format("{{\"version\":{},\"size\":{},\"sizeInBytes\":{},\"numOfAddFiles\":{}}}",
+                  snapshot.version(), actions.size(), bytes.size(), num_adds);
   return fs->WriteAtomic(storage::JoinPath(log_dir, "_last_checkpoint"), last);
 }
 

@@ -91,9 +91,9 @@ class DeltaSink : public Sink {
     o.app_version = batch_id;
     o.operation = "STREAMING UPDATE";
     o.operation_parameters = {
-        {"outputMode", fmt::format("\"{}\"", OutputModeName(ctx_.output_mode))},
-        {"queryId", fmt::format("\"{}\"", ctx_.query_id)},
-        {"epochId", fmt::format("\"{}\"", batch_id)}};
+        {"outputMode", OutputModeName(ctx_.output_mode)},
+        {"queryId", ctx_.query_id},
+        {"epochId", std::to_string(batch_id)}};
     auto r = delta::WriteDelta(path_, table, o);
     if (!r.ok())
       return r.status().WithMessage(
