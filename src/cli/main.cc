@@ -15,6 +15,7 @@
 #include "common/init.h"
 #include "plan/session.h"
 #include "sql/parser.h"
+#include "stream/connectors.h"
 
 namespace lakestream::cli {
 namespace {
@@ -41,11 +42,13 @@ int RunJsonl(plan::Session& session) {
     std::string answer;
     simdjson::dom::element doc;
     std::string_view sql;
-    if (parser.parse(line).get(doc) != simdjson::SUCCESS || doc["sql"].get_string().get(sql) != simdjson::SUCCESS) {
+    if (parser.parse(line).get(doc) != simdjson::SUCCESS ||
+        doc["sql"].get_string().get(sql) != simdjson::SUCCESS) {
       answer = ErrorToJsonLine("bad request: expected {\"sql\": \"...\"}");
     } else {
       auto r = session.ExecuteSql(sql);
-      answer = r.ok() ? ResultToJsonLine(*r, session.config().time_zone) : ErrorToJsonLine(r.status().message());
+      answer = r.ok() ? ResultToJsonLine(*r, session.config().time_zone)
+                      : ErrorToJsonLine(r.status().message());
     }
     std::cout << answer << "\n";
     std::cout.flush();
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
     std::cerr << "initialization failed: " << init.ToString() << std::endl;
     return 1;
   }
+  // Table functions of other layers (read_statestore, memory.`name`) for `sql` too.
+  stream::RegisterBuiltinConnectors();
   CLI::App app{"lakestream: streaming and batch SQL on Arrow, landing in Delta Lake"};
   app.require_subcommand(1);
 
@@ -96,15 +101,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> confs;
   sql_cmd->add_option("query", query, "SQL statements to run");
   sql_cmd->add_option("-f,--file", file, "Run the statements of a file");
-  sql_cmd->add_option("--format", format, "Output format: table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
-  sql_cmd->add_flag("--jsonl", jsonl, "Machine protocol: a JSON request per stdin line, a JSON answer per line");
+  sql_cmd->add_option("--format", format, "Output format: table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  sql_cmd->add_flag("--jsonl", jsonl,
+                    "Machine protocol: a JSON request per stdin line, a JSON answer per line");
   sql_cmd->add_option("-c,--conf", confs, "Session setting key=value (like SET); repeatable")
       ->allow_extra_args(false)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::vector<cli::Command> commands;
-  for (auto add : {cli::AddRunCommand, cli::AddBrokerCommand, cli::AddGenerateCommand}) commands.push_back(add(app));
+  for (auto add : {cli::AddRunCommand, cli::AddBrokerCommand, cli::AddGenerateCommand})
+    commands.push_back(add(app));
 
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {
@@ -116,12 +124,15 @@ int main(int argc, char** argv) {
     for (const auto& kv : confs) {
       auto eq = kv.find('=');
       std::string err;
-      if (eq == std::string::npos || !session.config().Set(kv.substr(0, eq), kv.substr(eq + 1), &err)) {
+      if (eq == std::string::npos ||
+          !session.config().Set(kv.substr(0, eq), kv.substr(eq + 1), &err)) {
         std::cerr << "Error: bad --conf '" << kv << "' " << err << std::endl;
         return 2;
       }
     }
-    auto fmt = format == "csv" ? cli::OutputFormat::kCsv : format == "json" ? cli::OutputFormat::kJson : cli::OutputFormat::kTable;
+    auto fmt = format == "csv"    ? cli::OutputFormat::kCsv
+               : format == "json" ? cli::OutputFormat::kJson
+                                  : cli::OutputFormat::kTable;
     if (jsonl) return cli::RunJsonl(session);
     if (!file.empty()) {
       std::ifstream in(file);

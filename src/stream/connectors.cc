@@ -8,6 +8,8 @@
 
 namespace lakestream::stream {
 
+void RegisterStateTables();  // state_table.cc
+
 namespace {
 std::string ScalarText(const arrow::Scalar& s) {
   if (s.type->id() == arrow::Type::STRING)
@@ -43,6 +45,7 @@ void RegisterBuiltinConnectors() {
     connectors::RegisterDeltaStreaming();
     connectors::RegisterMemoryAndConsoleSinks();
     connectors::kafka::RegisterKafkaConnectors();
+    RegisterStateTables();
     // memory.`name`: what a memory sink collected, readable in SQL as Spark's
     // memory sink registers a temporary view.
     plan::TableSourceRegistry()["memory"] =

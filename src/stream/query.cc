@@ -874,8 +874,20 @@ Status StreamingQuery::PlanStateful() {
                                            : exec::StreamOutputMode::kUpdate;
   o.event_time_key = event_key;
   ARROW_ASSIGN_OR_RAISE(impl.aggregate, exec::StreamingAggregate::Make(o));
-  std::string schema_text = "keys+results: " + agg->schema->ToString(/*show_metadata=*/false);
-  for (const auto& a : agg->aggregates) schema_text += "; " + a.name;
+  // The state's layout in DDL, so read_statestore() can decode it and a
+  // changed query is refused: keys -> keys + one accumulator per aggregate.
+  arrow::FieldVector key_fields, value_fields;
+  for (int i = 0; i < o.num_keys; ++i) key_fields.push_back(agg->schema->field(i));
+  value_fields = key_fields;
+  for (size_t i = 0; i < agg->aggregates.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto st, agg->aggregates[i].resolved.make()->SaveState());
+    value_fields.push_back(
+        arrow::field(fmt::format("{}_{}", agg->aggregates[i].name, i), st->type()));
+  }
+  std::string schema_text = Json{{"operatorName", "stateStoreSave"},
+                                 {"key", types::ToDDL(*arrow::schema(key_fields))},
+                                 {"value", types::ToDDL(*arrow::schema(value_fields))}}
+                                .dump();
   auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
                       ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))
                       : std::string("rocksdb");

@@ -171,9 +171,22 @@ TEST_F(AggregateTest, StateSurvivesARestart) {
   auto rows = Rows(fmt::format(
       "SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
   EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
-  // The state lives in the checkpoint as Spark lays it out.
+  // The state lives in the checkpoint as Spark lays it out, readable as a table:
+  // only the [00:20, 00:30) window of `a` is still open.
   EXPECT_TRUE(fs::exists(Path("cp/state/0/0")));
   EXPECT_TRUE(fs::exists(Path("cp/state/0/_metadata/schema")));
+  EXPECT_EQ(Rows(fmt::format("SELECT CAST(key.window.start AS STRING), key.kind, value.kind FROM "
+                             "read_statestore('{}')",
+                             Path("cp"))),
+            (std::vector<std::string>{"2026-01-01 10:00:20|a|a"}));
+  EXPECT_EQ(Rows(fmt::format(
+                "SELECT operatorId, operatorName, numPartitions FROM read_state_metadata('{}')",
+                Path("cp"))),
+            (std::vector<std::string>{"0|stateStoreSave|8"}));
+  // batchId => 0: after the first batch, the windows of batch 0 were all open.
+  EXPECT_EQ(
+      Rows(fmt::format("SELECT count(*) FROM read_statestore('{}', batchId => 0)", Path("cp"))),
+      (std::vector<std::string>{"2"}));
 }
 
 TEST_F(AggregateTest, StateOfAnotherQueryIsRefused) {
