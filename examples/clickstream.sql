@@ -12,7 +12,7 @@
 -- (mode PERMISSIVE, the default), so nothing is lost.
 CREATE STREAMING TABLE delta.`${OUT}/bronze_events` AS
 SELECT event_id,
-       event_time,
+       try_to_timestamp(event_time) AS event_time,  -- a malformed time becomes NULL (quarantined)
        user_id, session_id, event_type, page, product_id, price, country, device, referrer,
        _corrupt_record,
        partition AS kafka_partition,
@@ -23,7 +23,7 @@ FROM STREAM read_kafka(
   subscribe => '${TOPIC}',
   startingOffsets => 'earliest',
   maxOffsetsPerTrigger => 200000,
-  valueSchema => 'event_id BIGINT, event_time TIMESTAMP, user_id BIGINT, session_id STRING, event_type STRING,
+  valueSchema => 'event_id BIGINT, event_time STRING, user_id BIGINT, session_id STRING, event_type STRING,
                   page STRING, product_id BIGINT, price DOUBLE, country STRING, device STRING, referrer STRING');
 
 -- Quarantine: the records that did not parse, with where they came from.
@@ -47,3 +47,12 @@ CREATE STREAMING TABLE delta.`${OUT}/cart_and_purchases` PARTITIONED BY (event_t
 SELECT event_id, event_time, event_type, user_id, session_id, product_id, price, country
 FROM STREAM delta.`${OUT}/bronze_events`
 WHERE _corrupt_record IS NULL AND event_type IN ('add_to_cart', 'purchase') AND price IS NOT NULL;
+
+-- Activity per 5 seconds of event time: a windowed aggregate, each window
+-- emitted once when the watermark (latest event time - 2 s) has closed it.
+CREATE STREAMING TABLE delta.`${OUT}/activity_per_5s` AS
+SELECT window.start AS window_start, window.end AS window_end, event_type,
+       count(*) AS events, count(DISTINCT user_id) AS users, round(sum(price), 2) AS revenue
+FROM STREAM delta.`${OUT}/bronze_events` WATERMARK event_time DELAY OF INTERVAL 2 SECONDS
+WHERE _corrupt_record IS NULL AND event_time IS NOT NULL
+GROUP BY window(event_time, '5 seconds'), event_type;

@@ -4,7 +4,12 @@ SELECT 'bronze_events' AS table_name, count(*) AS rows FROM delta.`${OUT}/bronze
 UNION ALL SELECT 'page_views', count(*) FROM delta.`${OUT}/page_views`
 UNION ALL SELECT 'clicks', count(*) FROM delta.`${OUT}/clicks`
 UNION ALL SELECT 'cart_and_purchases', count(*) FROM delta.`${OUT}/cart_and_purchases`
-UNION ALL SELECT 'quarantine', count(*) FROM delta.`${OUT}/quarantine`;
+UNION ALL SELECT 'quarantine', count(*) FROM delta.`${OUT}/quarantine`
+UNION ALL SELECT 'activity_per_5s', count(*) FROM delta.`${OUT}/activity_per_5s`;
+
+-- The closed 5-second windows, as the streaming aggregate emitted them.
+SELECT window_start, sum(events) AS events, sum(revenue) AS revenue, max(users) AS max_users_per_type
+FROM delta.`${OUT}/activity_per_5s` GROUP BY window_start ORDER BY window_start LIMIT 5;
 
 -- Revenue per country.
 SELECT country, count(*) AS purchases, round(sum(price), 2) AS revenue
@@ -25,4 +30,5 @@ WHERE abs(lag_ms) < 3600000;
 SELECT kafka_partition, kafka_offset, substring(_corrupt_record, 1, 40) AS raw
 FROM delta.`${OUT}/quarantine` ORDER BY kafka_offset LIMIT 3;
 
+-- Every micro-batch is one Delta commit carrying its batch id (txn).
 DESCRIBE HISTORY delta.`${OUT}/page_views` LIMIT 3;

@@ -1395,6 +1395,7 @@ class DistinctAgg final : public GroupedAggregator {
   }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<DistinctAgg&>(other);
+    if (o.seen_ == nullptr) return Status::OK();  // the other side saw no group
     ARROW_ASSIGN_OR_RAISE(auto uniques, o.seen_->GetUniques());
     if (uniques.length == 0) return Status::OK();
     auto old = uniques.values[0].array_as<arrow::UInt32Array>();
@@ -1406,6 +1407,7 @@ class DistinctAgg final : public GroupedAggregator {
   Result<ArrayPtr> Finalize() override { return inner_->Finalize(); }
   Result<ArrayPtr> SaveState() override {
     // list<struct<args...>> per group, from the uniques grouped by group id.
+    if (seen_ == nullptr) ARROW_RETURN_NOT_OK(Resize(num_groups_));  // no group yet: an empty state
     ARROW_ASSIGN_OR_RAISE(auto uniques, seen_->GetUniques());
     std::vector<int32_t> offsets(num_groups_ + 1, 0);
     auto gid = uniques.values[0].array_as<arrow::UInt32Array>();

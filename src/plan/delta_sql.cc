@@ -3,6 +3,8 @@
 // INSERT INTO|OVERWRITE delta.`/path` SELECT, DESCRIBE HISTORY and DESCRIBE
 // DETAIL, on top of connectors/delta (DeltaLog, DeltaScan, WriteDelta).
 #include "plan/delta_sql.h"
+
+#include <charconv>
 #include "plan/pushdown_internal.h"
 
 #include <arrow/builder.h>
@@ -374,7 +376,12 @@ Result<QueryResult> DescribeHistory(Session* session, const sql::Statement& st) 
   auto log = delta::DeltaLog::Open(path);
   ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
   if (!exists) return MissingTable(path);
-  ARROW_ASSIGN_OR_RAISE(auto history, log->History());
+  int64_t limit = 0;
+  if (st.has_value) {
+    auto [p, ec] = std::from_chars(st.value.data(), st.value.data() + st.value.size(), limit);
+    if (ec != std::errc() || limit < 0) return UserError("DESCRIBE HISTORY ... LIMIT expects a count, got {}", st.value);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto history, log->History(limit));
   arrow::Int64Builder version_b, read_version_b;
   arrow::TimestampBuilder ts_b(types::Timestamp(), arrow::default_memory_pool());
   arrow::StringBuilder op_b, params_b, metrics_b, engine_b, isolation_b;

@@ -578,8 +578,10 @@ class Parser {
       LS_ASSIGN_OR_RAISE(stmt->describe_target, ParseTableName());
       stmt->name_parts = stmt->describe_target->name_parts;
       if (stmt->type == StatementType::kDescribeHistory && AcceptWord("LIMIT")) {
-        LS_ASSIGN_OR_RAISE(auto n, ParseExpr());
-        (void)n;
+        if (Cur().type != TokenType::kInteger) return Error(Cur(), "a number of versions");
+        stmt->value = Cur().text;  // DESCRIBE HISTORY t LIMIT n: the newest n versions
+        stmt->has_value = true;
+        Advance();
       }
       return stmt;
     }
