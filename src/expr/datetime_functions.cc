@@ -1279,9 +1279,10 @@ Result<ResolvedCall> ResolveWindow(const CallSite& s) {
   const int64_t start = micros.size() > 2 ? micros[2] : 0;
   if (width <= 0) return UserError("window(): the window duration must be positive");
   if (slide != width) {
-    return Unsupported("window(): sliding windows (slide {} us < duration {} us) are not supported yet; use a tumbling "
-                       "window",
-                       slide, width);
+    // Sliding windows put a row in several windows: the binder expands them
+    // with sliding_windows() under GROUP BY; anywhere else they cannot be one value.
+    return UserError("window() with a slide duration different from the window duration is only allowed as a GROUP BY "
+                     "key");
   }
   auto ts = Ts();
   auto type = arrow::struct_({arrow::field("start", ts), arrow::field("end", ts)});
@@ -1319,8 +1320,67 @@ Result<ResolvedCall> ResolveWindow(const CallSite& s) {
   });
 }
 
+// sliding_windows(time, windowDuration, slideDuration[, startTime]): every
+// window holding each timestamp, as array<struct<start, end>> (the binder
+// explodes it under GROUP BY window(...) with a slide, as Spark's Expand).
+Result<ResolvedCall> ResolveSlidingWindows(const CallSite& s) {
+  LS_RETURN_NOT_OK(internal::CheckArity(s, "sliding_windows", 3, 4, "(TIMESTAMP, STRING, STRING[, STRING])"));
+  std::vector<int64_t> micros;
+  for (size_t k = 1; k < s.arg_types.size(); ++k) {
+    std::string storage;
+    const std::string* text = internal::LiteralString(s, k, &storage);
+    if (!text) return UserError("window(): argument {} must be a duration literal such as '10 seconds'", k + 1);
+    ARROW_ASSIGN_OR_RAISE(auto us, types::ParseDurationMicros(*text));
+    micros.push_back(us);
+  }
+  const int64_t width = micros[0], slide = micros[1], start = micros.size() > 2 ? micros[2] : 0;
+  if (width <= 0 || slide <= 0) return UserError("window(): durations must be positive");
+  if (slide > width) return UserError("window(): the slide duration must not exceed the window duration");
+  auto ts = Ts();
+  auto st = arrow::struct_({arrow::field("start", ts), arrow::field("end", ts)});
+  auto type = arrow::list(st);
+  std::vector<types::TypePtr> args = {ts};
+  for (size_t k = 1; k < s.arg_types.size(); ++k) args.push_back(nullptr);
+  return internal::Call(type, args, [=](const std::vector<arrow::Datum>& a, int64_t length,
+                                         const EvalContext& ctx) -> Result<arrow::Datum> {
+    ARROW_ASSIGN_OR_RAISE(auto arr, internal::ToArray(a[0], length, ctx.pool));
+    const auto& t = static_cast<const arrow::TimestampArray&>(*arr);
+    arrow::TimestampBuilder sb(ts, ctx.pool), eb(ts, ctx.pool);
+    std::vector<int32_t> offsets = {0};
+    std::vector<uint8_t> valid(length, 1);
+    for (int64_t i = 0; i < length; ++i) {
+      if (t.IsNull(i)) {
+        valid[i] = 0;
+        offsets.push_back(offsets.back());
+        continue;
+      }
+      int64_t v = t.Value(i);
+      int64_t off = (v - start) % slide;
+      if (off < 0) off += slide;
+      int32_t n = 0;
+      // The latest window starting at or before v, then earlier ones while they still hold v.
+      for (int64_t w = v - off; w > v - width; w -= slide, ++n) {
+        ARROW_RETURN_NOT_OK(sb.Append(w));
+        ARROW_RETURN_NOT_OK(eb.Append(w + width));
+      }
+      offsets.push_back(offsets.back() + n);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto starts, sb.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto ends, eb.Finish());
+    auto values = std::make_shared<arrow::StructArray>(st, starts->length(), arrow::ArrayVector{starts, ends});
+    ARROW_ASSIGN_OR_RAISE(auto offs, internal::MakeFixedArray<int32_t>(arrow::int32(), offsets, nullptr, ctx.pool));
+    int64_t nulls = std::count(valid.begin(), valid.end(), 0);
+    std::shared_ptr<arrow::Buffer> bitmap;
+    if (nulls > 0) {
+      ARROW_ASSIGN_OR_RAISE(bitmap, arrow::internal::BytesToBits(valid, ctx.pool));
+    }
+    return std::make_shared<arrow::ListArray>(type, length, offs->data()->buffers[1], values, bitmap, nulls);
+  });
+}
+
 void RegisterDatetimeFunctions(FunctionRegistry* r) {
   Add(r, "window", ResolveWindow);
+  Add(r, "sliding_windows", ResolveSlidingWindows);
   Add(r, "current_date", [](const CallSite& s) { return ResolveCurrent(s, "current_date", 0); });
   r->AddAlias("curdate", "current_date");
   Add(r, "current_timestamp",

@@ -1589,6 +1589,36 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
   if (!aggs.empty()) grouped = true;
   if (s.having && !grouped) grouped = true;
 
+  // GROUP BY window(ts, width, slide) with slide < width: each row belongs to
+  // several windows, so (as Spark's Expand) the rows are exploded over
+  // sliding_windows(...) first and the key becomes the generated window.
+  for (auto& g : group_by) {
+    if (g->type != ExprType::kFunction || Lower(g->name) != "window" || g->args.size() < 3) continue;
+    std::vector<ExprPtr> args;
+    for (const auto& a : g->args) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*a, scope));
+      args.push_back(b);
+    }
+    auto width = expr::EvaluateConstant(*args[1], ctx_);
+    auto slide = expr::EvaluateConstant(*args[2], ctx_);
+    if (!width.ok() || !slide.ok() || (*width)->Equals(**slide)) continue;  // tumbling: the scalar window()
+    ARROW_ASSIGN_OR_RAISE(auto windows, Call("sliding_windows", args, g->loc));
+    auto node = MakeNode(LogicalKind::kGenerate, {plan}, nullptr);
+    node->exprs = {windows};
+    exec::GenerateNode probe(std::make_shared<exec::ScanNode>(plan->schema, std::vector<exec::ScanTask>{}, ""),
+                             windows, false, false, {"window"});
+    node->schema = probe.schema();
+    // Hidden under another name so `window.start` in SELECT resolves to the key, not to this column.
+    scope.cols.push_back({"", "__window", node->schema->fields().back()->type(), true});
+    plan = node;
+    auto col = std::make_shared<AstExpr>();
+    col->type = ExprType::kColumn;
+    col->name_parts = {"__window"};
+    col->loc = g->loc;
+    col->sql_text = "window";
+    g = col;
+  }
+
   Hook hook;
   Scope post = scope;
   LogicalPtr post_plan = plan;
@@ -1608,6 +1638,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       if (g->type == ExprType::kFunction && (Lower(g->name) == "window" || Lower(g->name) == "session_window")) {
         name = Lower(g->name);
       }
+      if (name == "__window") name = "window";
       std::string qual;
       if (k->kind == ExprKind::kColumn) qual = scope.cols[k->column_index].qualifier;
       out.cols.push_back({qual, name, k->type, true});

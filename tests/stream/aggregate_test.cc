@@ -154,6 +154,19 @@ TEST_F(AggregateTest, OutputModeRulesAreCheckedAtStart) {
   EXPECT_NE(q.status().message().find("not update"), std::string::npos) << q.status().ToString();
 }
 
+TEST_F(AggregateTest, SlidingWindowsCountEachRowInEveryWindow) {
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:06", "a"}, {"10:00:12", "a"}});
+  WriteEvents("1.json", {{"10:00:31", "a"}});  // moves the watermark to 10:00:26
+  auto q =
+      Run(Spec("SELECT window.start AS start, count(*) AS n FROM {} GROUP BY window(ts, '10 "
+               "seconds', '5 seconds')",
+               connectors::OutputMode::kAppend, "agg_sliding"));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(Rows("SELECT CAST(start AS STRING), n FROM memory.`agg_sliding` ORDER BY start"),
+            (std::vector<std::string>{"2026-01-01 09:59:55|1", "2026-01-01 10:00:00|2",
+                                      "2026-01-01 10:00:05|2", "2026-01-01 10:00:10|1"}));
+}
+
 TEST_F(AggregateTest, StateSurvivesARestart) {
   // The same input as AppendEmitsEachClosedWindowOnce, but the query stops
   // after each file and a new query object (new state store instances, as
