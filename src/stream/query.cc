@@ -8,6 +8,7 @@
 #include <set>
 
 #include "exec/operator.h"
+#include "exec/row_codec.h"
 #include "exec/streaming_aggregate.h"
 #include "plan/binder.h"
 #include "plan/physical_planner.h"
@@ -208,6 +209,16 @@ struct StreamingQuery::Impl {
         std::make_shared<std::atomic<int64_t>>(INT64_MAX);
     std::shared_ptr<std::atomic<int64_t>> late_rows = std::make_shared<std::atomic<int64_t>>(0);
     int64_t max_event_ever = INT64_MIN;  // across batches (the watermark only moves forward)
+    // dropDuplicates => 'cols' / dropDuplicatesWithinWatermark => 'cols' on the
+    // source: the keys seen, in their own state store (operator 1 + slot index).
+    std::vector<int> dedup_columns;
+    bool dedup_within_watermark = false;
+    std::unique_ptr<OperatorState> dedup_state;
+    std::shared_ptr<std::mutex> dedup_mu = std::make_shared<std::mutex>();
+    std::shared_ptr<std::atomic<int64_t>> dedup_dropped = std::make_shared<std::atomic<int64_t>>(0);
+    std::shared_ptr<std::atomic<int64_t>> dedup_new = std::make_shared<std::atomic<int64_t>>(0);
+    int64_t dedup_removed = 0;
+    int64_t dedup_total = 0;
   };
 
   std::optional<Checkpoint> checkpoint;
@@ -231,6 +242,70 @@ struct StreamingQuery::Impl {
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
   std::shared_ptr<std::atomic<int64_t>> watermark_us =
       std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+
+  /// Keeps the rows whose dedup key was never seen (in this batch or the
+  /// state) and records their keys. Workers share the slot's store: a lock.
+  Result<exec::BatchPtr> DropDuplicates(Slot* slot, const exec::BatchPtr& b) {
+    std::vector<const arrow::Array*> key_cols;
+    for (int c : slot->dedup_columns) key_cols.push_back(b->column(c).get());
+    const arrow::TimestampArray* ts =
+        slot->watermark_column >= 0
+            ? static_cast<const arrow::TimestampArray*>(b->column(slot->watermark_column).get())
+            : nullptr;
+    arrow::BooleanBuilder keep;
+    ARROW_RETURN_NOT_OK(keep.Reserve(b->num_rows()));
+    int64_t dropped = 0, fresh = 0;
+    std::string key;
+    std::lock_guard<std::mutex> lock(*slot->dedup_mu);
+    for (int64_t r = 0; r < b->num_rows(); ++r) {
+      key.clear();
+      ARROW_RETURN_NOT_OK(exec::EncodeRow(key_cols, r, &key));
+      ARROW_ASSIGN_OR_RAISE(auto seen, slot->dedup_state->Get(key));
+      if (seen) {
+        keep.UnsafeAppend(false);
+        ++dropped;
+        continue;
+      }
+      // The value is when the key may be forgotten: its event time (plus the
+      // delay for dropDuplicatesWithinWatermark); never without a watermark.
+      int64_t expires = INT64_MAX;
+      if (ts && !ts->IsNull(r)) {
+        expires = ts->Value(r) + (slot->dedup_within_watermark ? slot->delay_us : 0);
+      }
+      std::string value(reinterpret_cast<const char*>(&expires), sizeof(expires));
+      ARROW_RETURN_NOT_OK(slot->dedup_state->Put(key, value));
+      keep.UnsafeAppend(true);
+      ++fresh;
+    }
+    slot->dedup_dropped->fetch_add(dropped);
+    slot->dedup_new->fetch_add(fresh);
+    if (dropped == 0) return b;
+    ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(b, mask));
+    return filtered.record_batch();
+  }
+
+  /// After the sink took the batch: forget keys behind the watermark, commit.
+  Status CommitDedup(int64_t watermark_us_value) {
+    for (auto& sl : slots) {
+      if (!sl->dedup_state) continue;
+      std::vector<std::string> expired;
+      int64_t total = 0;
+      ARROW_RETURN_NOT_OK(sl->dedup_state->Scan([&](std::string_view k, std::string_view v) {
+        ++total;
+        int64_t expires = INT64_MAX;
+        if (v.size() == sizeof(expires)) std::memcpy(&expires, v.data(), sizeof(expires));
+        if (watermark_us_value != INT64_MIN && expires <= watermark_us_value)
+          expired.emplace_back(k);
+        return Status::OK();
+      }));
+      for (const auto& k : expired) ARROW_RETURN_NOT_OK(sl->dedup_state->Delete(k));
+      sl->dedup_removed = static_cast<int64_t>(expired.size());
+      sl->dedup_total = total - sl->dedup_removed;
+      ARROW_RETURN_NOT_OK(sl->dedup_state->Commit());
+    }
+    return Status::OK();
+  }
 
   /// The planned source's ScanSource: the tasks of the current batch, projected.
   std::shared_ptr<plan::ScanSource> MakeScan(Slot* slot) {
@@ -256,17 +331,21 @@ struct StreamingQuery::Impl {
       auto rows = slot->rows;
       const int wm_col = slot->watermark_column;
       auto max_event = slot->max_event, min_event = slot->min_event, late = slot->late_rows;
-      auto watermark = wm_col >= 0 && stateful ? watermark_us : nullptr;
+      auto watermark =
+          wm_col >= 0 && (stateful || !slot->dedup_columns.empty()) ? watermark_us : nullptr;
       for (const auto& task : slot->tasks) {
-        out.push_back([=]() -> Result<exec::BatchIterator> {
+        out.push_back([=, this]() -> Result<exec::BatchIterator> {
           ARROW_ASSIGN_OR_RAISE(auto it, task());
-          return exec::BatchIterator([=]() -> Result<exec::BatchPtr> {
+          return exec::BatchIterator([=, this]() -> Result<exec::BatchPtr> {
             ARROW_ASSIGN_OR_RAISE(auto b, it());
             if (!b) return b;
             rows->fetch_add(b->num_rows(), std::memory_order_relaxed);
             if (wm_col >= 0) {
               ARROW_ASSIGN_OR_RAISE(
                   b, TrackEventTime(b, wm_col, watermark, max_event, min_event, late));
+            }
+            if (slot->dedup_state) {
+              ARROW_ASSIGN_OR_RAISE(b, DropDuplicates(slot, b));
             }
             if (!project) return b;
             arrow::ArrayVector arrays;
@@ -392,6 +471,19 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
           const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
           const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
     ARROW_ASSIGN_OR_RAISE(auto options, SourceOptions(positional, named));
+    // dropDuplicates / dropDuplicatesWithinWatermark are ours, not the connector's.
+    std::string dedup_spec;
+    bool within_watermark = false;
+    for (auto it = options.begin(); it != options.end();) {
+      auto k = Lower(it->first);
+      if (k == "dropduplicates" || k == "dropduplicateswithinwatermark") {
+        dedup_spec = it->second;
+        within_watermark = k == "dropduplicateswithinwatermark";
+        it = options.erase(it);
+      } else {
+        ++it;
+      }
+    }
     int index = static_cast<int>(implp->slots.size());
     connectors::SourceContext ctx;
     ctx.metadata_dir = implp->checkpoint->SourceDir(index);
@@ -428,6 +520,44 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
       }
       ARROW_ASSIGN_OR_RAISE(slot->delay_us, types::ParseDurationMicros(d->text));
       if (slot->delay_us < 0) return UserError("WATERMARK delay must not be negative");
+    }
+    if (!dedup_spec.empty()) {
+      auto schema = slot->source->schema();
+      size_t start = 0;
+      while (start <= dedup_spec.size()) {
+        auto comma = dedup_spec.find(',', start);
+        if (comma == std::string::npos) comma = dedup_spec.size();
+        auto name = dedup_spec.substr(start, comma - start);
+        name.erase(0, name.find_first_not_of(" "));
+        name.erase(name.find_last_not_of(" ") + 1);
+        start = comma + 1;
+        if (name.empty()) continue;
+        int found = -1;
+        for (int i = 0; i < schema->num_fields(); ++i) {
+          if (Lower(schema->field(i)->name()) == Lower(name)) found = i;
+        }
+        if (found < 0) {
+          return UserError("dropDuplicates: `{}` is not a column of {} ({})", name,
+                           slot->source->Description(), schema->ToString());
+        }
+        slot->dedup_columns.push_back(found);
+      }
+      if (slot->dedup_columns.empty())
+        return UserError("dropDuplicates needs column names, e.g. 'event_id'");
+      if (within_watermark && slot->watermark_column < 0) {
+        return UserError("dropDuplicatesWithinWatermark needs a WATERMARK on the source");
+      }
+      slot->dedup_within_watermark = within_watermark;
+      arrow::FieldVector key_fields;
+      for (int c : slot->dedup_columns) key_fields.push_back(schema->field(c));
+      auto layout = Json{{"operatorName", within_watermark ? "dedupeWithinWatermark" : "dedupe"},
+                         {"key", types::ToDDL(*arrow::schema(key_fields))},
+                         {"value", "expires_us BIGINT"}}
+                        .dump();
+      ARROW_ASSIGN_OR_RAISE(slot->dedup_state,
+                            OperatorState::Open(implp->checkpoint->StateDir(), 1 + index, 1, layout,
+                                                fmt::format("deduplication of source {}", index),
+                                                /*in_memory=*/false));
     }
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
@@ -476,7 +606,12 @@ void StreamingQuery::Loop() {
   Status st = RunLoop();
   for (auto& s : impl_->slots) s->source->Stop();
   if (impl_->sink) impl_->sink->Stop();
-  if (impl_->stateful) {
+  bool dedup = false;
+  for (auto& sl : impl_->slots) {
+    dedup |= sl->dedup_state != nullptr;
+    sl->dedup_state.reset();
+  }
+  if (impl_->stateful || dedup) {
     impl_->state.reset();
     // The live state instances are only worth keeping while the query runs.
     state::ReleaseCachedStateStores(impl_->checkpoint->StateDir());
@@ -650,6 +785,12 @@ Status StreamingQuery::RunLoop() {
     }
 
     // 3. The rows of (current, end] as scan tasks.
+    for (auto& sl : impl.slots) {
+      if (!sl->dedup_state) continue;
+      ARROW_RETURN_NOT_OK(sl->dedup_state->Load(batch_id));
+      sl->dedup_dropped->store(0);
+      sl->dedup_new->store(0);
+    }
     auto t_get = Clock::now();
     for (size_t i = 0; i < n; ++i) {
       impl.slots[i]->rows->store(0);
@@ -681,9 +822,10 @@ Status StreamingQuery::RunLoop() {
     ARROW_RETURN_NOT_OK(impl.sink->AddBatch(batch_id, impl.plan->schema, rows));
     int64_t add_batch_ms = MsSince(t_add);
     int64_t state_commit_ms = 0;
-    if (impl.stateful) {
+    {
       auto t0 = Clock::now();
-      ARROW_RETURN_NOT_OK(impl.state->Commit());
+      if (impl.stateful) ARROW_RETURN_NOT_OK(impl.state->Commit());
+      ARROW_RETURN_NOT_OK(impl.CommitDedup(batch_wm_ms > 0 ? batch_wm_ms * 1000 : INT64_MIN));
       state_commit_ms = MsSince(t0);
     }
 
@@ -704,7 +846,9 @@ Status StreamingQuery::RunLoop() {
     if (global) next_wm_ms = std::max(next_wm_ms, *global / 1000);
     watermark_ms = next_wm_ms;
     // A moved watermark may close windows: run a batch for it even without data.
-    no_data_batch_due = impl.stateful && next_wm_ms > batch_wm_ms;
+    bool has_state = impl.stateful;
+    for (auto& sl : impl.slots) has_state |= sl->dedup_state != nullptr;
+    no_data_batch_due = has_state && next_wm_ms > batch_wm_ms;
 
     // 5. commits/N, then let sources release what is done.
     auto t_commit = Clock::now();
@@ -772,6 +916,16 @@ Status StreamingQuery::RunLoop() {
                            {"numRowsDroppedByWatermark", late_rows},
                            {"numShufflePartitions", spec_.config.shuffle_partitions},
                            {"numStateStoreInstances", spec_.config.shuffle_partitions}});
+    }
+    for (auto& sl : impl.slots) {
+      if (!sl->dedup_state) continue;
+      state_ops.push_back(
+          {{"operatorName", sl->dedup_within_watermark ? "dedupeWithinWatermark" : "dedupe"},
+           {"numRowsTotal", sl->dedup_total},
+           {"numRowsUpdated", sl->dedup_new->load()},
+           {"numRowsRemoved", sl->dedup_removed},
+           {"numDroppedDuplicateRows", sl->dedup_dropped->load()},
+           {"numRowsDroppedByWatermark", sl->late_rows->load()}});
     }
     ProgressJson progress = {
         {"id", id_},

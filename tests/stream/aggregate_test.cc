@@ -167,6 +167,42 @@ TEST_F(AggregateTest, SlidingWindowsCountEachRowInEveryWindow) {
                                       "2026-01-01 10:00:05|2", "2026-01-01 10:00:10|1"}));
 }
 
+TEST_F(AggregateTest, DropDuplicatesKeepsTheFirstOfEachKeyAcrossRestarts) {
+  auto write = [&](const std::string& name, const std::vector<std::pair<int, std::string>>& rows) {
+    std::ofstream out(Path("in/." + name));
+    for (const auto& [id, ts] : rows)
+      out << fmt::format("{{\"id\": {}, \"ts\": \"2026-01-01T{}Z\"}}\n", id, ts);
+    out.close();
+    fs::rename(Path("in/." + name), Path("in/" + name));
+  };
+  QuerySpec spec;
+  spec.checkpoint_dir = Path("cp");
+  spec.sql = fmt::format(
+      "SELECT id FROM STREAM read_files('{}', format => 'json', schema => 'id BIGINT, ts "
+      "TIMESTAMP', "
+      "dropDuplicatesWithinWatermark => 'id') WATERMARK ts DELAY OF INTERVAL 10 SECONDS",
+      Path("in"));
+  spec.trigger.kind = Trigger::Kind::kAvailableNow;
+  spec.sink_format = "delta";
+  spec.sink_options = {{"path", Path("out")}};
+  write("0.json", {{1, "10:00:01"}, {2, "10:00:02"}, {2, "10:00:03"}, {3, "10:00:04"}});
+  ASSERT_TRUE(Run(spec));
+  write("1.json",
+        {{3, "10:00:05"}, {4, "10:00:30"}});  // 3 is a duplicate; 4 moves the watermark to 10:00:20
+  auto q = Run(spec);
+  ASSERT_TRUE(q);
+  write("2.json",
+        {{1, "10:00:31"}, {4, "10:00:32"}});  // 1 was forgotten behind the watermark, 4 was not
+  ASSERT_TRUE(Run(spec));
+  EXPECT_EQ(
+      Rows(fmt::format("SELECT id, count(*) FROM delta.`{}` GROUP BY id ORDER BY id", Path("out"))),
+      (std::vector<std::string>{"1|2", "2|1", "3|1", "4|1"}));
+  auto ops = q->recent_progress().front()["stateOperators"];
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0]["operatorName"], "dedupeWithinWatermark");
+  EXPECT_EQ(ops[0]["numDroppedDuplicateRows"], 1);
+}
+
 TEST_F(AggregateTest, StateSurvivesARestart) {
   // The same input as AppendEmitsEachClosedWindowOnce, but the query stops
   // after each file and a new query object (new state store instances, as
