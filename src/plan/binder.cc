@@ -5,6 +5,8 @@
 // operations with type widening, and subqueries rewritten into joins.
 #include "plan/binder.h"
 
+#include <arrow/array/concatenate.h>
+
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
 #include <arrow/util/decimal.h>
@@ -910,8 +912,9 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindValues(const sql::TableRef& t) 
     for (auto& r : bound) col.push_back(r[c]);
     ARROW_ASSIGN_OR_RAISE(auto type, Common(col, t.loc));
     if (type->id() == arrow::Type::NA) type = arrow::null();
-    std::unique_ptr<arrow::ArrayBuilder> b;
-    ARROW_RETURN_NOT_OK(arrow::MakeBuilder(ctx_.pool, type, &b));
+    // One-row arrays concatenated: builders cannot append scalars holding
+    // NULL-typed (VOID) fields, e.g. named_struct('v', NULL).
+    arrow::ArrayVector pieces;
     bool nullable = false;
     for (auto& r : bound) {
       auto e = ImplicitCast(r[c], type);
@@ -921,9 +924,15 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindValues(const sql::TableRef& t) 
         ARROW_ASSIGN_OR_RAISE(auto cs, expr::Cast(arrow::Datum(s), type, expr::CastMode::kAnsi, ctx_));
         s = cs.scalar();
       }
-      ARROW_RETURN_NOT_OK(b->AppendScalar(*s));
+      ARROW_ASSIGN_OR_RAISE(auto one, arrow::MakeArrayFromScalar(*s, 1, ctx_.pool));
+      pieces.push_back(std::move(one));
     }
-    ARROW_ASSIGN_OR_RAISE(auto arr, b->Finish());
+    std::shared_ptr<arrow::Array> arr;
+    if (pieces.empty()) {
+      ARROW_ASSIGN_OR_RAISE(arr, arrow::MakeEmptyArray(type, ctx_.pool));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(arr, arrow::Concatenate(pieces, ctx_.pool));
+    }
     cols.push_back(arr);
     std::string name = c < t.column_aliases.size() ? t.column_aliases[c] : fmt::format("col{}", c + 1);
     fields.push_back(arrow::field(name, type, nullable));

@@ -217,9 +217,6 @@ def test_spark_appends_to_lakestream_table(spark, ls_table, tmp_path):
     assert_same_rows(spark_rows(spark, before, COLUMNS), lakestream_rows(before, COLUMNS), "Spark's version")
 
 
-@pytest.mark.xfail(strict=True, reason="lakestream writes an empty-string partition value as "
-                   "partitionValues {\"pk\": \"\"} in folder pk=/ and reads it back as NULL, while Spark "
-                   "reads that file's pk as ''; Spark itself writes '' as null (__HIVE_DEFAULT_PARTITION__)")
 def test_empty_string_partition_value_is_null(spark, tmp_path):
     path = tmp_path / "t"
     lakestream("sql", f"CREATE TABLE {delta(path)} USING DELTA PARTITIONED BY (pk) AS "
@@ -232,8 +229,6 @@ def test_empty_string_partition_value_is_null(spark, tmp_path):
     assert lakestream_rows(f"{delta(path)} WHERE pk IS NULL", ["a"]) == [("1",)]
 
 
-@pytest.mark.xfail(strict=True, reason="lakestream: INSERT ... VALUES with an untyped NULL fails: "
-                   "'Error: AppendScalar for type null' (SELECT * FROM VALUES (1, NULL) too)")
 def test_insert_values_with_null_literals(spark, tmp_path):
     path = tmp_path / "t"
     lakestream("sql", f"CREATE TABLE {delta(path)} USING DELTA AS SELECT 1 AS a, 'x' AS b, "

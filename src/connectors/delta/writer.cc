@@ -216,8 +216,12 @@ std::string ComputeStatsJson(const arrow::Table& data) {
 std::optional<std::string> SerializePartitionValue(const arrow::Array& array, int64_t row) {
   if (array.IsNull(row)) return std::nullopt;
   switch (array.type_id()) {
-    case arrow::Type::STRING:
-      return std::string(static_cast<const arrow::StringArray&>(array).GetView(row));
+    case arrow::Type::STRING: {
+      // Spark writes an empty string partition value as NULL (Hive's default partition).
+      auto v = static_cast<const arrow::StringArray&>(array).GetView(row);
+      if (v.empty()) return std::nullopt;
+      return std::string(v);
+    }
     case arrow::Type::BINARY:
       return std::string(static_cast<const arrow::BinaryArray&>(array).GetView(row));
     case arrow::Type::BOOL:
