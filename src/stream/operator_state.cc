@@ -40,6 +40,12 @@ class PartitionedState : public OperatorState {
     return Status::OK();
   }
 
+  Status PrefixScan(std::string_view prefix,
+                    const std::function<Status(std::string_view, std::string_view)>& fn) override {
+    for (auto& s : stores_) ARROW_RETURN_NOT_OK(s->PrefixScan(prefix, fn));
+    return Status::OK();
+  }
+
   Status Load(int64_t version) override {
     for (size_t p = 0; p < stores_.size(); ++p) {
       if (stores_[p] && stores_[p]->version() == version) {

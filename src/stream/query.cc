@@ -17,6 +17,7 @@
 #include "state/state_store.h"
 #include "stream/connectors.h"
 #include "stream/operator_state.h"
+#include "stream/transform_with_state.h"
 #include "types/types.h"
 
 namespace lakestream::stream {
@@ -237,6 +238,12 @@ struct StreamingQuery::Impl {
   plan::LogicalPtr upper_plan;
   std::shared_ptr<plan::ScanSource> agg_scan;
   std::unique_ptr<exec::StreamingAggregate> aggregate;
+  // transformWithState: the processor runtime (its state is `state`).
+  std::unique_ptr<TransformWithState> tws;
+  std::shared_ptr<arrow::Schema> output_schema() const {
+    return tws ? tws_output_schema : plan->schema;
+  }
+  std::shared_ptr<arrow::Schema> tws_output_schema;
   std::unique_ptr<OperatorState> state;
   exec::StreamingAggregateMetrics agg_metrics;
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
@@ -595,7 +602,7 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     ARROW_ASSIGN_OR_RAISE(auto sink, connectors::MakeSink(format, q->spec_.sink_options, sctx));
     impl.sink = std::move(sink);
   }
-  ARROW_RETURN_NOT_OK(impl.sink->Prepare(impl.plan->schema));
+  ARROW_RETURN_NOT_OK(impl.sink->Prepare(impl.output_schema()));
   q->status_.message = "Initializing sources";
   q->active_ = true;
   q->thread_ = std::thread([q = q.get()] { q->Loop(); });
@@ -743,6 +750,11 @@ Status StreamingQuery::RunLoop() {
         if (latest[i] != current[i]) any = true;
       }
       latest_offset_ms = MsSince(t0);
+      if (!any && impl.tws && impl.state) {
+        // Processing-time timers fire in a batch of their own when they are due.
+        ARROW_ASSIGN_OR_RAISE(bool due, impl.tws->HasDueTimer(impl.state.get(), NowMs()));
+        no_data_batch_due |= due;
+      }
       if (!any && no_data_batch_due) {
         latest = current;
         any = true;  // a no-data batch: same offsets, the new watermark
@@ -819,7 +831,7 @@ Status StreamingQuery::RunLoop() {
       ARROW_RETURN_NOT_OK(wal.get());
       wal_ms = MsSince(t0);
     }
-    ARROW_RETURN_NOT_OK(impl.sink->AddBatch(batch_id, impl.plan->schema, rows));
+    ARROW_RETURN_NOT_OK(impl.sink->AddBatch(batch_id, impl.output_schema(), rows));
     int64_t add_batch_ms = MsSince(t_add);
     int64_t state_commit_ms = 0;
     {
@@ -907,7 +919,7 @@ Status StreamingQuery::RunLoop() {
     ProgressJson state_ops = ProgressJson::array();
     if (impl.stateful) {
       auto sm = impl.state->metrics();
-      state_ops.push_back({{"operatorName", "stateStoreSave"},
+      state_ops.push_back({{"operatorName", impl.tws ? "transformWithStateExec" : "stateStoreSave"},
                            {"numRowsTotal", impl.agg_metrics.rows_total},
                            {"numRowsUpdated", impl.agg_metrics.rows_updated},
                            {"numRowsRemoved", impl.agg_metrics.rows_removed},
@@ -970,6 +982,37 @@ Status StreamingQuery::PlanStateful() {
   auto& impl = *impl_;
   const auto mode = spec_.output_mode;
   auto agg = impl.FindAggregate(impl.plan);
+  if (spec_.transform_with_state) {
+    if (agg)
+      return Unsupported("transformWithState over a streaming aggregation is not supported yet");
+    if (mode == OutputMode::kComplete) {
+      return UserError(
+          "transformWithState supports the append and update output modes, not complete");
+    }
+    const auto& tspec = *spec_.transform_with_state;
+    if (tspec.time_mode == TimeMode::kEventTime) {
+      bool any = false;
+      for (const auto& sl : impl.slots) any |= sl->watermark_column >= 0;
+      if (!any)
+        return UserError(
+            "transformWithState with timeMode eventTime needs a WATERMARK on the source");
+    }
+    ARROW_ASSIGN_OR_RAISE(impl.tws, TransformWithState::Make(tspec, impl.plan->schema));
+    impl.tws_output_schema = tspec.output_schema;
+    impl.stateful = true;
+    arrow::FieldVector key_fields;
+    for (const auto& k : tspec.key_columns)
+      key_fields.push_back(impl.plan->schema->GetFieldByName(k));
+    std::string layout = Json{{"operatorName", "transformWithStateExec"},
+                              {"key", types::ToDDL(*arrow::schema(key_fields))},
+                              {"value", "state variables (bytes)"}}
+                             .dump();
+    // One partition: state variables and timers are read by prefix scans in key order.
+    ARROW_ASSIGN_OR_RAISE(impl.state,
+                          OperatorState::Open(impl.checkpoint->StateDir(), 0, 1, layout,
+                                              "transformWithState (operator 0)", false));
+    return Status::OK();
+  }
   if (!agg) {
     if (mode == OutputMode::kComplete) {
       return UserError(
@@ -1068,6 +1111,17 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
     return exec::ExecutePlan(physical, &ctx);
   };
   std::vector<exec::BatchPtr> out;
+  if (impl.tws) {
+    ARROW_ASSIGN_OR_RAISE(auto input, run(impl.plan));
+    for (auto& sl : impl.slots) sl->tasks.clear();
+    std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+    for (auto& b : input)
+      rows.push_back(arrow::RecordBatch::Make(impl.plan->schema, b->num_rows(), b->columns()));
+    ARROW_RETURN_NOT_OK(impl.state->Load(batch_id));
+    int64_t wm = impl.watermark_us->load();
+    return impl.tws->Process(rows, timestamp_ms, wm == INT64_MIN ? -1 : wm / 1000, batch_id == 0,
+                             impl.state.get());
+  }
   if (!impl.stateful) {
     ARROW_ASSIGN_OR_RAISE(out, run(impl.plan));
   } else {

@@ -23,6 +23,7 @@
 #include "connectors/streaming.h"
 #include "plan/session.h"
 #include "stream/checkpoint.h"
+#include "stream/transform_with_state.h"
 
 namespace lakestream::stream {
 
@@ -58,6 +59,9 @@ struct QuerySpec {
   std::string sink_format;
   connectors::Options sink_options;
   std::shared_ptr<connectors::Sink> sink;
+  /// groupBy(key_columns).transformWithState(processor) over the query's rows
+  /// (transform_with_state.h); the sink receives the processor's output.
+  std::shared_ptr<TransformWithStateSpec> transform_with_state;
   SessionConfig config;
   /// Temporary views the query may reference (a pipeline file's CREATE VIEW).
   std::map<std::string, plan::Session::View> views;
