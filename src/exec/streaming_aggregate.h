@@ -50,6 +50,7 @@ struct StreamingAggregateMetrics {
   int64_t rows_total = 0;    // numRowsTotal after the batch
   int64_t rows_updated = 0;  // numRowsUpdated
   int64_t rows_removed = 0;  // numRowsRemoved (evicted or emitted in append)
+  int64_t rows_dropped_by_watermark = 0;  // partial groups for already closed groups
 };
 
 class StreamingAggregate {
@@ -57,9 +58,12 @@ class StreamingAggregate {
   static Result<std::unique_ptr<StreamingAggregate>> Make(StreamingAggregateOptions options);
 
   /// `partials`: keys + one accumulator column per aggregate. `watermark_us`:
-  /// the batch's event-time watermark in microseconds (INT64_MIN: none).
+  /// the batch's event-time watermark in microseconds (INT64_MIN: none),
+  /// which closes and evicts groups; `late_watermark_us`: the one late input
+  /// is judged by, the previous batch's (Spark's eventTimeWatermarkForLateEvents).
   Result<std::vector<BatchPtr>> Process(const std::vector<BatchPtr>& partials, int64_t watermark_us,
-                                        KeyValueState* state, StreamingAggregateMetrics* metrics);
+                                        int64_t late_watermark_us, KeyValueState* state,
+                                        StreamingAggregateMetrics* metrics);
 
  private:
   explicit StreamingAggregate(StreamingAggregateOptions options) : options_(std::move(options)) {}

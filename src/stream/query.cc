@@ -249,6 +249,11 @@ struct StreamingQuery::Impl {
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
   std::shared_ptr<std::atomic<int64_t>> watermark_us =
       std::make_shared<std::atomic<int64_t>>(INT64_MIN);
+  // The watermark late input is judged by: the previous batch's, as in Spark
+  // since 3.4 (eviction uses this batch's; rows that arrived while a window
+  // was still open at the last batch count).
+  std::shared_ptr<std::atomic<int64_t>> late_watermark_us =
+      std::make_shared<std::atomic<int64_t>>(INT64_MIN);
 
   /// Keeps the rows whose dedup key was never seen (in this batch or the
   /// state) and records their keys. Workers share the slot's store: a lock.
@@ -338,8 +343,11 @@ struct StreamingQuery::Impl {
       auto rows = slot->rows;
       const int wm_col = slot->watermark_column;
       auto max_event = slot->max_event, min_event = slot->min_event, late = slot->late_rows;
+      // Late rows are dropped here for transformWithState and deduplication
+      // (by their event time); a streaming aggregation judges them by group
+      // instead (a window still open takes them), in StreamingAggregate.
       auto watermark =
-          wm_col >= 0 && (stateful || !slot->dedup_columns.empty()) ? watermark_us : nullptr;
+          wm_col >= 0 && (tws || !slot->dedup_columns.empty()) ? late_watermark_us : nullptr;
       for (const auto& task : slot->tasks) {
         out.push_back([=, this]() -> Result<exec::BatchIterator> {
           ARROW_ASSIGN_OR_RAISE(auto it, task());
@@ -675,6 +683,7 @@ Status StreamingQuery::RunLoop() {
   ARROW_ASSIGN_OR_RAISE(auto latest_offsets, cp.LatestOffsetBatch());
   ARROW_ASSIGN_OR_RAISE(auto latest_commit, cp.LatestCommitBatch());
   std::optional<OffsetEntry> replay;
+  int64_t prev_batch_wm_ms = 0;  // the watermark of the batch before the next one (0: none)
   if (latest_offsets) {
     ARROW_ASSIGN_OR_RAISE(auto entry, cp.ReadOffsets(*latest_offsets));
     if (entry.offsets.size() != n) {
@@ -697,12 +706,14 @@ Status StreamingQuery::RunLoop() {
               *latest_offsets, cp.dir(), *latest_offsets - 1, prev.status().message());
         }
         current = prev->offsets;
+        prev_batch_wm_ms = prev->batch_watermark_ms;
       }
       replay = entry;
       next_batch = *latest_offsets;
     } else {
       current = entry.offsets;
       next_batch = *latest_offsets + 1;
+      prev_batch_wm_ms = entry.batch_watermark_ms;
     }
   }
 
@@ -819,6 +830,7 @@ Status StreamingQuery::RunLoop() {
     }
     const int64_t batch_wm_ms = entry.batch_watermark_ms;
     impl.watermark_us->store(batch_wm_ms > 0 ? batch_wm_ms * 1000 : INT64_MIN);
+    impl.late_watermark_us->store(prev_batch_wm_ms > 0 ? prev_batch_wm_ms * 1000 : INT64_MIN);
     auto t_add = Clock::now();
     std::string state_json;
     ARROW_ASSIGN_OR_RAISE(auto rows, ExecuteBatch(batch_id, entry.batch_timestamp_ms, &state_json));
@@ -925,7 +937,8 @@ Status StreamingQuery::RunLoop() {
                            {"numRowsRemoved", impl.agg_metrics.rows_removed},
                            {"commitTimeMs", state_commit_ms},
                            {"memoryUsedBytes", sm.memory_used_bytes},
-                           {"numRowsDroppedByWatermark", late_rows},
+                           {"numRowsDroppedByWatermark",
+                            late_rows + impl.agg_metrics.rows_dropped_by_watermark},
                            {"numShufflePartitions", spec_.config.shuffle_partitions},
                            {"numStateStoreInstances", spec_.config.shuffle_partitions}});
     }
@@ -972,6 +985,7 @@ Status StreamingQuery::RunLoop() {
 
     current = entry.offsets;
     next_batch = batch_id + 1;
+    prev_batch_wm_ms = batch_wm_ms;
     ++batches_run;
     if (trig.kind == Trigger::Kind::kOnce) break;
   }
@@ -1130,7 +1144,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
     ARROW_RETURN_NOT_OK(impl.state->Load(batch_id));
     impl.agg_metrics = {};
     ARROW_ASSIGN_OR_RAISE(
-        auto emitted, impl.aggregate->Process(partials, impl.watermark_us->load(), impl.state.get(),
+        auto emitted, impl.aggregate->Process(partials, impl.watermark_us->load(),
+                                              impl.late_watermark_us->load(), impl.state.get(),
                                               &impl.agg_metrics));
     impl.agg_scan->batches = emitted;
     if (emitted.empty()) {

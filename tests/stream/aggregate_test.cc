@@ -82,12 +82,17 @@ class AggregateTest : public ::testing::Test {
 };
 
 // Batch 0 sees 00:01 a, 00:05 a, 00:12 b (watermark then 00:07); batch 1 sees
-// 00:03 a (late: dropped), 00:15 b, 00:25 a (watermark then 00:20); a no-data
-// batch closes [00:00, 00:10) and [00:10, 00:20). [00:20, 00:30) stays open.
+// 00:03 a (behind the watermark, but its window [00:00, 00:10) is still open,
+// so it counts, as in Spark), 00:15 b, 00:25 a (watermark then 00:20); batch 2
+// sees 00:26 a and emits [00:00, 00:10) and [00:10, 00:20); batch 3 sees
+// 00:04 a, whose window the previous batch's watermark closed: dropped.
+// [00:20, 00:30) stays open.
 
 TEST_F(AggregateTest, AppendEmitsEachClosedWindowOnce) {
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
+  WriteEvents("2.json", {{"10:00:26", "a"}});
+  WriteEvents("3.json", {{"10:00:04", "a"}});
   auto q =
       Run(Spec("SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 "
                "seconds'), kind",
@@ -95,10 +100,11 @@ TEST_F(AggregateTest, AppendEmitsEachClosedWindowOnce) {
   ASSERT_TRUE(q);
   auto rows =
       Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_append` ORDER BY start, kind");
-  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|3", "2026-01-01 10:00:10|b|2"}));
   auto progress = q->recent_progress();
-  ASSERT_GE(progress.size(), 3u);  // two data batches and a no-data batch for the moved watermark
-  EXPECT_EQ(progress[1]["stateOperators"][0]["numRowsDroppedByWatermark"], 1);
+  ASSERT_GE(progress.size(), 4u);
+  EXPECT_EQ(progress[1]["stateOperators"][0]["numRowsDroppedByWatermark"], 0);
+  EXPECT_EQ(progress[3]["stateOperators"][0]["numRowsDroppedByWatermark"], 1);
   EXPECT_EQ(progress[1]["eventTime"]["watermark"], "2026-01-01T10:00:07.000Z");
   EXPECT_EQ(progress.back()["stateOperators"][0]["numRowsTotal"],
             1);  // only [00:20, 00:30) a is left
@@ -115,8 +121,9 @@ TEST_F(AggregateTest, UpdateEmitsChangedGroupsEveryBatch) {
   ASSERT_TRUE(q);
   auto rows = Rows(
       "SELECT CAST(start AS STRING), kind, n FROM memory.`agg_update` ORDER BY start, kind, n");
-  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|1",
-                                            "2026-01-01 10:00:10|b|2", "2026-01-01 10:00:20|a|1"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:00|a|3",
+                                            "2026-01-01 10:00:10|b|1", "2026-01-01 10:00:10|b|2",
+                                            "2026-01-01 10:00:20|a|1"}));
 }
 
 TEST_F(AggregateTest, CompleteEmitsTheWholeResultSorted) {
@@ -204,7 +211,7 @@ TEST_F(AggregateTest, DropDuplicatesKeepsTheFirstOfEachKeyAcrossRestarts) {
 }
 
 TEST_F(AggregateTest, StateSurvivesARestart) {
-  // The same input as AppendEmitsEachClosedWindowOnce, but the query stops
+  // The first two files of AppendEmitsEachClosedWindowOnce, but the query stops
   // after each file and a new query object (new state store instances, as
   // after a crash) continues from the checkpoint.
   auto spec = Spec(
@@ -219,7 +226,7 @@ TEST_F(AggregateTest, StateSurvivesARestart) {
   ASSERT_TRUE(Run(spec));
   auto rows = Rows(fmt::format(
       "SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
-  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|2", "2026-01-01 10:00:10|b|2"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|3", "2026-01-01 10:00:10|b|2"}));
   // The state lives in the checkpoint as Spark lays it out, readable as a table:
   // only the [00:20, 00:30) window of `a` is still open.
   EXPECT_TRUE(fs::exists(Path("cp/state/0/0")));

@@ -590,6 +590,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Make(const Options& options, c
   auto pool = std::make_shared<ConsumerPool>(parsed.config, parsed.consumer_cache_capacity);
   std::unique_ptr<KafkaSource> source(new KafkaSource(std::move(parsed), std::move(meta), std::move(pool)));
   source->pattern_ = std::move(pattern);
+  source->meta_config_ = std::move(meta_config);
   return source;
 }
 
@@ -609,9 +610,32 @@ std::string KafkaSource::Description() const {
   return "KafkaV2[" + what + "]";
 }
 
+template <typename F>
+auto KafkaSource::WithMetaHandle(F&& f) -> decltype(f(nullptr, OffsetFetchPolicy{})) {
+  // After a broker restart a long-lived handle can keep answering from stale
+  // metadata (UNKNOWN_TOPIC_OR_PART for partitions that are back), so every
+  // retry bootstraps a new handle instead of asking the old one again.
+  const OffsetFetchPolicy& policy = options_.fetch_policy;
+  OffsetFetchPolicy once = policy;
+  once.num_retries = 0;
+  auto result = f(meta_.get(), once);
+  for (int i = 0; i < policy.num_retries && !result.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(policy.retry_interval_ms));
+    auto fresh = CreateHandle(RD_KAFKA_CONSUMER, meta_config_, "Kafka source");
+    if (fresh.ok()) meta_ = std::move(*fresh);
+    result = f(meta_.get(), once);
+  }
+  if (!result.ok()) {
+    const Status& st = result.status();
+    return st.WithMessage(st.message(), " (bootstrap.servers '", policy.servers, "'; after ", policy.num_retries,
+                          " retries, ", policy.request_timeout_ms, " ms each)");
+  }
+  return result;
+}
+
 Result<std::vector<TopicPartition>> KafkaSource::CurrentPartitions() {
   if (!options_.assign.empty()) return options_.assign;
-  ARROW_ASSIGN_OR_RAISE(auto topics, ListTopics(meta_.get(), options_.fetch_policy));
+  ARROW_ASSIGN_OR_RAISE(auto topics, WithMetaHandle([](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return ListTopics(rk, p); }));
   std::vector<TopicPartition> out;
   auto add = [&](const std::string& topic, int32_t count) {
     for (int32_t p = 0; p < count; ++p) out.push_back({topic, p});
@@ -669,17 +693,19 @@ Result<Json> KafkaSource::InitialOffset() {
   ARROW_ASSIGN_OR_RAISE(auto partitions, CurrentPartitions());
   if (options_.starting_timestamp) {
     ARROW_ASSIGN_OR_RAISE(auto start,
-                          OffsetsForTimestamp(meta_.get(), partitions, *options_.starting_timestamp, options_.fetch_policy));
+                          WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
+                            return OffsetsForTimestamp(rk, partitions, *options_.starting_timestamp, p);
+                          }));
     return OffsetsToJson(start);
   }
-  ARROW_ASSIGN_OR_RAISE(auto marks, QueryWatermarks(meta_.get(), partitions, options_.fetch_policy));
+  ARROW_ASSIGN_OR_RAISE(auto marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return QueryWatermarks(rk, partitions, p); }));
   ARROW_ASSIGN_OR_RAISE(auto start, ResolveStart(options_.starting_offsets, partitions, marks));
   return OffsetsToJson(start);
 }
 
 Result<PartitionOffsets> KafkaSource::AvailableOffsets(std::map<TopicPartition, Watermarks>* marks) {
   ARROW_ASSIGN_OR_RAISE(auto partitions, CurrentPartitions());
-  ARROW_ASSIGN_OR_RAISE(*marks, QueryWatermarks(meta_.get(), partitions, options_.fetch_policy));
+  ARROW_ASSIGN_OR_RAISE(*marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return QueryWatermarks(rk, partitions, p); }));
   PartitionOffsets latest;
   for (const auto& [tp, m] : *marks) latest[tp] = m.high;
   if (!ending_cap_ && Lower(options_.ending_offsets) != "latest") {
@@ -819,7 +845,7 @@ Result<std::vector<exec::ScanTask>> KafkaSource::PlanBatch(const Json& start_jso
   if (candidates.empty()) return tasks;
   // The low watermarks tell new partitions' start and whether retention
   // removed offsets the batch should read.
-  ARROW_ASSIGN_OR_RAISE(auto marks, QueryWatermarks(meta_.get(), candidates, options_.fetch_policy));
+  ARROW_ASSIGN_OR_RAISE(auto marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return QueryWatermarks(rk, candidates, p); }));
   for (const auto& tp : candidates) {
     int64_t u = until[tp];
     auto it = from.find(tp);

@@ -74,12 +74,17 @@ class KafkaSource : public Source {
                                         const std::map<TopicPartition, Watermarks>& marks);
   /// The latest offsets available now, capped by endingOffsets and availableNow.
   Result<PartitionOffsets> AvailableOffsets(std::map<TopicPartition, Watermarks>* marks);
+  /// Runs a metadata/offset look-up `f(handle, policy)` under the source's
+  /// retry policy, on a fresh handle after every failure.
+  template <typename F>
+  auto WithMetaHandle(F&& f) -> decltype(f(nullptr, OffsetFetchPolicy{}));
   /// Reports a data loss: an error under failOnDataLoss, else counted.
   Status DataLoss(const std::string& message);
 
   KafkaSourceOptions options_;
   std::shared_ptr<arrow::Schema> schema_;
   std::optional<std::regex> pattern_;
+  KafkaConfig meta_config_;
   KafkaPtr<rd_kafka_t> meta_;  // metadata and ListOffsets requests
   std::shared_ptr<ConsumerPool> pool_;
   std::optional<PartitionOffsets> available_now_cap_;

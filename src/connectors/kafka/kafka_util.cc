@@ -26,6 +26,7 @@ Result<T> WithRetries(const OffsetFetchPolicy& policy, F&& attempt) {
     if (r.ok()) return r;
     last = r.status();
   }
+  if (policy.num_retries <= 0) return last;  // the caller retries and says so
   return last.WithMessage(last.message(), " (bootstrap.servers '", policy.servers, "'; after ", policy.num_retries,
                           " retries, ", policy.request_timeout_ms, " ms each)");
 }

@@ -1,0 +1,116 @@
+"""Stateful streaming against Spark Structured Streaming itself (issue 10).
+
+The same input (JSON files with out-of-order and late rows), the same query,
+the same watermark and availableNow with one file per batch: lakestream's
+final output must equal Spark's. Spark reads the files with
+readStream.json + withWatermark; lakestream runs a pipeline file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import pytest
+
+from spark_fixtures import lakestream, lakestream_json, spark  # noqa: F401  (fixture)
+
+EVENTS = [
+    # file 0
+    [("10:00:01", "a", 1), ("10:00:05", "a", 2), ("10:00:12", "b", 3), ("10:00:07", "b", 4)],
+    # file 1: 10:00:03 is late once the watermark is 10:00:07
+    [("10:00:03", "a", 5), ("10:00:15", "b", 6), ("10:00:25", "a", 7), ("10:00:22", "c", 8)],
+    # file 2: moves the watermark to 10:00:40
+    [("10:00:45", "a", 9), ("10:00:18", "c", 10), ("10:00:44", "b", 11)],
+    # file 3: duplicates of earlier ids (for the dedup query), one far ahead
+    [("10:00:46", "a", 9), ("10:00:47", "b", 3), ("10:01:30", "c", 12)],
+]
+SCHEMA = "ts TIMESTAMP, kind STRING, id BIGINT"
+
+
+def write_input(folder: pathlib.Path) -> None:
+    folder.mkdir(parents=True)
+    for i, rows in enumerate(EVENTS):
+        lines = [json.dumps({"ts": f"2026-01-01T{t}Z", "kind": k, "id": n}) for t, k, n in rows]
+        path = folder / f"{i:03d}.json"
+        path.write_text("\n".join(lines) + "\n")
+        # Spark's file source orders files by modification time (names only
+        # break ties): distinct mtimes make both engines read them in order.
+        os.utime(path, (1_700_000_000 + i * 10, 1_700_000_000 + i * 10))
+
+
+def run_spark(spark, folder, build, mode, name):  # noqa: F811
+    from pyspark.sql import functions as F  # noqa: F401
+    df = (spark.readStream.schema(SCHEMA).option("maxFilesPerTrigger", 1).json(str(folder))
+          .withWatermark("ts", "5 seconds"))
+    q = (build(df).writeStream.format("memory").queryName(name).outputMode(mode)
+         .trigger(availableNow=True).start())
+    q.awaitTermination()
+    return spark.table(name)
+
+
+def run_lakestream(tmp_path, folder, select, mode, name):
+    out = tmp_path / f"ls_{name}"
+    sql = tmp_path / f"{name}.sql"
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` TBLPROPERTIES ('outputMode' = '{mode}') AS "
+                   + select.format(src=src) + ";")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / f"cp_{name}"), "--trigger", "availableNow", "-q")
+    return out
+
+
+def rows_of(records, columns):
+    return sorted(tuple(str(r[c]) for c in columns) for r in records)
+
+
+@pytest.mark.parametrize("case", ["tumbling", "sliding"])
+def test_windowed_count_append_equals_spark(spark, tmp_path, case):  # noqa: F811
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    write_input(folder)
+    win = "window(ts, '10 seconds')" if case == "tumbling" else "window(ts, '10 seconds', '5 seconds')"
+    spark_win = F.window("ts", "10 seconds") if case == "tumbling" else F.window("ts", "10 seconds", "5 seconds")
+    sdf = run_spark(spark, folder, lambda df: df.groupBy(spark_win.alias("w"), "kind").agg(
+        F.count("*").alias("n"), F.sum("id").alias("s")).select(
+        F.date_format("w.start", "HH:mm:ss").alias("start"), "kind", "n", "s"), "append", f"agg_{case}")
+    expected = rows_of(sdf.collect(), ["start", "kind", "n", "s"])
+    out = run_lakestream(tmp_path, folder,
+                         f"SELECT date_format(window.start, 'HH:mm:ss') AS start, kind, count(*) AS n, sum(id) AS s "
+                         f"FROM {{src}} GROUP BY {win}, kind", "append", case)
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "kind", "n", "s"])
+    assert expected, "Spark emitted no closed window: the scenario is wrong"
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
+
+
+def test_update_mode_final_values_equal_spark(spark, tmp_path):  # noqa: F811
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    write_input(folder)
+    sdf = run_spark(spark, folder, lambda df: df.groupBy("kind").agg(F.count("*").alias("n"), F.max("id").alias("m")),
+                    "complete", "agg_complete")
+    expected = rows_of(sdf.collect(), ["kind", "n", "m"])
+    out = tmp_path / "mem"
+    sql = tmp_path / "q.sql"
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` TBLPROPERTIES ('outputMode' = 'complete') AS "
+                   f"SELECT kind, count(*) AS n, max(id) AS m FROM {src} GROUP BY kind;")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["kind", "n", "m"])
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
+
+
+def test_drop_duplicates_within_watermark_equals_spark(spark, tmp_path):  # noqa: F811
+    folder = tmp_path / "in"
+    write_input(folder)
+    sdf = run_spark(spark, folder, lambda df: df.dropDuplicatesWithinWatermark(["id"]), "append", "dedup")
+    expected = rows_of(sdf.collect(), ["id", "kind"])
+    out = tmp_path / "ls_dedup"
+    sql = tmp_path / "dedup.sql"
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS SELECT id, kind FROM STREAM read_files('{folder}', "
+                   f"format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1, "
+                   "dropDuplicatesWithinWatermark => 'id') WATERMARK ts DELAY OF INTERVAL 5 SECONDS;")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["id", "kind"])
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
