@@ -17,6 +17,7 @@
 #include "state/state_store.h"
 #include "stream/connectors.h"
 #include "stream/operator_state.h"
+#include "stream/stream_join.h"
 #include "stream/transform_with_state.h"
 #include "types/types.h"
 
@@ -94,22 +95,6 @@ Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, int column,
   ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
   ARROW_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(b, mask));
   return filtered.record_batch();
-}
-
-// A copy of the path from `n` down to `target` with `target` replaced.
-plan::LogicalPtr ReplaceNode(const plan::LogicalPtr& n, const plan::LogicalNode* target,
-                             const plan::LogicalPtr& replacement) {
-  if (n.get() == target) return replacement;
-  bool changed = false;
-  std::vector<plan::LogicalPtr> kids;
-  for (const auto& c : n->children) {
-    kids.push_back(ReplaceNode(c, target, replacement));
-    changed |= kids.back() != c;
-  }
-  if (!changed) return n;
-  auto copy = std::make_shared<plan::LogicalNode>(*n);
-  copy->children = std::move(kids);
-  return copy;
 }
 
 }  // namespace
@@ -229,23 +214,36 @@ struct StreamingQuery::Impl {
   std::shared_ptr<connectors::Sink> sink;
   std::set<const plan::ScanSource*> stream_scans;
 
-  // A streaming aggregation splits the plan at its aggregate: `partial_plan`
-  // (the aggregate emitting accumulators) runs over the batch's rows, the
-  // stateful step merges them into the state, and `upper_plan` (the plan
-  // above the aggregate, reading `agg_scan`) runs over what it emits.
-  bool stateful = false;
-  plan::LogicalPtr partial_plan;
+  // Stateful operators split the plan into stages, innermost first. A
+  // streaming aggregation runs `partial_plan` (the aggregate emitting
+  // accumulators) over its input, merges them into its state and emits what
+  // the output mode allows; a stream-stream join runs its two input plans
+  // and joins them against its buffered state. What a stage emits replaces
+  // its node (`output`) in the plans above it; `upper_plan`, the query with
+  // every stage replaced, produces the rows for the sink.
+  struct Stage {
+    const plan::LogicalNode* node = nullptr;
+    int64_t operator_id = 0;
+    std::shared_ptr<plan::ScanSource> output;
+    plan::LogicalPtr partial_plan;  // aggregation
+    std::unique_ptr<exec::StreamingAggregate> aggregate;
+    exec::StreamingAggregateMetrics agg_metrics;
+    plan::LogicalPtr left_plan, right_plan;  // stream-stream join
+    std::unique_ptr<StreamJoin> join;
+    StreamJoinMetrics join_metrics;
+    std::unique_ptr<OperatorState> state;
+  };
+  std::vector<std::unique_ptr<Stage>> stages;
+  bool stateful = false;  // stages or transformWithState
   plan::LogicalPtr upper_plan;
-  std::shared_ptr<plan::ScanSource> agg_scan;
-  std::unique_ptr<exec::StreamingAggregate> aggregate;
   // transformWithState: the processor runtime (its state is `state`).
   std::unique_ptr<TransformWithState> tws;
   std::shared_ptr<arrow::Schema> output_schema() const {
     return tws ? tws_output_schema : plan->schema;
   }
   std::shared_ptr<arrow::Schema> tws_output_schema;
-  std::unique_ptr<OperatorState> state;
-  exec::StreamingAggregateMetrics agg_metrics;
+  std::unique_ptr<OperatorState> state;  // transformWithState's
+  exec::StreamingAggregateMetrics tws_metrics;
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
   std::shared_ptr<std::atomic<int64_t>> watermark_us =
       std::make_shared<std::atomic<int64_t>>(INT64_MIN);
@@ -377,21 +375,25 @@ struct StreamingQuery::Impl {
 
   bool complete_mode = false;
 
+  bool IsStage(const plan::LogicalPtr& n) const {
+    if (n->kind == plan::LogicalKind::kAggregate) return HasStream(n);
+    if (n->kind == plan::LogicalKind::kJoin)
+      return HasStream(n->children[0]) && HasStream(n->children[1]);
+    return false;
+  }
+
+  /// The stateful operators of the plan, innermost first.
+  void CollectStages(const plan::LogicalPtr& n, std::vector<plan::LogicalPtr>* out) const {
+    for (const auto& c : n->children) CollectStages(c, out);
+    if (IsStage(n)) out->push_back(n);
+  }
+
   bool HasStreamingAggregate(const plan::LogicalPtr& n) const {
     if (n->kind == plan::LogicalKind::kAggregate && HasStream(n)) return true;
     for (const auto& c : n->children) {
       if (HasStreamingAggregate(c)) return true;
     }
     return false;
-  }
-
-  /// The topmost streaming aggregate (nullptr if none).
-  plan::LogicalPtr FindAggregate(const plan::LogicalPtr& n) const {
-    if (n->kind == plan::LogicalKind::kAggregate && HasStream(n)) return n;
-    for (const auto& c : n->children) {
-      if (auto a = FindAggregate(c)) return a;
-    }
-    return nullptr;
   }
 
   bool HasStream(const plan::LogicalPtr& n) const {
@@ -414,14 +416,6 @@ struct StreamingQuery::Impl {
           return Unsupported(
               "GROUPING SETS, ROLLUP and CUBE are not supported on streaming data yet");
         }
-        for (const auto& c : n->children) {
-          if (HasStreamingAggregate(c)) {
-            return Unsupported(
-                "chained streaming aggregations (an aggregation over an aggregation) are not "
-                "supported "
-                "yet");
-          }
-        }
         return Status::OK();
       case plan::LogicalKind::kSort:
       case plan::LogicalKind::kLimit:
@@ -438,9 +432,7 @@ struct StreamingQuery::Impl {
             "streaming data");
       case plan::LogicalKind::kJoin: {
         bool l = HasStream(n->children[0]), r = HasStream(n->children[1]);
-        if (l && r)
-          return Unsupported(
-              "stream-stream joins need streaming state, which is not available yet");
+        if (l && r) return Status::OK();  // checked by StreamJoin::Analyze
         auto jt = n->join_type;
         bool ok = jt == sql::JoinType::kInner || jt == sql::JoinType::kCross ||
                   (l && (jt == sql::JoinType::kLeft || jt == sql::JoinType::kLeftSemi ||
@@ -628,6 +620,7 @@ void StreamingQuery::Loop() {
   }
   if (impl_->stateful || dedup) {
     impl_->state.reset();
+    for (auto& st : impl_->stages) st->state.reset();
     // The live state instances are only worth keeping while the query runs.
     state::ReleaseCachedStateStores(impl_->checkpoint->StateDir());
   }
@@ -848,7 +841,8 @@ Status StreamingQuery::RunLoop() {
     int64_t state_commit_ms = 0;
     {
       auto t0 = Clock::now();
-      if (impl.stateful) ARROW_RETURN_NOT_OK(impl.state->Commit());
+      if (impl.state) ARROW_RETURN_NOT_OK(impl.state->Commit());
+      for (auto& st : impl.stages) ARROW_RETURN_NOT_OK(st->state->Commit());
       ARROW_RETURN_NOT_OK(impl.CommitDedup(batch_wm_ms > 0 ? batch_wm_ms * 1000 : INT64_MIN));
       state_commit_ms = MsSince(t0);
     }
@@ -929,18 +923,35 @@ Status StreamingQuery::RunLoop() {
       }
     }
     ProgressJson state_ops = ProgressJson::array();
-    if (impl.stateful) {
+    if (impl.tws) {
       auto sm = impl.state->metrics();
-      state_ops.push_back({{"operatorName", impl.tws ? "transformWithStateExec" : "stateStoreSave"},
-                           {"numRowsTotal", impl.agg_metrics.rows_total},
-                           {"numRowsUpdated", impl.agg_metrics.rows_updated},
-                           {"numRowsRemoved", impl.agg_metrics.rows_removed},
-                           {"commitTimeMs", state_commit_ms},
+      state_ops.push_back({{"operatorName", "transformWithStateExec"},
+                           {"numRowsTotal", impl.tws_metrics.rows_total},
+                           {"numRowsUpdated", impl.tws_metrics.rows_updated},
+                           {"numRowsRemoved", impl.tws_metrics.rows_removed},
+                           {"commitTimeMs", sm.commit_time_ms},
                            {"memoryUsedBytes", sm.memory_used_bytes},
-                           {"numRowsDroppedByWatermark",
-                            late_rows + impl.agg_metrics.rows_dropped_by_watermark},
-                           {"numShufflePartitions", spec_.config.shuffle_partitions},
-                           {"numStateStoreInstances", spec_.config.shuffle_partitions}});
+                           {"numRowsDroppedByWatermark", late_rows},
+                           {"numShufflePartitions", 1},
+                           {"numStateStoreInstances", 1}});
+    }
+    for (const auto& st : impl.stages) {
+      auto sm = st->state->metrics();
+      const bool join = st->join != nullptr;
+      const auto& am = st->agg_metrics;
+      const auto& jm = st->join_metrics;
+      int parts = join ? 1 : spec_.config.shuffle_partitions;
+      state_ops.push_back(
+          {{"operatorName", join ? "symmetricHashJoin" : "stateStoreSave"},
+           {"numRowsTotal", join ? jm.rows_total : am.rows_total},
+           {"numRowsUpdated", join ? jm.rows_updated : am.rows_updated},
+           {"numRowsRemoved", join ? jm.rows_removed : am.rows_removed},
+           {"commitTimeMs", sm.commit_time_ms},
+           {"memoryUsedBytes", sm.memory_used_bytes},
+           {"numRowsDroppedByWatermark",
+            join ? jm.rows_dropped_by_watermark : am.rows_dropped_by_watermark},
+           {"numShufflePartitions", parts},
+           {"numStateStoreInstances", parts}});
     }
     for (auto& sl : impl.slots) {
       if (!sl->dedup_state) continue;
@@ -992,13 +1003,60 @@ Status StreamingQuery::RunLoop() {
   return wait_commit();
 }
 
+namespace {
+
+// The stateful step of a streaming aggregation, after Spark's rules on
+// output modes.
+Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
+    const plan::LogicalPtr& agg, const std::set<std::string>& watermark_names, OutputMode mode) {
+  // The key that closes groups: a window over the event time, or the event
+  // time itself (Spark's rule for append mode and for state eviction).
+  int event_key = -1;
+  for (size_t i = 0; i < agg->exprs.size() && event_key < 0; ++i) {
+    const auto& f = agg->schema->field(static_cast<int>(i));
+    if (f->type()->id() == arrow::Type::STRUCT) {
+      const auto& st = static_cast<const arrow::StructType&>(*f->type());
+      auto end = st.GetFieldByName("end");
+      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP)
+        event_key = static_cast<int>(i);
+    } else if (f->type()->id() == arrow::Type::TIMESTAMP &&
+               watermark_names.count(Lower(f->name()))) {
+      event_key = static_cast<int>(i);
+    }
+  }
+  if (watermark_names.empty()) event_key = -1;
+  if (mode == OutputMode::kAppend && event_key < 0) {
+    return UserError(
+        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] append output mode is not supported for a "
+        "streaming "
+        "aggregation without a watermark: declare `WATERMARK <col> DELAY OF INTERVAL ...` on the "
+        "source and group by "
+        "window(<col>, ...) or <col>, or use outputMode 'update' or 'complete'");
+  }
+  exec::StreamingAggregateOptions o;
+  o.output_schema = agg->schema;
+  o.num_keys = static_cast<int>(agg->exprs.size());
+  for (const auto& a : agg->aggregates) o.aggregates.push_back(a.resolved);
+  o.mode = mode == OutputMode::kAppend     ? exec::StreamOutputMode::kAppend
+           : mode == OutputMode::kComplete ? exec::StreamOutputMode::kComplete
+                                           : exec::StreamOutputMode::kUpdate;
+  o.event_time_key = event_key;
+  return exec::StreamingAggregate::Make(o);
+}
+
+}  // namespace
+
 Status StreamingQuery::PlanStateful() {
   auto& impl = *impl_;
   const auto mode = spec_.output_mode;
-  auto agg = impl.FindAggregate(impl.plan);
   if (spec_.transform_with_state) {
-    if (agg)
-      return Unsupported("transformWithState over a streaming aggregation is not supported yet");
+    std::vector<plan::LogicalPtr> inner;
+    impl.CollectStages(impl.plan, &inner);
+    if (!inner.empty()) {
+      return Unsupported(
+          "transformWithState over a streaming aggregation or stream-stream join is not "
+          "supported yet");
+    }
     if (mode == OutputMode::kComplete) {
       return UserError(
           "transformWithState supports the append and update output modes, not complete");
@@ -1027,7 +1085,9 @@ Status StreamingQuery::PlanStateful() {
                                               "transformWithState (operator 0)", false));
     return Status::OK();
   }
-  if (!agg) {
+  std::vector<plan::LogicalPtr> nodes;
+  impl.CollectStages(impl.plan, &nodes);
+  if (nodes.empty()) {
     if (mode == OutputMode::kComplete) {
       return UserError(
           "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] complete output mode needs a streaming "
@@ -1035,81 +1095,107 @@ Status StreamingQuery::PlanStateful() {
     }
     return Status::OK();
   }
+  if (nodes.size() > 1 && mode != OutputMode::kAppend) {
+    return UserError(
+        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] a query with several stateful operators "
+        "(here {}: aggregations over joins or over aggregations) supports only the append output "
+        "mode, as in Spark",
+        nodes.size());
+  }
+  for (const auto& n : nodes) {
+    if (n->kind == plan::LogicalKind::kJoin && mode != OutputMode::kAppend) {
+      return UserError(
+          "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] a stream-stream join supports only the "
+          "append output mode (Spark refuses {} too)",
+          mode == OutputMode::kComplete ? "complete" : "update");
+    }
+  }
   impl.stateful = true;
   std::set<std::string> watermark_names;
   for (const auto& sl : impl.slots) {
     if (sl->watermark_column >= 0) watermark_names.insert(Lower(sl->watermark_name));
   }
-  // The key that closes groups: a window over the event time, or the event
-  // time itself (Spark's rule for append mode and for state eviction).
-  int event_key = -1;
-  for (size_t i = 0; i < agg->exprs.size() && event_key < 0; ++i) {
-    const auto& f = agg->schema->field(static_cast<int>(i));
-    if (f->type()->id() == arrow::Type::STRUCT) {
-      const auto& st = static_cast<const arrow::StructType&>(*f->type());
-      auto end = st.GetFieldByName("end");
-      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP)
-        event_key = static_cast<int>(i);
-    } else if (f->type()->id() == arrow::Type::TIMESTAMP &&
-               watermark_names.count(Lower(f->name()))) {
-      event_key = static_cast<int>(i);
-    }
-  }
-  if (watermark_names.empty()) event_key = -1;
-  if (mode == OutputMode::kAppend && event_key < 0) {
-    return UserError(
-        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] append output mode is not supported for a "
-        "streaming "
-        "aggregation without a watermark: declare `WATERMARK <col> DELAY OF INTERVAL ...` on the "
-        "source and group by "
-        "window(<col>, ...) or <col>, or use outputMode 'update' or 'complete'");
-  }
-  auto partial = std::make_shared<plan::LogicalNode>(*agg);
-  partial->emit_state = true;
-  impl.partial_plan = partial;
-  impl.agg_scan = std::make_shared<plan::ScanSource>();
-  impl.agg_scan->description = "StatefulAggregate (state store)";
-  impl.agg_scan->schema = agg->schema;
-  auto scan = std::make_shared<plan::LogicalNode>();
-  scan->kind = plan::LogicalKind::kScan;
-  scan->schema = agg->schema;
-  scan->scan = impl.agg_scan;
-  impl.upper_plan = ReplaceNode(impl.plan, agg.get(), scan);
-
-  exec::StreamingAggregateOptions o;
-  o.output_schema = agg->schema;
-  o.num_keys = static_cast<int>(agg->exprs.size());
-  for (const auto& a : agg->aggregates) o.aggregates.push_back(a.resolved);
-  o.mode = mode == OutputMode::kAppend     ? exec::StreamOutputMode::kAppend
-           : mode == OutputMode::kComplete ? exec::StreamOutputMode::kComplete
-                                           : exec::StreamOutputMode::kUpdate;
-  o.event_time_key = event_key;
-  ARROW_ASSIGN_OR_RAISE(impl.aggregate, exec::StreamingAggregate::Make(o));
-  // The state's layout in DDL, so read_statestore() can decode it and a
-  // changed query is refused: keys -> keys + one accumulator per aggregate.
-  arrow::FieldVector key_fields, value_fields;
-  for (int i = 0; i < o.num_keys; ++i) key_fields.push_back(agg->schema->field(i));
-  value_fields = key_fields;
-  for (size_t i = 0; i < agg->aggregates.size(); ++i) {
-    ARROW_ASSIGN_OR_RAISE(auto st, agg->aggregates[i].resolved.make()->SaveState());
-    value_fields.push_back(
-        arrow::field(fmt::format("{}_{}", agg->aggregates[i].name, i), st->type()));
-  }
-  std::string schema_text = Json{{"operatorName", "stateStoreSave"},
-                                 {"key", types::ToDDL(*arrow::schema(key_fields))},
-                                 {"value", types::ToDDL(*arrow::schema(value_fields))}}
-                                .dump();
   auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
                       ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))
                       : std::string("rocksdb");
-  ARROW_ASSIGN_OR_RAISE(
-      impl.state, OperatorState::Open(impl.checkpoint->StateDir(), 0,
-                                      std::max(1, spec_.config.shuffle_partitions), schema_text,
-                                      "streaming aggregation (operator 0)",
-                                      provider.find("memory") != std::string::npos ||
-                                          provider.find("hdfs") != std::string::npos));
+  const bool in_memory =
+      provider.find("memory") != std::string::npos || provider.find("hdfs") != std::string::npos;
+  // Nodes already turned into stages, by the scan that stands for their output.
+  std::map<const plan::LogicalNode*, plan::LogicalPtr> replaced;
+  std::function<plan::LogicalPtr(const plan::LogicalPtr&)> replace_stages =
+      [&](const plan::LogicalPtr& n) -> plan::LogicalPtr {
+    auto it = replaced.find(n.get());
+    if (it != replaced.end()) return it->second;
+    bool changed = false;
+    std::vector<plan::LogicalPtr> kids;
+    for (const auto& c : n->children) {
+      kids.push_back(replace_stages(c));
+      changed |= kids.back() != c;
+    }
+    if (!changed) return n;
+    auto copy = std::make_shared<plan::LogicalNode>(*n);
+    copy->children = std::move(kids);
+    return copy;
+  };
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const auto& node = nodes[k];
+    auto stage = std::make_unique<Impl::Stage>();
+    stage->node = node.get();
+    // The first stateful operator is operator 0 (as before chaining existed);
+    // ids 1..#sources belong to per-source deduplication.
+    stage->operator_id = k == 0 ? 0 : static_cast<int64_t>(impl.slots.size() + k);
+    stage->output = std::make_shared<plan::ScanSource>();
+    stage->output->schema = node->schema;
+    std::string layout;
+    int partitions = 1;
+    std::string what;
+    if (node->kind == plan::LogicalKind::kJoin) {
+      ARROW_ASSIGN_OR_RAISE(auto options, StreamJoin::Analyze(*node, watermark_names));
+      ARROW_ASSIGN_OR_RAISE(stage->join, StreamJoin::Make(std::move(options)));
+      stage->left_plan = replace_stages(node->children[0]);
+      stage->right_plan = replace_stages(node->children[1]);
+      stage->output->description = "StreamingSymmetricHashJoin (state store)";
+      layout = stage->join->StateLayout();
+      what = fmt::format("stream-stream join (operator {})", stage->operator_id);
+    } else {
+      ARROW_ASSIGN_OR_RAISE(stage->aggregate, PlanAggregate(node, watermark_names, mode));
+      auto partial = std::make_shared<plan::LogicalNode>(*node);
+      partial->emit_state = true;
+      for (auto& c : partial->children) c = replace_stages(c);
+      stage->partial_plan = partial;
+      stage->output->description = "StatefulAggregate (state store)";
+      // The state's layout in DDL, so read_statestore() can decode it and a
+      // changed query is refused: keys -> keys + one accumulator per aggregate.
+      arrow::FieldVector key_fields, value_fields;
+      for (size_t i = 0; i < node->exprs.size(); ++i)
+        key_fields.push_back(node->schema->field(static_cast<int>(i)));
+      value_fields = key_fields;
+      for (size_t i = 0; i < node->aggregates.size(); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto st, node->aggregates[i].resolved.make()->SaveState());
+        value_fields.push_back(
+            arrow::field(fmt::format("{}_{}", node->aggregates[i].name, i), st->type()));
+      }
+      layout = Json{{"operatorName", "stateStoreSave"},
+                    {"key", types::ToDDL(*arrow::schema(key_fields))},
+                    {"value", types::ToDDL(*arrow::schema(value_fields))}}
+                   .dump();
+      partitions = std::max(1, spec_.config.shuffle_partitions);
+      what = fmt::format("streaming aggregation (operator {})", stage->operator_id);
+    }
+    ARROW_ASSIGN_OR_RAISE(stage->state,
+                          OperatorState::Open(impl.checkpoint->StateDir(), stage->operator_id,
+                                              partitions, layout, what, in_memory));
+    auto scan = std::make_shared<plan::LogicalNode>();
+    scan->kind = plan::LogicalKind::kScan;
+    scan->schema = node->schema;
+    scan->scan = stage->output;
+    replaced[node.get()] = scan;
+    impl.stages.push_back(std::move(stage));
+  }
+  impl.upper_plan = replace_stages(impl.plan);
   return Status::OK();
 }
+
 
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::ExecuteBatch(
     int64_t batch_id, int64_t timestamp_ms, std::string*) {
@@ -1136,24 +1222,40 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
     return impl.tws->Process(rows, timestamp_ms, wm == INT64_MIN ? -1 : wm / 1000, batch_id == 0,
                              impl.state.get());
   }
-  if (!impl.stateful) {
+  if (impl.stages.empty()) {
     ARROW_ASSIGN_OR_RAISE(out, run(impl.plan));
   } else {
-    ARROW_ASSIGN_OR_RAISE(auto partials, run(impl.partial_plan));
-    for (auto& sl : impl.slots) sl->tasks.clear();
-    ARROW_RETURN_NOT_OK(impl.state->Load(batch_id));
-    impl.agg_metrics = {};
-    ARROW_ASSIGN_OR_RAISE(
-        auto emitted, impl.aggregate->Process(partials, impl.watermark_us->load(),
-                                              impl.late_watermark_us->load(), impl.state.get(),
-                                              &impl.agg_metrics));
-    impl.agg_scan->batches = emitted;
-    if (emitted.empty()) {
-      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(impl.agg_scan->schema));
-      impl.agg_scan->batches.push_back(empty);
+    const int64_t wm = impl.watermark_us->load();
+    const int64_t late_wm = impl.late_watermark_us->load();
+    auto eval = impl.session->MakeEvalContext();
+    eval.now_micros = timestamp_ms * 1000;
+    Status st;
+    for (auto& stage : impl.stages) {
+      std::vector<exec::BatchPtr> emitted;
+      if (stage->join) {
+        ARROW_ASSIGN_OR_RAISE(auto left, run(stage->left_plan));
+        ARROW_ASSIGN_OR_RAISE(auto right, run(stage->right_plan));
+        ARROW_RETURN_NOT_OK(stage->state->Load(batch_id));
+        stage->join_metrics = {};
+        ARROW_ASSIGN_OR_RAISE(emitted,
+                              stage->join->Process(batch_id, left, right, wm, late_wm, eval,
+                                                   stage->state.get(), &stage->join_metrics));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(auto partials, run(stage->partial_plan));
+        ARROW_RETURN_NOT_OK(stage->state->Load(batch_id));
+        stage->agg_metrics = {};
+        ARROW_ASSIGN_OR_RAISE(emitted, stage->aggregate->Process(partials, wm, late_wm,
+                                                                 stage->state.get(),
+                                                                 &stage->agg_metrics));
+      }
+      stage->output->batches = std::move(emitted);
+      if (stage->output->batches.empty()) {
+        ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(stage->output->schema));
+        stage->output->batches.push_back(empty);
+      }
     }
     auto result = run(impl.upper_plan);
-    impl.agg_scan->batches.clear();
+    for (auto& stage : impl.stages) stage->output->batches.clear();
     ARROW_ASSIGN_OR_RAISE(out, std::move(result));
   }
   for (auto& sl : impl.slots) sl->tasks.clear();

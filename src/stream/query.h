@@ -123,8 +123,9 @@ class StreamingQuery {
   explicit StreamingQuery(QuerySpec spec);
   void Loop();
   Status RunLoop();
-  /// Splits a streaming aggregation into partial + stateful + upper plans and
-  /// checks the output mode against it (Spark's rules).
+  /// Splits the plan at its stateful operators (streaming aggregations,
+  /// stream-stream joins) into stages and checks the output mode against
+  /// them (Spark's rules).
   Status PlanStateful();
   /// Runs one batch's plan(s) over the planned source tasks; returns the rows to sink.
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ExecuteBatch(int64_t batch_id,
