@@ -3,6 +3,8 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
+#include <map>
+
 #include "exec/row_codec.h"
 
 namespace lakestream::exec {
@@ -84,6 +86,153 @@ Result<BatchPtr> StreamingAggregate::Finalize(const arrow::ArrayVector& keys,
   return arrow::RecordBatch::Make(options_.output_schema, rows, columns);
 }
 
+Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(const BatchPtr& p,
+                                                                KeyValueState* state,
+                                                                StreamingAggregateMetrics* metrics) {
+  const int nk = options_.num_keys;
+  const int sk = options_.session_key;
+  const size_t na = options_.aggregates.size();
+  std::vector<const arrow::Array*> other_cols;
+  for (int k = 0; k < nk; ++k) {
+    if (k != sk) other_cols.push_back(p->column(k).get());
+  }
+  const auto& sessions = static_cast<const arrow::StructArray&>(*p->column(sk));
+  ARROW_ASSIGN_OR_RAISE(auto start_arr, sessions.GetFlattenedField(0));
+  ARROW_ASSIGN_OR_RAISE(auto end_arr, sessions.GetFlattenedField(1));
+  const auto& starts = static_cast<const arrow::TimestampArray&>(*start_arr);
+  const auto& ends = static_cast<const arrow::TimestampArray&>(*end_arr);
+  std::map<std::string, std::vector<int64_t>> groups;
+  for (int64_t r = 0; r < p->num_rows(); ++r) {
+    if (sessions.IsNull(r)) continue;  // no event time or no valid gap: no session (Spark drops it)
+    std::string prefix;
+    ARROW_RETURN_NOT_OK(EncodeRow(other_cols, r, &prefix));
+    groups[std::move(prefix)].push_back(r);
+  }
+  std::vector<BatchPtr> changed;
+  auto session_type = p->column(sk)->type();
+  for (const auto& [prefix, rows] : groups) {
+    // The key's stored sessions, then this batch's, ordered by start.
+    std::vector<std::string> old_keys, old_values;
+    ARROW_RETURN_NOT_OK(state->PrefixScan(prefix, [&](std::string_view k, std::string_view v) {
+      old_keys.emplace_back(k);
+      old_values.emplace_back(v);
+      return Status::OK();
+    }));
+    arrow::ArrayVector old_key_arrays, old_states;
+    if (!old_values.empty()) ARROW_RETURN_NOT_OK(Decode(old_values, &old_key_arrays, &old_states));
+    struct Entry {
+      int64_t start, end;
+      int64_t index;  // into old sessions, then the new rows after them
+    };
+    std::vector<Entry> entries;
+    const int64_t n_old = static_cast<int64_t>(old_values.size());
+    if (n_old > 0) {
+      const auto& os = static_cast<const arrow::StructArray&>(*old_key_arrays[sk]);
+      ARROW_ASSIGN_OR_RAISE(auto os_start, os.GetFlattenedField(0));
+      ARROW_ASSIGN_OR_RAISE(auto os_end, os.GetFlattenedField(1));
+      for (int64_t j = 0; j < n_old; ++j) {
+        entries.push_back({static_cast<const arrow::TimestampArray&>(*os_start).Value(j),
+                           static_cast<const arrow::TimestampArray&>(*os_end).Value(j), j});
+      }
+    }
+    for (size_t t = 0; t < rows.size(); ++t) {
+      entries.push_back(
+          {starts.Value(rows[t]), ends.Value(rows[t]), n_old + static_cast<int64_t>(t)});
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.start != b.start ? a.start < b.start : a.index < b.index;
+    });
+    // Sessions that overlap or touch merge (Spark's MergingSessionsIterator).
+    std::vector<uint32_t> mapping(entries.size());
+    std::vector<int64_t> m_start, m_end;
+    std::vector<bool> m_has_new;
+    for (const auto& e : entries) {
+      if (m_start.empty() || e.start > m_end.back()) {
+        m_start.push_back(e.start);
+        m_end.push_back(e.end);
+        m_has_new.push_back(false);
+      } else {
+        m_end.back() = std::max(m_end.back(), e.end);
+      }
+      mapping[e.index] = static_cast<uint32_t>(m_start.size() - 1);
+      if (e.index >= n_old) m_has_new.back() = true;
+    }
+    const int64_t m = static_cast<int64_t>(m_start.size());
+    // Accumulators: old sessions' and new rows' loaded into one aggregator
+    // (groups in `index` order), merged into one group per session.
+    arrow::Int64Builder ib;
+    for (int64_t r : rows) ARROW_RETURN_NOT_OK(ib.Append(r));
+    ARROW_ASSIGN_OR_RAISE(auto new_idx, ib.Finish());
+    arrow::ArrayVector merged_states;
+    for (size_t i = 0; i < na; ++i) {
+      auto src = options_.aggregates[i].make();
+      if (n_old > 0) ARROW_RETURN_NOT_OK(src->LoadState(*old_states[i]));
+      ARROW_ASSIGN_OR_RAISE(auto taken,
+                            arrow::compute::Take(p->column(nk + static_cast<int>(i)), new_idx));
+      ARROW_RETURN_NOT_OK(src->LoadState(*taken.make_array()));
+      auto dst = options_.aggregates[i].make();
+      ARROW_RETURN_NOT_OK(dst->Resize(m));
+      ARROW_RETURN_NOT_OK(dst->Merge(*src, mapping.data()));
+      ARROW_ASSIGN_OR_RAISE(auto saved, dst->SaveState());
+      merged_states.push_back(std::move(saved));
+    }
+    // Keys of the merged sessions: the other keys of any row, the new bounds.
+    std::vector<int64_t> rep_rows(m, rows.front());
+    arrow::Int64Builder rb;
+    ARROW_RETURN_NOT_OK(rb.AppendValues(rep_rows));
+    ARROW_ASSIGN_OR_RAISE(auto rep_idx, rb.Finish());
+    arrow::ArrayVector key_arrays;
+    for (int k = 0; k < nk; ++k) {
+      if (k == sk) {
+        const auto& st = static_cast<const arrow::StructType&>(*session_type);
+        arrow::TimestampBuilder sb(st.field(0)->type(), arrow::default_memory_pool());
+        arrow::TimestampBuilder eb(st.field(1)->type(), arrow::default_memory_pool());
+        ARROW_RETURN_NOT_OK(sb.AppendValues(m_start));
+        ARROW_RETURN_NOT_OK(eb.AppendValues(m_end));
+        ARROW_ASSIGN_OR_RAISE(auto sa, sb.Finish());
+        ARROW_ASSIGN_OR_RAISE(auto ea, eb.Finish());
+        key_arrays.push_back(std::make_shared<arrow::StructArray>(session_type, m,
+                                                                  arrow::ArrayVector{sa, ea}));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(auto t, arrow::compute::Take(p->column(k), rep_idx));
+        key_arrays.push_back(t.make_array());
+      }
+    }
+    for (const auto& k : old_keys) ARROW_RETURN_NOT_OK(state->Delete(k));
+    std::vector<const arrow::Array*> value_cols, session_col{key_arrays[sk].get()};
+    for (const auto& a : key_arrays) value_cols.push_back(a.get());
+    for (const auto& a : merged_states) value_cols.push_back(a.get());
+    for (int64_t j = 0; j < m; ++j) {
+      std::string key = prefix, value;
+      ARROW_RETURN_NOT_OK(EncodeRow(session_col, j, &key));
+      ARROW_RETURN_NOT_OK(EncodeRow(value_cols, j, &value));
+      ARROW_RETURN_NOT_OK(state->Put(key, value));
+    }
+    metrics->rows_updated += m;
+    if (options_.mode == StreamOutputMode::kUpdate) {
+      std::vector<int64_t> touched;
+      for (int64_t j = 0; j < m; ++j) {
+        if (m_has_new[j]) touched.push_back(j);
+      }
+      arrow::Int64Builder tb;
+      ARROW_RETURN_NOT_OK(tb.AppendValues(touched));
+      ARROW_ASSIGN_OR_RAISE(auto tidx, tb.Finish());
+      arrow::ArrayVector tk, ts;
+      for (const auto& a : key_arrays) {
+        ARROW_ASSIGN_OR_RAISE(auto t, arrow::compute::Take(a, tidx));
+        tk.push_back(t.make_array());
+      }
+      for (const auto& a : merged_states) {
+        ARROW_ASSIGN_OR_RAISE(auto t, arrow::compute::Take(a, tidx));
+        ts.push_back(t.make_array());
+      }
+      ARROW_ASSIGN_OR_RAISE(auto batch, Finalize(tk, ts, static_cast<int64_t>(touched.size())));
+      changed.push_back(std::move(batch));
+    }
+  }
+  return changed;
+}
+
 Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<BatchPtr>& partials,
                                                           int64_t watermark_us,
                                                           int64_t late_watermark_us,
@@ -123,6 +272,13 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     }
     const int64_t g = p->num_rows();
     if (g == 0) continue;
+    if (options_.session_key >= 0) {
+      ARROW_ASSIGN_OR_RAISE(auto changed, MergeSessions(p, state, metrics));
+      if (options_.mode == StreamOutputMode::kUpdate) {
+        for (auto& b : changed) out.push_back(std::move(b));
+      }
+      continue;
+    }
     std::vector<const arrow::Array*> key_cols;
     for (int k = 0; k < nk; ++k) key_cols.push_back(p->column(k).get());
     std::vector<std::string> keys(g), existing;

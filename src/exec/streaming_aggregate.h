@@ -31,6 +31,14 @@ class KeyValueState {
   /// Every entry; `fn` must not modify the state.
   virtual Status Scan(
       const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
+  /// The entries whose key starts with `prefix` (default: a filtered Scan).
+  virtual Status PrefixScan(
+      std::string_view prefix,
+      const std::function<Status(std::string_view key, std::string_view value)>& fn) {
+    return Scan([&](std::string_view k, std::string_view v) {
+      return k.substr(0, prefix.size()) == prefix ? fn(k, v) : Status::OK();
+    });
+  }
 };
 
 enum class StreamOutputMode { kAppend, kUpdate, kComplete };
@@ -44,6 +52,11 @@ struct StreamingAggregateOptions {
   /// The key holding event time: a window struct<start, end> (closes at end)
   /// or a timestamp; -1 if none (then nothing is ever evicted).
   int event_time_key = -1;
+  /// The key that is a session_window(): each input row brings a session of
+  /// its own, merged with the overlapping sessions of the same other keys
+  /// (state keys are then the other keys' encoding + the session, so the
+  /// sessions of a key are one prefix scan); -1 if none.
+  int session_key = -1;
 };
 
 struct StreamingAggregateMetrics {
@@ -76,6 +89,10 @@ class StreamingAggregate {
                             int64_t rows);
   /// Event time (µs) that closes the group whose key row is `row`.
   std::optional<int64_t> ClosesAt(const arrow::ArrayVector& keys, int64_t row) const;
+  /// Merges one batch's single-row sessions into the stored sessions of
+  /// their keys; returns the changed sessions (for update mode).
+  Result<std::vector<BatchPtr>> MergeSessions(const BatchPtr& partial, KeyValueState* state,
+                                              StreamingAggregateMetrics* metrics);
 
   StreamingAggregateOptions options_;
   std::vector<std::shared_ptr<arrow::DataType>> key_types_;

@@ -1320,6 +1320,100 @@ Result<ResolvedCall> ResolveWindow(const CallSite& s) {
   });
 }
 
+// session_window(time, gapDuration): the session a single event opens, as
+// Spark's struct<start, end> = [time, time + gap). The gap is a duration
+// literal or a per-row STRING expression ("5 minutes"); a row whose gap is
+// NULL, unparseable or not positive gets a NULL session, which GROUP BY drops
+// as Spark does. Merging the sessions of one key that overlap is the
+// aggregation's job (StreamingAggregate for streams).
+Result<ResolvedCall> ResolveSessionWindow(const CallSite& s) {
+  LS_RETURN_NOT_OK(internal::CheckArity(s, "session_window", 2, 2, "(TIMESTAMP, STRING)"));
+  std::optional<int64_t> fixed_gap;
+  std::string storage;
+  if (const std::string* text = internal::LiteralString(s, 1, &storage)) {
+    ARROW_ASSIGN_OR_RAISE(auto us, types::ParseDurationMicros(*text));
+    if (us <= 0) return UserError("session_window(): the gap duration must be positive, got '{}'", *text);
+    fixed_gap = us;
+  }
+  auto ts = Ts();
+  auto type = arrow::struct_({arrow::field("start", ts), arrow::field("end", ts)});
+  std::vector<types::TypePtr> args = {ts, fixed_gap ? nullptr : arrow::utf8()};
+  return internal::Call(type, args, [=](const std::vector<arrow::Datum>& a, int64_t length,
+                                         const EvalContext& ctx) -> Result<arrow::Datum> {
+    ARROW_ASSIGN_OR_RAISE(auto arr, internal::ToArray(a[0], length, ctx.pool));
+    const auto& t = static_cast<const arrow::TimestampArray&>(*arr);
+    std::shared_ptr<arrow::Array> gaps;
+    if (!fixed_gap) {
+      ARROW_ASSIGN_OR_RAISE(gaps, internal::ToArray(a[1], length, ctx.pool));
+    }
+    arrow::TimestampBuilder sb(ts, ctx.pool), eb(ts, ctx.pool);
+    ARROW_RETURN_NOT_OK(sb.Reserve(length));
+    ARROW_RETURN_NOT_OK(eb.Reserve(length));
+    std::vector<uint8_t> valid(length, 1);
+    for (int64_t i = 0; i < length; ++i) {
+      std::optional<int64_t> gap = fixed_gap;
+      if (!fixed_gap && gaps->IsValid(i)) {
+        auto parsed = types::ParseDurationMicros(
+            std::string(static_cast<const arrow::StringArray&>(*gaps).GetView(i)));
+        if (parsed.ok() && *parsed > 0) gap = *parsed;
+      }
+      if (t.IsNull(i) || !gap) {
+        valid[i] = 0;
+        sb.UnsafeAppendNull();
+        eb.UnsafeAppendNull();
+        continue;
+      }
+      sb.UnsafeAppend(t.Value(i));
+      eb.UnsafeAppend(t.Value(i) + *gap);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto starts, sb.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto ends, eb.Finish());
+    std::shared_ptr<arrow::Buffer> bitmap;
+    int64_t nulls = std::count(valid.begin(), valid.end(), 0);
+    if (nulls > 0) {
+      ARROW_ASSIGN_OR_RAISE(bitmap, arrow::internal::BytesToBits(valid, ctx.pool));
+    }
+    return std::make_shared<arrow::StructArray>(type, length, arrow::ArrayVector{starts, ends}, bitmap, nulls);
+  });
+}
+
+// window_time(window): the event time of a window, its end minus 1 µs (as
+// Spark), so an aggregation over windowed results can window again.
+Result<ResolvedCall> ResolveWindowTime(const CallSite& s) {
+  LS_RETURN_NOT_OK(internal::CheckArity(s, "window_time", 1, 1, "(STRUCT<start, end>)"));
+  const auto& t = s.arg_types[0];
+  bool ok = t && t->id() == arrow::Type::STRUCT;
+  int end_index = -1;
+  if (ok) {
+    const auto& st = static_cast<const arrow::StructType&>(*t);
+    end_index = st.GetFieldIndex("end");
+    ok = end_index >= 0 && st.field(end_index)->type()->id() == arrow::Type::TIMESTAMP;
+  }
+  if (!ok) {
+    return UserError("window_time() expects a window column (struct<start, end>) made by window() or "
+                     "session_window(), got {}",
+                     t ? types::ToDDL(*t) : std::string("NULL"));
+  }
+  auto ts = Ts();
+  return internal::Call(ts, {t}, [=](const std::vector<arrow::Datum>& a, int64_t length,
+                                     const EvalContext& ctx) -> Result<arrow::Datum> {
+    ARROW_ASSIGN_OR_RAISE(auto arr, internal::ToArray(a[0], length, ctx.pool));
+    const auto& st = static_cast<const arrow::StructArray&>(*arr);
+    ARROW_ASSIGN_OR_RAISE(auto end_arr, st.GetFlattenedField(end_index, ctx.pool));
+    const auto& end = static_cast<const arrow::TimestampArray&>(*end_arr);
+    arrow::TimestampBuilder b(ts, ctx.pool);
+    ARROW_RETURN_NOT_OK(b.Reserve(length));
+    for (int64_t i = 0; i < length; ++i) {
+      if (end.IsNull(i)) {
+        b.UnsafeAppendNull();
+      } else {
+        b.UnsafeAppend(end.Value(i) - 1);
+      }
+    }
+    return b.Finish();
+  });
+}
+
 // sliding_windows(time, windowDuration, slideDuration[, startTime]): every
 // window holding each timestamp, as array<struct<start, end>> (the binder
 // explodes it under GROUP BY window(...) with a slide, as Spark's Expand).
@@ -1381,6 +1475,8 @@ Result<ResolvedCall> ResolveSlidingWindows(const CallSite& s) {
 void RegisterDatetimeFunctions(FunctionRegistry* r) {
   Add(r, "window", ResolveWindow);
   Add(r, "sliding_windows", ResolveSlidingWindows);
+  Add(r, "session_window", ResolveSessionWindow);
+  Add(r, "window_time", ResolveWindowTime);
   Add(r, "current_date", [](const CallSite& s) { return ResolveCurrent(s, "current_date", 0); });
   r->AddAlias("curdate", "current_date");
   Add(r, "current_timestamp",

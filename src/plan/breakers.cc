@@ -10,6 +10,17 @@ namespace lakestream::plan {
 
 Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, const LogicalNode& n,
                                                 const SessionConfig& config) {
+  if (!n.emit_state) {
+    for (const auto& k : n.exprs) {
+      if (k->kind == expr::ExprKind::kCall && k->name == "session_window") {
+        // Sessions of a key merge across rows; only the streaming
+        // aggregation (StreamingAggregate) does that merge today.
+        return Unsupported(
+            "GROUP BY session_window(...) is supported in streaming queries only (FROM STREAM "
+            "...); a batch query cannot group by it yet");
+      }
+    }
+  }
   exec::HashAggregateOptions o;
   o.keys = n.exprs;
   size_t nkeys = n.exprs.size();

@@ -28,9 +28,8 @@ class OperatorState : public exec::KeyValueState {
                                                      const std::string& operator_name,
                                                      bool in_memory);
   /// Entries whose key starts with `prefix`, in key order within each partition.
-  virtual Status PrefixScan(
-      std::string_view prefix,
-      const std::function<Status(std::string_view, std::string_view)>& fn) = 0;
+  Status PrefixScan(std::string_view prefix,
+                    const std::function<Status(std::string_view, std::string_view)>& fn) override = 0;
   /// Loads version `version` (0: empty).
   virtual Status Load(int64_t version) = 0;
   /// Commits the changes since Load as version+1.

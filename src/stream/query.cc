@@ -588,9 +588,18 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
   impl.complete_mode = q->spec_.output_mode == OutputMode::kComplete;
   ARROW_RETURN_NOT_OK(impl.CheckSupported(bound));
   ARROW_ASSIGN_OR_RAISE(impl.plan, plan::Optimize(bound));
-  // Physical planning once up front surfaces its errors at start, not in batch 0.
-  ARROW_RETURN_NOT_OK(plan::PlanPhysical(impl.plan, impl.session->config()).status());
   ARROW_RETURN_NOT_OK(q->PlanStateful());
+  // Physical planning once up front surfaces its errors at start, not in batch 0.
+  if (impl.stages.empty()) {
+    ARROW_RETURN_NOT_OK(plan::PlanPhysical(impl.plan, impl.session->config()).status());
+  } else {
+    for (const auto& st : impl.stages) {
+      for (const auto& p : {st->partial_plan, st->left_plan, st->right_plan}) {
+        if (p) ARROW_RETURN_NOT_OK(plan::PlanPhysical(p, impl.session->config()).status());
+      }
+    }
+    ARROW_RETURN_NOT_OK(plan::PlanPhysical(impl.upper_plan, impl.session->config()).status());
+  }
   if (q->spec_.sink) {
     impl.sink = q->spec_.sink;
   } else {
@@ -1041,6 +1050,17 @@ Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
            : mode == OutputMode::kComplete ? exec::StreamOutputMode::kComplete
                                            : exec::StreamOutputMode::kUpdate;
   o.event_time_key = event_key;
+  for (size_t i = 0; i < agg->exprs.size(); ++i) {
+    const auto& k = agg->exprs[i];
+    if (k->kind == expr::ExprKind::kCall && k->name == "session_window") {
+      o.session_key = static_cast<int>(i);
+    }
+  }
+  if (o.session_key >= 0 && mode == OutputMode::kComplete) {
+    return UserError(
+        "[STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION] session windows support the append and "
+        "update output modes, not complete");
+  }
   return exec::StreamingAggregate::Make(o);
 }
 

@@ -114,3 +114,56 @@ def test_drop_duplicates_within_watermark_equals_spark(spark, tmp_path):  # noqa
     lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
     got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["id", "kind"])
     assert got == expected, f"lakestream {got}\nSpark      {expected}"
+
+
+@pytest.mark.parametrize("mode", ["append"])
+def test_session_window_equals_spark(spark, tmp_path, mode):  # noqa: F811
+    """Sessions of 10 s gaps per kind merge across batches (file 1's 10:00:03
+    `a` lands inside the open session of 10:00:01-10:00:05)."""
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    write_input(folder)
+    sdf = run_spark(spark, folder, lambda df: df.groupBy(F.session_window("ts", "10 seconds").alias("s"), "kind")
+                    .agg(F.count("*").alias("n"), F.sum("id").alias("t"))
+                    .select(F.date_format("s.start", "HH:mm:ss").alias("start"),
+                            F.date_format("s.end", "HH:mm:ss").alias("end"), "kind", "n", "t"), mode, f"sess_{mode}")
+    expected = rows_of(sdf.collect(), ["start", "end", "kind", "n", "t"])
+    out = tmp_path / f"mem_{mode}"
+    sql = tmp_path / "q.sql"
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` TBLPROPERTIES ('outputMode' = '{mode}') AS "
+                   "SELECT date_format(session_window.start, 'HH:mm:ss') AS start, "
+                   "date_format(session_window.end, 'HH:mm:ss') AS end, kind, count(*) AS n, sum(id) AS t "
+                   f"FROM {src} GROUP BY session_window(ts, '10 seconds'), kind;")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "end", "kind", "n", "t"])
+    assert expected, "Spark emitted no session"
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
+
+
+def test_aggregation_over_aggregation_equals_spark(spark, tmp_path):  # noqa: F811
+    """Chained stateful operators in append mode: a 10 s count per kind, then
+    a 20 s window over those windows (window_time), as Spark 3.5+ runs it."""
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    write_input(folder)
+
+    def build(df):
+        inner = df.groupBy(F.window("ts", "10 seconds").alias("w"), "kind").agg(F.count("*").alias("n"))
+        outer = inner.groupBy(F.window(F.window_time("w"), "20 seconds").alias("w2")).agg(
+            F.sum("n").alias("total"), F.count("*").alias("groups"))
+        return outer.select(F.date_format("w2.start", "HH:mm:ss").alias("start"), "total", "groups")
+    expected = rows_of(run_spark(spark, folder, build, "append", "chained").collect(), ["start", "total", "groups"])
+    out = tmp_path / "chained"
+    sql = tmp_path / "q.sql"
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS "
+                   "SELECT date_format(window.start, 'HH:mm:ss') AS start, sum(n) AS total, count(*) AS groups FROM ("
+                   f"  SELECT window AS w, kind, count(*) AS n FROM {src} GROUP BY window(ts, '10 seconds'), kind) "
+                   "GROUP BY window(window_time(w), '20 seconds');")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "total", "groups"])
+    assert expected, "Spark emitted nothing"
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
