@@ -104,8 +104,34 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
   auto src = std::make_shared<ScanSource>();
   src->description = fmt::format("DeltaScan [{}] version={}", path, snapshot->version());
   src->schema = schema;
-  src->make_tasks = [snapshot, schema](const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
-                                       std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+  // Without time travel every planning of the scan reads the table as it is
+  // then: a streaming query re-plans its static side per micro-batch, so a
+  // stream-static join sees the Delta table's new commits (as Spark does).
+  const bool pinned = version.has_value() || timestamp.has_value();
+  auto current = std::make_shared<std::shared_ptr<const delta::Snapshot>>(snapshot);
+  auto mu = std::make_shared<std::mutex>();
+  src->make_tasks = [current, mu, pinned, path, schema](const std::vector<int>& columns,
+                                                        const std::vector<expr::ExprPtr>& filters,
+                                                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+    std::shared_ptr<const delta::Snapshot> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(*mu);
+      if (!pinned) {
+        auto log = delta::DeltaLog::Open(path);
+        ARROW_ASSIGN_OR_RAISE(auto latest, log->Latest());
+        if (latest->version() != (*current)->version()) {
+          ARROW_ASSIGN_OR_RAISE(auto probe, delta::DeltaScan::Make(latest));
+          if (!probe->output_schema()->Equals(*schema, /*check_metadata=*/false)) {
+            return UserError(
+                "the Delta table `{}` changed its schema at version {} while a query reading it runs "
+                "(was {}, now {}): restart the query",
+                path, latest->version(), schema->ToString(), probe->output_schema()->ToString());
+          }
+          *current = std::move(latest);
+        }
+      }
+      snapshot = *current;
+    }
     delta::DeltaScanOptions opts;
     // {-1} (row counts only) reads every column for now.
     if ((!columns.empty() && columns[0] >= 0) || schema->num_fields() == 0) {
