@@ -3,6 +3,7 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
+#include <cstring>
 #include <map>
 
 #include "exec/row_codec.h"
@@ -22,7 +23,45 @@ Result<std::vector<std::unique_ptr<arrow::ArrayBuilder>>> Builders(
   return out;
 }
 
+// Meta entries next to the groups (a group key starts with a validity byte,
+// 0 or 1, followed by another validity byte or nothing, so "\0t" and "\0n"
+// never begin one): "\0t" <closes at, ordered> <group key> indexes groups by
+// the event time that closes them, so eviction reads only what it evicts;
+// "\0n" holds the number of groups, so no batch has to count them.
+constexpr std::string_view kIndexPrefix("\0t", 2);
+constexpr std::string_view kCountKey("\0n", 2);
+
+std::string IndexKey(int64_t closes_at, std::string_view group_key) {
+  std::string k(kIndexPrefix);
+  uint64_t u = static_cast<uint64_t>(closes_at) ^ (uint64_t{1} << 63);
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((u >> (i * 8)) & 0xff));
+  k.append(group_key);
+  return k;
+}
+
+int64_t IndexTime(std::string_view index_key) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i)
+    u = (u << 8) | static_cast<uint8_t>(index_key[kIndexPrefix.size() + i]);
+  return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+}
+
+Result<int64_t> ReadCount(KeyValueState* state) {
+  ARROW_ASSIGN_OR_RAISE(auto v, state->Get(kCountKey));
+  int64_t n = 0;
+  if (v && v->size() == sizeof(n)) std::memcpy(&n, v->data(), sizeof(n));
+  return n;
+}
+
+Status WriteCount(KeyValueState* state, int64_t n) {
+  return state->Put(kCountKey, std::string_view(reinterpret_cast<const char*>(&n), sizeof(n)));
+}
+
 }  // namespace
+
+bool IsStreamingAggregateMetaKey(std::string_view key) {
+  return key.substr(0, 2) == kIndexPrefix || key == kCountKey;
+}
 
 Result<std::unique_ptr<StreamingAggregate>> StreamingAggregate::Make(
     StreamingAggregateOptions options) {
@@ -86,9 +125,8 @@ Result<BatchPtr> StreamingAggregate::Finalize(const arrow::ArrayVector& keys,
   return arrow::RecordBatch::Make(options_.output_schema, rows, columns);
 }
 
-Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(const BatchPtr& p,
-                                                                KeyValueState* state,
-                                                                StreamingAggregateMetrics* metrics) {
+Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(
+    const BatchPtr& p, KeyValueState* state, StreamingAggregateMetrics* metrics) {
   const int nk = options_.num_keys;
   const int sk = options_.session_key;
   const size_t na = options_.aggregates.size();
@@ -191,14 +229,22 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(const BatchPtr& 
         ARROW_RETURN_NOT_OK(eb.AppendValues(m_end));
         ARROW_ASSIGN_OR_RAISE(auto sa, sb.Finish());
         ARROW_ASSIGN_OR_RAISE(auto ea, eb.Finish());
-        key_arrays.push_back(std::make_shared<arrow::StructArray>(session_type, m,
-                                                                  arrow::ArrayVector{sa, ea}));
+        key_arrays.push_back(
+            std::make_shared<arrow::StructArray>(session_type, m, arrow::ArrayVector{sa, ea}));
       } else {
         ARROW_ASSIGN_OR_RAISE(auto t, arrow::compute::Take(p->column(k), rep_idx));
         key_arrays.push_back(t.make_array());
       }
     }
-    for (const auto& k : old_keys) ARROW_RETURN_NOT_OK(state->Delete(k));
+    for (size_t j = 0; j < old_keys.size(); ++j) {
+      ARROW_RETURN_NOT_OK(state->Delete(old_keys[j]));
+      for (const auto& e : entries) {
+        if (e.index == static_cast<int64_t>(j)) {
+          ARROW_RETURN_NOT_OK(state->Delete(IndexKey(e.end, old_keys[j])));
+        }
+      }
+    }
+    metrics->count_delta += m - n_old;
     std::vector<const arrow::Array*> value_cols, session_col{key_arrays[sk].get()};
     for (const auto& a : key_arrays) value_cols.push_back(a.get());
     for (const auto& a : merged_states) value_cols.push_back(a.get());
@@ -207,6 +253,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(const BatchPtr& 
       ARROW_RETURN_NOT_OK(EncodeRow(session_col, j, &key));
       ARROW_RETURN_NOT_OK(EncodeRow(value_cols, j, &value));
       ARROW_RETURN_NOT_OK(state->Put(key, value));
+      ARROW_RETURN_NOT_OK(state->Put(IndexKey(m_end[j], key), std::string_view()));
     }
     metrics->rows_updated += m;
     if (options_.mode == StreamOutputMode::kUpdate) {
@@ -309,10 +356,17 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     for (const auto& m : merged) row_cols.push_back(m.get());
     arrow::ArrayVector key_arrays(p->columns().begin(), p->columns().begin() + nk);
     std::vector<int64_t> emit_rows;
+    std::vector<bool> is_new(g, true);
+    for (uint32_t r : mapping) is_new[r] = false;
     for (int64_t r = 0; r < g; ++r) {
       std::string value;
       ARROW_RETURN_NOT_OK(EncodeRow(row_cols, r, &value));
       ARROW_RETURN_NOT_OK(state->Put(keys[r], value));
+      if (!is_new[r]) continue;
+      ++metrics->count_delta;
+      if (auto closes = ClosesAt(key_arrays, r)) {
+        ARROW_RETURN_NOT_OK(state->Put(IndexKey(*closes, keys[r]), std::string_view()));
+      }
     }
     metrics->rows_updated += g;
     if (options_.mode == StreamOutputMode::kUpdate) {
@@ -321,36 +375,37 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     }
   }
 
-  // 2. Scan the state: complete mode emits everything; groups the watermark
-  // closed are emitted (append) and dropped (all modes but complete).
+  // 2. Complete mode emits every group; otherwise the groups the watermark
+  // closed are emitted (append) and dropped (all modes but complete), found
+  // through the event-time index in closing order.
   std::vector<std::string> emit_values, drop_keys;
-  int64_t total = 0;
-  if (options_.mode == StreamOutputMode::kComplete || watermark) {
-    std::vector<std::string> all_keys, all_values;
+  ARROW_ASSIGN_OR_RAISE(int64_t total, ReadCount(state));
+  total += metrics->count_delta;
+  if (options_.mode == StreamOutputMode::kComplete) {
     ARROW_RETURN_NOT_OK(state->Scan([&](std::string_view k, std::string_view v) {
-      all_keys.emplace_back(k);
-      all_values.emplace_back(v);
+      if (!IsStreamingAggregateMetaKey(k)) emit_values.emplace_back(v);
       return Status::OK();
     }));
-    total = static_cast<int64_t>(all_keys.size());
-    if (options_.mode == StreamOutputMode::kComplete) {
-      emit_values = all_values;
-    } else if (!all_values.empty()) {
-      arrow::ArrayVector keys, states;
-      ARROW_RETURN_NOT_OK(Decode(all_values, &keys, &states));
-      for (size_t r = 0; r < all_values.size(); ++r) {
-        auto closes = ClosesAt(keys, static_cast<int64_t>(r));
-        if (closes && *closes <= watermark_us) {
-          drop_keys.push_back(all_keys[r]);
-          if (options_.mode == StreamOutputMode::kAppend) emit_values.push_back(all_values[r]);
-        }
+  } else if (watermark) {
+    std::vector<std::string> index_keys;
+    std::string limit = IndexKey(watermark_us, std::string_view());
+    Status st = state->PrefixScan(kIndexPrefix, [&](std::string_view k, std::string_view) {
+      // In closing order: the first group still open ends this store's scan.
+      if (k.substr(0, limit.size()) > limit) return Status::Cancelled("past the watermark");
+      index_keys.emplace_back(k);
+      return Status::OK();
+    });
+    if (!st.ok() && !st.IsCancelled()) return st;
+    for (const auto& ik : index_keys) {
+      std::string group_key = ik.substr(kIndexPrefix.size() + 8);
+      if (IndexTime(ik) > watermark_us) continue;
+      if (options_.mode == StreamOutputMode::kAppend) {
+        ARROW_ASSIGN_OR_RAISE(auto v, state->Get(group_key));
+        if (v) emit_values.push_back(std::move(*v));
       }
+      ARROW_RETURN_NOT_OK(state->Delete(ik));
+      drop_keys.push_back(std::move(group_key));
     }
-  } else {
-    ARROW_RETURN_NOT_OK(state->Scan([&](std::string_view, std::string_view) {
-      ++total;
-      return Status::OK();
-    }));
   }
   if (!emit_values.empty()) {
     arrow::ArrayVector keys, states;
@@ -362,6 +417,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
   for (const auto& k : drop_keys) ARROW_RETURN_NOT_OK(state->Delete(k));
   metrics->rows_removed += static_cast<int64_t>(drop_keys.size());
   metrics->rows_total = total - static_cast<int64_t>(drop_keys.size());
+  ARROW_RETURN_NOT_OK(WriteCount(state, metrics->rows_total));
   return out;
 }
 

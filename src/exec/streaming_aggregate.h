@@ -43,6 +43,10 @@ class KeyValueState {
 
 enum class StreamOutputMode { kAppend, kUpdate, kComplete };
 
+/// True for the entries StreamingAggregate keeps next to its groups (an
+/// event-time index and a group count); readers of its state skip them.
+bool IsStreamingAggregateMetaKey(std::string_view key);
+
 struct StreamingAggregateOptions {
   /// Output: keys then one result per aggregate (the logical aggregate's schema).
   std::shared_ptr<arrow::Schema> output_schema;
@@ -64,6 +68,7 @@ struct StreamingAggregateMetrics {
   int64_t rows_updated = 0;  // numRowsUpdated
   int64_t rows_removed = 0;  // numRowsRemoved (evicted or emitted in append)
   int64_t rows_dropped_by_watermark = 0;  // partial groups for already closed groups
+  int64_t count_delta = 0;                // groups added minus merged away (internal)
 };
 
 class StreamingAggregate {

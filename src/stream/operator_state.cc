@@ -42,7 +42,12 @@ class PartitionedState : public OperatorState {
 
   Status PrefixScan(std::string_view prefix,
                     const std::function<Status(std::string_view, std::string_view)>& fn) override {
-    for (auto& s : stores_) ARROW_RETURN_NOT_OK(s->PrefixScan(prefix, fn));
+    // Cancelled from `fn` ends one store's scan (entries come in key order
+    // within a store); the other stores are still scanned.
+    for (auto& s : stores_) {
+      Status st = s->PrefixScan(prefix, fn);
+      if (!st.ok() && !st.IsCancelled()) return st;
+    }
     return Status::OK();
   }
 

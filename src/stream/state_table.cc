@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "exec/row_codec.h"
+#include "exec/streaming_aggregate.h"
 #include "plan/binder.h"
 #include "state/state_store.h"
 #include "stream/checkpoint.h"
@@ -69,6 +70,7 @@ Result<std::shared_ptr<plan::ScanSource>> ReadStateStore(
   }
   ARROW_ASSIGN_OR_RAISE(auto key_schema, types::ParseDDLSchema(meta["key"].get<std::string>()));
   ARROW_ASSIGN_OR_RAISE(auto value_schema, types::ParseDDLSchema(meta["value"].get<std::string>()));
+  const bool aggregation = meta.value("operatorName", "") == "stateStoreSave";
   // batchId => n: the state after batch n (version n+1); default the last committed batch.
   ARROW_ASSIGN_OR_RAISE(auto cp, Checkpoint::Open(dir));
   ARROW_ASSIGN_OR_RAISE(auto last, cp.LatestCommitBatch());
@@ -96,6 +98,12 @@ Result<std::shared_ptr<plan::ScanSource>> ReadStateStore(
     ARROW_ASSIGN_OR_RAISE(auto rows, state::ReadStateRows(entry.path().string(), version));
     for (const auto& r : rows) {
       std::string_view k = r.key, v = r.value;
+      if (aggregation) {
+        if (exec::IsStreamingAggregateMetaKey(k)) continue;
+        // An aggregation's value starts with its group's keys, in order
+        // (session windows order the store key differently).
+        k = r.value;
+      }
       ARROW_RETURN_NOT_OK(ks->Append());
       ARROW_RETURN_NOT_OK(exec::DecodeRow(&k, kf));
       ARROW_RETURN_NOT_OK(vs->Append());
