@@ -31,7 +31,9 @@ Result<std::vector<std::unique_ptr<arrow::ArrayBuilder>>> Builders(
 constexpr std::string_view kIndexPrefix("\0t", 2);
 constexpr std::string_view kCountKey("\0n", 2);
 
-std::string IndexKey(int64_t closes_at, std::string_view group_key) {
+}  // namespace
+
+std::string EventTimeIndexKey(int64_t closes_at, std::string_view group_key) {
   std::string k(kIndexPrefix);
   uint64_t u = static_cast<uint64_t>(closes_at) ^ (uint64_t{1} << 63);
   for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((u >> (i * 8)) & 0xff));
@@ -39,12 +41,14 @@ std::string IndexKey(int64_t closes_at, std::string_view group_key) {
   return k;
 }
 
-int64_t IndexTime(std::string_view index_key) {
+int64_t EventTimeIndexTime(std::string_view index_key) {
   uint64_t u = 0;
   for (int i = 0; i < 8; ++i)
     u = (u << 8) | static_cast<uint8_t>(index_key[kIndexPrefix.size() + i]);
   return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
 }
+
+namespace {
 
 Result<int64_t> ReadCount(KeyValueState* state) {
   ARROW_ASSIGN_OR_RAISE(auto v, state->Get(kCountKey));
@@ -240,7 +244,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(
       ARROW_RETURN_NOT_OK(state->Delete(old_keys[j]));
       for (const auto& e : entries) {
         if (e.index == static_cast<int64_t>(j)) {
-          ARROW_RETURN_NOT_OK(state->Delete(IndexKey(e.end, old_keys[j])));
+          ARROW_RETURN_NOT_OK(state->Delete(EventTimeIndexKey(e.end, old_keys[j])));
         }
       }
     }
@@ -253,7 +257,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(
       ARROW_RETURN_NOT_OK(EncodeRow(session_col, j, &key));
       ARROW_RETURN_NOT_OK(EncodeRow(value_cols, j, &value));
       ARROW_RETURN_NOT_OK(state->Put(key, value));
-      ARROW_RETURN_NOT_OK(state->Put(IndexKey(m_end[j], key), std::string_view()));
+      ARROW_RETURN_NOT_OK(state->Put(EventTimeIndexKey(m_end[j], key), std::string_view()));
     }
     metrics->rows_updated += m;
     if (options_.mode == StreamOutputMode::kUpdate) {
@@ -365,7 +369,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
       if (!is_new[r]) continue;
       ++metrics->count_delta;
       if (auto closes = ClosesAt(key_arrays, r)) {
-        ARROW_RETURN_NOT_OK(state->Put(IndexKey(*closes, keys[r]), std::string_view()));
+        ARROW_RETURN_NOT_OK(state->Put(EventTimeIndexKey(*closes, keys[r]), std::string_view()));
       }
     }
     metrics->rows_updated += g;
@@ -388,7 +392,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     }));
   } else if (watermark) {
     std::vector<std::string> index_keys;
-    std::string limit = IndexKey(watermark_us, std::string_view());
+    std::string limit = EventTimeIndexKey(watermark_us, std::string_view());
     Status st = state->PrefixScan(kIndexPrefix, [&](std::string_view k, std::string_view) {
       // In closing order: the first group still open ends this store's scan.
       if (k.substr(0, limit.size()) > limit) return Status::Cancelled("past the watermark");
@@ -398,7 +402,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     if (!st.ok() && !st.IsCancelled()) return st;
     for (const auto& ik : index_keys) {
       std::string group_key = ik.substr(kIndexPrefix.size() + 8);
-      if (IndexTime(ik) > watermark_us) continue;
+      if (EventTimeIndexTime(ik) > watermark_us) continue;
       if (options_.mode == StreamOutputMode::kAppend) {
         ARROW_ASSIGN_OR_RAISE(auto v, state->Get(group_key));
         if (v) emit_values.push_back(std::move(*v));

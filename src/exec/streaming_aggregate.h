@@ -46,6 +46,12 @@ enum class StreamOutputMode { kAppend, kUpdate, kComplete };
 /// True for the entries StreamingAggregate keeps next to its groups (an
 /// event-time index and a group count); readers of its state skip them.
 bool IsStreamingAggregateMetaKey(std::string_view key);
+/// "\0t" + `time` (ordered bytes) + `key`: an index entry that lists state
+/// keys in the event-time order they expire (a scan of the prefix "\0t" in a
+/// store meets the earliest first).
+std::string EventTimeIndexKey(int64_t time, std::string_view key);
+/// The time of an EventTimeIndexKey.
+int64_t EventTimeIndexTime(std::string_view index_key);
 
 struct StreamingAggregateOptions {
   /// Output: keys then one result per aggregate (the logical aggregate's schema).

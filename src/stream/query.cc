@@ -284,6 +284,10 @@ struct StreamingQuery::Impl {
       }
       std::string value(reinterpret_cast<const char*>(&expires), sizeof(expires));
       ARROW_RETURN_NOT_OK(slot->dedup_state->Put(key, value));
+      if (expires != INT64_MAX) {
+        ARROW_RETURN_NOT_OK(
+            slot->dedup_state->Put(exec::EventTimeIndexKey(expires, key), std::string_view()));
+      }
       keep.UnsafeAppend(true);
       ++fresh;
     }
@@ -295,24 +299,39 @@ struct StreamingQuery::Impl {
     return filtered.record_batch();
   }
 
-  /// After the sink took the batch: forget keys behind the watermark, commit.
+  /// After the sink took the batch: forget keys behind the watermark (found
+  /// through the expiry index, not by scanning every key), commit.
   Status CommitDedup(int64_t watermark_us_value) {
+    static const std::string kCount("\0n", 2);
     for (auto& sl : slots) {
       if (!sl->dedup_state) continue;
+      auto* st = sl->dedup_state.get();
       std::vector<std::string> expired;
-      int64_t total = 0;
-      ARROW_RETURN_NOT_OK(sl->dedup_state->Scan([&](std::string_view k, std::string_view v) {
-        ++total;
-        int64_t expires = INT64_MAX;
-        if (v.size() == sizeof(expires)) std::memcpy(&expires, v.data(), sizeof(expires));
-        if (watermark_us_value != INT64_MIN && expires <= watermark_us_value)
+      if (watermark_us_value != INT64_MIN) {
+        std::string limit = exec::EventTimeIndexKey(watermark_us_value, std::string_view());
+        Status scan = st->PrefixScan(limit.substr(0, 2), [&](std::string_view k, std::string_view) {
+          if (k.substr(0, limit.size()) > limit) return Status::Cancelled("past the watermark");
           expired.emplace_back(k);
-        return Status::OK();
-      }));
-      for (const auto& k : expired) ARROW_RETURN_NOT_OK(sl->dedup_state->Delete(k));
-      sl->dedup_removed = static_cast<int64_t>(expired.size());
-      sl->dedup_total = total - sl->dedup_removed;
-      ARROW_RETURN_NOT_OK(sl->dedup_state->Commit());
+          return Status::OK();
+        });
+        if (!scan.ok() && !scan.IsCancelled()) return scan;
+      }
+      int64_t removed = 0;
+      for (const auto& ik : expired) {
+        if (exec::EventTimeIndexTime(ik) > watermark_us_value) continue;
+        ARROW_RETURN_NOT_OK(st->Delete(ik.substr(2 + 8)));
+        ARROW_RETURN_NOT_OK(st->Delete(ik));
+        ++removed;
+      }
+      ARROW_ASSIGN_OR_RAISE(auto stored, st->Get(kCount));
+      int64_t total = 0;
+      if (stored && stored->size() == sizeof(total)) std::memcpy(&total, stored->data(), sizeof(total));
+      total += sl->dedup_new->load() - removed;
+      ARROW_RETURN_NOT_OK(
+          st->Put(kCount, std::string_view(reinterpret_cast<const char*>(&total), sizeof(total))));
+      sl->dedup_removed = removed;
+      sl->dedup_total = total;
+      ARROW_RETURN_NOT_OK(st->Commit());
     }
     return Status::OK();
   }

@@ -98,8 +98,8 @@ Result<std::shared_ptr<plan::ScanSource>> ReadStateStore(
     ARROW_ASSIGN_OR_RAISE(auto rows, state::ReadStateRows(entry.path().string(), version));
     for (const auto& r : rows) {
       std::string_view k = r.key, v = r.value;
+      if (exec::IsStreamingAggregateMetaKey(k)) continue;  // index and count entries
       if (aggregation) {
-        if (exec::IsStreamingAggregateMetaKey(k)) continue;
         // An aggregation's value starts with its group's keys, in order
         // (session windows order the store key differently).
         k = r.value;
