@@ -121,13 +121,23 @@ const std::set<std::string, std::less<>>& ActionColumns() {
 
 Result<std::shared_ptr<arrow::Table>> ReadParquetTable(storage::FileSystem* fs,
                                                        const std::string& path,
-                                                       const std::vector<std::string>& columns) {
-  // Through the FileSystem so object stores work the same way.
-  LS_ASSIGN_OR_RAISE(auto bytes, fs->ReadAll(path));
-  // The buffer owns the bytes, so arrays that slice it stay valid.
-  std::shared_ptr<arrow::Buffer> buffer = arrow::Buffer::FromString(std::move(bytes));
+                                                       const std::vector<std::string>& columns,
+                                                       bool combine) {
+  std::shared_ptr<arrow::io::RandomAccessFile> input;
+  if (dynamic_cast<storage::LocalFileSystem*>(fs) != nullptr) {
+    // A local file is memory-mapped: libparquet touches only the footer and
+    // the column chunks it decodes, not every byte of the file.
+    // (If it cannot be mapped, the FileSystem read below names the problem.)
+    auto mapped = arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ);
+    if (mapped.ok()) input = *mapped;
+  }
+  if (!input) {
+    // Other file systems through the FileSystem, so object stores work alike;
+    // the buffer owns the bytes, so arrays that slice it stay valid.
+    LS_ASSIGN_OR_RAISE(auto bytes, fs->ReadAll(path));
+    input = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(std::move(bytes)));
+  }
   try {
-    auto input = std::make_shared<arrow::io::BufferReader>(buffer);
     auto reader_r = parquet::arrow::OpenFile(input, arrow::default_memory_pool());
     if (!reader_r.ok()) {
       return UserError("cannot read Parquet file '{}': {}", path, reader_r.status().message());
@@ -161,6 +171,7 @@ Result<std::shared_ptr<arrow::Table>> ReadParquetTable(storage::FileSystem* fs,
     if (!table.ok()) {
       return UserError("cannot read Parquet file '{}': {}", path, table.status().message());
     }
+    if (!combine) return *table;
     auto combined = (*table)->CombineChunks();
     if (!combined.ok()) return UserError("cannot read Parquet file '{}': {}", path,
                                          combined.status().message());

@@ -16,10 +16,11 @@
 namespace lakestream::delta {
 
 /// Reads a whole Parquet file into a table; every libparquet error or
-/// exception becomes a Status naming `path`.
+/// exception becomes a Status naming `path`. With `combine`, each column is
+/// one chunk; without, a chunk per row group (no copy).
 Result<std::shared_ptr<arrow::Table>> ReadParquetTable(
     storage::FileSystem* fs, const std::string& path,
-    const std::vector<std::string>& columns = {});
+    const std::vector<std::string>& columns = {}, bool combine = true);
 
 /// Reads the actions of one checkpoint file (.parquet or .json). Does not
 /// follow sidecars.

@@ -491,60 +491,85 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
       if (!output_is_partition_[i]) wanted.push_back(PhysicalName(*output_logical_fields_[i], mode));
     }
   }
-  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(snap.fs().get(), path, wanted));
+  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(snap.fs().get(), path, wanted, /*combine=*/false));
   metrics_.files_read++;
-  LS_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
-  int64_t n = batch->num_rows();
-  arrow::ArrayVector columns;
-  arrow::FieldVector file_fields = batch->schema()->fields();
-  for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
-    const auto& lf = output_logical_fields_[i];
-    auto out_type = output_schema_->field(static_cast<int>(i))->type();
-    if (output_is_partition_[i]) {
-      std::string pname = PhysicalName(*lf, mode);
-      auto it = file.partition_values.find(pname);
-      if (it == file.partition_values.end()) it = file.partition_values.find(lf->name());
-      std::optional<std::string> raw =
-          it == file.partition_values.end() ? std::nullopt : it->second;
-      auto scalar = ParsePartitionValue(raw, out_type);
-      if (!scalar.ok()) {
-        return UserError("Delta table '{}', file '{}': partition column '{}': {}",
-                         snap.table_root(), file.path, lf->name(), scalar.status().message());
-      }
-      LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayFromScalar(**scalar, n));
-      columns.push_back(std::move(arr));
-      continue;
-    }
-    int idx = FindFileField(file_fields, *lf, mode);
-    if (idx < 0) {
-      LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayOfNull(out_type, n));
-      columns.push_back(std::move(arr));
-      continue;
-    }
-    LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, path));
-    columns.push_back(std::move(arr));
-  }
-  auto out = arrow::RecordBatch::Make(output_schema_, n, std::move(columns));
+  std::optional<std::vector<uint64_t>> deleted;
   if (file.deletion_vector) {
-    auto deleted = LoadDeletionVector(*file.deletion_vector, snap.table_root(), snap.fs().get());
-    if (!deleted.ok()) {
+    auto dv = LoadDeletionVector(*file.deletion_vector, snap.table_root(), snap.fs().get());
+    if (!dv.ok()) {
       return UserError("Delta table '{}', file '{}': {}", snap.table_root(), file.path,
-                       deleted.status().message());
+                       dv.status().message());
     }
-    arrow::BooleanBuilder keep;
-    LS_RETURN_NOT_OK(keep.Reserve(n));
-    size_t d = 0;
-    for (int64_t r = 0; r < n; ++r) {
-      while (d < deleted->size() && (*deleted)[d] < static_cast<uint64_t>(r)) ++d;
-      keep.UnsafeAppend(!(d < deleted->size() && (*deleted)[d] == static_cast<uint64_t>(r)));
-    }
-    LS_ASSIGN_OR_RAISE(auto mask, keep.Finish());
-    LS_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(out, mask));
-    metrics_.rows_deleted_by_dv += n - filtered.record_batch()->num_rows();
-    out = filtered.record_batch();
+    deleted = std::move(*dv);
   }
-  metrics_.rows += out->num_rows();
-  return std::vector<std::shared_ptr<arrow::RecordBatch>>{out};
+  // One output batch per row group (the file's chunks), without copies.
+  std::vector<std::shared_ptr<arrow::RecordBatch>> result;
+  arrow::TableBatchReader batches(*table);
+  int64_t base = 0;  // row number of the batch's first row in the file
+  size_t d = 0;      // next deleted row to look at
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    LS_RETURN_NOT_OK(batches.ReadNext(&batch));
+    if (!batch) break;
+    int64_t n = batch->num_rows();
+    arrow::ArrayVector columns;
+    arrow::FieldVector file_fields = batch->schema()->fields();
+    for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
+      const auto& lf = output_logical_fields_[i];
+      auto out_type = output_schema_->field(static_cast<int>(i))->type();
+      if (output_is_partition_[i]) {
+        std::string pname = PhysicalName(*lf, mode);
+        auto it = file.partition_values.find(pname);
+        if (it == file.partition_values.end()) it = file.partition_values.find(lf->name());
+        std::optional<std::string> raw =
+            it == file.partition_values.end() ? std::nullopt : it->second;
+        auto scalar = ParsePartitionValue(raw, out_type);
+        if (!scalar.ok()) {
+          return UserError("Delta table '{}', file '{}': partition column '{}': {}",
+                           snap.table_root(), file.path, lf->name(), scalar.status().message());
+        }
+        LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayFromScalar(**scalar, n));
+        columns.push_back(std::move(arr));
+        continue;
+      }
+      int idx = FindFileField(file_fields, *lf, mode);
+      if (idx < 0) {
+        LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayOfNull(out_type, n));
+        columns.push_back(std::move(arr));
+        continue;
+      }
+      LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, path));
+      columns.push_back(std::move(arr));
+    }
+    auto out = arrow::RecordBatch::Make(output_schema_, n, std::move(columns));
+    if (deleted) {
+      arrow::BooleanBuilder keep;
+      LS_RETURN_NOT_OK(keep.Reserve(n));
+      bool any = false;
+      for (int64_t r = 0; r < n; ++r) {
+        const auto row = static_cast<uint64_t>(base + r);
+        while (d < deleted->size() && (*deleted)[d] < row) ++d;
+        bool gone = d < deleted->size() && (*deleted)[d] == row;
+        any |= gone;
+        keep.UnsafeAppend(!gone);
+      }
+      if (any) {
+        LS_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+        LS_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(out, mask));
+        metrics_.rows_deleted_by_dv += n - filtered.record_batch()->num_rows();
+        out = filtered.record_batch();
+      }
+    }
+    base += n;
+    metrics_.rows += out->num_rows();
+    result.push_back(std::move(out));
+  }
+  if (result.empty()) {
+    // An empty file still yields its (empty) batch, so callers see the schema.
+    LS_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(output_schema_));
+    result.push_back(std::move(empty));
+  }
+  return result;
 }
 
 Result<std::shared_ptr<arrow::Table>> DeltaScan::ReadAll() const {
