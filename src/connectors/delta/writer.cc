@@ -14,9 +14,12 @@
 #include <simdjson.h>
 #include <strings.h>
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <random>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "connectors/delta/checkpoint.h"
@@ -345,68 +348,110 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
   for (int c = 0; c < data->num_columns(); ++c) {
     if (std::find(part_idx.begin(), part_idx.end(), c) == part_idx.end()) data_idx.push_back(c);
   }
-  LS_ASSIGN_OR_RAISE(auto batch, data->CombineChunksToBatch());
-  // Group rows by partition values (few distinct values in practice).
-  std::map<std::string, std::pair<PartitionValues, std::vector<int64_t>>> groups;
-  for (int64_t r = 0; r < batch->num_rows(); ++r) {
-    PartitionValues pv;
-    std::string key;
-    for (size_t i = 0; i < part_idx.size(); ++i) {
-      auto v = SerializePartitionValue(*batch->column(part_idx[i]), r);
-      key += v ? "v" + *v : "n";
-      key.push_back('\0');
-      pv[partition_columns[i]] = std::move(v);
-    }
-    auto& g = groups[key];
-    if (g.second.empty()) g.first = std::move(pv);
-    g.second.push_back(r);
-  }
-  if (part_idx.empty() && groups.empty()) return std::vector<AddFile>{};
-  std::vector<AddFile> adds;
-  int file_no = 0;
-  for (auto& [key, group] : groups) {
-    auto& [pv, rows] = group;
+  // Each output file is a job: a slice of rows and where it goes.
+  struct FileJob {
+    std::shared_ptr<arrow::Table> rows;
     std::string dir;
-    for (const auto& p : partition_columns) {
-      const auto& v = pv[p];
-      dir += EscapePartitionPathValue(p) + "=" +
-             (v ? EscapePartitionPathValue(*v) : "__HIVE_DEFAULT_PARTITION__") + "/";
-    }
-    std::shared_ptr<arrow::Array> take_idx;
-    arrow::Int64Builder ib;
-    LS_RETURN_NOT_OK(ib.AppendValues(rows));
-    LS_RETURN_NOT_OK(ib.Finish(&take_idx));
-    arrow::ArrayVector cols;
+    PartitionValues pv;
+  };
+  std::vector<FileJob> jobs;
+  auto data_schema_of = [&](const arrow::Schema& schema) {
     arrow::FieldVector fields;
-    for (int c : data_idx) {
-      fields.push_back(batch->schema()->field(c));
-      cols.push_back(batch->column(c));
+    for (int c : data_idx) fields.push_back(schema.field(c));
+    return arrow::schema(fields);
+  };
+  if (part_idx.empty()) {
+    // Unpartitioned: slices of the table as it is, chunks and all (no copy).
+    if (data->num_rows() == 0) return std::vector<AddFile>{};
+    for (int64_t off = 0; off < data->num_rows(); off += options.max_rows_per_file) {
+      jobs.push_back({data->Slice(off, options.max_rows_per_file), "", {}});
     }
-    auto data_batch = arrow::RecordBatch::Make(arrow::schema(fields), batch->num_rows(), cols);
-    std::shared_ptr<arrow::RecordBatch> part_batch = data_batch;
-    if (!part_idx.empty()) {
+  } else {
+    LS_ASSIGN_OR_RAISE(auto batch, data->CombineChunksToBatch());
+    // Group rows by partition values (few distinct values in practice).
+    std::map<std::string, std::pair<PartitionValues, std::vector<int64_t>>> groups;
+    for (int64_t r = 0; r < batch->num_rows(); ++r) {
+      PartitionValues pv;
+      std::string key;
+      for (size_t i = 0; i < part_idx.size(); ++i) {
+        auto v = SerializePartitionValue(*batch->column(part_idx[i]), r);
+        key += v ? "v" + *v : "n";
+        key.push_back('\0');
+        pv[partition_columns[i]] = std::move(v);
+      }
+      auto& g = groups[key];
+      if (g.second.empty()) g.first = std::move(pv);
+      g.second.push_back(r);
+    }
+    arrow::ArrayVector cols;
+    for (int c : data_idx) cols.push_back(batch->column(c));
+    auto data_batch =
+        arrow::RecordBatch::Make(data_schema_of(*batch->schema()), batch->num_rows(), cols);
+    for (auto& [key, group] : groups) {
+      auto& [pv, rows] = group;
+      std::string dir;
+      for (const auto& p : partition_columns) {
+        const auto& v = pv[p];
+        dir += EscapePartitionPathValue(p) + "=" +
+               (v ? EscapePartitionPathValue(*v) : "__HIVE_DEFAULT_PARTITION__") + "/";
+      }
+      std::shared_ptr<arrow::Array> take_idx;
+      arrow::Int64Builder ib;
+      LS_RETURN_NOT_OK(ib.AppendValues(rows));
+      LS_RETURN_NOT_OK(ib.Finish(&take_idx));
       LS_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(data_batch, take_idx));
-      part_batch = taken.record_batch();
-    }
-    for (int64_t off = 0; off < part_batch->num_rows(); off += options.max_rows_per_file) {
-      auto slice = part_batch->Slice(off, options.max_rows_per_file);
-      LS_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches({slice}));
-      LS_ASSIGN_OR_RAISE(auto bytes, EncodeParquet(*table, options.compression));
-      std::string name = fmt::format("part-{:05d}-{}.c000.{}.parquet", file_no++, Uuid(),
-                                     options.compression == "zstd" ? "zstd" : "snappy");
-      std::string rel = dir + name;
-      LS_RETURN_NOT_OK(fs->MakeDirs(dir.empty() ? root : storage::JoinPath(root, dir)));
-      LS_RETURN_NOT_OK(fs->WriteAtomic(storage::JoinPath(root, rel), bytes));
-      AddFile add;
-      add.path = UrlEncodePath(rel);
-      add.partition_values = pv;
-      add.size = static_cast<int64_t>(bytes.size());
-      add.modification_time = NowMs();
-      add.data_change = true;
-      add.stats = ComputeStatsJson(*table);
-      adds.push_back(std::move(add));
+      auto part_batch = taken.record_batch();
+      for (int64_t off = 0; off < part_batch->num_rows(); off += options.max_rows_per_file) {
+        LS_ASSIGN_OR_RAISE(auto table,
+                           arrow::Table::FromRecordBatches({part_batch->Slice(off, options.max_rows_per_file)}));
+        jobs.push_back({std::move(table), dir, pv});
+      }
     }
   }
+  if (jobs.empty()) return std::vector<AddFile>{};
+  std::vector<std::string> dirs;
+  for (const auto& job : jobs) {
+    if (std::find(dirs.begin(), dirs.end(), job.dir) == dirs.end()) dirs.push_back(job.dir);
+  }
+  for (const auto& dir : dirs) {
+    LS_RETURN_NOT_OK(fs->MakeDirs(dir.empty() ? root : storage::JoinPath(root, dir)));
+  }
+  // Files are encoded and written in parallel: Parquet encoding is most of a
+  // write's CPU, and each file is independent until the commit.
+  std::vector<AddFile> adds(jobs.size());
+  std::vector<Status> errors(jobs.size());
+  auto write_one = [&](size_t k) -> Status {
+    auto& job = jobs[k];
+    std::shared_ptr<arrow::Table> table = job.rows;
+    if (part_idx.empty() && static_cast<int>(data_idx.size()) != table->num_columns()) {
+      LS_ASSIGN_OR_RAISE(table, table->SelectColumns(data_idx));
+    }
+    LS_ASSIGN_OR_RAISE(auto bytes, EncodeParquet(*table, options.compression));
+    std::string name = fmt::format("part-{:05d}-{}.c000.{}.parquet", k, Uuid(),
+                                   options.compression == "zstd" ? "zstd" : "snappy");
+    std::string rel = job.dir + name;
+    LS_RETURN_NOT_OK(fs->WriteAtomic(storage::JoinPath(root, rel), bytes));
+    AddFile add;
+    add.path = UrlEncodePath(rel);
+    add.partition_values = job.pv;
+    add.size = static_cast<int64_t>(bytes.size());
+    add.modification_time = NowMs();
+    add.data_change = true;
+    add.stats = ComputeStatsJson(*table);
+    adds[k] = std::move(add);
+    return Status::OK();
+  };
+  const size_t workers =
+      std::min<size_t>(jobs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k = next++; k < jobs.size(); k = next++) errors[k] = write_one(k);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  for (const auto& st : errors) LS_RETURN_NOT_OK(st);
   return adds;
 }
 
