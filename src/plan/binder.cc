@@ -441,6 +441,64 @@ class Binder {
 
   // ------------------------------------------------------------ relations
   Result<std::pair<LogicalPtr, Scope>> BindTableRef(const sql::TableRef& t);
+
+  // `(subquery) WATERMARK col DELAY OF ...`: traces `col` down through
+  // projections and filters to the one streaming source it is computed from
+  // and hands the expression to the stream layer (Spark's withWatermark on a
+  // derived DataFrame). Anything else is refused, never silently ignored.
+  Status BindSubqueryWatermark(const sql::TableRef& t, const LogicalPtr& plan) {
+    const auto& w = *t.watermark_column;
+    if (w.type != ExprType::kColumn || w.name_parts.empty()) {
+      return UserError("WATERMARK expects a column of the subquery, e.g. WATERMARK event_time DELAY OF "
+                       "INTERVAL 10 SECONDS, at {}", Where(t.loc));
+    }
+    if (!session_->stream_watermark) {
+      return UserError("WATERMARK is only allowed in streaming queries (FROM STREAM ...), at {}", Where(t.loc));
+    }
+    const std::string& name = w.name_parts.back();
+    int idx = -1;
+    for (int i = 0; i < plan->schema->num_fields(); ++i) {
+      if (Lower(plan->schema->field(i)->name()) == Lower(name)) idx = i;
+    }
+    if (idx < 0) {
+      return UserError("WATERMARK column `{}` is not a column of the subquery ({}), at {}", name,
+                       plan->schema->ToString(), Where(t.loc));
+    }
+    const auto& type = plan->schema->field(idx)->type();
+    if (type->id() != arrow::Type::TIMESTAMP) {
+      return UserError("WATERMARK column `{}` must be a TIMESTAMP, got {}, at {}", name, types::ToDDL(*type),
+                       Where(t.loc));
+    }
+    const auto* d = t.watermark_delay.get();
+    if (!d || (d->type != ExprType::kInterval && d->type != ExprType::kLiteral)) {
+      return UserError("WATERMARK ... DELAY OF expects an interval such as INTERVAL 10 SECONDS, at {}", Where(t.loc));
+    }
+    ARROW_ASSIGN_OR_RAISE(int64_t delay_us, types::ParseDurationMicros(d->text));
+    if (delay_us < 0) return UserError("WATERMARK delay must not be negative, at {}", Where(t.loc));
+    ExprPtr e = expr::MakeColumn(idx, plan->schema->field(idx)->name(), type);
+    LogicalPtr n = plan;
+    while (true) {
+      if (n->kind == LogicalKind::kProject) {
+        std::function<ExprPtr(const ExprPtr&)> inline_refs = [&](const ExprPtr& x) -> ExprPtr {
+          if (x->kind == ExprKind::kColumn) return n->exprs[x->column_index];
+          if (x->args.empty()) return x;
+          auto copy = std::make_shared<expr::Expr>(*x);
+          for (auto& a : copy->args) a = inline_refs(a);
+          return copy;
+        };
+        e = inline_refs(e);
+        n = n->children[0];
+      } else if (n->kind == LogicalKind::kFilter) {
+        n = n->children[0];
+      } else if (n->kind == LogicalKind::kScan && n->scan) {
+        return session_->stream_watermark(n->scan.get(), e, plan->schema->field(idx)->name(), delay_us);
+      } else {
+        return UserError("WATERMARK on a subquery: its column `{}` must come from one streaming source through "
+                         "projections and filters (put the WATERMARK on the source or on a simpler subquery), at {}",
+                         name, Where(t.loc));
+      }
+    }
+  }
   Result<std::pair<LogicalPtr, Scope>> BindLateral(const sql::TableRef& t, LogicalPtr input_plan,
                                                    const Scope& input_scope);
   Result<std::pair<LogicalPtr, Scope>> BindSelect(const sql::Select& s, const std::vector<sql::OrderItem>* order,
@@ -1028,6 +1086,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindTableRef(const sql::TableRef& t
       Binder sub(session_);
       sub.ctes_ = ctes_;
       ARROW_ASSIGN_OR_RAISE(auto bound, sub.BindQuery(*t.subquery));
+      if (t.watermark_column) ARROW_RETURN_NOT_OK(BindSubqueryWatermark(t, bound.first));
       return Rename(bound.first, Requalify(bound.second, t.alias), t.column_aliases, t.loc);
     }
     case sql::TableRefType::kTableFunction: {

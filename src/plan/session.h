@@ -65,6 +65,14 @@ class Session {
       const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named, const sql::TableRef& ref)>;
   StreamResolver stream_resolver;
 
+  /// `(subquery) WATERMARK col DELAY OF ...` in a streaming query: `expr`
+  /// computes the subquery's column `name` from the rows of the streaming
+  /// source `source` (through projections and filters); `delay_us` is the
+  /// delay. Unset in batch sessions (the clause is then refused).
+  using StreamWatermark = std::function<Status(const ScanSource* source, expr::ExprPtr expr,
+                                               const std::string& name, int64_t delay_us)>;
+  StreamWatermark stream_watermark;
+
   /// A fresh evaluation context (current_timestamp fixed per statement).
   expr::EvalContext MakeEvalContext() const;
 

@@ -10,6 +10,7 @@
 #include "exec/operator.h"
 #include "exec/row_codec.h"
 #include "exec/streaming_aggregate.h"
+#include "expr/evaluator.h"
 #include "plan/binder.h"
 #include "plan/physical_planner.h"
 #include "plan/session.h"
@@ -58,15 +59,15 @@ double PerSecond(int64_t rows, int64_t ms) {
 // Records the event-time range of a batch and, once a watermark exists,
 // drops the rows at or behind it (Spark: late rows never reach the stateful
 // operator), counting them for numRowsDroppedByWatermark.
-Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, int column,
+Result<exec::BatchPtr> TrackEventTime(exec::BatchPtr b, const std::shared_ptr<arrow::Array>& col,
+                                      const std::string& name,
                                       const std::shared_ptr<std::atomic<int64_t>>& watermark,
                                       const std::shared_ptr<std::atomic<int64_t>>& max_event,
                                       const std::shared_ptr<std::atomic<int64_t>>& min_event,
                                       const std::shared_ptr<std::atomic<int64_t>>& late) {
-  const auto& col = b->column(column);
   if (col->type_id() != arrow::Type::TIMESTAMP) {
-    return UserError("the WATERMARK column `{}` must be a TIMESTAMP, got {}",
-                     b->schema()->field(column)->name(), col->type()->ToString());
+    return UserError("the WATERMARK column `{}` must be a TIMESTAMP, got {}", name,
+                     col->type()->ToString());
   }
   const auto& ts = static_cast<const arrow::TimestampArray&>(*col);
   int64_t hi = INT64_MIN, lo = INT64_MAX;
@@ -185,7 +186,9 @@ struct StreamingQuery::Impl {
     std::vector<exec::ScanTask> tasks;  // set per batch, read by the ScanSource
     std::shared_ptr<std::atomic<int64_t>> rows = std::make_shared<std::atomic<int64_t>>(0);
     // WATERMARK col DELAY OF ...: the event-time column and its delay.
-    int watermark_column = -1;
+    int watermark_column = -1;  // a source column, or -1 with watermark_expr (a subquery's)
+    expr::ExprPtr watermark_expr;  // the event time over the source's rows; null: no watermark
+    bool has_watermark() const { return watermark_expr != nullptr; }
     std::string watermark_name;
     int64_t delay_us = 0;
     // Per batch: event-time range seen and rows dropped as late.
@@ -213,6 +216,7 @@ struct StreamingQuery::Impl {
   plan::LogicalPtr plan;
   std::shared_ptr<connectors::Sink> sink;
   std::set<const plan::ScanSource*> stream_scans;
+  std::map<const plan::ScanSource*, Slot*> scan_slots;
 
   // Stateful operators split the plan into stages, innermost first. A
   // streaming aggregation runs `partial_plan` (the aggregate emitting
@@ -253,15 +257,20 @@ struct StreamingQuery::Impl {
   std::shared_ptr<std::atomic<int64_t>> late_watermark_us =
       std::make_shared<std::atomic<int64_t>>(INT64_MIN);
 
+  /// The event times of a source batch's rows (null without a watermark).
+  Result<std::shared_ptr<arrow::Array>> EventTimes(const Slot* slot, const exec::BatchPtr& b) {
+    if (!slot->watermark_expr) return std::shared_ptr<arrow::Array>();
+    if (slot->watermark_column >= 0) return b->column(slot->watermark_column);
+    return expr::EvaluateToArray(*slot->watermark_expr, *b, session->MakeEvalContext());
+  }
+
   /// Keeps the rows whose dedup key was never seen (in this batch or the
   /// state) and records their keys. Workers share the slot's store: a lock.
   Result<exec::BatchPtr> DropDuplicates(Slot* slot, const exec::BatchPtr& b) {
     std::vector<const arrow::Array*> key_cols;
     for (int c : slot->dedup_columns) key_cols.push_back(b->column(c).get());
-    const arrow::TimestampArray* ts =
-        slot->watermark_column >= 0
-            ? static_cast<const arrow::TimestampArray*>(b->column(slot->watermark_column).get())
-            : nullptr;
+    ARROW_ASSIGN_OR_RAISE(auto ts_array, EventTimes(slot, b));
+    const auto* ts = static_cast<const arrow::TimestampArray*>(ts_array.get());
     arrow::BooleanBuilder keep;
     ARROW_RETURN_NOT_OK(keep.Reserve(b->num_rows()));
     int64_t dropped = 0, fresh = 0;
@@ -358,13 +367,13 @@ struct StreamingQuery::Impl {
         projected = arrow::schema(fields);
       }
       auto rows = slot->rows;
-      const int wm_col = slot->watermark_column;
+      const bool has_wm = slot->has_watermark();
       auto max_event = slot->max_event, min_event = slot->min_event, late = slot->late_rows;
       // Late rows are dropped here for transformWithState and deduplication
       // (by their event time); a streaming aggregation judges them by group
       // instead (a window still open takes them), in StreamingAggregate.
       auto watermark =
-          wm_col >= 0 && (tws || !slot->dedup_columns.empty()) ? late_watermark_us : nullptr;
+          has_wm && (tws || !slot->dedup_columns.empty()) ? late_watermark_us : nullptr;
       for (const auto& task : slot->tasks) {
         out.push_back([=, this]() -> Result<exec::BatchIterator> {
           ARROW_ASSIGN_OR_RAISE(auto it, task());
@@ -372,9 +381,10 @@ struct StreamingQuery::Impl {
             ARROW_ASSIGN_OR_RAISE(auto b, it());
             if (!b) return b;
             rows->fetch_add(b->num_rows(), std::memory_order_relaxed);
-            if (wm_col >= 0) {
-              ARROW_ASSIGN_OR_RAISE(
-                  b, TrackEventTime(b, wm_col, watermark, max_event, min_event, late));
+            if (has_wm) {
+              ARROW_ASSIGN_OR_RAISE(auto ts, EventTimes(slot, b));
+              ARROW_ASSIGN_OR_RAISE(b, TrackEventTime(b, ts, slot->watermark_name, watermark,
+                                                      max_event, min_event, late));
             }
             if (slot->dedup_state) {
               ARROW_ASSIGN_OR_RAISE(b, DropDuplicates(slot, b));
@@ -389,6 +399,7 @@ struct StreamingQuery::Impl {
       return out;
     };
     stream_scans.insert(src.get());
+    scan_slots[src.get()] = slot;
     return src;
   }
 
@@ -540,6 +551,8 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
                          types::ToDDL(*schema->field(slot->watermark_column)->type()));
       }
       slot->watermark_name = schema->field(slot->watermark_column)->name();
+      slot->watermark_expr = expr::MakeColumn(slot->watermark_column, slot->watermark_name,
+                                              schema->field(slot->watermark_column)->type());
       const auto* d = ref.watermark_delay.get();
       if (!d || (d->type != sql::ExprType::kInterval && d->type != sql::ExprType::kLiteral)) {
         return UserError("WATERMARK ... DELAY OF expects an interval such as INTERVAL 10 SECONDS");
@@ -570,7 +583,7 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
       }
       if (slot->dedup_columns.empty())
         return UserError("dropDuplicates needs column names, e.g. 'event_id'");
-      if (within_watermark && slot->watermark_column < 0) {
+      if (within_watermark && !slot->has_watermark()) {
         return UserError("dropDuplicatesWithinWatermark needs a WATERMARK on the source");
       }
       slot->dedup_within_watermark = within_watermark;
@@ -588,6 +601,23 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
     return scan;
+  };
+  impl.session->stream_watermark = [implp](const plan::ScanSource* source, expr::ExprPtr e,
+                                           const std::string& name, int64_t delay_us) -> Status {
+    auto it = implp->scan_slots.find(source);
+    if (it == implp->scan_slots.end()) {
+      return UserError(
+          "WATERMARK on a subquery: its column `{}` does not come from a streaming source", name);
+    }
+    Impl::Slot* slot = it->second;
+    if (slot->has_watermark()) {
+      return UserError("the source {} has a WATERMARK already (`{}`); one per source",
+                       slot->source->Description(), slot->watermark_name);
+    }
+    slot->watermark_expr = std::move(e);
+    slot->watermark_name = name;
+    slot->delay_us = delay_us;
+    return Status::OK();
   };
   sql::QueryPtr query = q->spec_.query;
   if (!query) {
@@ -882,7 +912,7 @@ Status StreamingQuery::RunLoop() {
                              ? spec_.config.raw.at("spark.sql.streaming.multipleWatermarkPolicy")
                              : "min") == "max";
     for (auto& sl : impl.slots) {
-      if (sl->watermark_column < 0) continue;
+      if (!sl->has_watermark()) continue;
       sl->max_event_ever = std::max(sl->max_event_ever, sl->max_event->load());
       if (sl->max_event_ever == INT64_MIN) continue;  // no data yet: does not hold the others back
       int64_t w = sl->max_event_ever - sl->delay_us;
@@ -937,7 +967,7 @@ Status StreamingQuery::RunLoop() {
     int64_t max_ev = INT64_MIN, min_ev = INT64_MAX, late_rows = 0;
     bool has_wm = false;
     for (auto& sl : impl.slots) {
-      if (sl->watermark_column < 0) continue;
+      if (!sl->has_watermark()) continue;
       has_wm = true;
       max_ev = std::max(max_ev, sl->max_event->load());
       min_ev = std::min(min_ev, sl->min_event->load());
@@ -1103,7 +1133,7 @@ Status StreamingQuery::PlanStateful() {
     const auto& tspec = *spec_.transform_with_state;
     if (tspec.time_mode == TimeMode::kEventTime) {
       bool any = false;
-      for (const auto& sl : impl.slots) any |= sl->watermark_column >= 0;
+      for (const auto& sl : impl.slots) any |= sl->has_watermark();
       if (!any)
         return UserError(
             "transformWithState with timeMode eventTime needs a WATERMARK on the source");
@@ -1152,7 +1182,7 @@ Status StreamingQuery::PlanStateful() {
   impl.stateful = true;
   std::set<std::string> watermark_names;
   for (const auto& sl : impl.slots) {
-    if (sl->watermark_column >= 0) watermark_names.insert(Lower(sl->watermark_name));
+    if (sl->has_watermark()) watermark_names.insert(Lower(sl->watermark_name));
   }
   auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
                       ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))

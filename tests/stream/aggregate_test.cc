@@ -110,6 +110,46 @@ TEST_F(AggregateTest, AppendEmitsEachClosedWindowOnce) {
             1);  // only [00:20, 00:30) a is left
 }
 
+TEST_F(AggregateTest, WatermarkOnASubqueryColumn) {
+  // `(subquery) WATERMARK col`: the event time is a column the subquery
+  // computes from the source (here a renamed one), as withWatermark on a
+  // derived DataFrame; the same input as AppendEmitsEachClosedWindowOnce.
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
+  WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
+  WriteEvents("2.json", {{"10:00:26", "a"}});
+  QuerySpec spec = Spec(
+      "SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(t2, '10 "
+      "seconds'), kind",
+      connectors::OutputMode::kAppend, "agg_subquery");
+  spec.sql = fmt::format(
+      "SELECT window.start AS start, kind, count(*) AS n FROM (SELECT ts AS t2, upper(kind) AS "
+      "kind FROM STREAM "
+      "read_files('{}', format => 'json', schema => 'ts TIMESTAMP, kind STRING', "
+      "maxFilesPerTrigger => 1) "
+      "WHERE kind IS NOT NULL) WATERMARK t2 DELAY OF INTERVAL 5 SECONDS GROUP BY window(t2, '10 "
+      "seconds'), kind",
+      Path("in"));
+  auto q = Run(spec);
+  ASSERT_TRUE(q);
+  auto rows =
+      Rows("SELECT CAST(start AS STRING), kind, n FROM memory.`agg_subquery` ORDER BY start, kind");
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|A|3", "2026-01-01 10:00:10|B|2"}));
+  EXPECT_EQ(q->last_progress()["eventTime"]["watermark"], "2026-01-01T10:00:21.000Z");
+
+  // A WATERMARK the stream layer cannot trace to a source column is refused,
+  // never ignored.
+  spec.sql = fmt::format(
+      "SELECT * FROM (SELECT kind, max(ts) AS m FROM STREAM read_files('{}', format => 'json', "
+      "schema => "
+      "'ts TIMESTAMP, kind STRING') GROUP BY kind) WATERMARK m DELAY OF INTERVAL 5 SECONDS",
+      Path("in"));
+  spec.checkpoint_dir = Path("cp2");
+  auto bad = StreamingQuery::Start(spec);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must come from one streaming source"), std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST_F(AggregateTest, UpdateEmitsChangedGroupsEveryBatch) {
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
