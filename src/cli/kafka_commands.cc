@@ -23,6 +23,7 @@
 
 #include "cli/commands.h"
 #include "cli/kafka_commands_events.h"
+#include "cli/nexmark_events.h"
 
 // librdkafka 2.0.2's mock cluster always binds its listeners to
 // 127.0.0.1:0 and has no option to choose the port. To honour
@@ -180,6 +181,8 @@ struct GenerateArgs {
   std::string kind = "clickstream";
   uint64_t seed = 42;
   double malformed_ratio = 0.01;
+  double event_rate = 0;       // nexmark: events per second of event time; 0: --rate, or 10000 if --rate is 0
+  int64_t base_time_ms = -1;   // nexmark: dateTime of the first event; -1: now if --rate > 0, else 2026-01-01
   std::vector<std::string> properties;  // extra librdkafka producer properties, key=value
   bool quiet = false;
 };
@@ -225,13 +228,17 @@ int RunGenerate(const GenerateArgs& args) {
   InstallStopHandlers();
   DeliveryStats stats;
   KafkaPtr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
+  const bool nexmark = args.kind == "nexmark";
   // Defaults tuned for throughput at up to ~1M small records/s; -X overrides.
+  // Nexmark is a benchmark input: no compression (the engines under test
+  // should not pay for decompressing it) and bigger batches.
   const std::vector<std::pair<std::string, std::string>> defaults = {
       {"bootstrap.servers", args.bootstrap_servers},
       {"enable.idempotence", "true"},
-      {"linger.ms", "5"},
-      {"compression.type", "lz4"},
-      {"batch.num.messages", "10000"},
+      {"linger.ms", nexmark ? "20" : "5"},
+      {"compression.type", nexmark ? "none" : "lz4"},
+      {"batch.num.messages", nexmark ? "100000" : "10000"},
+      {"batch.size", nexmark ? "4000000" : "1000000"},
       {"queue.buffering.max.messages", "1000000"},
       {"queue.buffering.max.kbytes", "1048576"},
       {"message.timeout.ms", "30000"},
@@ -267,7 +274,22 @@ int RunGenerate(const GenerateArgs& args) {
   gen_options.seed = args.seed;
   gen_options.malformed_ratio = args.malformed_ratio;
   ClickstreamGenerator generator(gen_options);
+  NexmarkOptions nexmark_options;
+  nexmark_options.seed = args.seed;
+  nexmark_options.event_rate = args.event_rate > 0 ? args.event_rate : (args.rate > 0 ? args.rate : 10000);
+  if (args.base_time_ms >= 0) {
+    nexmark_options.base_time_ms = args.base_time_ms;
+  } else if (args.rate > 0) {
+    nexmark_options.base_time_ms = WallMillis();
+  }
+  NexmarkGenerator nexmark_generator(nexmark_options);
   std::string key, value;
+  struct RecordSpan {
+    size_t key_offset, key_size, value_offset, value_size;
+  };
+  std::string arena;  // one batch of keys and values, back to back
+  std::vector<RecordSpan> spans;
+  std::vector<rd_kafka_message_t> messages;
 
   // Token bucket: tokens accrue at `rate`; capacity 50 ms of events (at least
   // one) absorbs scheduling hiccups without bursting after a long stall. While
@@ -288,7 +310,7 @@ int RunGenerate(const GenerateArgs& args) {
       std::fprintf(stderr, "generate: sent=%lld rate=%.0f/s delivered=%lld failed=%lld malformed=%lld\n",
                    static_cast<long long>(sent), secs > 0 ? static_cast<double>(sent - sent_at_last_progress) / secs : 0.0,
                    static_cast<long long>(stats.delivered.load()), static_cast<long long>(stats.failed.load()),
-                   static_cast<long long>(generator.malformed()));
+                   static_cast<long long>(nexmark ? 0 : generator.malformed()));
     }
     sent_at_last_progress = sent;
     last_progress = now;
@@ -321,23 +343,64 @@ int RunGenerate(const GenerateArgs& args) {
     }
     if (args.count >= 0) batch = std::min(batch, args.count - sent);
     const int64_t now_ms = WallMillis();
+    // The batch is generated into one arena and handed to librdkafka in one
+    // rd_kafka_produce_batch call: one queue lock per batch instead of one per
+    // record, which matters at a million records per second.
+    arena.clear();
+    spans.clear();
     for (int64_t i = 0; i < batch; ++i) {
-      generator.Next(now_ms, &key, &value);
-      while (true) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk.get(), RD_KAFKA_V_RKT(rkt.get()), RD_KAFKA_V_KEY(key.data(), key.size()),
-            RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && stop_signals < 2 && !stats.fatal) {
-          rd_kafka_poll(rk.get(), 5);  // backpressure: let deliveries drain the queue
-          continue;
-        }
-        std::fprintf(stderr, "Error: producing to topic '%s' failed after %lld records: %s\n", args.topic.c_str(),
-                     static_cast<long long>(sent), rd_kafka_err2str(err));
-        return 1;
+      if (nexmark) {
+        nexmark_generator.Next(&value);  // no key: Flink nexmark spreads events round-robin
+        key.clear();
+      } else {
+        generator.Next(now_ms, &key, &value);
       }
-      ++sent;
+      spans.push_back({arena.size(), key.size(), arena.size() + key.size(), value.size()});
+      arena += key;
+      arena += value;
     }
+    messages.assign(static_cast<size_t>(batch), rd_kafka_message_t{});
+    for (int64_t i = 0; i < batch; ++i) {
+      const auto& sp = spans[static_cast<size_t>(i)];
+      auto& m = messages[static_cast<size_t>(i)];
+      m.payload = arena.data() + sp.value_offset;
+      m.len = sp.value_size;
+      m.key = sp.key_size > 0 ? arena.data() + sp.key_offset : nullptr;
+      m.key_len = sp.key_size;
+    }
+    // Records the queue refused (full) are retried in order after serving
+    // delivery reports; any other error ends the run.
+    size_t begin = 0;
+    while (begin < messages.size()) {
+      rd_kafka_produce_batch(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, messages.data() + begin,
+                             static_cast<int>(messages.size() - begin));
+      size_t first_failed = messages.size();
+      for (size_t i = begin; i < messages.size(); ++i) {
+        if (messages[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+        if (messages[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop_signals >= 2 || stats.fatal) {
+          std::fprintf(stderr, "Error: producing to topic '%s' failed after %lld records: %s\n", args.topic.c_str(),
+                       static_cast<long long>(sent + static_cast<int64_t>(i)), rd_kafka_err2str(messages[i].err));
+          return 1;
+        }
+        first_failed = std::min(first_failed, i);
+      }
+      if (first_failed == messages.size()) break;
+      // Keep the order: everything from the first refused record is produced
+      // again, except records that were accepted after it (rare: the queue
+      // only frees space on delivery reports, served here).
+      std::vector<rd_kafka_message_t> rest;
+      for (size_t i = first_failed; i < messages.size(); ++i) {
+        if (messages[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          rest.push_back(messages[i]);
+          rest.back().err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+      }
+      messages.resize(first_failed);
+      messages.insert(messages.end(), rest.begin(), rest.end());
+      begin = first_failed;
+      rd_kafka_poll(rk.get(), 5);  // backpressure: let deliveries drain the queue
+    }
+    sent += batch;
     if (!unlimited) tokens -= static_cast<double>(batch);
     rd_kafka_poll(rk.get(), 0);
   }
@@ -366,7 +429,7 @@ int RunGenerate(const GenerateArgs& args) {
   }
   if (!args.quiet) {
     std::fprintf(stderr, "generate: done: %lld records (%lld malformed) in %.2f s, %.0f/s\n",
-                 static_cast<long long>(sent), static_cast<long long>(generator.malformed()), secs,
+                 static_cast<long long>(sent), static_cast<long long>(nexmark ? 0 : generator.malformed()), secs,
                  secs > 0 ? static_cast<double>(sent) / secs : 0.0);
   }
   return 0;
@@ -402,7 +465,9 @@ Command AddGenerateCommand(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate",
                                  "Produce generated JSON events into a Kafka topic at a steady rate "
-                                 "(idempotent producer; key = user_id); progress on stderr every second");
+                                 "(idempotent producer); progress on stderr every second. --kind clickstream: "
+                                 "key = user_id; --kind nexmark: Nexmark's persons, auctions and bids "
+                                 "(1:3:46) as Flink nexmark's one-topic JSON, no key");
   cmd->add_option("--bootstrap-servers", args->bootstrap_servers, "Kafka bootstrap servers, host:port[,...]")
       ->required();
   cmd->add_option("--topic", args->topic, "Topic to produce to")->required();
@@ -411,13 +476,23 @@ Command AddGenerateCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--count", args->count, "Stop after this many events (then flush and exit); default: until SIGTERM")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--kind", args->kind, "Kind of events")->capture_default_str()->check(CLI::IsMember({"clickstream"}));
-  cmd->add_option("--seed", args->seed, "Random seed: the same seed gives the same records, except event_time")
+  cmd->add_option("--kind", args->kind, "Kind of events")->capture_default_str()->check(CLI::IsMember({"clickstream", "nexmark"}));
+  cmd->add_option("--seed", args->seed,
+                  "Random seed: the same seed gives the same records, except clickstream's event_time "
+                  "and nexmark's dateTime when --rate > 0 (both follow the wall clock)")
       ->capture_default_str();
   cmd->add_option("--malformed-ratio", args->malformed_ratio,
                   "Share of malformed records (truncated JSON, wrong types, garbage bytes)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--event-rate", args->event_rate,
+                  "nexmark: events per second of event time (dateTime of event n = base + n / rate); "
+                  "default: --rate, or Nexmark's 10000 when --rate is 0")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--base-time-ms", args->base_time_ms,
+                  "nexmark: dateTime of the first event, ms since the epoch; default: the start time when "
+                  "--rate > 0, else 2026-01-01 00:00:00 UTC (so that --rate 0 runs are reproducible)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-X,--property", args->properties, "Extra librdkafka producer property key=value; repeatable")
       ->allow_extra_args(false)
       ->expected(1)
