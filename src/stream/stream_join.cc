@@ -281,6 +281,7 @@ Result<StreamJoinOptions> StreamJoin::Analyze(const plan::LogicalNode& join,
 namespace {
 
 const Status kStopScan = Status::Cancelled("stop scan");
+constexpr size_t kSeqBytes = 12;  // batch id (8) + row number (4) ending a row key
 
 Result<int64_t> ReadCount(OperatorState* state, char side) {
   ARROW_ASSIGN_OR_RAISE(auto v, state->Get(std::string{side, '#'}));
@@ -400,6 +401,7 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   std::vector<bool> other_matched;
   std::vector<int64_t> cand_this, cand_other;
   for (const auto& [key, idxs] : by_key) {
+    if (!key_counts_[other].count(key)) continue;  // nothing buffered with this key
     std::string prefix{kSide[other], 'k'};
     prefix += key;
     const int64_t first = static_cast<int64_t>(other_pk.size());
@@ -508,6 +510,7 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     value.append(reinterpret_cast<const char*>(&expires[r]), sizeof(int64_t));
     ARROW_RETURN_NOT_OK(exec::EncodeRow(cols, r, &value));
     ARROW_RETURN_NOT_OK(state->Put(pk, value));
+    ++key_counts_[side][pk.substr(2, pk.size() - 2 - kSeqBytes)];
     if (evictable) {
       tk.assign({kSide[side], 't'});
       AppendOrdered(&tk, expires[r]);
@@ -555,6 +558,8 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
     }
     ARROW_RETURN_NOT_OK(state->Delete(pk));
     ARROW_RETURN_NOT_OK(state->Delete(tk));
+    auto it = key_counts_[side].find(pk.substr(2, pk.size() - 2 - kSeqBytes));
+    if (it != key_counts_[side].end() && --it->second <= 0) key_counts_[side].erase(it);
   }
   ARROW_ASSIGN_OR_RAISE(int64_t count, ReadCount(state, kSide[side]));
   ARROW_RETURN_NOT_OK(WriteCount(state, kSide[side], count - static_cast<int64_t>(expired.size())));
@@ -577,6 +582,8 @@ Result<std::vector<exec::BatchPtr>> StreamJoin::Process(
     const std::vector<exec::BatchPtr>& right, int64_t watermark_us, int64_t late_watermark_us,
     const expr::EvalContext& ctx, OperatorState* state, StreamJoinMetrics* metrics) {
   std::vector<exec::BatchPtr> out;
+  if (counted_batch_ != batch_id - 1) ARROW_RETURN_NOT_OK(LoadKeyCounts(state));
+  counted_batch_ = -2;  // until this batch completes
   const std::vector<exec::BatchPtr>* inputs[2] = {&left, &right};
   // Left first, then right: new left rows meet the right rows buffered
   // before this batch, new right rows meet every left row including this
@@ -617,7 +624,22 @@ Result<std::vector<exec::BatchPtr>> StreamJoin::Process(
   ARROW_ASSIGN_OR_RAISE(int64_t nl, ReadCount(state, 'L'));
   ARROW_ASSIGN_OR_RAISE(int64_t nr, ReadCount(state, 'R'));
   metrics->rows_total = nl + nr;
+  counted_batch_ = batch_id;
   return out;
+}
+
+Status StreamJoin::LoadKeyCounts(OperatorState* state) {
+  for (int side = 0; side < 2; ++side) {
+    key_counts_[side].clear();
+    ARROW_RETURN_NOT_OK(
+        state->PrefixScan(std::string{kSide[side], 'k'}, [&](std::string_view k, std::string_view) {
+          if (k.size() >= 2 + kSeqBytes) {
+            ++key_counts_[side][std::string(k.substr(2, k.size() - 2 - kSeqBytes))];
+          }
+          return Status::OK();
+        }));
+  }
+  return Status::OK();
 }
 
 }  // namespace lakestream::stream

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "exec/operator.h"
@@ -81,8 +82,15 @@ class StreamJoin {
   Result<exec::BatchPtr> Pairs(const exec::BatchPtr& left, const std::vector<int64_t>& li,
                                const exec::BatchPtr& right, const std::vector<int64_t>& ri) const;
 
+  /// Rebuilds key_counts_ from the state (after a restart or a replay).
+  Status LoadKeyCounts(OperatorState* state);
+
   StreamJoinOptions o_;
   std::vector<std::shared_ptr<arrow::DataType>> key_types_;
+  // Per side, how many buffered rows each join key has: most probes find no
+  // partner, and a hash look-up is far cheaper than a state-store prefix scan.
+  std::unordered_map<std::string, int64_t> key_counts_[2];
+  int64_t counted_batch_ = -2;  // the batch key_counts_ reflects (-2: none)
 };
 
 }  // namespace lakestream::stream
