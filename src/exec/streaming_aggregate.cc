@@ -29,6 +29,19 @@ Result<std::vector<std::unique_ptr<arrow::ArrayBuilder>>> Builders(
 // the event time that closes them, so eviction reads only what it evicts;
 // "\0n" holds the number of groups, so no batch has to count them.
 constexpr std::string_view kIndexPrefix("\0t", 2);
+// Groups that close at an event time are stored under "\0w" <closes at,
+// ordered> <group key>: the state itself is in closing order, so eviction is
+// a range scan with no index to maintain (sessions, whose bounds change as
+// they merge, use the "\0t" index instead).
+constexpr std::string_view kTimedPrefix("\0w", 2);
+
+std::string TimedKey(int64_t closes_at, std::string_view group_key) {
+  std::string k(kTimedPrefix);
+  uint64_t u = static_cast<uint64_t>(closes_at) ^ (uint64_t{1} << 63);
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((u >> (i * 8)) & 0xff));
+  k.append(group_key);
+  return k;
+}
 constexpr std::string_view kCountKey("\0n", 2);
 
 }  // namespace
@@ -334,8 +347,10 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     for (int k = 0; k < nk; ++k) key_cols.push_back(p->column(k).get());
     std::vector<std::string> keys(g), existing;
     std::vector<uint32_t> mapping;  // existing row -> partial group
+    arrow::ArrayVector key_arrays(p->columns().begin(), p->columns().begin() + nk);
     for (int64_t r = 0; r < g; ++r) {
       ARROW_RETURN_NOT_OK(EncodeRow(key_cols, r, &keys[r]));
+      if (auto closes = ClosesAt(key_arrays, r)) keys[r] = TimedKey(*closes, keys[r]);
       ARROW_ASSIGN_OR_RAISE(auto v, state->Get(keys[r]));
       if (v) {
         existing.push_back(std::move(*v));
@@ -358,19 +373,13 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     }
     std::vector<const arrow::Array*> row_cols = key_cols;
     for (const auto& m : merged) row_cols.push_back(m.get());
-    arrow::ArrayVector key_arrays(p->columns().begin(), p->columns().begin() + nk);
-    std::vector<int64_t> emit_rows;
     std::vector<bool> is_new(g, true);
     for (uint32_t r : mapping) is_new[r] = false;
     for (int64_t r = 0; r < g; ++r) {
       std::string value;
       ARROW_RETURN_NOT_OK(EncodeRow(row_cols, r, &value));
       ARROW_RETURN_NOT_OK(state->Put(keys[r], value));
-      if (!is_new[r]) continue;
-      ++metrics->count_delta;
-      if (auto closes = ClosesAt(key_arrays, r)) {
-        ARROW_RETURN_NOT_OK(state->Put(EventTimeIndexKey(*closes, keys[r]), std::string_view()));
-      }
+      if (is_new[r]) ++metrics->count_delta;
     }
     metrics->rows_updated += g;
     if (options_.mode == StreamOutputMode::kUpdate) {
@@ -391,14 +400,28 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
       return Status::OK();
     }));
   } else if (watermark) {
-    std::vector<std::string> index_keys;
-    std::string limit = EventTimeIndexKey(watermark_us, std::string_view());
-    Status st = state->PrefixScan(kIndexPrefix, [&](std::string_view k, std::string_view) {
-      // In closing order: the first group still open ends this store's scan.
-      if (k.substr(0, limit.size()) > limit) return Status::Cancelled("past the watermark");
-      index_keys.emplace_back(k);
+    // Groups stored in closing order: take them up to the watermark.
+    std::string timed_limit = TimedKey(watermark_us, std::string_view());
+    Status timed = state->PrefixScan(kTimedPrefix, [&](std::string_view k, std::string_view v) {
+      if (k.substr(0, timed_limit.size()) > timed_limit)
+        return Status::Cancelled("past the watermark");
+      if (options_.mode == StreamOutputMode::kAppend) emit_values.emplace_back(v);
+      drop_keys.emplace_back(k);
       return Status::OK();
     });
+    if (!timed.ok() && !timed.IsCancelled()) return timed;
+    // Sessions, through their index.
+    std::vector<std::string> index_keys;
+    std::string limit = EventTimeIndexKey(watermark_us, std::string_view());
+    Status st = options_.session_key < 0
+                    ? Status::OK()
+                    : state->PrefixScan(kIndexPrefix, [&](std::string_view k, std::string_view) {
+                        // In closing order: the first group still open ends this store's scan.
+                        if (k.substr(0, limit.size()) > limit)
+                          return Status::Cancelled("past the watermark");
+                        index_keys.emplace_back(k);
+                        return Status::OK();
+                      });
     if (!st.ok() && !st.IsCancelled()) return st;
     for (const auto& ik : index_keys) {
       std::string group_key = ik.substr(kIndexPrefix.size() + 8);
