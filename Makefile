@@ -9,7 +9,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build test test-unit test-sql test-python sanitize fuzz bench demo clean format
+.PHONY: all deps build test test-long test-unit test-sql test-python sanitize fuzz bench demo clean format
 
 all: build
 
@@ -26,6 +26,13 @@ build: deps $(BUILD)/build.ninja
 # Every test: GoogleTest per layer (ctest), SQL logic tests, Python oracle tests.
 test: build
 	@./scripts/run-tests.sh $(BUILD)
+
+# The long runs CI leaves out: 10M distinct keys through bounded state, and
+# 50 kills instead of 22 in the streaming crash tests.
+test-long: build
+	@LAKESTREAM_BIN=$(BUILD)/lakestream LAKESTREAM_STATE_KEYS=10000000 LAKESTREAM_STREAM_KILLS=50 \
+	  .venv/bin/python -m pytest -q tests/python/test_state_bounded.py tests/python/test_stream_crash.py \
+	  tests/python/test_stream_stateful_crash.py tests/python/test_stream_join_crash.py
 
 sanitize: deps
 	@$(MAKE) --no-print-directory build BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DLAKESTREAM_SANITIZE=ON"
