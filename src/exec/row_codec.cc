@@ -81,7 +81,9 @@ Status DecodeValue(std::string_view* in, arrow::ArrayBuilder* b) {
   char valid = (*in)[0];
   in->remove_prefix(1);
   if (!valid) return b->AppendNull();
-  const auto& t = *b->type();
+  // type() returns a fresh shared_ptr for nested builders: keep it alive.
+  const std::shared_ptr<arrow::DataType> type = b->type();
+  const auto& t = *type;
   auto take = [&](size_t n) -> Result<std::string_view> {
     if (in->size() < n) return Corrupt();
     auto v = in->substr(0, n);
