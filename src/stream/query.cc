@@ -773,7 +773,16 @@ Status StreamingQuery::RunLoop() {
   if (latest_commit) {
     ARROW_ASSIGN_OR_RAISE(watermark_ms, cp.ReadCommit(*latest_commit));
   }
+  // A run that stopped after committing its last data batch but before the
+  // no-data batch its moved watermark called for (a kill, or a stop) owes
+  // that batch: closed windows and due timers come out on restart.
   bool no_data_batch_due = false;
+  if (latest_commit && latest_offsets && *latest_commit == *latest_offsets) {
+    bool has_state = impl.stateful;
+    for (auto& sl : impl.slots) has_state |= sl->dedup_state != nullptr;
+    ARROW_ASSIGN_OR_RAISE(auto last, cp.ReadOffsets(*latest_offsets));
+    no_data_batch_due = has_state && watermark_ms > last.batch_watermark_ms;
+  }
   const auto& trig = spec_.trigger;
   if (trig.kind == Trigger::Kind::kAvailableNow) {
     for (auto& s : impl.slots) ARROW_RETURN_NOT_OK(s->source->PrepareForAvailableNow());

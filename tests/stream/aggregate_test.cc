@@ -150,6 +150,26 @@ TEST_F(AggregateTest, WatermarkOnASubqueryColumn) {
       << bad.status().ToString();
 }
 
+TEST_F(AggregateTest, RestartRunsTheNoDataBatchTheLastRunOwed) {
+  // Batch 0 moves the watermark past [00:00, 00:10), but trigger once stops
+  // before the no-data batch that would close it: the next run, with no new
+  // data, must run that batch (the window must not wait for more input).
+  WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:30", "b"}});
+  auto spec = Spec(
+      "SELECT window.start AS start, kind, count(*) AS n FROM {} GROUP BY window(ts, '10 "
+      "seconds'), kind",
+      connectors::OutputMode::kAppend, "agg_owed");
+  spec.sink_format = "delta";
+  spec.sink_options = {{"path", Path("out")}};
+  spec.trigger.kind = Trigger::Kind::kOnce;
+  ASSERT_TRUE(Run(spec));
+  spec.trigger.kind = Trigger::Kind::kAvailableNow;
+  ASSERT_TRUE(Run(spec));
+  auto rows = Rows(fmt::format(
+      "SELECT CAST(start AS STRING), kind, n FROM delta.`{}` ORDER BY start, kind", Path("out")));
+  EXPECT_EQ(rows, (std::vector<std::string>{"2026-01-01 10:00:00|a|1"}));
+}
+
 TEST_F(AggregateTest, UpdateEmitsChangedGroupsEveryBatch) {
   WriteEvents("0.json", {{"10:00:01", "a"}, {"10:00:05", "a"}, {"10:00:12", "b"}});
   WriteEvents("1.json", {{"10:00:03", "a"}, {"10:00:15", "b"}, {"10:00:25", "a"}});
