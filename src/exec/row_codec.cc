@@ -201,6 +201,17 @@ Status DecodeValue(std::string_view* in, arrow::ArrayBuilder* b) {
 
 }  // namespace
 
+void AppendOrderedInt64(std::string* out, int64_t v) {
+  uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((u >> (i * 8)) & 0xff));
+}
+
+int64_t ReadOrderedInt64(std::string_view bytes) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<uint8_t>(bytes[i]);
+  return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+}
+
 Status EncodeRow(const std::vector<const arrow::Array*>& arrays, int64_t row, std::string* out) {
   for (const auto* a : arrays) ARROW_RETURN_NOT_OK(EncodeValue(*a, row, out));
   return Status::OK();

@@ -19,6 +19,12 @@
 
 namespace lakestream::exec {
 
+/// Appends `v` as 8 bytes that sort bytewise as the integers do (big-endian,
+/// sign bit flipped): state keys in event-time order.
+void AppendOrderedInt64(std::string* out, int64_t v);
+/// Reads what AppendOrderedInt64 wrote (`bytes` holds at least 8).
+int64_t ReadOrderedInt64(std::string_view bytes);
+
 /// Appends the encoding of row `row` of each array to `out`.
 Status EncodeRow(const std::vector<const arrow::Array*>& arrays, int64_t row, std::string* out);
 

@@ -37,8 +37,7 @@ constexpr std::string_view kTimedPrefix("\0w", 2);
 
 std::string TimedKey(int64_t closes_at, std::string_view group_key) {
   std::string k(kTimedPrefix);
-  uint64_t u = static_cast<uint64_t>(closes_at) ^ (uint64_t{1} << 63);
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((u >> (i * 8)) & 0xff));
+  AppendOrderedInt64(&k, closes_at);
   k.append(group_key);
   return k;
 }
@@ -48,17 +47,13 @@ constexpr std::string_view kCountKey("\0n", 2);
 
 std::string EventTimeIndexKey(int64_t closes_at, std::string_view group_key) {
   std::string k(kIndexPrefix);
-  uint64_t u = static_cast<uint64_t>(closes_at) ^ (uint64_t{1} << 63);
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((u >> (i * 8)) & 0xff));
+  AppendOrderedInt64(&k, closes_at);
   k.append(group_key);
   return k;
 }
 
 int64_t EventTimeIndexTime(std::string_view index_key) {
-  uint64_t u = 0;
-  for (int i = 0; i < 8; ++i)
-    u = (u << 8) | static_cast<uint8_t>(index_key[kIndexPrefix.size() + i]);
-  return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+  return ReadOrderedInt64(index_key.substr(kIndexPrefix.size()));
 }
 
 namespace {

@@ -86,12 +86,6 @@ std::optional<TimeTerm> AsTimeTerm(const Expr& e) {
   return std::nullopt;
 }
 
-// Orders time values as bytes: big-endian with the sign bit flipped.
-void AppendOrdered(std::string* out, int64_t v) {
-  uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
-  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((u >> (i * 8)) & 0xff));
-}
-
 void AppendBigEndian(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
 }
@@ -513,7 +507,7 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     ++key_counts_[side][pk.substr(2, pk.size() - 2 - kSeqBytes)];
     if (evictable) {
       tk.assign({kSide[side], 't'});
-      AppendOrdered(&tk, expires[r]);
+      exec::AppendOrderedInt64(&tk, expires[r]);
       AppendBigEndian(&tk, static_cast<uint64_t>(batch_id), 8);
       AppendBigEndian(&tk, static_cast<uint64_t>(r), 4);
       ARROW_RETURN_NOT_OK(state->Put(tk, pk));
@@ -531,7 +525,7 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
                          (side == 0 && o_.type == sql::JoinType::kLeft) ||
                          (side == 1 && o_.type == sql::JoinType::kRight);
   std::string limit{kSide[side], 't'};
-  AppendOrdered(&limit, watermark_us);
+  exec::AppendOrderedInt64(&limit, watermark_us);
   std::vector<std::pair<std::string, std::string>> expired;  // index key, row key
   Status st = state->PrefixScan(std::string{kSide[side], 't'},
                                 [&](std::string_view k, std::string_view v) -> Status {
