@@ -66,6 +66,7 @@ def test_sigkill_windowed_aggregation_is_exactly_once(binary, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     out = tmp_path / "per_window"
+    sessions = tmp_path / "sessions"
     sql = tmp_path / "pipeline.sql"
     sql.write_text(f"""
       CREATE STREAMING TABLE delta.`{out}` TBLPROPERTIES ('outputMode' = 'append') AS
@@ -74,6 +75,15 @@ def test_sigkill_windowed_aggregation_is_exactly_once(binary, tmp_path):
                              maxFilesPerTrigger => 3)
            WATERMARK ts DELAY OF INTERVAL 2 SECONDS
       GROUP BY window(ts, '5 seconds'), kind;
+      -- Sessions (gap 500 ms) per block residue: block k's 40 events are one
+      -- session of key k % 3, separated from the key's next block by 2 s.
+      CREATE STREAMING TABLE delta.`{sessions}` TBLPROPERTIES ('outputMode' = 'append') AS
+      SELECT session_window.start AS session_start, session_window.end AS session_end, block % 3 AS k,
+             count(*) AS n, sum(id) AS s
+      FROM (SELECT id, ts, CAST(id / {BLOCK} AS BIGINT) AS block
+            FROM STREAM read_files('{folder}', format => 'json', schema => 'id BIGINT, kind STRING, ts TIMESTAMP',
+                                   maxFilesPerTrigger => 3)) WATERMARK ts DELAY OF INTERVAL 2 SECONDS
+      GROUP BY session_window(ts, '500 milliseconds'), block % 3;
     """)
     cp = tmp_path / "cp"
     producer = Producer(folder)
@@ -126,6 +136,21 @@ def test_sigkill_windowed_aggregation_is_exactly_once(binary, tmp_path):
         got[key] = [r["n"], r["s"]]
     assert got == dict(expected)
     assert len(got) >= 10
+
+    # Sessions: one per block, emitted once the final watermark passed its end.
+    expected_sessions = {}
+    for k in range(len(producer.events) // BLOCK):
+        start = BASE + dt.timedelta(seconds=k)
+        end = start + dt.timedelta(milliseconds=(BLOCK - 1) * 1000 // BLOCK + 500)
+        if end <= watermark:
+            ids = range(k * BLOCK, (k + 1) * BLOCK)
+            expected_sessions[start] = (end, k % 3, BLOCK, sum(ids))
+    got_sessions = {}
+    for r in deltalake.DeltaTable(str(sessions)).to_pyarrow_table().to_pylist():
+        assert r["session_start"] not in got_sessions, f"session {r['session_start']} emitted twice"
+        got_sessions[r["session_start"]] = (r["session_end"], r["k"], r["n"], r["s"])
+    assert got_sessions == expected_sessions
+    assert len(got_sessions) >= 10
     # The kills landed mid-stream: many of the killed runs had committed batches.
     progress = [json.loads(l) for l in (next(cp.glob("per_window-*")) / "progress.jsonl").read_text().splitlines() if l]
     assert len({p["runId"] for p in progress}) >= KILLS // 2
