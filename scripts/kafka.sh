@@ -171,7 +171,17 @@ start() {
   local jvm=("$JAVA" $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true
              -Dlog4j2.configurationFile="$DIR/log4j2.properties" -cp "$LIBS/*")
   local cluster_id
-  cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  # Kafka's cluster id: a uuid in URL-safe base64, as kafka-storage random-uuid
+  # makes it. One that starts with '-' would be read as an option by the
+  # format tool's argument parser (1 start in 64 failed), so draw again.
+  cluster_id="$(python3 -c '
+import base64, uuid
+while True:
+    c = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not c.startswith("-"):
+        print(c)
+        break
+')"
   if ! "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/server.properties" \
       >"$DIR/format.log" 2>&1; then
     cat "$DIR/format.log" >&2
