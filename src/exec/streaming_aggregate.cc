@@ -41,7 +41,6 @@ std::string TimedKey(int64_t closes_at, std::string_view group_key) {
   k.append(group_key);
   return k;
 }
-constexpr std::string_view kCountKey("\0n", 2);
 
 }  // namespace
 
@@ -56,23 +55,19 @@ int64_t EventTimeIndexTime(std::string_view index_key) {
   return ReadOrderedInt64(index_key.substr(kIndexPrefix.size()));
 }
 
-namespace {
-
-Result<int64_t> ReadCount(KeyValueState* state) {
-  ARROW_ASSIGN_OR_RAISE(auto v, state->Get(kCountKey));
+Result<int64_t> ReadStoredCount(KeyValueState* state, std::string_view key) {
+  ARROW_ASSIGN_OR_RAISE(auto v, state->Get(key));
   int64_t n = 0;
   if (v && v->size() == sizeof(n)) std::memcpy(&n, v->data(), sizeof(n));
   return n;
 }
 
-Status WriteCount(KeyValueState* state, int64_t n) {
-  return state->Put(kCountKey, std::string_view(reinterpret_cast<const char*>(&n), sizeof(n)));
+Status WriteStoredCount(KeyValueState* state, std::string_view key, int64_t n) {
+  return state->Put(key, std::string_view(reinterpret_cast<const char*>(&n), sizeof(n)));
 }
 
-}  // namespace
-
 bool IsStreamingAggregateMetaKey(std::string_view key) {
-  return key.substr(0, 2) == kIndexPrefix || key == kCountKey;
+  return key.substr(0, 2) == kIndexPrefix || key == kStateCountKey;
 }
 
 Result<std::unique_ptr<StreamingAggregate>> StreamingAggregate::Make(
@@ -387,7 +382,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
   // closed are emitted (append) and dropped (all modes but complete), found
   // through the event-time index in closing order.
   std::vector<std::string> emit_values, drop_keys;
-  ARROW_ASSIGN_OR_RAISE(int64_t total, ReadCount(state));
+  ARROW_ASSIGN_OR_RAISE(int64_t total, ReadStoredCount(state, kStateCountKey));
   total += metrics->count_delta;
   if (options_.mode == StreamOutputMode::kComplete) {
     ARROW_RETURN_NOT_OK(state->Scan([&](std::string_view k, std::string_view v) {
@@ -439,7 +434,7 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
   for (const auto& k : drop_keys) ARROW_RETURN_NOT_OK(state->Delete(k));
   metrics->rows_removed += static_cast<int64_t>(drop_keys.size());
   metrics->rows_total = total - static_cast<int64_t>(drop_keys.size());
-  ARROW_RETURN_NOT_OK(WriteCount(state, metrics->rows_total));
+  ARROW_RETURN_NOT_OK(WriteStoredCount(state, kStateCountKey, metrics->rows_total));
   return out;
 }
 

@@ -43,6 +43,13 @@ class KeyValueState {
 
 enum class StreamOutputMode { kAppend, kUpdate, kComplete };
 
+/// A count kept in the state under `key` (an int64; 0 when absent), so that
+/// no batch has to count entries by scanning them.
+Result<int64_t> ReadStoredCount(KeyValueState* state, std::string_view key);
+Status WriteStoredCount(KeyValueState* state, std::string_view key, int64_t n);
+/// The key of the group/entry count of an aggregation or deduplication state.
+inline constexpr std::string_view kStateCountKey("\0n", 2);
+
 /// True for the entries StreamingAggregate keeps next to its groups (an
 /// event-time index and a group count); readers of its state skip them.
 bool IsStreamingAggregateMetaKey(std::string_view key);

@@ -311,7 +311,6 @@ struct StreamingQuery::Impl {
   /// After the sink took the batch: forget keys behind the watermark (found
   /// through the expiry index, not by scanning every key), commit.
   Status CommitDedup(int64_t watermark_us_value) {
-    static const std::string kCount("\0n", 2);
     for (auto& sl : slots) {
       if (!sl->dedup_state) continue;
       auto* st = sl->dedup_state.get();
@@ -332,12 +331,9 @@ struct StreamingQuery::Impl {
         ARROW_RETURN_NOT_OK(st->Delete(ik));
         ++removed;
       }
-      ARROW_ASSIGN_OR_RAISE(auto stored, st->Get(kCount));
-      int64_t total = 0;
-      if (stored && stored->size() == sizeof(total)) std::memcpy(&total, stored->data(), sizeof(total));
+      ARROW_ASSIGN_OR_RAISE(int64_t total, exec::ReadStoredCount(st, exec::kStateCountKey));
       total += sl->dedup_new->load() - removed;
-      ARROW_RETURN_NOT_OK(
-          st->Put(kCount, std::string_view(reinterpret_cast<const char*>(&total), sizeof(total))));
+      ARROW_RETURN_NOT_OK(exec::WriteStoredCount(st, exec::kStateCountKey, total));
       sl->dedup_removed = removed;
       sl->dedup_total = total;
       ARROW_RETURN_NOT_OK(st->Commit());

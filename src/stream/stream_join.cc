@@ -277,17 +277,8 @@ namespace {
 const Status kStopScan = Status::Cancelled("stop scan");
 constexpr size_t kSeqBytes = 12;  // batch id (8) + row number (4) ending a row key
 
-Result<int64_t> ReadCount(OperatorState* state, char side) {
-  ARROW_ASSIGN_OR_RAISE(auto v, state->Get(std::string{side, '#'}));
-  int64_t n = 0;
-  if (v && v->size() == sizeof(n)) std::memcpy(&n, v->data(), sizeof(n));
-  return n;
-}
-
-Status WriteCount(OperatorState* state, char side, int64_t n) {
-  return state->Put(std::string{side, '#'},
-                    std::string_view(reinterpret_cast<const char*>(&n), sizeof(n)));
-}
+// The number of buffered rows of a side, under <side> '#'.
+std::string CountKey(char side) { return std::string{side, '#'}; }
 
 Result<std::vector<std::unique_ptr<arrow::ArrayBuilder>>> BuildersFor(const arrow::Schema& schema) {
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> out;
@@ -486,7 +477,7 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   // 3. Buffer these rows for the other side's future rows.
   std::vector<const arrow::Array*> cols;
   for (const auto& c : rows->columns()) cols.push_back(c.get());
-  ARROW_ASSIGN_OR_RAISE(int64_t count, ReadCount(state, kSide[side]));
+  ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
   const bool evictable = o_.expiry_column[side] >= 0;
   std::string pk, value, tk;
   for (int64_t r = 0; r < rows->num_rows(); ++r) {
@@ -515,7 +506,7 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     ++count;
     ++metrics->rows_updated;
   }
-  return WriteCount(state, kSide[side], count);
+  return exec::WriteStoredCount(state, CountKey(kSide[side]), count);
 }
 
 Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
@@ -529,7 +520,8 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
   std::vector<std::pair<std::string, std::string>> expired;  // index key, row key
   Status st = state->PrefixScan(std::string{kSide[side], 't'},
                                 [&](std::string_view k, std::string_view v) -> Status {
-                                  // Keys are in expiry order: stop at the first still alive.
+                                  // Keys are in expiry order: stop at the first still
+                                  // alive.
                                   if (k.substr(0, limit.size()) > limit) return kStopScan;
                                   expired.emplace_back(k, v);
                                   return Status::OK();
@@ -555,8 +547,9 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
     auto it = key_counts_[side].find(pk.substr(2, pk.size() - 2 - kSeqBytes));
     if (it != key_counts_[side].end() && --it->second <= 0) key_counts_[side].erase(it);
   }
-  ARROW_ASSIGN_OR_RAISE(int64_t count, ReadCount(state, kSide[side]));
-  ARROW_RETURN_NOT_OK(WriteCount(state, kSide[side], count - static_cast<int64_t>(expired.size())));
+  ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
+  ARROW_RETURN_NOT_OK(exec::WriteStoredCount(state, CountKey(kSide[side]),
+                                             count - static_cast<int64_t>(expired.size())));
   metrics->rows_removed += static_cast<int64_t>(expired.size());
   if (unmatched > 0) {
     ARROW_ASSIGN_OR_RAISE(auto rows, FinishBatch(schema, builders, unmatched));
@@ -615,8 +608,8 @@ Result<std::vector<exec::BatchPtr>> StreamJoin::Process(
   for (int side = 0; side < 2; ++side) {
     ARROW_RETURN_NOT_OK(Evict(side, watermark_us, state, &out, metrics));
   }
-  ARROW_ASSIGN_OR_RAISE(int64_t nl, ReadCount(state, 'L'));
-  ARROW_ASSIGN_OR_RAISE(int64_t nr, ReadCount(state, 'R'));
+  ARROW_ASSIGN_OR_RAISE(int64_t nl, exec::ReadStoredCount(state, CountKey('L')));
+  ARROW_ASSIGN_OR_RAISE(int64_t nr, exec::ReadStoredCount(state, CountKey('R')));
   metrics->rows_total = nl + nr;
   counted_batch_ = batch_id;
   return out;
