@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,7 +43,8 @@ thread_local int mock_listener_next_port = 0;  // 0: no override
 extern "C" int bind(int fd, const struct sockaddr* addr, socklen_t len) noexcept {
   using BindFn = int (*)(int, const struct sockaddr*, socklen_t);
   static BindFn libc_bind = reinterpret_cast<BindFn>(dlsym(RTLD_NEXT, "bind"));
-  if (mock_listener_next_port > 0 && addr != nullptr && addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+  if (mock_listener_next_port > 0 && addr != nullptr && addr->sa_family == AF_INET &&
+      len >= sizeof(sockaddr_in)) {
     sockaddr_in sin;
     std::memcpy(&sin, addr, sizeof(sin));
     if (sin.sin_port == 0) {
@@ -83,7 +86,8 @@ using KafkaPtr = std::unique_ptr<T, KafkaDeleter>;
 
 bool SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   char errstr[512];
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
     std::fprintf(stderr, "Error: Kafka property %s=%s: %s\n", key.c_str(), value.c_str(), errstr);
     return false;
   }
@@ -118,7 +122,8 @@ int RunBroker(const BrokerArgs& args) {
   InstallStopHandlers();
   if (args.port > 0) {
     if (args.port + args.brokers - 1 > 65535) {
-      std::fprintf(stderr, "Error: --port %d with --brokers %d needs ports beyond 65535\n", args.port, args.brokers);
+      std::fprintf(stderr, "Error: --port %d with --brokers %d needs ports beyond 65535\n",
+                   args.port, args.brokers);
       return 2;
     }
     for (int p = args.port; p < args.port + args.brokers; ++p) {
@@ -128,6 +133,20 @@ int RunBroker(const BrokerArgs& args) {
       }
     }
   }
+  // librdkafka 2.0.2's mock cluster thread ends its loop when poll() fails,
+  // EINTR included, and then rd_kafka_mock_cluster_destroy waits forever for
+  // it. So the stop signals are blocked while librdkafka creates its threads
+  // (they inherit the mask) and reach only this thread, which polls for them.
+  sigset_t stop_set, old_set;
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGINT);
+  sigaddset(&stop_set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  };
+  std::optional<RestoreMask> restore_mask(RestoreMask{old_set});
   // The mock cluster needs a client handle for its bookkeeping; it never sends.
   KafkaPtr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
   if (!SetConf(conf.get(), "log_level", "4")) return 2;
@@ -142,29 +161,33 @@ int RunBroker(const BrokerArgs& args) {
   mock_listener_next_port = 0;
   if (!cluster) {
     if (args.port > 0) {
-      std::fprintf(stderr, "Error: cannot start the mock broker on 127.0.0.1:%d..%d (port in use?)\n", args.port,
-                   args.port + args.brokers - 1);
+      std::fprintf(stderr,
+                   "Error: cannot start the mock broker on 127.0.0.1:%d..%d (port in use?)\n",
+                   args.port, args.port + args.brokers - 1);
     } else {
-      std::fprintf(stderr, "Error: cannot start the mock Kafka cluster (see librdkafka's log above)\n");
+      std::fprintf(stderr,
+                   "Error: cannot start the mock Kafka cluster (see librdkafka's log above)\n");
     }
     return 1;
   }
   const std::string bootstraps = rd_kafka_mock_cluster_bootstraps(cluster.get());
   if (args.port > 0 && bootstraps.find(":" + std::to_string(args.port)) == std::string::npos) {
-    std::fprintf(stderr, "Warning: could not choose the listener port %d; listening on %s\n", args.port,
-                 bootstraps.c_str());
+    std::fprintf(stderr, "Warning: could not choose the listener port %d; listening on %s\n",
+                 args.port, bootstraps.c_str());
   }
   for (const auto& topic : args.topics) {
-    auto err = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), args.partitions, std::min(3, args.brokers));
+    auto err = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), args.partitions,
+                                          std::min(3, args.brokers));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::fprintf(stderr, "Error: cannot create topic '%s' with %d partitions: %s\n", topic.c_str(), args.partitions,
-                   rd_kafka_err2str(err));
+      std::fprintf(stderr, "Error: cannot create topic '%s' with %d partitions: %s\n",
+                   topic.c_str(), args.partitions, rd_kafka_err2str(err));
       return 1;
     }
   }
   // The first stdout line is the contract with scripts and tests.
   std::printf("bootstrap.servers=%s\n", bootstraps.c_str());
   std::fflush(stdout);
+  restore_mask.reset();  // a signal that arrived meanwhile is delivered now
   while (stop_signals == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   cluster.reset();  // before the handle: librdkafka asserts on the order
   rk.reset();
@@ -176,13 +199,15 @@ int RunBroker(const BrokerArgs& args) {
 struct GenerateArgs {
   std::string bootstrap_servers;
   std::string topic;
-  double rate = 1000;     // events per second; 0: as fast as possible
-  int64_t count = -1;     // stop after this many events; -1: until SIGTERM/SIGINT
+  double rate = 1000;  // events per second; 0: as fast as possible
+  int64_t count = -1;  // stop after this many events; -1: until SIGTERM/SIGINT
   std::string kind = "clickstream";
   uint64_t seed = 42;
   double malformed_ratio = 0.01;
-  double event_rate = 0;       // nexmark: events per second of event time; 0: --rate, or 10000 if --rate is 0
-  int64_t base_time_ms = -1;   // nexmark: dateTime of the first event; -1: now if --rate > 0, else 2026-01-01
+  double event_rate =
+      0;  // nexmark: events per second of event time; 0: --rate, or 10000 if --rate is 0
+  int64_t base_time_ms =
+      -1;  // nexmark: dateTime of the first event; -1: now if --rate > 0, else 2026-01-01
   std::vector<std::string> properties;  // extra librdkafka producer properties, key=value
   bool quiet = false;
 };
@@ -201,7 +226,8 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     stats->delivered.fetch_add(1, std::memory_order_relaxed);
   } else {
-    if (stats->failed.fetch_add(1, std::memory_order_relaxed) == 0) stats->first_error = rd_kafka_err2str(msg->err);
+    if (stats->failed.fetch_add(1, std::memory_order_relaxed) == 0)
+      stats->first_error = rd_kafka_err2str(msg->err);
   }
 }
 
@@ -214,12 +240,14 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     stats->fatal = true;
     return;
   }
-  // Transient errors (broker down, all brokers down): librdkafka retries by itself; just report them.
+  // Transient errors (broker down, all brokers down): librdkafka retries by itself; just report
+  // them.
   std::fprintf(stderr, "generate: kafka: %s\n", reason);
 }
 
 int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -266,7 +294,8 @@ int RunGenerate(const GenerateArgs& args) {
   }
   KafkaPtr<rd_kafka_topic_t> rkt(rd_kafka_topic_new(rk.get(), args.topic.c_str(), nullptr));
   if (!rkt) {
-    std::fprintf(stderr, "Error: bad topic '%s': %s\n", args.topic.c_str(), rd_kafka_err2str(rd_kafka_last_error()));
+    std::fprintf(stderr, "Error: bad topic '%s': %s\n", args.topic.c_str(),
+                 rd_kafka_err2str(rd_kafka_last_error()));
     return 1;
   }
 
@@ -276,7 +305,8 @@ int RunGenerate(const GenerateArgs& args) {
   ClickstreamGenerator generator(gen_options);
   NexmarkOptions nexmark_options;
   nexmark_options.seed = args.seed;
-  nexmark_options.event_rate = args.event_rate > 0 ? args.event_rate : (args.rate > 0 ? args.rate : 10000);
+  nexmark_options.event_rate =
+      args.event_rate > 0 ? args.event_rate : (args.rate > 0 ? args.rate : 10000);
   if (args.base_time_ms >= 0) {
     nexmark_options.base_time_ms = args.base_time_ms;
   } else if (args.rate > 0) {
@@ -307,9 +337,12 @@ int RunGenerate(const GenerateArgs& args) {
   auto print_progress = [&](Clock::time_point now) {
     double secs = std::chrono::duration<double>(now - last_progress).count();
     if (!args.quiet) {
-      std::fprintf(stderr, "generate: sent=%lld rate=%.0f/s delivered=%lld failed=%lld malformed=%lld\n",
-                   static_cast<long long>(sent), secs > 0 ? static_cast<double>(sent - sent_at_last_progress) / secs : 0.0,
-                   static_cast<long long>(stats.delivered.load()), static_cast<long long>(stats.failed.load()),
+      std::fprintf(stderr,
+                   "generate: sent=%lld rate=%.0f/s delivered=%lld failed=%lld malformed=%lld\n",
+                   static_cast<long long>(sent),
+                   secs > 0 ? static_cast<double>(sent - sent_at_last_progress) / secs : 0.0,
+                   static_cast<long long>(stats.delivered.load()),
+                   static_cast<long long>(stats.failed.load()),
                    static_cast<long long>(nexmark ? 0 : generator.malformed()));
     }
     sent_at_last_progress = sent;
@@ -318,7 +351,8 @@ int RunGenerate(const GenerateArgs& args) {
 
   // A failed delivery ends the run: the topic would miss records, and the
   // error (timeout, authorization, unknown topic) will not heal by itself.
-  while (stop_signals == 0 && !stats.fatal && stats.failed == 0 && (args.count < 0 || sent < args.count)) {
+  while (stop_signals == 0 && !stats.fatal && stats.failed == 0 &&
+         (args.count < 0 || sent < args.count)) {
     auto now = Clock::now();
     if (now >= next_progress) {
       print_progress(now);
@@ -327,7 +361,8 @@ int RunGenerate(const GenerateArgs& args) {
     }
     int64_t batch = kMaxBatch;
     if (!unlimited) {
-      tokens = std::min(capacity, tokens + args.rate * std::chrono::duration<double>(now - last_refill).count());
+      tokens = std::min(
+          capacity, tokens + args.rate * std::chrono::duration<double>(now - last_refill).count());
       last_refill = now;
       if (tokens < 1) {
         // Sleep until the next token, serving delivery reports meanwhile.
@@ -335,7 +370,8 @@ int RunGenerate(const GenerateArgs& args) {
         if (wait_ms > 0) {
           rd_kafka_poll(rk.get(), wait_ms);
         } else {
-          std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>((1 - tokens) / args.rate * 1e6) + 1));
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(static_cast<int64_t>((1 - tokens) / args.rate * 1e6) + 1));
         }
         continue;
       }
@@ -372,14 +408,15 @@ int RunGenerate(const GenerateArgs& args) {
     // delivery reports; any other error ends the run.
     size_t begin = 0;
     while (begin < messages.size()) {
-      rd_kafka_produce_batch(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, messages.data() + begin,
-                             static_cast<int>(messages.size() - begin));
+      rd_kafka_produce_batch(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             messages.data() + begin, static_cast<int>(messages.size() - begin));
       size_t first_failed = messages.size();
       for (size_t i = begin; i < messages.size(); ++i) {
         if (messages[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
         if (messages[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop_signals >= 2 || stats.fatal) {
-          std::fprintf(stderr, "Error: producing to topic '%s' failed after %lld records: %s\n", args.topic.c_str(),
-                       static_cast<long long>(sent + static_cast<int64_t>(i)), rd_kafka_err2str(messages[i].err));
+          std::fprintf(stderr, "Error: producing to topic '%s' failed after %lld records: %s\n",
+                       args.topic.c_str(), static_cast<long long>(sent + static_cast<int64_t>(i)),
+                       rd_kafka_err2str(messages[i].err));
           return 1;
         }
         first_failed = std::min(first_failed, i);
@@ -417,11 +454,14 @@ int RunGenerate(const GenerateArgs& args) {
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   const int undelivered = rd_kafka_outq_len(rk.get());
   if (stats.fatal || stats.failed > 0 || undelivered > 0) {
-    std::fprintf(stderr,
-                 "Error: delivered %lld of %lld records to topic '%s' at %s; %lld failed, %d abandoned in the queue: %s\n",
-                 static_cast<long long>(stats.delivered.load()), static_cast<long long>(sent), args.topic.c_str(),
-                 args.bootstrap_servers.c_str(), static_cast<long long>(stats.failed.load()), undelivered,
-                 stats.first_error.empty() ? "interrupted by a second signal" : stats.first_error.c_str());
+    std::fprintf(
+        stderr,
+        "Error: delivered %lld of %lld records to topic '%s' at %s; %lld failed, %d abandoned in "
+        "the queue: %s\n",
+        static_cast<long long>(stats.delivered.load()), static_cast<long long>(sent),
+        args.topic.c_str(), args.bootstrap_servers.c_str(),
+        static_cast<long long>(stats.failed.load()), undelivered,
+        stats.first_error.empty() ? "interrupted by a second signal" : stats.first_error.c_str());
     // Drop what is still queued so that destroying the handle does not wait for it.
     rd_kafka_purge(rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(rk.get(), 0);
@@ -429,7 +469,8 @@ int RunGenerate(const GenerateArgs& args) {
   }
   if (!args.quiet) {
     std::fprintf(stderr, "generate: done: %lld records (%lld malformed) in %.2f s, %.0f/s\n",
-                 static_cast<long long>(sent), static_cast<long long>(nexmark ? 0 : generator.malformed()), secs,
+                 static_cast<long long>(sent),
+                 static_cast<long long>(nexmark ? 0 : generator.malformed()), secs,
                  secs > 0 ? static_cast<double>(sent) / secs : 0.0);
   }
   return 0;
@@ -442,13 +483,17 @@ Command AddBrokerCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "broker",
       "Run an embedded Kafka broker (librdkafka's mock cluster) on loopback until SIGTERM/SIGINT. "
-      "Prints bootstrap.servers=HOST:PORT as its first stdout line. Topics are auto-created on first use "
-      "(with librdkafka's default of 4 partitions, which cannot be changed); --topic pre-creates a topic with "
-      "--partitions partitions. librdkafka 2.0.2's mock keeps only about the newest 100k records of each partition.");
+      "Prints bootstrap.servers=HOST:PORT as its first stdout line. Topics are auto-created on "
+      "first use "
+      "(with librdkafka's default of 4 partitions, which cannot be changed); --topic pre-creates a "
+      "topic with "
+      "--partitions partitions. librdkafka 2.0.2's mock keeps only about the newest 100k records "
+      "of each partition.");
   cmd->add_option("--partitions", args->partitions, "Partitions of each --topic topic")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--port", args->port, "Port of the first broker's listener (broker i gets port+i-1); 0: any free port")
+  cmd->add_option("--port", args->port,
+                  "Port of the first broker's listener (broker i gets port+i-1); 0: any free port")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--brokers", args->brokers, "Number of brokers in the cluster")
@@ -463,37 +508,46 @@ Command AddBrokerCommand(CLI::App& app) {
 
 Command AddGenerateCommand(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  auto* cmd = app.add_subcommand("generate",
-                                 "Produce generated JSON events into a Kafka topic at a steady rate "
-                                 "(idempotent producer); progress on stderr every second. --kind clickstream: "
-                                 "key = user_id; --kind nexmark: Nexmark's persons, auctions and bids "
-                                 "(1:3:46) as Flink nexmark's one-topic JSON, no key");
-  cmd->add_option("--bootstrap-servers", args->bootstrap_servers, "Kafka bootstrap servers, host:port[,...]")
+  auto* cmd = app.add_subcommand(
+      "generate",
+      "Produce generated JSON events into a Kafka topic at a steady rate "
+      "(idempotent producer); progress on stderr every second. --kind clickstream: "
+      "key = user_id; --kind nexmark: Nexmark's persons, auctions and bids "
+      "(1:3:46) as Flink nexmark's one-topic JSON, no key");
+  cmd->add_option("--bootstrap-servers", args->bootstrap_servers,
+                  "Kafka bootstrap servers, host:port[,...]")
       ->required();
   cmd->add_option("--topic", args->topic, "Topic to produce to")->required();
   cmd->add_option("--rate", args->rate, "Events per second; 0: as fast as possible")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--count", args->count, "Stop after this many events (then flush and exit); default: until SIGTERM")
+  cmd->add_option("--count", args->count,
+                  "Stop after this many events (then flush and exit); default: until SIGTERM")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--kind", args->kind, "Kind of events")->capture_default_str()->check(CLI::IsMember({"clickstream", "nexmark"}));
-  cmd->add_option("--seed", args->seed,
-                  "Random seed: the same seed gives the same records, except clickstream's event_time "
-                  "and nexmark's dateTime when --rate > 0 (both follow the wall clock)")
+  cmd->add_option("--kind", args->kind, "Kind of events")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"clickstream", "nexmark"}));
+  cmd->add_option(
+         "--seed", args->seed,
+         "Random seed: the same seed gives the same records, except clickstream's event_time "
+         "and nexmark's dateTime when --rate > 0 (both follow the wall clock)")
       ->capture_default_str();
   cmd->add_option("--malformed-ratio", args->malformed_ratio,
                   "Share of malformed records (truncated JSON, wrong types, garbage bytes)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--event-rate", args->event_rate,
-                  "nexmark: events per second of event time (dateTime of event n = base + n / rate); "
-                  "default: --rate, or Nexmark's 10000 when --rate is 0")
+  cmd->add_option(
+         "--event-rate", args->event_rate,
+         "nexmark: events per second of event time (dateTime of event n = base + n / rate); "
+         "default: --rate, or Nexmark's 10000 when --rate is 0")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--base-time-ms", args->base_time_ms,
-                  "nexmark: dateTime of the first event, ms since the epoch; default: the start time when "
-                  "--rate > 0, else 2026-01-01 00:00:00 UTC (so that --rate 0 runs are reproducible)")
+  cmd->add_option(
+         "--base-time-ms", args->base_time_ms,
+         "nexmark: dateTime of the first event, ms since the epoch; default: the start time when "
+         "--rate > 0, else 2026-01-01 00:00:00 UTC (so that --rate 0 runs are reproducible)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("-X,--property", args->properties, "Extra librdkafka producer property key=value; repeatable")
+  cmd->add_option("-X,--property", args->properties,
+                  "Extra librdkafka producer property key=value; repeatable")
       ->allow_extra_args(false)
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
