@@ -93,10 +93,10 @@ std::optional<int64_t> StreamingAggregate::ClosesAt(const arrow::ArrayVector& ke
     const auto& s = static_cast<const arrow::StructArray&>(k);
     auto end = s.GetFieldByName("end");
     if (!end || end->IsNull(row)) return std::nullopt;
-    return static_cast<const arrow::TimestampArray&>(*end).Value(row);
+    return static_cast<const arrow::TimestampArray&>(*end).Value(row) + options_.event_time_lag_us;
   }
   if (k.type_id() == arrow::Type::TIMESTAMP)
-    return static_cast<const arrow::TimestampArray&>(k).Value(row);
+    return static_cast<const arrow::TimestampArray&>(k).Value(row) + options_.event_time_lag_us;
   return std::nullopt;
 }
 
@@ -247,7 +247,8 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(
       ARROW_RETURN_NOT_OK(state->Delete(old_keys[j]));
       for (const auto& e : entries) {
         if (e.index == static_cast<int64_t>(j)) {
-          ARROW_RETURN_NOT_OK(state->Delete(EventTimeIndexKey(e.end, old_keys[j])));
+          ARROW_RETURN_NOT_OK(
+              state->Delete(EventTimeIndexKey(e.end + options_.event_time_lag_us, old_keys[j])));
         }
       }
     }
@@ -260,7 +261,8 @@ Result<std::vector<BatchPtr>> StreamingAggregate::MergeSessions(
       ARROW_RETURN_NOT_OK(EncodeRow(session_col, j, &key));
       ARROW_RETURN_NOT_OK(EncodeRow(value_cols, j, &value));
       ARROW_RETURN_NOT_OK(state->Put(key, value));
-      ARROW_RETURN_NOT_OK(state->Put(EventTimeIndexKey(m_end[j], key), std::string_view()));
+      ARROW_RETURN_NOT_OK(state->Put(EventTimeIndexKey(m_end[j] + options_.event_time_lag_us, key),
+                                     std::string_view()));
     }
     metrics->rows_updated += m;
     if (options_.mode == StreamOutputMode::kUpdate) {

@@ -69,6 +69,10 @@ struct StreamingAggregateOptions {
   /// The key holding event time: a window struct<start, end> (closes at end)
   /// or a timestamp; -1 if none (then nothing is ever evicted).
   int event_time_key = -1;
+  /// How long after the event time key's value (a struct's end) the group's
+  /// input is complete: 0 for a source's event time; the window width for
+  /// the start of a window an upstream aggregation emits.
+  int64_t event_time_lag_us = 0;
   /// The key that is a session_window(): each input row brings a session of
   /// its own, merged with the overlapping sessions of the same other keys
   /// (state keys are then the other keys' encoding + the session, so the
@@ -77,9 +81,9 @@ struct StreamingAggregateOptions {
 };
 
 struct StreamingAggregateMetrics {
-  int64_t rows_total = 0;    // numRowsTotal after the batch
-  int64_t rows_updated = 0;  // numRowsUpdated
-  int64_t rows_removed = 0;  // numRowsRemoved (evicted or emitted in append)
+  int64_t rows_total = 0;                 // numRowsTotal after the batch
+  int64_t rows_updated = 0;               // numRowsUpdated
+  int64_t rows_removed = 0;               // numRowsRemoved (evicted or emitted in append)
   int64_t rows_dropped_by_watermark = 0;  // partial groups for already closed groups
   int64_t count_delta = 0;                // groups added minus merged away (internal)
 };

@@ -18,6 +18,7 @@
 #include "state/state_store.h"
 #include "stream/connectors.h"
 #include "stream/operator_state.h"
+#include "stream/event_time.h"
 #include "stream/stream_join.h"
 #include "stream/transform_with_state.h"
 #include "types/types.h"
@@ -1073,18 +1074,15 @@ namespace {
 Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
     const plan::LogicalPtr& agg, const std::set<std::string>& watermark_names, OutputMode mode) {
   // The key that closes groups: a window over the event time, or the event
-  // time itself (Spark's rule for append mode and for state eviction).
+  // time itself (Spark's rule for append mode and for state eviction), traced
+  // through projections and upstream stages (a renamed window bound counts).
   int event_key = -1;
+  int64_t event_lag = 0;
+  const auto times = TraceEventTime(*agg, watermark_names);
   for (size_t i = 0; i < agg->exprs.size() && event_key < 0; ++i) {
-    const auto& f = agg->schema->field(static_cast<int>(i));
-    if (f->type()->id() == arrow::Type::STRUCT) {
-      const auto& st = static_cast<const arrow::StructType&>(*f->type());
-      auto end = st.GetFieldByName("end");
-      if (st.GetFieldByName("start") && end && end->type()->id() == arrow::Type::TIMESTAMP)
-        event_key = static_cast<int>(i);
-    } else if (f->type()->id() == arrow::Type::TIMESTAMP &&
-               watermark_names.count(Lower(f->name()))) {
+    if (i < times.size() && times[i]) {
       event_key = static_cast<int>(i);
+      event_lag = times[i]->lag_us;
     }
   }
   if (watermark_names.empty()) event_key = -1;
@@ -1104,6 +1102,7 @@ Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
            : mode == OutputMode::kComplete ? exec::StreamOutputMode::kComplete
                                            : exec::StreamOutputMode::kUpdate;
   o.event_time_key = event_key;
+  o.event_time_lag_us = event_lag;
   for (size_t i = 0; i < agg->exprs.size(); ++i) {
     const auto& k = agg->exprs[i];
     if (k->kind == expr::ExprKind::kCall && k->name == "session_window") {
@@ -1224,7 +1223,9 @@ Status StreamingQuery::PlanStateful() {
     int partitions = 1;
     std::string what;
     if (node->kind == plan::LogicalKind::kJoin) {
-      ARROW_ASSIGN_OR_RAISE(auto options, StreamJoin::Analyze(*node, watermark_names));
+      ARROW_ASSIGN_OR_RAISE(auto options, StreamJoin::Analyze(
+                                              *node, TraceEventTime(*node->children[0], watermark_names),
+                                              TraceEventTime(*node->children[1], watermark_names)));
       ARROW_ASSIGN_OR_RAISE(stage->join, StreamJoin::Make(std::move(options)));
       stage->left_plan = replace_stages(node->children[0]);
       stage->right_plan = replace_stages(node->children[1]);

@@ -65,8 +65,16 @@ struct TimeTerm {
   int64_t offset = 0;
 };
 
+// A window struct<start, end> stands for its end.
+bool IsWindowStruct(const arrow::DataType& t) {
+  if (t.id() != arrow::Type::STRUCT) return false;
+  auto end = static_cast<const arrow::StructType&>(t).GetFieldByName("end");
+  return end && end->type()->id() == arrow::Type::TIMESTAMP;
+}
+
 std::optional<TimeTerm> AsTimeTerm(const Expr& e) {
-  if (e.kind == ExprKind::kColumn && e.type && e.type->id() == arrow::Type::TIMESTAMP) {
+  if (e.kind == ExprKind::kColumn && e.type &&
+      (e.type->id() == arrow::Type::TIMESTAMP || IsWindowStruct(*e.type))) {
     return TimeTerm{e.column_index, 0};
   }
   if (e.kind == ExprKind::kCall && (e.name == "add" || e.name == "subtract")) {
@@ -122,16 +130,27 @@ Result<std::vector<std::optional<std::string>>> EncodeKeys(
   return out;
 }
 
+// A time column's values: a TIMESTAMP column, or a window struct's end.
+Result<std::shared_ptr<arrow::TimestampArray>> TimeValues(const exec::BatchPtr& b, int column) {
+  std::shared_ptr<arrow::Array> a = b->column(column);
+  if (IsWindowStruct(*a->type())) {
+    ARROW_ASSIGN_OR_RAISE(
+        a, static_cast<const arrow::StructArray&>(*a).GetFlattenedField(
+               static_cast<const arrow::StructType&>(*a->type()).GetFieldIndex("end")));
+  }
+  if (a->type_id() != arrow::Type::TIMESTAMP) {
+    return InternalError("stream-stream join: the time column is {}, not a TIMESTAMP",
+                         a->type()->ToString());
+  }
+  return std::static_pointer_cast<arrow::TimestampArray>(a);
+}
+
 // The event time each row expires at (see StreamJoinOptions::expiry_column).
 Result<std::vector<int64_t>> Expiries(int column, int64_t offset, const exec::BatchPtr& b) {
   std::vector<int64_t> out(b->num_rows(), INT64_MAX);
   if (column < 0) return out;
-  const auto& a = b->column(column);
-  if (a->type_id() != arrow::Type::TIMESTAMP) {
-    return InternalError("stream-stream join: the time bound column is {}, not a TIMESTAMP",
-                         a->type()->ToString());
-  }
-  const auto& ts = static_cast<const arrow::TimestampArray&>(*a);
+  ARROW_ASSIGN_OR_RAISE(auto values, TimeValues(b, column));
+  const auto& ts = *values;
   // A row without an event time cannot satisfy the time condition: it
   // expires at once.
   for (int64_t r = 0; r < ts.length(); ++r)
@@ -144,7 +163,8 @@ Result<std::vector<int64_t>> Expiries(int column, int64_t offset, const exec::Ba
 // ------------------------------------------------------------------ analysis
 
 Result<StreamJoinOptions> StreamJoin::Analyze(const plan::LogicalNode& join,
-                                              const std::set<std::string>& watermark_columns) {
+                                              const EventTimeColumns& left_times,
+                                              const EventTimeColumns& right_times) {
   StreamJoinOptions o;
   o.type = join.join_type;
   o.left_schema = join.children[0]->schema;
@@ -166,19 +186,21 @@ Result<StreamJoinOptions> StreamJoin::Analyze(const plan::LogicalNode& join,
           "[STREAMING_JOIN] this join type between two streams is not supported (Spark supports "
           "inner, left/right/full outer and left semi)");
   }
-  auto is_watermarked = [&](int column) {
-    const auto& f = column < nl ? o.left_schema->field(column) : o.right_schema->field(column - nl);
-    std::string name = f->name();
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    return watermark_columns.count(name) > 0;
+  // The event time of a column of left ++ right (nullopt: none).
+  auto event_time = [&](int column) -> std::optional<EventTimeColumn> {
+    const auto& times = column < nl ? left_times : right_times;
+    const size_t i = static_cast<size_t>(column < nl ? column : column - nl);
+    return i < times.size() ? times[i] : std::nullopt;
   };
-  for (int c = 0; c < nl && o.event_time[0] < 0; ++c) {
-    if (o.left_schema->field(c)->type()->id() == arrow::Type::TIMESTAMP && is_watermarked(c))
-      o.event_time[0] = c;
-  }
-  for (int c = 0; c < nr && o.event_time[1] < 0; ++c) {
-    if (o.right_schema->field(c)->type()->id() == arrow::Type::TIMESTAMP && is_watermarked(nl + c))
-      o.event_time[1] = c;
+  for (int side = 0; side < 2; ++side) {
+    const int base = side == 0 ? 0 : nl;
+    const int count = side == 0 ? nl : nr;
+    for (int c = 0; c < count && o.event_time[side] < 0; ++c) {
+      if (auto t = event_time(base + c)) {
+        o.event_time[side] = c;
+        o.event_time_lag[side] = t->lag_us;
+      }
+    }
   }
 
   // Right-side expressions are rebound to the right schema alone.
@@ -233,11 +255,13 @@ Result<StreamJoinOptions> StreamJoin::Analyze(const plan::LogicalNode& join,
     bool left_lower = op == "greater" || op == "greater_equal" || op == "equal";
     // The other side's column must be its event time for the bound to hold
     // for future rows (those come after the watermark only in event time).
-    if (left_upper && is_watermarked(l.column)) {
-      offer(1, TimeTerm{r.column - nl, r.offset - l.offset});
+    // Future rows of a side derived from an upstream stage arrive up to its
+    // lag behind the watermark, which delays the other side's expiry as much.
+    if (auto t = event_time(l.column); left_upper && t) {
+      offer(1, TimeTerm{r.column - nl, r.offset - l.offset + t->lag_us});
     }
-    if (left_lower && is_watermarked(r.column)) {
-      offer(0, TimeTerm{l.column, l.offset - r.offset});
+    if (auto t = event_time(r.column); left_lower && t) {
+      offer(0, TimeTerm{l.column, l.offset - r.offset + t->lag_us});
     }
   }
   for (int side = 0; side < 2; ++side) {
@@ -586,12 +610,14 @@ Result<std::vector<exec::BatchPtr>> StreamJoin::Process(
     ARROW_ASSIGN_OR_RAISE(exec::BatchPtr rows, arrow::ConcatenateRecordBatches(parts));
     const int et = o_.event_time[side];
     if (et >= 0 && late_watermark_us != INT64_MIN) {
-      const auto& ts = static_cast<const arrow::TimestampArray&>(*rows->column(et));
+      ARROW_ASSIGN_OR_RAISE(auto values, TimeValues(rows, et));
+      const auto& ts = *values;
+      const int64_t lag = o_.event_time_lag[side];
       arrow::BooleanBuilder keep;
       ARROW_RETURN_NOT_OK(keep.Reserve(ts.length()));
       int64_t dropped = 0;
       for (int64_t r = 0; r < ts.length(); ++r) {
-        bool ok = ts.IsValid(r) && ts.Value(r) > late_watermark_us;
+        bool ok = ts.IsValid(r) && ts.Value(r) + lag > late_watermark_us;
         dropped += !ok;
         keep.UnsafeAppend(ok);
       }

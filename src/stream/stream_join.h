@@ -17,6 +17,7 @@
 #include "exec/operator.h"
 #include "expr/expr.h"
 #include "plan/logical_plan.h"
+#include "stream/event_time.h"
 #include "stream/operator_state.h"
 
 namespace lakestream::stream {
@@ -34,8 +35,10 @@ struct StreamJoinOptions {
   /// side's rows are kept forever).
   int expiry_column[2] = {-1, -1};
   int64_t expiry_offset[2] = {0, 0};
-  /// Per side: the watermark (event-time) column late rows are judged by (-1: none).
+  /// Per side: the event-time column (TIMESTAMP or window struct, by its
+  /// end) late rows are judged by (-1: none), and its lag (EventTimeColumn).
   int event_time[2] = {-1, -1};
+  int64_t event_time_lag[2] = {0, 0};
 };
 
 struct StreamJoinMetrics {
@@ -49,12 +52,13 @@ class StreamJoin {
  public:
   /// Derives the options from a planned join between two streams:
   /// equi-join keys and the time bound of each side from the condition.
-  /// `watermark_columns` are the (lower-case) names of watermarked columns.
+  /// `left_times` and `right_times` are the inputs' event-time columns.
   /// Refuses what Spark refuses: outer joins without a time bound on the
   /// side whose rows must be emitted, joins other than inner, left/right/full
   /// outer and left semi.
   static Result<StreamJoinOptions> Analyze(const plan::LogicalNode& join,
-                                           const std::set<std::string>& watermark_columns);
+                                           const EventTimeColumns& left_times,
+                                           const EventTimeColumns& right_times);
 
   static Result<std::unique_ptr<StreamJoin>> Make(StreamJoinOptions options);
 

@@ -175,3 +175,57 @@ def test_aggregation_over_aggregation_equals_spark(spark, tmp_path):  # noqa: F8
     got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "total", "groups"])
     assert expected, "Spark emitted nothing"
     assert got == expected, f"lakestream {got}\nSpark      {expected}"
+
+
+@pytest.mark.parametrize("form", ["window_struct", "renamed_bounds"])
+def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # noqa: F811
+    """Nexmark q5's shape: per sliding window the kinds with the most rows, a
+    stream-stream join of a windowed count with the max over it. Spark plans
+    it only when the join is on the `window` struct (its event-time column);
+    lakestream also traces event time through renamed window bounds
+    (`window.start AS starttime`, Flink's form of q5). Both give Spark's rows,
+    and the join's state is empty once the final watermark passes."""
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    write_input(folder)
+
+    def build(df):
+        counts = df.groupBy(F.window("ts", "10 seconds", "5 seconds").alias("window"), "kind").agg(
+            F.count("*").alias("num"))
+        maxes = (df.groupBy(F.window("ts", "10 seconds", "5 seconds").alias("window"), "kind")
+                 .agg(F.count("*").alias("num")).groupBy("window").agg(F.max("num").alias("maxn")))
+        joined = counts.join(maxes, "window").where("num >= maxn")
+        return joined.select(F.date_format("window.start", "HH:mm:ss").alias("start"), "kind", "num")
+    expected = rows_of(run_spark(spark, folder, build, "append", f"hot_{form}").collect(), ["start", "kind", "num"])
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    if form == "window_struct":
+        select = (
+            "SELECT date_format(c.window.start, 'HH:mm:ss') AS start, c.kind, c.num FROM "
+            f"(SELECT window, kind, count(*) AS num FROM {src} GROUP BY window(ts, '10 seconds', '5 seconds'), kind) c "
+            "JOIN (SELECT window, max(num) AS maxn FROM "
+            f"  (SELECT window, kind, count(*) AS num FROM {src} GROUP BY window(ts, '10 seconds', '5 seconds'), kind) "
+            "  GROUP BY window) m "
+            "ON c.window = m.window AND c.num >= m.maxn")
+    else:
+        select = (
+            "SELECT date_format(c.starttime, 'HH:mm:ss') AS start, c.kind, c.num FROM "
+            "(SELECT kind, count(*) AS num, window.start AS starttime, window.end AS endtime "
+            f" FROM {src} GROUP BY window(ts, '10 seconds', '5 seconds'), kind) c "
+            "JOIN (SELECT max(num) AS maxn, starttime, endtime FROM "
+            "  (SELECT count(*) AS num, window.start AS starttime, window.end AS endtime "
+            f"   FROM {src} GROUP BY window(ts, '10 seconds', '5 seconds'), kind) "
+            "  GROUP BY starttime, endtime) m "
+            "ON c.starttime = m.starttime AND c.endtime = m.endtime AND c.num >= m.maxn")
+    out = tmp_path / "hot"
+    sql = tmp_path / "q.sql"
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS {select};")
+    cp = tmp_path / "cp"
+    lakestream("run", str(sql), "--checkpoint", str(cp), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "kind", "num"])
+    assert expected, "Spark emitted nothing"
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
+    progress = [json.loads(line) for p in cp.rglob("progress.jsonl") for line in p.read_text().splitlines()]
+    join_state = [op["numRowsTotal"] for op in progress[-1]["stateOperators"]
+                  if op.get("operatorName") == "symmetricHashJoin"]
+    assert join_state == [0], progress[-1]["stateOperators"]
