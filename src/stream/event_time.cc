@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "stream/stream_join.h"
 #include "types/types.h"
 
 namespace lakestream::stream {
@@ -26,7 +27,7 @@ std::optional<std::string> StringLiteral(const expr::Expr& e) {
 std::optional<EventTimeColumn> WindowOver(const expr::Expr& call, const EventTimeColumns& input) {
   if (call.args.size() < 2) return std::nullopt;
   auto ts = EventTimeOf(*call.args[0], input);
-  if (!ts || ts->window) return std::nullopt;
+  if (!ts || ts->window || ts->lag_us < 0) return std::nullopt;
   EventTimeColumn w;
   w.window = true;
   w.lag_us = ts->lag_us > 0 ? ts->lag_us - 1 : 0;
@@ -35,6 +36,33 @@ std::optional<EventTimeColumn> WindowOver(const expr::Expr& call, const EventTim
     if (width.ok()) w.width_us = *width;
   }
   return w;
+}
+
+// Internally a column lineage has ruled out (a join's row without a time
+// bound) is marked with a negative lag, so that a watermark name does not
+// bring its event time back; the public results hold nullopt for it.
+constexpr int64_t kOpaque = -1;
+
+EventTimeColumns Strip(EventTimeColumns cols) {
+  for (auto& c : cols) {
+    if (c && c->lag_us < 0) c.reset();
+  }
+  return cols;
+}
+
+struct TraceContext {
+  const std::set<std::string>& watermark_names;
+  const std::set<const plan::ScanSource*>& stream_scans;
+};
+
+EventTimeColumns Trace(const plan::LogicalNode& node, const TraceContext& ctx);
+
+bool HasStream(const plan::LogicalNode& n, const TraceContext& ctx) {
+  if (n.kind == plan::LogicalKind::kScan) return ctx.stream_scans.count(n.scan.get()) > 0;
+  for (const auto& c : n.children) {
+    if (HasStream(*c, ctx)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -53,19 +81,19 @@ std::optional<EventTimeColumn> EventTimeOf(const expr::Expr& e, const EventTimeC
   if (e.name == "window" || e.name == "sliding_windows") return WindowOver(e, input);
   if (e.name == "session_window" && !e.args.empty()) {
     auto ts = EventTimeOf(*e.args[0], input);
-    if (!ts || ts->window) return std::nullopt;
+    if (!ts || ts->window || ts->lag_us < 0) return std::nullopt;
     return EventTimeColumn{true, ts->lag_us > 0 ? ts->lag_us - 1 : 0, -1};
   }
   if (e.name == "window_time" && e.args.size() == 1) {
     // end - 1µs: complete one microsecond later than its value says.
     auto w = EventTimeOf(*e.args[0], input);
-    if (!w || !w->window) return std::nullopt;
+    if (!w || !w->window || w->lag_us < 0) return std::nullopt;
     return EventTimeColumn{false, w->lag_us + 1, -1};
   }
   if (e.name == "get_field" && e.args.size() == 2) {
     auto w = EventTimeOf(*e.args[0], input);
     auto field = StringLiteral(*e.args[1]);
-    if (!w || !w->window || !field) return std::nullopt;
+    if (!w || !w->window || w->lag_us < 0 || !field) return std::nullopt;
     if (Lower(*field) == "end") return EventTimeColumn{false, w->lag_us, -1};
     if (Lower(*field) == "start" && w->width_us >= 0)
       return EventTimeColumn{false, w->lag_us + w->width_us, -1};
@@ -74,12 +102,18 @@ std::optional<EventTimeColumn> EventTimeOf(const expr::Expr& e, const EventTimeC
 }
 
 EventTimeColumns TraceEventTime(const plan::LogicalNode& node,
-                                const std::set<std::string>& watermark_names) {
+                                const std::set<std::string>& watermark_names,
+                                const std::set<const plan::ScanSource*>& stream_scans) {
+  return Strip(Trace(node, TraceContext{watermark_names, stream_scans}));
+}
+
+namespace {
+
+EventTimeColumns Trace(const plan::LogicalNode& node, const TraceContext& ctx) {
   const int n = node.schema ? node.schema->num_fields() : 0;
   EventTimeColumns out(n);
   auto child = [&](size_t i) {
-    return i < node.children.size() ? TraceEventTime(*node.children[i], watermark_names)
-                                    : EventTimeColumns{};
+    return i < node.children.size() ? Trace(*node.children[i], ctx) : EventTimeColumns{};
   };
   switch (node.kind) {
     case plan::LogicalKind::kFilter:
@@ -111,8 +145,31 @@ EventTimeColumns TraceEventTime(const plan::LogicalNode& node,
       break;
     }
     case plan::LogicalKind::kJoin: {
+      // A buffered row still meets new rows of the other side until the
+      // watermark passes its time bound, so the join emits it that much
+      // later than its event time (Spark delays a join's output watermark
+      // by the bound likewise). Without a bound on its side a row can be
+      // emitted at any time: its columns carry no event time any more.
       auto left = child(0);
       auto right = child(1);
+      const bool stream_stream = node.children.size() == 2 && HasStream(*node.children[0], ctx) &&
+                                 HasStream(*node.children[1], ctx);
+      auto options = stream_stream
+                         ? StreamJoin::Analyze(node, Strip(left), Strip(right))
+                         : Result<StreamJoinOptions>(Status::Cancelled("not stream-stream"));
+      if (options.ok()) {
+        for (int side = 0; side < 2; ++side) {
+          auto& cols = side == 0 ? left : right;
+          for (size_t c = 0; c < cols.size(); ++c) {
+            if (!cols[c] || cols[c]->lag_us < 0) continue;
+            if (static_cast<int>(c) != options->expiry_column[side]) {
+              cols[c] = EventTimeColumn{false, kOpaque, -1};
+            } else {
+              cols[c]->lag_us = std::max(cols[c]->lag_us, options->expiry_offset[side]);
+            }
+          }
+        }
+      }
       left.insert(left.end(), right.begin(), right.end());
       for (int i = 0; i < n && static_cast<size_t>(i) < left.size(); ++i) out[i] = left[i];
       break;
@@ -126,8 +183,8 @@ EventTimeColumns TraceEventTime(const plan::LogicalNode& node,
               static_cast<size_t>(i) < in.size() ? in[i] : std::nullopt;
           if (c == 0) {
             out[i] = v;
-          } else if (out[i] && v && out[i]->window == v->window &&
-                     out[i]->width_us == v->width_us) {
+          } else if (out[i] && v && out[i]->lag_us >= 0 && v->lag_us >= 0 &&
+                     out[i]->window == v->window && out[i]->width_us == v->width_us) {
             out[i]->lag_us = std::max(out[i]->lag_us, v->lag_us);
           } else {
             out[i].reset();
@@ -142,11 +199,13 @@ EventTimeColumns TraceEventTime(const plan::LogicalNode& node,
   for (int i = 0; i < n; ++i) {
     const auto& f = node.schema->field(i);
     if (!out[i] && f->type()->id() == arrow::Type::TIMESTAMP &&
-        watermark_names.count(Lower(f->name()))) {
+        ctx.watermark_names.count(Lower(f->name()))) {
       out[i] = EventTimeColumn{};
     }
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace lakestream::stream

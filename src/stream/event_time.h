@@ -33,9 +33,11 @@ using EventTimeColumns = std::vector<std::optional<EventTimeColumn>>;
 /// The event-time columns of `node`'s output, one entry per output column.
 /// `watermark_names` (lower case) are the columns a WATERMARK clause
 /// declared; a TIMESTAMP column of that name with no other lineage counts
-/// as event time with lag 0.
+/// as event time with lag 0. `stream_scans` are the scans of streaming
+/// sources (a join is a stream-stream join when both inputs read one).
 EventTimeColumns TraceEventTime(const plan::LogicalNode& node,
-                                const std::set<std::string>& watermark_names);
+                                const std::set<std::string>& watermark_names,
+                                const std::set<const plan::ScanSource*>& stream_scans);
 
 /// The event time of `e`, an expression over a node whose columns are `input`.
 std::optional<EventTimeColumn> EventTimeOf(const expr::Expr& e, const EventTimeColumns& input);

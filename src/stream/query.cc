@@ -1072,13 +1072,14 @@ namespace {
 // The stateful step of a streaming aggregation, after Spark's rules on
 // output modes.
 Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
-    const plan::LogicalPtr& agg, const std::set<std::string>& watermark_names, OutputMode mode) {
+    const plan::LogicalPtr& agg, const std::set<std::string>& watermark_names,
+    const std::set<const plan::ScanSource*>& stream_scans, OutputMode mode) {
   // The key that closes groups: a window over the event time, or the event
   // time itself (Spark's rule for append mode and for state eviction), traced
   // through projections and upstream stages (a renamed window bound counts).
   int event_key = -1;
   int64_t event_lag = 0;
-  const auto times = TraceEventTime(*agg, watermark_names);
+  const auto times = TraceEventTime(*agg, watermark_names, stream_scans);
   for (size_t i = 0; i < agg->exprs.size() && event_key < 0; ++i) {
     if (i < times.size() && times[i]) {
       event_key = static_cast<int>(i);
@@ -1224,8 +1225,8 @@ Status StreamingQuery::PlanStateful() {
     std::string what;
     if (node->kind == plan::LogicalKind::kJoin) {
       ARROW_ASSIGN_OR_RAISE(auto options, StreamJoin::Analyze(
-                                              *node, TraceEventTime(*node->children[0], watermark_names),
-                                              TraceEventTime(*node->children[1], watermark_names)));
+                                              *node, TraceEventTime(*node->children[0], watermark_names, impl.stream_scans),
+                                              TraceEventTime(*node->children[1], watermark_names, impl.stream_scans)));
       ARROW_ASSIGN_OR_RAISE(stage->join, StreamJoin::Make(std::move(options)));
       stage->left_plan = replace_stages(node->children[0]);
       stage->right_plan = replace_stages(node->children[1]);
@@ -1233,7 +1234,7 @@ Status StreamingQuery::PlanStateful() {
       layout = stage->join->StateLayout();
       what = fmt::format("stream-stream join (operator {})", stage->operator_id);
     } else {
-      ARROW_ASSIGN_OR_RAISE(stage->aggregate, PlanAggregate(node, watermark_names, mode));
+      ARROW_ASSIGN_OR_RAISE(stage->aggregate, PlanAggregate(node, watermark_names, impl.stream_scans, mode));
       auto partial = std::make_shared<plan::LogicalNode>(*node);
       partial->emit_state = true;
       for (auto& c : partial->children) c = replace_stages(c);

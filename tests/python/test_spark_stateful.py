@@ -28,9 +28,9 @@ EVENTS = [
 SCHEMA = "ts TIMESTAMP, kind STRING, id BIGINT"
 
 
-def write_input(folder: pathlib.Path) -> None:
+def write_input(folder: pathlib.Path, events=None) -> None:
     folder.mkdir(parents=True)
-    for i, rows in enumerate(EVENTS):
+    for i, rows in enumerate(EVENTS if events is None else events):
         lines = [json.dumps({"ts": f"2026-01-01T{t}Z", "kind": k, "id": n}) for t, k, n in rows]
         path = folder / f"{i:03d}.json"
         path.write_text("\n".join(lines) + "\n")
@@ -229,3 +229,43 @@ def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # 
     join_state = [op["numRowsTotal"] for op in progress[-1]["stateOperators"]
                   if op.get("operatorName") == "symmetricHashJoin"]
     assert join_state == [0], progress[-1]["stateOperators"]
+
+
+def test_aggregation_over_time_bounded_join_equals_spark(spark, tmp_path):  # noqa: F811
+    """An aggregation over a stream-stream join: a joined row can appear until
+    the watermark passes its time bound (10 s here), so the window count
+    downstream must wait that much longer than the watermark alone says, as
+    Spark delays a join's output watermark by the bound."""
+    from pyspark.sql import functions as F
+    folder = tmp_path / "in"
+    # a@01 (window [00, 10)) meets b@10.8, which comes after b@15.5 moved the
+    # watermark to 10.5 (and a batch with a row that matches nothing made
+    # 10.5 the late-row threshold): the window's end is behind it, but the
+    # join could still emit rows of a@01 until 11 (01 + the 10 s bound), so
+    # the window must still be open. c@40 then closes everything.
+    write_input(folder, [[("10:00:01", "a", 1)], [("10:00:15.500", "b", 2)], [("10:00:05", "z", None)],
+                         [("10:00:10.800", "b", 3)], [("10:00:40", "c", 4)]])
+
+    def build(df):
+        left = df.where("kind = 'a'").select(F.col("ts").alias("lt"), (F.col("id") % 2).alias("k"))
+        right = df.where("kind <> 'a'").select(F.col("ts").alias("rt"), (F.col("id") % 2).alias("k2"))
+        joined = left.join(right, F.expr(
+            "k = k2 AND rt BETWEEN lt - INTERVAL 10 SECONDS AND lt + INTERVAL 10 SECONDS"))
+        return joined.groupBy(F.window("lt", "10 seconds").alias("w")).agg(F.count("*").alias("n")).select(
+            F.date_format("w.start", "HH:mm:ss").alias("start"), "n")
+    expected = rows_of(run_spark(spark, folder, build, "append", "agg_join").collect(), ["start", "n"])
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    out = tmp_path / "agg_join"
+    sql = tmp_path / "q.sql"
+    sql.write_text(
+        f"CREATE STREAMING TABLE delta.`{out}` AS "
+        "SELECT date_format(window.start, 'HH:mm:ss') AS start, count(*) AS n FROM "
+        f"(SELECT ts AS lt, id % 2 AS k FROM {src} WHERE kind = 'a') l JOIN "
+        f"(SELECT ts AS rt, id % 2 AS k2 FROM {src} WHERE kind <> 'a') r "
+        "ON k = k2 AND rt BETWEEN lt - INTERVAL 10 SECONDS AND lt + INTERVAL 10 SECONDS "
+        "GROUP BY window(lt, '10 seconds');")
+    lakestream("run", str(sql), "--checkpoint", str(tmp_path / "cp"), "--trigger", "availableNow", "-q")
+    got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "n"])
+    assert expected, "Spark emitted nothing"
+    assert got == expected, f"lakestream {got}\nSpark      {expected}"
