@@ -17,8 +17,8 @@
 #include "sql/parser.h"
 #include "state/state_store.h"
 #include "stream/connectors.h"
-#include "stream/operator_state.h"
 #include "stream/event_time.h"
+#include "stream/operator_state.h"
 #include "stream/stream_join.h"
 #include "stream/transform_with_state.h"
 #include "types/types.h"
@@ -187,7 +187,7 @@ struct StreamingQuery::Impl {
     std::vector<exec::ScanTask> tasks;  // set per batch, read by the ScanSource
     std::shared_ptr<std::atomic<int64_t>> rows = std::make_shared<std::atomic<int64_t>>(0);
     // WATERMARK col DELAY OF ...: the event-time column and its delay.
-    int watermark_column = -1;  // a source column, or -1 with watermark_expr (a subquery's)
+    int watermark_column = -1;     // a source column, or -1 with watermark_expr (a subquery's)
     expr::ExprPtr watermark_expr;  // the event time over the source's rows; null: no watermark
     bool has_watermark() const { return watermark_expr != nullptr; }
     std::string watermark_name;
@@ -1005,17 +1005,16 @@ Status StreamingQuery::RunLoop() {
       const auto& am = st->agg_metrics;
       const auto& jm = st->join_metrics;
       int parts = join ? 1 : spec_.config.shuffle_partitions;
-      state_ops.push_back(
-          {{"operatorName", join ? "symmetricHashJoin" : "stateStoreSave"},
-           {"numRowsTotal", join ? jm.rows_total : am.rows_total},
-           {"numRowsUpdated", join ? jm.rows_updated : am.rows_updated},
-           {"numRowsRemoved", join ? jm.rows_removed : am.rows_removed},
-           {"commitTimeMs", sm.commit_time_ms},
-           {"memoryUsedBytes", sm.memory_used_bytes},
-           {"numRowsDroppedByWatermark",
-            join ? jm.rows_dropped_by_watermark : am.rows_dropped_by_watermark},
-           {"numShufflePartitions", parts},
-           {"numStateStoreInstances", parts}});
+      state_ops.push_back({{"operatorName", join ? "symmetricHashJoin" : "stateStoreSave"},
+                           {"numRowsTotal", join ? jm.rows_total : am.rows_total},
+                           {"numRowsUpdated", join ? jm.rows_updated : am.rows_updated},
+                           {"numRowsRemoved", join ? jm.rows_removed : am.rows_removed},
+                           {"commitTimeMs", sm.commit_time_ms},
+                           {"memoryUsedBytes", sm.memory_used_bytes},
+                           {"numRowsDroppedByWatermark",
+                            join ? jm.rows_dropped_by_watermark : am.rows_dropped_by_watermark},
+                           {"numShufflePartitions", parts},
+                           {"numStateStoreInstances", parts}});
     }
     for (auto& sl : impl.slots) {
       if (!sl->dedup_state) continue;
@@ -1224,9 +1223,11 @@ Status StreamingQuery::PlanStateful() {
     int partitions = 1;
     std::string what;
     if (node->kind == plan::LogicalKind::kJoin) {
-      ARROW_ASSIGN_OR_RAISE(auto options, StreamJoin::Analyze(
-                                              *node, TraceEventTime(*node->children[0], watermark_names, impl.stream_scans),
-                                              TraceEventTime(*node->children[1], watermark_names, impl.stream_scans)));
+      ARROW_ASSIGN_OR_RAISE(
+          auto options,
+          StreamJoin::Analyze(
+              *node, TraceEventTime(*node->children[0], watermark_names, impl.stream_scans),
+              TraceEventTime(*node->children[1], watermark_names, impl.stream_scans)));
       ARROW_ASSIGN_OR_RAISE(stage->join, StreamJoin::Make(std::move(options)));
       stage->left_plan = replace_stages(node->children[0]);
       stage->right_plan = replace_stages(node->children[1]);
@@ -1234,7 +1235,8 @@ Status StreamingQuery::PlanStateful() {
       layout = stage->join->StateLayout();
       what = fmt::format("stream-stream join (operator {})", stage->operator_id);
     } else {
-      ARROW_ASSIGN_OR_RAISE(stage->aggregate, PlanAggregate(node, watermark_names, impl.stream_scans, mode));
+      ARROW_ASSIGN_OR_RAISE(stage->aggregate,
+                            PlanAggregate(node, watermark_names, impl.stream_scans, mode));
       auto partial = std::make_shared<plan::LogicalNode>(*node);
       partial->emit_state = true;
       for (auto& c : partial->children) c = replace_stages(c);
@@ -1271,7 +1273,6 @@ Status StreamingQuery::PlanStateful() {
   impl.upper_plan = replace_stages(impl.plan);
   return Status::OK();
 }
-
 
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::ExecuteBatch(
     int64_t batch_id, int64_t timestamp_ms, std::string*) {
@@ -1320,9 +1321,9 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
         ARROW_ASSIGN_OR_RAISE(auto partials, run(stage->partial_plan));
         ARROW_RETURN_NOT_OK(stage->state->Load(batch_id));
         stage->agg_metrics = {};
-        ARROW_ASSIGN_OR_RAISE(emitted, stage->aggregate->Process(partials, wm, late_wm,
-                                                                 stage->state.get(),
-                                                                 &stage->agg_metrics));
+        ARROW_ASSIGN_OR_RAISE(emitted,
+                              stage->aggregate->Process(partials, wm, late_wm, stage->state.get(),
+                                                        &stage->agg_metrics));
       }
       stage->output->batches = std::move(emitted);
       if (stage->output->batches.empty()) {
