@@ -89,6 +89,7 @@ class PartitionedState : public OperatorState {
 
  private:
   state::StateStore* Store(std::string_view key) {
+    if (stores_.size() == 1) return stores_[0].get();
     return stores_[StableHash(key) % stores_.size()].get();
   }
 

@@ -298,8 +298,17 @@ Result<StreamJoinOptions> StreamJoin::Analyze(const plan::LogicalNode& join,
 
 namespace {
 
+uint64_t KeyHash(std::string_view encoded_key) {
+  return std::hash<std::string_view>{}(encoded_key);
+}
+
 const Status kStopScan = Status::Cancelled("stop scan");
 constexpr size_t kSeqBytes = 12;  // batch id (8) + row number (4) ending a row key
+
+// The encoded join key inside a row key <side> 'k' <key> <seq>.
+std::string_view RowKeyJoinKey(std::string_view row_key) {
+  return row_key.substr(2, row_key.size() - 2 - kSeqBytes);
+}
 
 // The number of buffered rows of a side, under <side> '#'.
 std::string CountKey(char side) { return std::string{side, '#'}; }
@@ -399,9 +408,15 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
                         Expiries(o_.expiry_column[side], o_.expiry_offset[side], rows));
 
   // 1. The other side's buffered rows with the keys of these rows.
+  // Only keys the other side holds (the in-memory counts say which) are
+  // grouped and probed; most rows of a large batch skip both.
   std::unordered_map<std::string, std::vector<int64_t>> by_key;
+  const auto& other_counts = key_counts_[other];
+  std::vector<uint64_t> hashes(rows->num_rows());
   for (int64_t r = 0; r < rows->num_rows(); ++r) {
-    if (keys[r]) by_key[*keys[r]].push_back(r);
+    if (!keys[r]) continue;
+    hashes[r] = KeyHash(*keys[r]);
+    if (!other_counts.empty() && other_counts.count(hashes[r])) by_key[*keys[r]].push_back(r);
   }
   ARROW_ASSIGN_OR_RAISE(auto builders, BuildersFor(*other_schema));
   std::vector<arrow::ArrayBuilder*> raw;
@@ -410,7 +425,6 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   std::vector<bool> other_matched;
   std::vector<int64_t> cand_this, cand_other;
   for (const auto& [key, idxs] : by_key) {
-    if (!key_counts_[other].count(key)) continue;  // nothing buffered with this key
     std::string prefix{kSide[other], 'k'};
     prefix += key;
     const int64_t first = static_cast<int64_t>(other_pk.size());
@@ -503,6 +517,13 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   for (const auto& c : rows->columns()) cols.push_back(c.get());
   ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
   const bool evictable = o_.expiry_column[side] >= 0;
+  // Written in key order, rows then index: the store's write batch (a skip
+  // list) inserts a key right after the previous one without a search, which
+  // makes buffering a large batch several times cheaper than random order.
+  key_counts_[side].reserve(key_counts_[side].size() + static_cast<size_t>(rows->num_rows()));
+  std::vector<std::pair<std::string, std::string>> row_puts, index_puts;
+  row_puts.reserve(rows->num_rows());
+  if (evictable) index_puts.reserve(rows->num_rows());
   std::string pk, value, tk;
   for (int64_t r = 0; r < rows->num_rows(); ++r) {
     if (!keys[r] && !preserved) continue;  // a NULL key never matches: nothing to wait for
@@ -518,17 +539,22 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     value.assign(1, this_matched[r] ? 1 : 0);
     value.append(reinterpret_cast<const char*>(&expires[r]), sizeof(int64_t));
     ARROW_RETURN_NOT_OK(exec::EncodeRow(cols, r, &value));
-    ARROW_RETURN_NOT_OK(state->Put(pk, value));
-    ++key_counts_[side][pk.substr(2, pk.size() - 2 - kSeqBytes)];
+    ++key_counts_[side][keys[r] ? hashes[r] : KeyHash(RowKeyJoinKey(pk))];
     if (evictable) {
       tk.assign({kSide[side], 't'});
       exec::AppendOrderedInt64(&tk, expires[r]);
       AppendBigEndian(&tk, static_cast<uint64_t>(batch_id), 8);
       AppendBigEndian(&tk, static_cast<uint64_t>(r), 4);
-      ARROW_RETURN_NOT_OK(state->Put(tk, pk));
+      index_puts.emplace_back(tk, pk);
     }
+    row_puts.emplace_back(pk, std::move(value));
     ++count;
     ++metrics->rows_updated;
+  }
+  for (auto* puts : {&row_puts, &index_puts}) {
+    std::sort(puts->begin(), puts->end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, v] : *puts) ARROW_RETURN_NOT_OK(state->Put(k, v));
   }
   return exec::WriteStoredCount(state, CountKey(kSide[side]), count);
 }
@@ -566,11 +592,17 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
         ++unmatched;
       }
     }
-    ARROW_RETURN_NOT_OK(state->Delete(pk));
-    ARROW_RETURN_NOT_OK(state->Delete(tk));
-    auto it = key_counts_[side].find(pk.substr(2, pk.size() - 2 - kSeqBytes));
+    auto it = key_counts_[side].find(KeyHash(RowKeyJoinKey(pk)));
     if (it != key_counts_[side].end() && --it->second <= 0) key_counts_[side].erase(it);
   }
+  // Deleted in key order (see ProbeAndStore): the rows sorted, then the
+  // index entries, which the scan found in order.
+  std::vector<std::string_view> row_keys;
+  row_keys.reserve(expired.size());
+  for (const auto& e : expired) row_keys.emplace_back(e.second);
+  std::sort(row_keys.begin(), row_keys.end());
+  for (auto pk : row_keys) ARROW_RETURN_NOT_OK(state->Delete(pk));
+  for (const auto& e : expired) ARROW_RETURN_NOT_OK(state->Delete(e.first));
   ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
   ARROW_RETURN_NOT_OK(exec::WriteStoredCount(state, CountKey(kSide[side]),
                                              count - static_cast<int64_t>(expired.size())));
@@ -647,7 +679,7 @@ Status StreamJoin::LoadKeyCounts(OperatorState* state) {
     ARROW_RETURN_NOT_OK(
         state->PrefixScan(std::string{kSide[side], 'k'}, [&](std::string_view k, std::string_view) {
           if (k.size() >= 2 + kSeqBytes) {
-            ++key_counts_[side][std::string(k.substr(2, k.size() - 2 - kSeqBytes))];
+            ++key_counts_[side][KeyHash(RowKeyJoinKey(k))];
           }
           return Status::OK();
         }));

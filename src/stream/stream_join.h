@@ -93,7 +93,10 @@ class StreamJoin {
   std::vector<std::shared_ptr<arrow::DataType>> key_types_;
   // Per side, how many buffered rows each join key has: most probes find no
   // partner, and a hash look-up is far cheaper than a state-store prefix scan.
-  std::unordered_map<std::string, int64_t> key_counts_[2];
+  // By a 64-bit hash of the encoded key, not the key: a collision only costs
+  // a probe that finds nothing, and a million buffered keys cost 16 bytes
+  // each instead of a string apiece.
+  std::unordered_map<uint64_t, int64_t> key_counts_[2];
   int64_t counted_batch_ = -2;  // the batch key_counts_ reflects (-2: none)
 };
 
