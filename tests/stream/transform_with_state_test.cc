@@ -256,6 +256,12 @@ TEST_F(TransformWithStateTest, SigkillMidStreamLosesAndDuplicatesNothing) {
       ::open((dir + "/child.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   ASSERT_GE(log_fd, 0);
   std::mt19937 rng(77);
+  auto progress_lines = [&] {
+    std::ifstream progress(dir + "/cp/progress.jsonl");
+    size_t n = 0;
+    for (std::string line; std::getline(progress, line);) ++n;
+    return n;
+  };
   for (int round = 0; round < 20; ++round) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
@@ -265,7 +271,12 @@ TEST_F(TransformWithStateTest, SigkillMidStreamLosesAndDuplicatesNothing) {
       ::execve(self.c_str(), argv.data(), envp.data());
       ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+    // Kill once this run has committed a batch (slow builds such as the
+    // sanitizers' take long to start), then a random while into the next.
+    const size_t before = progress_lines();
+    for (int waited = 0; progress_lines() == before && waited < 60000; waited += 20)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
     int status = 0;
     ASSERT_NE(::waitpid(pid, &status, WNOHANG), pid) << "child exited early in round " << round;
     ::kill(pid, SIGKILL);
