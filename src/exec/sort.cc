@@ -2,6 +2,7 @@
 #include "exec/sort.h"
 
 #include <arrow/builder.h>
+#include <arrow/compute/api.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/exec.h>
 #include <fmt/format.h>
@@ -51,7 +52,8 @@ Result<std::shared_ptr<arrow::Array>> SortIndicesFor(const std::vector<ArrayPtr>
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
-    const auto sort_order = order[i].ascending ? cp::SortOrder::Ascending : cp::SortOrder::Descending;
+    const auto sort_order =
+        order[i].ascending ? cp::SortOrder::Ascending : cp::SortOrder::Descending;
     const auto nulls = order[i].nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd;
     if (k->type_id() == arrow::Type::FLOAT || k->type_id() == arrow::Type::DOUBLE) {
       bool any = false;
@@ -85,8 +87,9 @@ SortNode::SortNode(PhysicalNodePtr child, std::vector<SortKey> keys, int64_t lim
 std::string SortNode::ToString() const {
   std::string keys;
   for (size_t i = 0; i < keys_.size(); ++i) {
-    keys += fmt::format("{}{} {} NULLS {}", i ? ", " : "", keys_[i].expr->ToString(),
-                        keys_[i].ascending ? "ASC" : "DESC", keys_[i].nulls_first ? "FIRST" : "LAST");
+    keys +=
+        fmt::format("{}{} {} NULLS {}", i ? ", " : "", keys_[i].expr->ToString(),
+                    keys_[i].ascending ? "ASC" : "DESC", keys_[i].nulls_first ? "FIRST" : "LAST");
   }
   std::string out = "Sort([" + keys + "]";
   if (limit_ >= 0) out += fmt::format(", limit={}", limit_);
@@ -123,9 +126,40 @@ Result<std::vector<ArrayPtr>> SortNode::SortRows(const std::vector<BatchPtr>& ba
   return out;
 }
 
+Result<BatchPtr> SortNode::DropBeyondThreshold(const BatchPtr& batch,
+                                               const arrow::Scalar& threshold) {
+  const auto& key = keys_[0];
+  ARROW_ASSIGN_OR_RAISE(auto values, internal::EvaluateAll({key.expr}, *batch, *ctx_));
+  const ArrayPtr& k = values[0];
+  if (!k->type()->Equals(*threshold.type)) return batch;
+  cp::ExecContext ectx(ctx_->pool);
+  // Ties are kept (later keys decide them), and so are NULLs and NaNs, whose
+  // place Spark's order fixes but Arrow's comparisons do not see: keeping a
+  // row too many only costs the final sort a row.
+  auto cmp = cp::CallFunction(key.ascending ? "less_equal" : "greater_equal",
+                              {arrow::Datum(k), arrow::Datum(threshold.GetSharedPtr())}, &ectx);
+  if (!cmp.ok()) return batch;  // a type Arrow cannot compare: no shortcut
+  arrow::Datum keep = *cmp;
+  if (k->null_count() > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto nulls, cp::CallFunction("is_null", {arrow::Datum(k)}, &ectx));
+    ARROW_ASSIGN_OR_RAISE(keep, cp::CallFunction("or_kleene", {keep, nulls}, &ectx));
+  }
+  if (k->type_id() == arrow::Type::FLOAT || k->type_id() == arrow::Type::DOUBLE) {
+    ARROW_ASSIGN_OR_RAISE(auto nan, cp::CallFunction("is_nan", {arrow::Datum(k)}, &ectx));
+    ARROW_ASSIGN_OR_RAISE(keep, cp::CallFunction("or_kleene", {keep, nan}, &ectx));
+  }
+  ARROW_ASSIGN_OR_RAISE(
+      auto filtered, cp::Filter(arrow::Datum(batch), keep, cp::FilterOptions::Defaults(), &ectx));
+  return filtered.record_batch();
+}
+
 Status SortNode::Consume(int child, int thread, BatchPtr batch) {
   if (batch->num_rows() == 0) return Status::OK();
   auto& buf = buffers_[thread];
+  if (limit_ >= 0 && buf.threshold) {
+    ARROW_ASSIGN_OR_RAISE(batch, DropBeyondThreshold(batch, *buf.threshold));
+    if (batch->num_rows() == 0) return Status::OK();
+  }
   int64_t bytes = 0;
   for (const auto& c : batch->columns()) {
     for (const auto& b : c->data()->buffers) bytes += b ? b->size() : 0;
@@ -140,11 +174,24 @@ Status SortNode::Consume(int child, int thread, BatchPtr batch) {
       ARROW_ASSIGN_OR_RAISE(auto cols, SortRows(buf.batches, &rows, keep));
       buf.batches = {arrow::RecordBatch::Make(schema_, rows, cols)};
       buf.rows = rows;
+      if (rows == keep && keep > 0) {
+        auto last = buf.batches[0]->Slice(rows - 1, 1);
+        ARROW_ASSIGN_OR_RAISE(auto key, internal::EvaluateAll({keys_[0].expr}, *last, *ctx_));
+        ARROW_ASSIGN_OR_RAISE(auto scalar, key[0]->GetScalar(0));
+        // A NULL or NaN bound rules nothing out (see DropBeyondThreshold).
+        bool usable = scalar->is_valid;
+        if (usable && scalar->type->id() == arrow::Type::DOUBLE)
+          usable = !std::isnan(static_cast<const arrow::DoubleScalar&>(*scalar).value);
+        if (usable && scalar->type->id() == arrow::Type::FLOAT)
+          usable = !std::isnan(static_cast<const arrow::FloatScalar&>(*scalar).value);
+        buf.threshold = usable ? scalar : nullptr;
+      }
     }
     return Status::OK();
   }
   const int64_t total = buffered_bytes_.fetch_add(bytes) + bytes;
-  if (total > ctx_->memory_limit) return internal::MemoryLimitError("sort", total, ctx_->memory_limit);
+  if (total > ctx_->memory_limit)
+    return internal::MemoryLimitError("sort", total, ctx_->memory_limit);
   return Status::OK();
 }
 

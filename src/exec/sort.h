@@ -33,7 +33,8 @@ Result<std::shared_ptr<arrow::Array>> SortIndicesFor(
 class SortNode : public PhysicalNode {
  public:
   /// limit < 0: no limit.
-  SortNode(PhysicalNodePtr child, std::vector<SortKey> keys, int64_t limit = -1, int64_t offset = 0);
+  SortNode(PhysicalNodePtr child, std::vector<SortKey> keys, int64_t limit = -1,
+           int64_t offset = 0);
 
   std::string ToString() const override;
   bool IsSource() const override { return true; }
@@ -57,7 +58,12 @@ class SortNode : public PhysicalNode {
   struct ThreadBuffer {
     std::vector<BatchPtr> batches;
     int64_t rows = 0;
+    // Top-N: the first sort key of this worker's limit+offset-th best row;
+    // a row strictly worse on that key cannot make the result (null: none yet).
+    std::shared_ptr<arrow::Scalar> threshold;
   };
+  /// Top-N: drops the rows of `batch` the threshold rules out.
+  Result<BatchPtr> DropBeyondThreshold(const BatchPtr& batch, const arrow::Scalar& threshold);
   std::vector<ThreadBuffer> buffers_;
   std::atomic<int64_t> buffered_bytes_{0};
   std::vector<BatchPtr> output_;
