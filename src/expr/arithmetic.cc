@@ -566,6 +566,14 @@ std::optional<Result<ResolvedCall>> ResolveDatetime(Op op, const CallSite& site)
   if (op == Op::kSub && IsDate(*a) && IsDate(*b)) {
     return make(DtKind::kDateMinusDate, Duration(), {nullptr, nullptr}, false);
   }
+  // A string beside a date or timestamp in a subtraction is cast to it (Spark's
+  // implicit cast: 'a' - DATE'2024-01-01' fails with CAST_INVALID_INPUT).
+  if (op == Op::kSub && a->id() == arrow::Type::STRING && (IsDate(*b) || IsTs(*b))) {
+    return make(IsDate(*b) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs, Duration(), {b, nullptr}, false);
+  }
+  if (op == Op::kSub && b->id() == arrow::Type::STRING && (IsDate(*a) || IsTs(*a))) {
+    return make(IsDate(*a) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs, Duration(), {nullptr, a}, false);
+  }
   if (op == Op::kSub && (IsTs(*a) || IsDate(*a)) && (IsTs(*b) || IsDate(*b))) {
     TypePtr common = types::Timestamp();
     if (IsTs(*a) && IsTs(*b) && a->Equals(*b)) common = a;

@@ -338,14 +338,22 @@ class PatternArg {
     } else {
       std::string storage;
       if (const std::string* lit = internal::LiteralString(site, k, &storage)) {
-        LS_ASSIGN_OR_RAISE(auto f, DateTimeFormat::Compile(*lit));
-        p.fixed_ = std::make_shared<DateTimeFormat>(std::move(f));
+        // A bad literal pattern fails when a row is evaluated, not at bind time:
+        // Spark builds the formatter lazily, so `to_timestamp(s, 'ssssssssss')
+        // IS NULL OR true` (simplified to true) does not fail.
+        auto f = DateTimeFormat::Compile(*lit);
+        if (!f.ok()) {
+          p.error_ = f.status();
+        } else {
+          p.fixed_ = std::make_shared<DateTimeFormat>(std::move(*f));
+        }
       }
     }
     return p;
   }
   /// The format for row i (k = the pattern argument's index, if any).
   Result<const DateTimeFormat*> Get(const Rows& r, size_t k, int64_t i) {
+    if (!error_.ok()) return error_;
     if (fixed_) return fixed_.get();
     std::string_view pat = r.Str(k, i);
     if (!cached_ || cached_->pattern() != pat) {
@@ -357,6 +365,7 @@ class PatternArg {
 
  private:
   std::string default_;
+  Status error_;  // a literal pattern that does not compile
   std::shared_ptr<const DateTimeFormat> fixed_;
   std::shared_ptr<DateTimeFormat> cached_;
 };

@@ -9,6 +9,7 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bit_util.h>
 
 #include "expr/cast.h"
 
@@ -87,7 +88,8 @@ bool ErrorFree(const Expr& e) {
 
 class Evaluator {
  public:
-  Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx) : batch_(batch), ctx_(ctx) {}
+  Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx, std::vector<ArrayPtr> vars = {})
+      : batch_(batch), ctx_(ctx), vars_(std::move(vars)) {}
 
   // Evaluates `e` over the rows `rows` of the batch (all rows when null).
   // Returns an array with one value per selected row, or a scalar.
@@ -129,6 +131,17 @@ class Evaluator {
         return EvalCase(e, rows, length);
       case ExprKind::kCoalesce:
         return EvalCoalesce(e, rows, length);
+      case ExprKind::kLambdaVariable: {
+        if (e.column_index < 0 || static_cast<size_t>(e.column_index) >= vars_.size()) {
+          return InternalError("lambda variable {} (slot {}) evaluated outside its lambda ({} in scope)", e.name,
+                               e.column_index, vars_.size());
+        }
+        const auto& v = vars_[e.column_index];
+        if (!rows) return Datum(v);
+        return cp::Take(v, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
+      }
+      case ExprKind::kHigherOrder:
+        return EvalHigherOrder(e, rows, length);
     }
     return InternalError("unknown expression kind");
   }
@@ -321,8 +334,338 @@ class Evaluator {
     return out.make_array();
   }
 
+  // ------------------------------------------------------- higher-order functions
+  //
+  // A lambda body runs once over all elements of all rows: the elements are
+  // flattened into one array, the body's outer columns are taken at each
+  // element's row, and its parameters are extra columns (slots). The results
+  // are put back into lists by the row offsets.
+
+  // The elements of the non-NULL rows of a list (or map) array, flattened.
+  struct Flat {
+    ArrayPtr values;                               // elements, in row order
+    std::shared_ptr<arrow::Int32Array> parent;     // local row of each element
+    std::shared_ptr<arrow::Int32Array> position;   // 0-based index of each element in its row
+    std::vector<int32_t> counts;                   // elements per row (0 for NULL rows)
+  };
+
+  Result<Flat> Flatten(const arrow::ListArray& list) {
+    Flat f;
+    int64_t n = list.length();
+    f.counts.assign(n, 0);
+    arrow::Int32Builder parent(ctx_.pool), position(ctx_.pool), take(ctx_.pool);
+    bool contiguous = true;
+    int64_t next = -1;
+    for (int64_t i = 0; i < n; ++i) {
+      if (list.IsNull(i)) continue;
+      int32_t begin = list.value_offset(i), len = list.value_length(i);
+      f.counts[i] = len;
+      if (len == 0) continue;
+      if (next >= 0 && begin != next) contiguous = false;  // a gap (a NULL row with values)
+      next = begin + len;
+      for (int32_t j = 0; j < len; ++j) {
+        ARROW_RETURN_NOT_OK(parent.Append(static_cast<int32_t>(i)));
+        ARROW_RETURN_NOT_OK(position.Append(j));
+        ARROW_RETURN_NOT_OK(take.Append(begin + j));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto p, parent.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto pos, position.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto t, take.Finish());
+    f.parent = std::static_pointer_cast<arrow::Int32Array>(p);
+    f.position = std::static_pointer_cast<arrow::Int32Array>(pos);
+    if (t->length() == 0) {
+      f.values = list.values()->Slice(0, 0);
+    } else if (contiguous) {
+      int32_t first = static_cast<const arrow::Int32Array&>(*t).Value(0);
+      f.values = list.values()->Slice(first, t->length());
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(list.values(), t, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      f.values = taken.make_array();
+    }
+    return f;
+  }
+
+  // Evaluates a lambda `body` once per element: element j belongs to local row
+  // parent[j] of the selection `rows`; `params` hold the body's parameters
+  // (slots `slot`, `slot + 1`, ...), one value per element.
+  Result<ArrayPtr> EvalLambda(const Expr& body, const std::shared_ptr<arrow::Int32Array>& rows,
+                              const std::shared_ptr<arrow::Int32Array>& parent, std::vector<ArrayPtr> params,
+                              int slot) {
+    int64_t m = parent->length();
+    ARROW_ASSIGN_OR_RAISE(auto at, Compose(rows, parent));  // batch row of each element
+    std::vector<int> used;
+    CollectColumns(body, &used);
+    std::vector<bool> needed(batch_.num_columns(), false);
+    for (int c : used) {
+      if (c >= 0 && c < batch_.num_columns()) needed[c] = true;
+    }
+    arrow::FieldVector fields;
+    arrow::ArrayVector cols;
+    for (int c = 0; c < batch_.num_columns(); ++c) {
+      if (needed[c]) {
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(batch_.column(c), at, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+        cols.push_back(col.make_array());
+        fields.push_back(batch_.schema()->field(c));
+      } else {
+        // Not read by the body: a placeholder of the right length.
+        cols.push_back(std::make_shared<arrow::NullArray>(m));
+        fields.push_back(arrow::field(batch_.schema()->field(c)->name(), arrow::null()));
+      }
+    }
+    std::vector<ArrayPtr> vars;
+    for (int s = 0; s < slot && static_cast<size_t>(s) < vars_.size(); ++s) {
+      ARROW_ASSIGN_OR_RAISE(auto v, cp::Take(vars_[s], at, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      vars.push_back(v.make_array());
+    }
+    while (static_cast<int>(vars.size()) < slot) vars.push_back(std::make_shared<arrow::NullArray>(m));
+    for (auto& p : params) vars.push_back(std::move(p));
+    auto sub_batch = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), m, std::move(cols));
+    Evaluator sub(*sub_batch, ctx_, std::move(vars));
+    ARROW_ASSIGN_OR_RAISE(auto d, sub.Eval(body, nullptr));
+    ARROW_ASSIGN_OR_RAISE(auto out, ToArray(d, m, ctx_.pool));
+    if (!out->type()->Equals(*body.type)) {
+      ARROW_ASSIGN_OR_RAISE(auto c, cp::Cast(out, body.type, cp::CastOptions::Safe(), &exec_ctx()));
+      out = c.make_array();
+    }
+    return out;
+  }
+
+  // Offsets from per-row counts, and the validity bitmap of `like` (NULL rows stay NULL).
+  Result<std::shared_ptr<arrow::Buffer>> OffsetsOf(const std::vector<int32_t>& counts) {
+    arrow::Int32Builder b(ctx_.pool);
+    ARROW_RETURN_NOT_OK(b.Reserve(counts.size() + 1));
+    int32_t acc = 0;
+    b.UnsafeAppend(0);
+    for (int32_t c : counts) b.UnsafeAppend(acc += c);
+    ARROW_ASSIGN_OR_RAISE(auto arr, b.Finish());
+    return arr->data()->buffers[1];
+  }
+  Result<std::pair<std::shared_ptr<arrow::Buffer>, int64_t>> ValidityOf(const arrow::Array& like) {
+    if (like.null_count() == 0) return std::make_pair(std::shared_ptr<arrow::Buffer>(), int64_t{0});
+    ARROW_ASSIGN_OR_RAISE(auto bitmap, arrow::AllocateEmptyBitmap(like.length(), ctx_.pool));
+    for (int64_t i = 0; i < like.length(); ++i) {
+      if (like.IsValid(i)) arrow::bit_util::SetBit(bitmap->mutable_data(), i);
+    }
+    return std::make_pair(std::shared_ptr<arrow::Buffer>(std::move(bitmap)), like.null_count());
+  }
+
+  Result<ArrayPtr> InputArray(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+    ARROW_ASSIGN_OR_RAISE(auto d, Eval(e, rows));
+    ARROW_ASSIGN_OR_RAISE(auto a, ToArray(d, length, ctx_.pool));
+    if (a->type_id() == arrow::Type::NA) return arrow::MakeArrayOfNull(e.type->id() == arrow::Type::NA
+                                                                            ? arrow::list(arrow::null())
+                                                                            : e.type, length, ctx_.pool);
+    return a;
+  }
+
+  Result<Datum> EvalHigherOrder(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+    const std::string& fn = e.name;
+    int slot = e.lambda_slot;
+    const Expr& body = *e.args[e.args.size() - e.num_lambdas];
+    if (fn == "aggregate") return EvalAggregate(e, rows, length);
+    if (fn == "zip_with") return EvalZipWith(e, rows, length);
+    ARROW_ASSIGN_OR_RAISE(auto input, InputArray(*e.args[0], rows, length));
+    bool is_map = input->type_id() == arrow::Type::MAP;
+    if (input->type_id() != arrow::Type::LIST && !is_map) {
+      return InternalError("{} over {}", fn, input->type()->ToString());
+    }
+    const auto& list = static_cast<const arrow::ListArray&>(*input);
+    ARROW_ASSIGN_OR_RAISE(auto flat, Flatten(list));
+    std::vector<ArrayPtr> params;
+    if (is_map) {
+      const auto& entries = static_cast<const arrow::StructArray&>(*flat.values);
+      params = {entries.field(0), entries.field(1)};
+    } else {
+      params = {flat.values};
+      params.push_back(flat.position);  // the optional index parameter (x, i)
+    }
+    ARROW_ASSIGN_OR_RAISE(auto out, EvalLambda(body, rows, flat.parent, params, slot));
+    ARROW_ASSIGN_OR_RAISE(auto validity, ValidityOf(list));
+    if (fn == "transform" || fn == "transform_values" || fn == "transform_keys") {
+      ARROW_ASSIGN_OR_RAISE(auto offsets, OffsetsOf(flat.counts));
+      if (fn == "transform") {
+        return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, out, validity.first, validity.second));
+      }
+      const auto& entries = static_cast<const arrow::StructArray&>(*flat.values);
+      const auto& mt = static_cast<const arrow::MapType&>(*e.type);
+      ArrayPtr keys = entries.field(0), items = entries.field(1);
+      if (fn == "transform_keys") {
+        if (out->null_count() > 0) {
+          return ExecutionError("[NULL_MAP_KEY] Cannot use null as map key (transform_keys produced a NULL key)");
+        }
+        keys = out;
+      } else {
+        items = out;
+      }
+      ARROW_ASSIGN_OR_RAISE(auto ent, arrow::StructArray::Make({keys, items}, {mt.key_field(), mt.item_field()}));
+      return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, ent, validity.first, validity.second));
+    }
+    const auto& pred = static_cast<const arrow::BooleanArray&>(*out);
+    if (fn == "filter" || fn == "map_filter") {
+      std::vector<int32_t> counts(length, 0);
+      arrow::BooleanBuilder keep(ctx_.pool);
+      ARROW_RETURN_NOT_OK(keep.Reserve(pred.length()));
+      for (int64_t j = 0; j < pred.length(); ++j) {
+        bool k = pred.IsValid(j) && pred.Value(j);
+        keep.UnsafeAppend(k);
+        if (k) ++counts[flat.parent->Value(j)];
+      }
+      ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+      ARROW_ASSIGN_OR_RAISE(auto kept, cp::Filter(flat.values, mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(auto offsets, OffsetsOf(counts));
+      if (is_map) {
+        return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, kept.make_array(), validity.first,
+                                                       validity.second));
+      }
+      return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, kept.make_array(), validity.first,
+                                                      validity.second));
+    }
+    if (fn == "exists" || fn == "forall") {
+      // Three-valued: exists is TRUE if any element is TRUE, else NULL if any is
+      // NULL, else FALSE; forall is FALSE if any is FALSE, else NULL if any is NULL.
+      bool want = fn == "exists";
+      std::vector<uint8_t> hit(length, 0), saw_null(length, 0);
+      for (int64_t j = 0; j < pred.length(); ++j) {
+        int32_t r = flat.parent->Value(j);
+        if (pred.IsNull(j)) {
+          saw_null[r] = 1;
+        } else if (pred.Value(j) == want) {
+          hit[r] = 1;
+        }
+      }
+      arrow::BooleanBuilder b(ctx_.pool);
+      ARROW_RETURN_NOT_OK(b.Reserve(length));
+      for (int64_t i = 0; i < length; ++i) {
+        if (list.IsNull(i) || (!hit[i] && saw_null[i])) {
+          b.UnsafeAppendNull();
+        } else {
+          b.UnsafeAppend(hit[i] ? want : !want);
+        }
+      }
+      ARROW_ASSIGN_OR_RAISE(auto res, b.Finish());
+      return Datum(res);
+    }
+    return InternalError("unknown higher-order function {}", fn);
+  }
+
+  // aggregate(array, zero, (acc, x) -> merge[, acc -> finish]): the fold runs
+  // position by position, each step vectorized over the rows still that long.
+  Result<Datum> EvalAggregate(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+    int slot = e.lambda_slot;
+    const Expr& merge = *e.args[2];
+    const Expr* finish = e.num_lambdas > 1 ? e.args[3].get() : nullptr;
+    ARROW_ASSIGN_OR_RAISE(auto input, InputArray(*e.args[0], rows, length));
+    const auto& list = static_cast<const arrow::ListArray&>(*input);
+    ARROW_ASSIGN_OR_RAISE(auto zero_d, Eval(*e.args[1], rows));
+    ARROW_ASSIGN_OR_RAISE(auto zero, ToArray(zero_d, length, ctx_.pool));
+    std::vector<int32_t> active_rows;
+    for (int64_t i = 0; i < length; ++i) {
+      if (list.IsValid(i)) active_rows.push_back(static_cast<int32_t>(i));
+    }
+    auto to_array = [&](const std::vector<int32_t>& v) -> Result<std::shared_ptr<arrow::Int32Array>> {
+      arrow::Int32Builder b(ctx_.pool);
+      ARROW_RETURN_NOT_OK(b.AppendValues(v));
+      ARROW_ASSIGN_OR_RAISE(auto a, b.Finish());
+      return std::static_pointer_cast<arrow::Int32Array>(a);
+    };
+    ARROW_ASSIGN_OR_RAISE(auto active, to_array(active_rows));
+    ARROW_ASSIGN_OR_RAISE(auto acc_d, cp::Take(zero, active, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ArrayPtr acc = acc_d.make_array();
+    arrow::ArrayVector done_rows, done_vals;
+    for (int32_t k = 0; !active_rows.empty(); ++k) {
+      // Rows with exactly k elements are finished.
+      std::vector<int32_t> cont;
+      arrow::BooleanBuilder fin(ctx_.pool), keep(ctx_.pool);
+      std::vector<int32_t> fin_rows;
+      for (int32_t r : active_rows) {
+        bool f = list.value_length(r) == k;
+        ARROW_RETURN_NOT_OK(fin.Append(f));
+        ARROW_RETURN_NOT_OK(keep.Append(!f));
+        (f ? fin_rows : cont).push_back(r);
+      }
+      if (!fin_rows.empty()) {
+        ARROW_ASSIGN_OR_RAISE(auto fin_mask, fin.Finish());
+        ARROW_ASSIGN_OR_RAISE(auto vals, cp::Filter(acc, fin_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(auto fr, to_array(fin_rows));
+        done_rows.push_back(fr);
+        done_vals.push_back(vals.make_array());
+        ARROW_ASSIGN_OR_RAISE(auto keep_mask, keep.Finish());
+        ARROW_ASSIGN_OR_RAISE(auto rest, cp::Filter(acc, keep_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+        acc = rest.make_array();
+      }
+      active_rows = std::move(cont);
+      if (active_rows.empty()) break;
+      arrow::Int32Builder at(ctx_.pool);
+      for (int32_t r : active_rows) ARROW_RETURN_NOT_OK(at.Append(list.value_offset(r) + k));
+      ARROW_ASSIGN_OR_RAISE(auto at_arr, at.Finish());
+      ARROW_ASSIGN_OR_RAISE(auto xs, cp::Take(list.values(), at_arr, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(active, to_array(active_rows));
+      ARROW_ASSIGN_OR_RAISE(acc, EvalLambda(merge, rows, active, {acc, xs.make_array()}, slot));
+    }
+    if (done_rows.empty()) return arrow::MakeNullScalar(e.type);
+    ArrayPtr all_rows = done_rows[0], all_vals = done_vals[0];
+    if (done_rows.size() > 1) {
+      ARROW_ASSIGN_OR_RAISE(all_rows, arrow::Concatenate(done_rows, ctx_.pool));
+      ARROW_ASSIGN_OR_RAISE(all_vals, arrow::Concatenate(done_vals, ctx_.pool));
+    }
+    if (finish) {
+      ARROW_ASSIGN_OR_RAISE(all_vals, EvalLambda(*finish, rows, std::static_pointer_cast<arrow::Int32Array>(all_rows),
+                                                 {all_vals}, slot));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto out, Scatter({{all_rows, all_vals}}, length, e.type));
+    return Datum(out);
+  }
+
+  // zip_with(a, b, (x, y) -> f): the shorter array is padded with NULLs.
+  Result<Datum> EvalZipWith(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+    ARROW_ASSIGN_OR_RAISE(auto a_arr, InputArray(*e.args[0], rows, length));
+    ARROW_ASSIGN_OR_RAISE(auto b_arr, InputArray(*e.args[1], rows, length));
+    const auto& a = static_cast<const arrow::ListArray&>(*a_arr);
+    const auto& b = static_cast<const arrow::ListArray&>(*b_arr);
+    std::vector<int32_t> counts(length, 0);
+    arrow::Int32Builder parent(ctx_.pool), ai(ctx_.pool), bi(ctx_.pool);
+    arrow::BooleanBuilder valid(ctx_.pool);
+    for (int64_t i = 0; i < length; ++i) {
+      bool ok = a.IsValid(i) && b.IsValid(i);
+      ARROW_RETURN_NOT_OK(valid.Append(ok));
+      if (!ok) continue;
+      int32_t la = a.value_length(i), lb = b.value_length(i), n = std::max(la, lb);
+      counts[i] = n;
+      for (int32_t j = 0; j < n; ++j) {
+        ARROW_RETURN_NOT_OK(parent.Append(static_cast<int32_t>(i)));
+        ARROW_RETURN_NOT_OK(j < la ? ai.Append(a.value_offset(i) + j) : ai.AppendNull());
+        ARROW_RETURN_NOT_OK(j < lb ? bi.Append(b.value_offset(i) + j) : bi.AppendNull());
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto p, parent.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto ia, ai.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto ib, bi.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto xs, cp::Take(a.values(), ia, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(auto ys, cp::Take(b.values(), ib, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(auto out, EvalLambda(*e.args[2], rows, std::static_pointer_cast<arrow::Int32Array>(p),
+                                               {xs.make_array(), ys.make_array()}, e.lambda_slot));
+    ARROW_ASSIGN_OR_RAISE(auto valid_arr, valid.Finish());
+    std::shared_ptr<arrow::Buffer> bitmap;
+    int64_t nulls = 0;
+    const auto& vb = static_cast<const arrow::BooleanArray&>(*valid_arr);
+    for (int64_t i = 0; i < length; ++i) nulls += vb.Value(i) ? 0 : 1;
+    if (nulls > 0) {
+      ARROW_ASSIGN_OR_RAISE(auto bm, arrow::AllocateEmptyBitmap(length, ctx_.pool));
+      for (int64_t i = 0; i < length; ++i) {
+        if (vb.Value(i)) arrow::bit_util::SetBit(bm->mutable_data(), i);
+      }
+      bitmap = std::move(bm);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto offsets, OffsetsOf(counts));
+    return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, out, bitmap, nulls));
+  }
+
+
   const arrow::RecordBatch& batch_;
   const EvalContext& ctx_;
+  // Values of the lambda parameters in scope, by slot, one per batch row.
+  std::vector<ArrayPtr> vars_;
   std::unique_ptr<cp::ExecContext> exec_ctx_;
 };
 

@@ -54,8 +54,33 @@ ExprPtr MakeSpecial(ExprKind kind, types::TypePtr type, std::vector<ExprPtr> arg
   return e;
 }
 
+ExprPtr MakeLambdaVariable(int slot, std::string name, types::TypePtr type, bool nullable) {
+  auto e = std::make_shared<Expr>();
+  e->kind = ExprKind::kLambdaVariable;
+  e->column_index = slot;
+  e->name = std::move(name);
+  e->type = std::move(type);
+  e->nullable = nullable;
+  return e;
+}
+
+ExprPtr MakeHigherOrder(std::string name, types::TypePtr type, std::vector<ExprPtr> inputs,
+                        std::vector<ExprPtr> bodies, int lambda_slot) {
+  auto e = std::make_shared<Expr>();
+  e->kind = ExprKind::kHigherOrder;
+  e->name = std::move(name);
+  e->type = std::move(type);
+  e->num_lambdas = static_cast<int>(bodies.size());
+  e->lambda_slot = lambda_slot;
+  e->args = std::move(inputs);
+  for (auto& b : bodies) e->args.push_back(std::move(b));
+  return e;
+}
+
 bool IsConstant(const Expr& e) {
-  if (e.kind == ExprKind::kColumn) return false;
+  // A lambda variable varies per element; a call over a constant input with
+  // its own lambda is constant, but folding it is not worth a special case.
+  if (e.kind == ExprKind::kColumn || e.kind == ExprKind::kLambdaVariable) return false;
   if (e.kind == ExprKind::kCall && !e.call->deterministic) return false;
   for (const auto& a : e.args) {
     if (!IsConstant(*a)) return false;
@@ -107,6 +132,18 @@ std::string Expr::ToString() const {
       return fmt::format("coalesce({})", join_args(", "));
     case ExprKind::kIf:
       return fmt::format("if({})", join_args(", "));
+    case ExprKind::kLambdaVariable:
+      return fmt::format("lambda {}#{}", name, column_index);
+    case ExprKind::kHigherOrder: {
+      std::string s = name + "(";
+      size_t first_body = args.size() - num_lambdas;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (i) s += ", ";
+        if (i >= first_body) s += "lambda ";
+        s += args[i]->ToString();
+      }
+      return s + ")";
+    }
     case ExprKind::kCase: {
       std::string s = "CASE";
       size_t n = args.size() - (has_else ? 1 : 0);

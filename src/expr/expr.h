@@ -27,6 +27,8 @@ enum class ExprKind {
   kOr,        // args[0] OR args[1], right side only where left is not TRUE
   kCoalesce,  // first non-NULL of args, later args only where earlier ones are NULL
   kIf,        // IF(args[0], args[1], args[2])
+  kLambdaVariable,  // a lambda parameter: column_index is its slot (see kHigherOrder), name its name
+  kHigherOrder,     // name (transform, filter, aggregate, ...) over args: the inputs, then lambda bodies
 };
 
 struct Expr;
@@ -44,6 +46,12 @@ struct Expr {
   std::shared_ptr<const ResolvedCall> call;  // kCall
   CastMode cast_mode = CastMode::kAnsi;  // kCast
   bool has_else = false;                 // kCase
+  /// kHigherOrder: how many of the trailing args are lambda bodies, and the
+  /// slot of each body's first parameter. A body's parameters occupy slots
+  /// lambda_slot, lambda_slot + 1, ...; slots below belong to enclosing
+  /// lambdas (nested lambdas see their parents' parameters).
+  int num_lambdas = 0;
+  int lambda_slot = 0;
 
   std::string ToString() const;
 };
@@ -53,6 +61,11 @@ ExprPtr MakeColumn(int index, std::string name, types::TypePtr type, bool nullab
 ExprPtr MakeCall(std::string name, std::shared_ptr<const ResolvedCall> call, std::vector<ExprPtr> args);
 ExprPtr MakeCast(ExprPtr arg, types::TypePtr to, CastMode mode);
 ExprPtr MakeSpecial(ExprKind kind, types::TypePtr type, std::vector<ExprPtr> args, bool has_else = false);
+ExprPtr MakeLambdaVariable(int slot, std::string name, types::TypePtr type, bool nullable = true);
+/// A higher-order function call: `inputs` then `bodies` (lambda bodies whose
+/// parameters start at slot `lambda_slot`). See evaluator.cc for the names.
+ExprPtr MakeHigherOrder(std::string name, types::TypePtr type, std::vector<ExprPtr> inputs,
+                        std::vector<ExprPtr> bodies, int lambda_slot);
 
 /// True if the tree holds no column reference and only deterministic calls.
 bool IsConstant(const Expr& e);

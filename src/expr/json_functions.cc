@@ -7,7 +7,9 @@
 
 #include <arrow/util/decimal.h>
 
+#include <cctype>
 #include <cmath>
+#include <optional>
 
 #include "expr/datetime_format.h"
 #include "expr/row_kernel_internal.h"
@@ -380,41 +382,56 @@ struct JsonReader {
         }
         return true;
       }
-      case arrow::Type::LIST: {
-        if (et != dom::element_type::ARRAY) return false;
-        auto* lb = static_cast<arrow::ListBuilder*>(b);
-        LS_RETURN_NOT_OK(lb->Append());
-        const auto& vt = *t.field(0)->type();
-        for (dom::element c : dom::array(e)) {
-          LS_ASSIGN_OR_RAISE(bool ok, Read(c, vt, lb->value_builder()));
-          if (!ok) LS_RETURN_NOT_OK(lb->value_builder()->AppendNull());
-        }
-        return true;
-      }
+      case arrow::Type::LIST:
       case arrow::Type::MAP: {
-        if (et != dom::element_type::OBJECT) return false;
-        auto* mb = static_cast<arrow::MapBuilder*>(b);
-        const auto& mt = static_cast<const arrow::MapType&>(t);
-        LS_RETURN_NOT_OK(mb->Append());
-        for (dom::key_value_pair kv : dom::object(e)) {
-          LS_RETURN_NOT_OK(static_cast<arrow::StringBuilder*>(mb->key_builder())->Append(kv.key));
-          LS_ASSIGN_OR_RAISE(bool ok, Read(kv.value, *mt.item_type(), mb->item_builder()));
-          if (!ok) LS_RETURN_NOT_OK(mb->item_builder()->AppendNull());
+        // An element that does not convert fails the whole array or map (Spark:
+        // from_json('{"a": [1, "x"]}', 'a ARRAY<INT>') is {null}), so the value
+        // is built aside and appended only when every element converted.
+        bool is_list = t.id() == arrow::Type::LIST;
+        if (et != (is_list ? dom::element_type::ARRAY : dom::element_type::OBJECT)) return false;
+        std::unique_ptr<arrow::ArrayBuilder> tmp;
+        LS_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), t.GetSharedPtr(), &tmp));
+        if (is_list) {
+          auto* lb = static_cast<arrow::ListBuilder*>(tmp.get());
+          LS_RETURN_NOT_OK(lb->Append());
+          const auto& vt = *t.field(0)->type();
+          for (dom::element c : dom::array(e)) {
+            LS_ASSIGN_OR_RAISE(bool ok, Read(c, vt, lb->value_builder()));
+            if (!ok) return false;
+          }
+        } else {
+          auto* mb = static_cast<arrow::MapBuilder*>(tmp.get());
+          const auto& mt = static_cast<const arrow::MapType&>(t);
+          LS_RETURN_NOT_OK(mb->Append());
+          for (dom::key_value_pair kv : dom::object(e)) {
+            LS_RETURN_NOT_OK(static_cast<arrow::StringBuilder*>(mb->key_builder())->Append(kv.key));
+            LS_ASSIGN_OR_RAISE(bool ok, Read(kv.value, *mt.item_type(), mb->item_builder()));
+            if (!ok) return false;
+          }
         }
+        std::shared_ptr<arrow::Array> one;
+        LS_RETURN_NOT_OK(tmp->Finish(&one));
+        LS_RETURN_NOT_OK(b->AppendArraySlice(arrow::ArraySpan(*one->data()), 0, 1));
         return true;
       }
       case arrow::Type::STRUCT: {
         if (et != dom::element_type::OBJECT) return false;
         auto* sb = static_cast<arrow::StructBuilder*>(b);
         LS_RETURN_NOT_OK(sb->Append());
-        dom::object obj(e);
+        // A key given twice takes its last value, as in Spark.
+        std::vector<std::optional<dom::element>> values(t.num_fields());
+        for (dom::key_value_pair kv : dom::object(e)) {
+          for (int f = 0; f < t.num_fields(); ++f) {
+            if (kv.key == t.field(f)->name()) values[f] = kv.value;
+          }
+        }
         for (int f = 0; f < t.num_fields(); ++f) {
           auto* fb = sb->field_builder(f);
-          dom::element v;
-          if (obj.at_key(t.field(f)->name()).get(v) != simdjson::SUCCESS) {
+          if (!values[f]) {
             LS_RETURN_NOT_OK(fb->AppendNull());
             continue;
           }
+          dom::element v = *values[f];
           LS_ASSIGN_OR_RAISE(bool ok, Read(v, *t.field(f)->type(), fb));
           if (!ok) LS_RETURN_NOT_OK(fb->AppendNull());
         }
@@ -467,10 +484,41 @@ Result<ResolvedCall> ResolveFromJson(const CallSite& site) {
         "literal such as 'a INT, b STRING' (or schema_of_json of a literal)");
   }
   LS_ASSIGN_OR_RAISE(TypePtr out, ParseJsonSchema(*ddl));
+  // Options map: only `mode` changes anything here (PERMISSIVE, the default,
+  // or FAILFAST: a malformed record is an error).
+  bool failfast = false;
+  if (site.arg_types.size() > 2) {
+    const auto& opts = site.literal_args[2];
+    if (!opts || opts->type->id() != arrow::Type::MAP) {
+      return UserError("[INVALID_OPTIONS.NON_MAP_FUNCTION] from_json options must be a literal map such as "
+                       "map('mode', 'FAILFAST')");
+    }
+    const auto& m = static_cast<const arrow::MapScalar&>(*opts);
+    if (m.is_valid && m.value) {
+      const auto& entries = static_cast<const arrow::StructArray&>(*m.value);
+      for (int64_t i = 0; i < entries.length(); ++i) {
+        LS_ASSIGN_OR_RAISE(auto k, entries.field(0)->GetScalar(i));
+        LS_ASSIGN_OR_RAISE(auto v, entries.field(1)->GetScalar(i));
+        if (!k->is_valid || !v->is_valid) continue;
+        auto lower = [](std::string x) {
+          for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          return x;
+        };
+        if (lower(k->ToString()) != "mode") continue;
+        std::string mode = lower(v->ToString());
+        if (mode == "failfast") {
+          failfast = true;
+        } else if (mode != "permissive") {
+          return UserError("[PARSE_MODE_UNSUPPORTED] from_json supports the PERMISSIVE and FAILFAST modes, not {}",
+                           v->ToString());
+        }
+      }
+    }
+  }
   std::vector<TypePtr> casts(site.arg_types.size(), nullptr);
   casts[0] = arrow::utf8();
   auto rc = Call(out, casts,
-                 [out](const std::vector<Datum>& args, int64_t length,
+                 [out, failfast](const std::vector<Datum>& args, int64_t length,
                        const EvalContext& ctx) -> Result<Datum> {
                    LS_ASSIGN_OR_RAISE(auto reader, MakeReader(ctx));
                    dom::parser parser;
@@ -478,6 +526,8 @@ Result<ResolvedCall> ResolveFromJson(const CallSite& site) {
                        std::vector<Datum>{args[0]}, length, ctx, out,
                        [&](const Rows& r, int64_t i, arrow::ArrayBuilder* b) -> Status {
                          auto s = r.Str(0, i);
+                         // An empty (or blank) string is NULL, not a malformed record.
+                         if (s.find_first_not_of(" \t\r\n") == std::string_view::npos) return b->AppendNull();
                          dom::element doc;
                          bool ok = parser.parse(s.data(), s.size(), true).get(doc) == simdjson::SUCCESS;
                          if (ok) {
@@ -495,6 +545,13 @@ Result<ResolvedCall> ResolveFromJson(const CallSite& site) {
                            LS_ASSIGN_OR_RAISE(ok, reader.Read(doc, *out, b));
                          }
                          if (ok) return Status::OK();
+                         if (failfast) {
+                           return ExecutionError(
+                               "[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in "
+                               "record parsing: {}. Parse Mode: FAILFAST. To process malformed records as null "
+                               "result, try setting the option 'mode' as 'PERMISSIVE'.",
+                               s);
+                         }
                          // PERMISSIVE: a malformed struct record is a struct of NULLs;
                          // arrays and maps are NULL.
                          if (out->id() == arrow::Type::STRUCT) {

@@ -15,6 +15,7 @@
 #include <cctype>
 #include <charconv>
 #include <set>
+#include <sstream>
 
 #include "expr/cast.h"
 #include "expr/evaluator.h"
@@ -119,6 +120,9 @@ bool IsRankingWindowFunction(const std::string& n) {
 
 bool ContainsAggregate(const AstExpr& e) {
   if (e.type == ExprType::kFunction && !e.over && e.window_name.empty() && IsAggregateName(Lower(e.name))) return true;
+  // An aggregate inside a lambda body does not make the query aggregate; binding
+  // it then fails with MISSING_GROUP_BY, as in Spark.
+  if (e.type == ExprType::kLambda) return false;
   if (e.type == ExprType::kScalarSubquery || e.type == ExprType::kExists || e.type == ExprType::kInSubquery) {
     if (!e.args.empty() && ContainsAggregate(*e.args[0])) return true;
     return false;
@@ -243,6 +247,82 @@ Result<std::shared_ptr<arrow::Scalar>> IntervalLiteral(const std::string& body_i
   return std::make_shared<arrow::DurationScalar>(micros, arrow::TimeUnit::MICRO);
 }
 
+// The parts of an IN's left side: (a, b) is a row constructor of two, anything
+// else is one.
+std::vector<AstExprPtr> RowParts(const AstExprPtr& lhs) {
+  // The parser spells a row constructor's text named_struct(...); an explicit
+  // struct(a, b) call stays one value.
+  if (lhs->type == ExprType::kFunction && Lower(lhs->name) == "struct" && lhs->args.size() > 1 &&
+      lhs->sql_text.rfind("named_struct(", 0) == 0) {
+    bool aliased = false;
+    for (const auto& a : lhs->args) aliased = aliased || !a->alias.empty();
+    if (!aliased) return lhs->args;
+  }
+  return {lhs};
+}
+
+// Rewrites `x [NOT] IN (SELECT agg(...) ...)` (one aggregate item, no GROUP
+// BY, HAVING or LIMIT: exactly one row) into `[NOT] (x = (SELECT ...))`,
+// through AND, OR and NOT; other expressions are returned as they are.
+AstExprPtr InToScalarComparison(const AstExprPtr& e) {
+  if (!e) return e;
+  if (e->type == ExprType::kInSubquery && e->subquery && e->args.size() == 1 && RowParts(e->args[0]).size() == 1) {
+    const auto& q = *e->subquery;
+    const auto* sel = q.select.get();
+    bool one_row = sel && q.with.empty() && !q.limit && !q.offset && sel->items.size() == 1 &&
+                   sel->grouping == sql::GroupingKind::kNone && sel->group_by.empty() && !sel->having &&
+                   sel->items[0].expr && sel->items[0].expr->type != ExprType::kStar &&
+                   ContainsAggregate(*sel->items[0].expr);
+    if (one_row) {
+      auto sub = std::make_shared<AstExpr>();
+      sub->type = ExprType::kScalarSubquery;
+      sub->loc = e->loc;
+      sub->subquery = e->subquery;
+      sub->sql_text = "scalarsubquery()";
+      auto eq = std::make_shared<AstExpr>();
+      eq->type = ExprType::kBinary;
+      eq->op = "=";
+      eq->loc = e->loc;
+      eq->args = {e->args[0], sub};
+      eq->sql_text = e->sql_text;
+      if (!e->negated) return eq;
+      auto n = std::make_shared<AstExpr>();
+      n->type = ExprType::kUnary;
+      n->op = "NOT";
+      n->loc = e->loc;
+      n->args = {eq};
+      n->sql_text = e->sql_text;
+      return n;
+    }
+    return e;
+  }
+  bool logical = (e->type == ExprType::kBinary && (Lower(e->op) == "and" || Lower(e->op) == "or")) ||
+                 (e->type == ExprType::kUnary && Lower(e->op) == "not");
+  if (!logical) return e;
+  auto copy = std::make_shared<AstExpr>(*e);
+  for (auto& a : copy->args) a = InToScalarComparison(a);
+  return copy;
+}
+
+// The day count of an interval literal written in days only ("3 DAYS",
+// "'3' DAY", "-1 day"): Spark types it INTERVAL DAY, which keeps a DATE a DATE.
+std::optional<int32_t> WholeDaysInterval(const std::string& body) {
+  std::string b;
+  for (char c : body) {
+    if (c != '\'' && c != '"') b += c;
+  }
+  std::istringstream in(b);
+  std::string num, unit, extra;
+  if (!(in >> num >> unit) || (in >> extra)) return std::nullopt;
+  unit = Lower(unit);
+  if (unit != "day" && unit != "days") return std::nullopt;
+  int32_t v = 0;
+  const char* begin = num.data() + (num[0] == '+' ? 1 : 0);
+  auto [ptr, ec] = std::from_chars(begin, num.data() + num.size(), v);
+  if (ec != std::errc() || ptr != num.data() + num.size()) return std::nullopt;
+  return v;
+}
+
 Result<std::shared_ptr<arrow::Scalar>> DecimalLiteral(const std::string& text, const sql::Location& loc) {
   int32_t precision = 0, scale = 0;
   arrow::Decimal128 v;
@@ -347,7 +427,9 @@ class Binder {
 
   // ------------------------------------------------------------ expressions
   Result<ExprPtr> Bind(const AstExpr& e, const Scope& scope, const Hook* hook = nullptr) {
-    if (hook) {
+    // A lambda parameter shadows select aliases and grouping expressions alike.
+    bool lambda_param = e.type == ExprType::kColumn && !e.name_parts.empty() && IsLambdaVariable(e.name_parts[0]);
+    if (hook && !lambda_param) {
       ARROW_ASSIGN_OR_RAISE(auto h, (*hook)(e));
       if (h) return *h;
     }
@@ -507,8 +589,58 @@ class Binder {
   Result<std::pair<LogicalPtr, Scope>> ApplyWhere(LogicalPtr plan, const Scope& scope, const AstExpr& where);
   Result<std::pair<LogicalPtr, Scope>> BindSetOp(const sql::Query::SetOp& op);
 
+  Result<ExprPtr> BindHigherOrder(const AstExpr& e, const std::string& name, const Scope& scope, const Hook* hook);
+  // (a, b) IN (SELECT x, y ...) with an uncorrelated subquery: run it and test
+  // each row as a conjunction of equalities.
+  Result<ExprPtr> BindMultiColumnIn(const AstExpr& e, const std::vector<AstExprPtr>& lhs_parts, const Scope& scope,
+                                    const Hook* hook) {
+    std::vector<ExprPtr> lhs;
+    for (const auto& p : lhs_parts) {
+      ARROW_ASSIGN_OR_RAISE(auto b, Bind(*p, scope, hook));
+      lhs.push_back(std::move(b));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
+    if (static_cast<size_t>(res.schema->num_fields()) != lhs.size()) {
+      return UserError("[INVALID_SUBQUERY_EXPRESSION] IN subquery must return {} columns, as many as the left side "
+                       "has, not {}", lhs.size(), res.schema->num_fields());
+    }
+    ExprPtr any;
+    for (const auto& b : res.batches) {
+      for (int64_t i = 0; i < b->num_rows(); ++i) {
+        ExprPtr all;
+        for (size_t k = 0; k < lhs.size(); ++k) {
+          ARROW_ASSIGN_OR_RAISE(auto v, b->column(static_cast<int>(k))->GetScalar(i));
+          ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {lhs[k], expr::MakeLiteral(v)}, e.loc));
+          all = all ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {all, eq}) : eq;
+        }
+        any = any ? expr::MakeSpecial(ExprKind::kOr, arrow::boolean(), {any, all}) : all;
+      }
+    }
+    if (!any) return expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(e.negated));
+    if (e.negated) return Call("not", {any}, e.loc);
+    return any;
+  }
+  // Binds lambda `l` (an AST kLambda) with parameters of `param_types`; at most
+  // `max_params` and at least `min_params` of them may be named.
+  Result<ExprPtr> BindLambda(const AstExpr& l, const std::string& fn, const std::vector<TypePtr>& param_types,
+                             size_t min_params, const Scope& scope, const Hook* hook);
+
+  bool IsLambdaVariable(const std::string& name) const {
+    for (const auto& v : lambda_vars_) {
+      if (v.name == Lower(name)) return true;
+    }
+    return false;
+  }
+  // A lambda parameter in scope: its name (lower case), type and slot.
+  struct LambdaVar {
+    std::string name;
+    TypePtr type;
+    int slot;
+  };
+
   Session* session_;
   expr::EvalContext ctx_;
+  std::vector<LambdaVar> lambda_vars_;  // innermost last
   std::vector<std::map<std::string, const sql::CommonTableExpr*>> ctes_;
   std::shared_ptr<Hook> alias_hook_holder;
   // Correlated scalar subqueries rewritten into joins: their value over the
@@ -535,6 +667,11 @@ class Binder {
 Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
   const auto& parts = e.name_parts;
   if (parts.empty()) return UserError("empty column reference");
+  // Lambda parameters shadow columns (innermost lambda first).
+  const LambdaVar* lambda_var = nullptr;
+  for (auto it = lambda_vars_.rbegin(); it != lambda_vars_.rend() && !lambda_var; ++it) {
+    if (it->name == Lower(parts[0])) lambda_var = &*it;
+  }
   auto with_fields = [&](ExprPtr base, size_t from) -> Result<ExprPtr> {
     for (size_t i = from; i < parts.size(); ++i) {
       if (base->type->id() != arrow::Type::STRUCT) {
@@ -552,6 +689,7 @@ Result<ExprPtr> Binder::BindColumn(const AstExpr& e, const Scope& scope) {
     }
     return base;
   };
+  if (lambda_var) return with_fields(expr::MakeLambdaVariable(lambda_var->slot, parts[0], lambda_var->type), 1);
   if (parts.size() >= 2) {
     // t.a[.field...] first, then a.field...
     for (size_t q = std::min<size_t>(parts.size() - 1, 2); q >= 1; --q) {
@@ -616,6 +754,15 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
       if (op == "and" || op == "or") {
         ARROW_ASSIGN_OR_RAISE(l, Boolean(l, e.args[0]->loc, "a logical operand"));
         ARROW_ASSIGN_OR_RAISE(r, Boolean(r, e.args[1]->loc, "a logical operand"));
+        // Spark's BooleanSimplification: x AND FALSE is FALSE, x OR TRUE is TRUE,
+        // whatever x is (x is never evaluated, so it cannot raise).
+        bool dominant = op == "or";
+        for (const auto& side : {l, r}) {
+          if (side->kind == ExprKind::kLiteral && side->value->is_valid &&
+              static_cast<const arrow::BooleanScalar&>(*side->value).value == dominant) {
+            return side;
+          }
+        }
         auto n = expr::MakeSpecial(op == "and" ? ExprKind::kAnd : ExprKind::kOr, arrow::boolean(), {l, r});
         return FoldIfConstant(n);
       }
@@ -627,6 +774,20 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
           {"&", "bitwise_and"}, {"|", "bitwise_or"},  {"^", "bitwise_xor"}};
       auto it = ops.find(op);
       if (it == ops.end()) return UserError("unknown operator {}", e.op);
+      // DATE +/- an interval of whole days (INTERVAL 3 DAYS, Spark's
+      // INTERVAL DAY) stays a DATE; other day-time intervals give a TIMESTAMP.
+      if (op == "+" || op == "-") {
+        for (int side = 0; side < 2; ++side) {
+          const auto& iv = *e.args[side];
+          const auto& other = side == 0 ? r : l;
+          if (iv.type != ExprType::kInterval || other->type->id() != arrow::Type::DATE32) continue;
+          if (op == "-" && side == 0) continue;
+          if (auto days = WholeDaysInterval(iv.text)) {
+            arrow::MonthDayNanoIntervalType::MonthDayNanos mdn{0, *days, 0};
+            (side == 0 ? l : r) = expr::MakeLiteral(std::make_shared<arrow::MonthDayNanoIntervalScalar>(mdn));
+          }
+        }
+      }
       return Call(it->second, {l, r}, e.loc);
     }
     case ExprType::kFunction:
@@ -790,8 +951,14 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
         bool exists = res.num_rows() > 0;
         return expr::MakeLiteral(std::make_shared<arrow::BooleanScalar>(e.negated ? !exists : exists));
       }
+      auto lhs_parts = RowParts(e.args[0]);
+      if (lhs_parts.size() > 1) return BindMultiColumnIn(e, lhs_parts, scope, hook);
       ARROW_ASSIGN_OR_RAISE(auto lhs, Bind(*e.args[0], scope, hook));
       ARROW_ASSIGN_OR_RAISE(auto res, RunSubquery(*e.subquery));
+      if (res.schema->num_fields() != 1) {
+        return UserError("[INVALID_SUBQUERY_EXPRESSION] IN subquery must return one column, not {}",
+                         res.schema->num_fields());
+      }
       std::vector<ExprPtr> args = {lhs};
       for (const auto& b : res.batches) {
         for (int64_t i = 0; i < b->num_rows(); ++i) {
@@ -807,7 +974,9 @@ Result<ExprPtr> Binder::BindInner(const AstExpr& e, const Scope& scope, const Ho
       return in;
     }
     case ExprType::kLambda:
-      return Unsupported("lambda functions are not supported yet");
+      return UserError("[INVALID_LAMBDA_FUNCTION_CALL.NON_HIGHER_ORDER_FUNCTION] A lambda function ({} -> ...) is only "
+                       "allowed as an argument of a higher-order function such as transform or filter",
+                       fmt::join(e.lambda_params, ", "));
     case ExprType::kNamedArgument:
       return UserError("named argument {} => is only allowed in table functions", e.name);
     case ExprType::kParameter:
@@ -892,6 +1061,12 @@ Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const
     if (call->type->Equals(*want)) return call;
     return expr::MakeCast(call, want, expr::CastMode::kAnsi);
   }
+  {
+    static const std::set<std::string> kHigherOrder = {"transform", "filter",    "exists",         "forall",
+                                                       "aggregate", "reduce",    "map_filter",     "transform_values",
+                                                       "transform_keys", "zip_with"};
+    if (kHigherOrder.count(name)) return BindHigherOrder(e, name == "reduce" ? "aggregate" : name, scope, hook);
+  }
   if (name == "isnull") name = "is_null";
   if (name == "isnotnull") name = "is_not_null";
   std::vector<ExprPtr> args;
@@ -901,6 +1076,165 @@ Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const Scope& scope, const
     args.push_back(b);
   }
   return Call(name, std::move(args), e.loc);
+}
+
+// Spark's higher-order functions: the array/map inputs are bound as usual, each
+// lambda with its parameters typed from the inputs (element, index, key,
+// value, accumulator). The evaluator runs a body once over all elements.
+Result<ExprPtr> Binder::BindHigherOrder(const AstExpr& e, const std::string& name, const Scope& scope,
+                                        const Hook* hook) {
+  struct Shape {
+    size_t min_args, max_args;  // total arguments
+    size_t num_inputs;          // leading non-lambda arguments
+    const char* signature;
+  };
+  static const std::map<std::string, Shape> kShapes = {
+      {"transform", {2, 2, 1, "(ARRAY, x [, i] -> ...)"}},
+      {"filter", {2, 2, 1, "(ARRAY, x [, i] -> BOOLEAN)"}},
+      {"exists", {2, 2, 1, "(ARRAY, x -> BOOLEAN)"}},
+      {"forall", {2, 2, 1, "(ARRAY, x -> BOOLEAN)"}},
+      {"aggregate", {3, 4, 2, "(ARRAY, zero, (acc, x) -> ... [, acc -> ...])"}},
+      {"map_filter", {2, 2, 1, "(MAP, (k, v) -> BOOLEAN)"}},
+      {"transform_values", {2, 2, 1, "(MAP, (k, v) -> ...)"}},
+      {"transform_keys", {2, 2, 1, "(MAP, (k, v) -> ...)"}},
+      {"zip_with", {3, 3, 2, "(ARRAY, ARRAY, (x, y) -> ...)"}},
+  };
+  const Shape& shape = kShapes.at(name);
+  if (e.args.size() < shape.min_args || e.args.size() > shape.max_args) {
+    return UserError("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires {} parameters but the actual number is {}. "
+                     "Expected {}{}",
+                     name, shape.min_args == shape.max_args ? fmt::format("{}", shape.min_args)
+                                                            : fmt::format("[{}, {}]", shape.min_args, shape.max_args),
+                     e.args.size(), name, shape.signature);
+  }
+  std::vector<ExprPtr> inputs;
+  for (size_t i = 0; i < shape.num_inputs; ++i) {
+    if (e.args[i]->type == ExprType::kLambda) {
+      return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] argument {} of {} must not be a lambda function; "
+                       "expected {}{}", i + 1, name, name, shape.signature);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto b, Bind(*e.args[i], scope, hook));
+    inputs.push_back(std::move(b));
+  }
+  for (size_t i = shape.num_inputs; i < e.args.size(); ++i) {
+    if (e.args[i]->type != ExprType::kLambda) {
+      return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] argument {} of {} must be a lambda function such as "
+                       "x -> x + 1, not `{}`; expected {}{}", i + 1, name, e.args[i]->sql_text, name, shape.signature);
+    }
+  }
+  bool wants_map = name == "map_filter" || name == "transform_values" || name == "transform_keys";
+  size_t num_collections = name == "zip_with" ? 2 : 1;
+  for (size_t i = 0; i < num_collections; ++i) {
+    auto& in = inputs[i];
+    bool ok = wants_map ? in->type->id() == arrow::Type::MAP : in->type->id() == arrow::Type::LIST;
+    if (!ok) {
+      return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: "
+                       "parameter {} requires the \"{}\" type, however \"{}\" has the type \"{}\"",
+                       e.sql_text, i + 1, wants_map ? "MAP" : "ARRAY", e.args[i]->sql_text, types::ToDDL(*in->type));
+    }
+  }
+  auto element = [](const ExprPtr& x) { return static_cast<const arrow::BaseListType&>(*x->type).value_type(); };
+  int slot = static_cast<int>(lambda_vars_.size());
+  const AstExpr& lambda = *e.args[shape.num_inputs];
+  auto must_be_boolean = [&](const ExprPtr& body) -> Status {
+    if (body->type->id() == arrow::Type::BOOL || body->type->id() == arrow::Type::NA) return Status::OK();
+    return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: the "
+                     "lambda function must return \"BOOLEAN\", however \"{}\" has the type \"{}\"",
+                     e.sql_text, lambda.args[0]->sql_text, types::ToDDL(*body->type));
+  };
+  auto as_boolean = [&](ExprPtr body) {
+    return body->type->id() == arrow::Type::NA ? expr::MakeLiteral(arrow::MakeNullScalar(arrow::boolean())) : body;
+  };
+  if (name == "transform" || name == "filter") {
+    ARROW_ASSIGN_OR_RAISE(auto body, BindLambda(lambda, name, {element(inputs[0]), arrow::int32()}, 1, scope, hook));
+    if (name == "transform") {
+      return expr::MakeHigherOrder(name, arrow::list(body->type), inputs, {body}, slot);
+    }
+    LS_RETURN_NOT_OK(must_be_boolean(body));
+    return expr::MakeHigherOrder(name, inputs[0]->type, inputs, {as_boolean(body)}, slot);
+  }
+  if (name == "exists" || name == "forall") {
+    ARROW_ASSIGN_OR_RAISE(auto body, BindLambda(lambda, name, {element(inputs[0])}, 1, scope, hook));
+    LS_RETURN_NOT_OK(must_be_boolean(body));
+    return expr::MakeHigherOrder(name, arrow::boolean(), inputs, {as_boolean(body)}, slot);
+  }
+  if (name == "zip_with") {
+    ARROW_ASSIGN_OR_RAISE(auto body,
+                          BindLambda(lambda, name, {element(inputs[0]), element(inputs[1])}, 2, scope, hook));
+    return expr::MakeHigherOrder(name, arrow::list(body->type), inputs, {body}, slot);
+  }
+  if (wants_map) {
+    const auto& mt = static_cast<const arrow::MapType&>(*inputs[0]->type);
+    ARROW_ASSIGN_OR_RAISE(auto body, BindLambda(lambda, name, {mt.key_type(), mt.item_type()}, 2, scope, hook));
+    if (name == "map_filter") {
+      LS_RETURN_NOT_OK(must_be_boolean(body));
+      return expr::MakeHigherOrder(name, inputs[0]->type, inputs, {as_boolean(body)}, slot);
+    }
+    if (name == "transform_keys") {
+      if (body->type->id() == arrow::Type::NA) {
+        return UserError("[NULL_MAP_KEY] Cannot use null as map key: the lambda of transform_keys returns NULL");
+      }
+      return expr::MakeHigherOrder(name, arrow::map(body->type, mt.item_type()), inputs, {body}, slot);
+    }
+    return expr::MakeHigherOrder(name, arrow::map(mt.key_type(), body->type), inputs, {body}, slot);
+  }
+  // aggregate(array, zero, (acc, x) -> merge [, acc -> finish])
+  TypePtr acc_type = inputs[1]->type;
+  ARROW_ASSIGN_OR_RAISE(auto merge, BindLambda(lambda, name, {acc_type, element(inputs[0])}, 2, scope, hook));
+  if (!merge->type->Equals(*acc_type)) {
+    if (acc_type->id() == arrow::Type::NA) {
+      // aggregate(arr, NULL, ...): the zero takes the merge's type.
+      acc_type = merge->type;
+      inputs[1] = ImplicitCast(inputs[1], acc_type);
+      ARROW_ASSIGN_OR_RAISE(merge, BindLambda(lambda, name, {acc_type, element(inputs[0])}, 2, scope, hook));
+    }
+    if (merge->type->id() == arrow::Type::NA) merge = expr::MakeLiteral(arrow::MakeNullScalar(acc_type));
+    if (!merge->type->Equals(*acc_type)) {
+      return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" due to data type mismatch: "
+                       "the merge lambda must return the type of the zero value \"{}\", however \"{}\" has the type "
+                       "\"{}\" (cast the zero value, e.g. CAST(0 AS {}))",
+                       e.sql_text, types::ToDDL(*acc_type), lambda.args[0]->sql_text, types::ToDDL(*merge->type),
+                       types::ToDDL(*merge->type));
+    }
+  }
+  std::vector<ExprPtr> bodies = {merge};
+  TypePtr result = acc_type;
+  if (e.args.size() == 4) {
+    if (e.args[3]->type != ExprType::kLambda) {
+      return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] argument 4 of aggregate must be a lambda function");
+    }
+    ARROW_ASSIGN_OR_RAISE(auto finish, BindLambda(*e.args[3], name, {acc_type}, 1, scope, hook));
+    result = finish->type;
+    bodies.push_back(finish);
+  }
+  return expr::MakeHigherOrder(name, result, inputs, std::move(bodies), slot);
+}
+
+Result<ExprPtr> Binder::BindLambda(const AstExpr& l, const std::string& fn, const std::vector<TypePtr>& param_types,
+                                   size_t min_params, const Scope& scope, const Hook* hook) {
+  size_t n = l.lambda_params.size();
+  if (n < min_params || n > param_types.size()) {
+    return UserError("[INVALID_LAMBDA_FUNCTION_CALL.NUM_ARGS_MISMATCH] Invalid lambda function call. A higher order "
+                     "function expects {} arguments, but got {} (in {} at {})",
+                     min_params == param_types.size() ? fmt::format("{}", min_params)
+                                                      : fmt::format("{} or {}", min_params, param_types.size()),
+                     n, fn, Where(l.loc));
+  }
+  std::set<std::string> seen;
+  for (const auto& p : l.lambda_params) {
+    if (!seen.insert(Lower(p)).second) {
+      return UserError("[INVALID_LAMBDA_FUNCTION_CALL.DUPLICATE_ARG_NAMES] Invalid lambda function call. The lambda "
+                       "function has duplicate arguments `{}` at {}", p, Where(l.loc));
+    }
+  }
+  size_t saved = lambda_vars_.size();
+  int slot = static_cast<int>(saved);
+  for (size_t i = 0; i < n; ++i) {
+    lambda_vars_.push_back({Lower(l.lambda_params[i]), param_types[i], slot + static_cast<int>(i)});
+  }
+  auto body = Bind(*l.args[0], scope, hook);
+  lambda_vars_.resize(saved);
+  return body;
 }
 
 }  // namespace
@@ -1328,21 +1662,26 @@ Result<std::pair<LogicalPtr, Scope>> Binder::ApplyWhere(LogicalPtr plan, const S
         ExprPtr cond = corr;
         bool anti = c->negated;
         if (c->type == ExprType::kInSubquery) {
-          if (q.select->items.size() != 1) {
-            return UserError("[INVALID_SUBQUERY_EXPRESSION] IN subquery must return one column at {}", Where(c->loc));
+          // (a, b) IN (SELECT x, y ...): one equality per column.
+          auto lhs_parts = RowParts(c->args[0]);
+          if (q.select->items.size() != lhs_parts.size()) {
+            return UserError("[INVALID_SUBQUERY_EXPRESSION] IN subquery must return {} column(s), as many as the "
+                             "left side has, not {} at {}", lhs_parts.size(), q.select->items.size(), Where(c->loc));
           }
-          ARROW_ASSIGN_OR_RAISE(auto lhs, Bind(*c->args[0], scope));
-          ARROW_ASSIGN_OR_RAISE(auto rhs_inner, sub.Bind(*q.select->items[0].expr, inner_scope));
-          auto rhs = expr::RemapColumns(rhs_inner, shift);
-          ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {lhs, rhs}, c->loc));
-          if (anti) {
-            // NOT IN is null-aware: a NULL on either side means "unknown", which excludes the row.
-            ARROW_ASSIGN_OR_RAISE(auto ln, Call("is_null", {lhs}, c->loc));
-            ARROW_ASSIGN_OR_RAISE(auto rn, Call("is_null", {rhs}, c->loc));
-            eq = expr::MakeSpecial(ExprKind::kOr, arrow::boolean(),
-                                   {expr::MakeSpecial(ExprKind::kOr, arrow::boolean(), {eq, ln}), rn});
+          for (size_t k = 0; k < lhs_parts.size(); ++k) {
+            ARROW_ASSIGN_OR_RAISE(auto lhs, Bind(*lhs_parts[k], scope));
+            ARROW_ASSIGN_OR_RAISE(auto rhs_inner, sub.Bind(*q.select->items[k].expr, inner_scope));
+            auto rhs = expr::RemapColumns(rhs_inner, shift);
+            ARROW_ASSIGN_OR_RAISE(auto eq, Call("equal", {lhs, rhs}, c->loc));
+            if (anti) {
+              // NOT IN is null-aware: a NULL on either side means "unknown", which excludes the row.
+              ARROW_ASSIGN_OR_RAISE(auto ln, Call("is_null", {lhs}, c->loc));
+              ARROW_ASSIGN_OR_RAISE(auto rn, Call("is_null", {rhs}, c->loc));
+              eq = expr::MakeSpecial(ExprKind::kOr, arrow::boolean(),
+                                     {expr::MakeSpecial(ExprKind::kOr, arrow::boolean(), {eq, ln}), rn});
+            }
+            cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
           }
-          cond = cond ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {cond, eq}) : eq;
         }
         auto j = MakeNode(LogicalKind::kJoin, {plan, inner}, scope.ToSchema());
         j->join_type = anti ? sql::JoinType::kLeftAnti : sql::JoinType::kLeftSemi;
@@ -1363,7 +1702,7 @@ namespace {
 
 // Collects aggregate calls (not inside window specs' own function) in order of appearance.
 void CollectAggregates(const AstExprPtr& e, std::vector<AstExprPtr>* out) {
-  if (!e) return;
+  if (!e || e->type == ExprType::kLambda) return;
   if (e->type == ExprType::kScalarSubquery || e->type == ExprType::kExists) return;
   if (e->type == ExprType::kFunction && !IsWindowCall(*e) && IsAggregateName(Lower(e->name))) {
     out->push_back(e);
@@ -1546,6 +1885,10 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       scope = both;
     }
   }
+  // x IN (SELECT agg(...) FROM ... WHERE ...) without GROUP BY: the subquery
+  // has exactly one row, so it is x = (scalar subquery), which the correlated
+  // scalar subquery rewrite below handles.
+  AstExprPtr where = InToScalarComparison(s.where);
   {
     // Correlated scalar subqueries of WHERE (and of the select list when the
     // query does not aggregate) become left joins with the subquery grouped by
@@ -1569,7 +1912,7 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       }
       collect(e->else_expr);
     };
-    collect(s.where);
+    collect(where);
     bool aggregates = s.grouping != sql::GroupingKind::kNone || s.having;
     for (const auto& it : s.items) {
       if (it.expr && ContainsAggregate(*it.expr)) aggregates = true;
@@ -1579,11 +1922,11 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     }
     for (const auto& sub : subs) ARROW_RETURN_NOT_OK(RewriteCorrelatedSubquery(sub, &plan, &scope));
   }
-  if (s.where) {
-    if (ContainsAggregate(*s.where)) {
-      return UserError("[INVALID_WHERE_CONDITION] aggregate functions are not allowed in WHERE at {}", Where(s.where->loc));
+  if (where) {
+    if (ContainsAggregate(*where)) {
+      return UserError("[INVALID_WHERE_CONDITION] aggregate functions are not allowed in WHERE at {}", Where(where->loc));
     }
-    ARROW_ASSIGN_OR_RAISE(auto w, ApplyWhere(plan, scope, *s.where));
+    ARROW_ASSIGN_OR_RAISE(auto w, ApplyWhere(plan, scope, *where));
     plan = w.first;
   }
 
@@ -1859,6 +2202,10 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
         if (it != agg_index.end()) return std::optional<ExprPtr>(ColumnOf(post, it->second));
       }
       if (e.type == ExprType::kLiteral) return std::optional<ExprPtr>();
+      // A lambda parameter is no column of the input: its binding is the lambda's business.
+      if (e.type == ExprType::kColumn && !e.name_parts.empty() && IsLambdaVariable(e.name_parts[0])) {
+        return std::optional<ExprPtr>();
+      }
       if (!ContainsAggregate(e) && !IsWindowCall(e)) {
         auto b = Bind(e, scope);
         if (b.ok()) {
@@ -2054,12 +2401,65 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     auto& it = items[i];
     if (!it.ast || it.ast->type != ExprType::kFunction) continue;
     auto gname = Lower(it.ast->name);
-    if (gname != "explode" && gname != "posexplode" && gname != "explode_outer" && gname != "posexplode_outer") continue;
+    // json_tuple(json, 'k1', 'k2', ...) makes exactly one row per input row:
+    // one STRING column per key (c0, c1, ...), each the key's top-level value.
+    if (gname == "json_tuple") {
+      if (it.ast->args.size() < 2) {
+        return UserError("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `json_tuple` requires > 1 parameters but the actual "
+                         "number is {} at {}", it.ast->args.size(), Where(it.ast->loc));
+      }
+      ARROW_ASSIGN_OR_RAISE(auto json, Bind(*it.ast->args[0], win_scope, fh));
+      const auto& multi = s.items.size() == items.size() ? s.items[i].multi_alias : std::vector<std::string>{};
+      size_t nkeys = it.ast->args.size() - 1;
+      if (!multi.empty() && multi.size() != nkeys) {
+        return UserError("[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not match "
+                         "the number of columns output by the UDTF. Expected {} aliases, but got {} at {}",
+                         nkeys, multi.size(), Where(it.ast->loc));
+      }
+      std::vector<Item> repl;
+      for (size_t k = 0; k < nkeys; ++k) {
+        ARROW_ASSIGN_OR_RAISE(auto key, Bind(*it.ast->args[k + 1], win_scope, fh));
+        if (key->kind != ExprKind::kLiteral || (key->type->id() != arrow::Type::STRING &&
+                                                key->type->id() != arrow::Type::NA)) {
+          return Unsupported("json_tuple field names must be string literals, not `{}` at {}",
+                             it.ast->args[k + 1]->sql_text, Where(it.ast->loc));
+        }
+        ExprPtr value;
+        if (!key->value->is_valid) {
+          value = expr::MakeLiteral(arrow::MakeNullScalar(arrow::utf8()));
+        } else {
+          std::string name = static_cast<const arrow::StringScalar&>(*key->value).ToString();
+          std::string path = "$['" + name + "']";
+          ARROW_ASSIGN_OR_RAISE(
+              value, Call("get_json_object", {json, expr::MakeLiteral(std::make_shared<arrow::StringScalar>(path))},
+                          it.ast->loc));
+        }
+        repl.push_back({nullptr, value, multi.empty() ? fmt::format("c{}", k) : multi[k], true});
+      }
+      items.erase(items.begin() + static_cast<long>(i));
+      items.insert(items.begin() + static_cast<long>(i), repl.begin(), repl.end());
+      break;  // Spark allows one generator per SELECT
+    }
+    // inline(array<struct>) is explode followed by one column per struct field.
+    bool is_inline = gname == "inline" || gname == "inline_outer";
+    if (gname != "explode" && gname != "posexplode" && gname != "explode_outer" && gname != "posexplode_outer" &&
+        !is_inline) {
+      continue;
+    }
     if (it.ast->args.size() != 1) return UserError("{} takes one argument at {}", gname, Where(it.ast->loc));
     ARROW_ASSIGN_OR_RAISE(auto arg, Bind(*it.ast->args[0], win_scope, fh));
     bool is_map = arg->type->id() == arrow::Type::MAP;
     if (!is_map && arg->type->id() != arrow::Type::LIST) {
       return UserError("[DATATYPE_MISMATCH] {} expects an ARRAY or MAP, not {}", gname, types::ToDDL(*arg->type));
+    }
+    std::shared_ptr<arrow::StructType> inline_struct;
+    if (is_inline) {
+      const auto& et = static_cast<const arrow::BaseListType&>(*arg->type).value_type();
+      if (is_map || et->id() != arrow::Type::STRUCT) {
+        return UserError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {} expects an ARRAY<STRUCT<...>>, not {} at {}",
+                         gname, types::ToDDL(*arg->type), Where(it.ast->loc));
+      }
+      inline_struct = std::static_pointer_cast<arrow::StructType>(et);
     }
     bool with_pos = gname.rfind("pos", 0) == 0;
     std::vector<std::string> names;
@@ -2071,8 +2471,22 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
       names.push_back("col");
     }
     const auto& multi = s.items.size() == items.size() ? s.items[i].multi_alias : std::vector<std::string>{};
-    if (!multi.empty()) names = multi;
-    else if (it.has_alias && names.size() == 1) names[0] = it.name;
+    std::vector<std::string> field_names;
+    if (is_inline) {
+      for (const auto& f : inline_struct->fields()) field_names.push_back(f->name());
+      if (!multi.empty()) {
+        if (multi.size() != field_names.size()) {
+          return UserError("[UDTF_ALIAS_NUMBER_MISMATCH] The number of aliases supplied in the AS clause does not "
+                           "match the number of columns output by the UDTF. Expected {} aliases, but got {} at {}",
+                           field_names.size(), multi.size(), Where(it.ast->loc));
+        }
+        field_names = multi;
+      }
+    } else if (!multi.empty()) {
+      names = multi;
+    } else if (it.has_alias && names.size() == 1) {
+      names[0] = it.name;
+    }
     auto node = MakeNode(LogicalKind::kGenerate, {win_plan}, nullptr);
     node->exprs = {arg};
     node->outer = gname.find("_outer") != std::string::npos;
@@ -2088,6 +2502,15 @@ Result<std::pair<LogicalPtr, Scope>> Binder::BindSelect(const sql::Select& s, co
     // The item becomes the generated columns.
     std::vector<Item> repl;
     for (size_t k = first; k < win_scope.cols.size(); ++k) {
+      if (is_inline) {
+        auto col = ColumnOf(win_scope, static_cast<int>(k));
+        for (int f = 0; f < inline_struct->num_fields(); ++f) {
+          auto fname = expr::MakeLiteral(std::make_shared<arrow::StringScalar>(inline_struct->field(f)->name()));
+          ARROW_ASSIGN_OR_RAISE(auto field, Call("get_field", {col, fname}, it.ast->loc));
+          repl.push_back({nullptr, field, field_names[f], true});
+        }
+        continue;
+      }
       repl.push_back({nullptr, ColumnOf(win_scope, static_cast<int>(k)), win_scope.cols[k].name, true});
     }
     items.erase(items.begin() + static_cast<long>(i));
