@@ -137,7 +137,12 @@ def run_timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float,
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     out, err = p.stdout.read(), p.stderr.read()
+    global LAST_SYS_S
+    LAST_SYS_S = ru.ru_stime  # kernel share (page faults, I/O) of the CPU seconds, for the analysis
     return subprocess.CompletedProcess(cmd, p.returncode, out, err), wall, ru.ru_utime + ru.ru_stime
+
+
+LAST_SYS_S = 0.0
 
 
 # ----------------------------------------------------------------------------
@@ -225,6 +230,15 @@ def batch_stats(progress: list[dict]) -> dict:
     for k in ("triggerExecution", "addBatch", "walCommit", "commitOffsets", "latestOffset"):
         v = np.array([int(r.get("durationMs", {}).get(k, 0)) for r in rows], dtype=np.float64)
         out[k] = {"p50": float(np.percentile(v, 50)), "p99": float(np.percentile(v, 99)), "max": float(v.max())}
+    # The Delta write alone (sink metric writeMs: files, commit, checkpoint);
+    # addBatch minus it is reading, parsing and filtering.
+    w = [r.get("sink", {}).get("metrics", {}).get("writeMs") for r in rows]
+    if all(x is not None for x in w):
+        v = np.array([int(x) for x in w], dtype=np.float64)
+        out["deltaWrite"] = {"p50": float(np.percentile(v, 50)), "p99": float(np.percentile(v, 99)),
+                             "max": float(v.max())}
+        ck = [r for r in rows if r.get("sink", {}).get("metrics", {}).get("checkpointWritten") == "true"]
+        out["checkpoint_batches"] = len(ck)
     return out
 
 
@@ -286,6 +300,9 @@ def progress_breakdown(progress: list[dict]) -> dict:
         n += 1
         for k, v in r.get("durationMs", {}).items():
             tot[k] = tot.get(k, 0) + int(v)
+        w = r.get("sink", {}).get("metrics", {}).get("writeMs")
+        if w is not None:  # part of addBatch: the Delta write alone
+            tot["addBatch.deltaWrite"] = tot.get("addBatch.deltaWrite", 0) + int(w)
     out = {"batches_with_data": n, "durationMs_sum": tot}
     if n:
         out["durationMs_mean"] = {k: round(v / n, 1) for k, v in tot.items()}
@@ -304,6 +321,7 @@ def throughput_lakestream(binary: str, work: str, bs: str, topic: str, run: int)
     query_s = sum(int(r["durationMs"].get("triggerExecution", 0)) for r in progress) / 1e3
     return {"engine": "lakestream", "input_rows": rows, "output_rows": out_rows, "seconds": round(wall, 3),
             "seconds_in_batches": round(query_s, 3), "cpu_seconds": round(cpu, 3),
+            "sys_cpu_seconds": round(LAST_SYS_S, 3),
             "events_per_s": round(rows / wall), "events_per_s_per_core": round(rows / wall / THREADS),
             "events_per_cpu_s": round(rows / cpu) if cpu else None,
             "progress": progress_breakdown(progress),
@@ -629,7 +647,9 @@ def analysis(r: dict) -> list[str]:
         parts = ", ".join(f"{k} {v / 1e3:.2f} s ({v / tot:.0%})" for k, v in pb.items() if k != "triggerExecution"
                           and v)
         out.append(f"- Throughput run: {ls['progress']['batches_with_data']} batches, triggerExecution "
-                   f"{tot / 1e3:.2f} s of {ls['seconds']:.2f} s wall: {parts}. CPU {ls['cpu_seconds']:.2f} s for "
+                   f"{tot / 1e3:.2f} s of {ls['seconds']:.2f} s wall: {parts}. CPU {ls['cpu_seconds']:.2f} s "
+                   + (f"(of which kernel {ls['sys_cpu_seconds']:.2f} s) " if "sys_cpu_seconds" in ls else "")
+                   + f"for "
                    f"{ls['seconds']:.2f} s wall ({ls['cpu_seconds'] / ls['seconds']:.2f} cores busy of {THREADS}).")
         full = [b for b in ls.get("batches", []) if b[0] >= 100_000]
         if full:
@@ -648,11 +668,14 @@ def analysis(r: dict) -> list[str]:
         if not b:
             continue
         phases = ", ".join(f"{k} {b[k]['p50']:.0f}/{b[k]['p99']:.0f}/{b[k]['max']:.0f}"
-                           for k in ("triggerExecution", "addBatch", "walCommit", "commitOffsets", "latestOffset"))
+                           for k in ("triggerExecution", "addBatch", "deltaWrite", "walCommit", "commitOffsets",
+                                     "latestOffset") if k in b)
         out.append(f"- Freshness {int(rate):,}/s: {b['batches']} batches with data, "
                    f"{b['rows_per_batch']['p50']:.0f} rows per batch (p50; max {b['rows_per_batch']['max']:.0f}); "
-                   f"durationMs p50/p99/max: {phases}; engine CPU {f.get('engine_cpu_seconds', '?')} s over "
-                   f"{f['seconds']:.0f} s.")
+                   f"durationMs p50/p99/max: {phases}"
+                   + (f" (deltaWrite: the Delta write alone, part of addBatch; {b['checkpoint_batches']} batches "
+                      f"also wrote a Delta checkpoint)" if "deltaWrite" in b else "")
+                   + f"; engine CPU {f.get('engine_cpu_seconds', '?')} s over {f['seconds']:.0f} s.")
     return out
 
 

@@ -18,8 +18,15 @@ namespace lakestream::connectors::kafka {
 
 namespace {
 
-constexpr int64_t kMaxBatchRows = 64 * 1024;
-constexpr int64_t kMaxBatchBytes = 64 << 20;  // keeps Binary offsets far from 2 GiB
+// Rows per batch a partition read yields. Small batches keep each batch's
+// buffers (values, parsed columns) in the allocator's reused size classes and
+// in cache: with 64Ki rows (~16 MiB of values) a 500k-event drain spent a
+// third of its CPU in the kernel faulting in fresh pages for every batch;
+// with 8Ki rows about 40% less kernel time, ~20% less wall time and ~25%
+// lower peak memory (medians of 6 runs on the shared 2-core machine). The
+// DESIGN's streaming batches are 1-4K rows.
+constexpr int64_t kMaxBatchRows = 8 * 1024;
+constexpr int64_t kMaxBatchBytes = 8 << 20;  // also keeps Binary offsets far from 2 GiB
 constexpr int kConsumeBatch = 8192;             // messages per rd_kafka_consume_batch call
 constexpr int kPollSliceMs = 100;               // longest single wait inside the read loop
 
@@ -217,31 +224,57 @@ class ConsumerPool {
     config_.emplace("queued.min.messages", "1000000");
   }
 
-  /// A consumer positioned at `offset` of `tp`.
+  /// A consumer positioned at `offset` of `tp`. Preference: one parked there
+  /// (its fetched records are the ones wanted); one on the same partition
+  /// elsewhere; an idle one not reading anything; a new one while fewer than
+  /// `capacity` exist; else any idle one. So a consumer stays on its
+  /// partition from batch to batch and keeps prefetching it while the rest
+  /// of the batch runs, instead of being taken by another partition's task
+  /// and restarted: with more partitions than workers, every batch used to
+  /// begin with empty fetch queues (measured at 100k events/s, 4 partitions:
+  /// the read part of a small batch went from ~10 ms to ~4 ms).
+  /// (Starting every partition's consumer at PlanBatch was tried too: it
+  /// made a 500k-event drain slower, 0.3 s more kernel time in page faults,
+  /// as all partitions' records then sat in memory at once.)
   Result<std::unique_ptr<PooledConsumer>> Acquire(const TopicPartition& tp, int64_t offset) {
     std::unique_ptr<PooledConsumer> c;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-        if ((*it)->parked && (*it)->started == tp && (*it)->next_offset == offset) {
-          c = std::move(*it);
-          idle_.erase(it);
-          return c;
+      auto take = [&](auto pred) {
+        for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+          if (pred(**it)) {
+            c = std::move(*it);
+            idle_.erase(it);
+            return true;
+          }
         }
+        return false;
+      };
+      if (take([&](const PooledConsumer& x) { return x.parked && x.started == tp && x.next_offset == offset; })) {
+        return c;
       }
-      if (!idle_.empty()) {
+      if (!take([&](const PooledConsumer& x) { return x.started == tp; }) &&
+          !take([&](const PooledConsumer& x) { return !x.started; }) && live_ >= capacity_ && !idle_.empty()) {
         c = std::move(idle_.back());
         idle_.pop_back();
       }
+      if (!c) ++live_;  // reserved: created below
     }
     if (!c) {
-      c = std::make_unique<PooledConsumer>();
-      ARROW_ASSIGN_OR_RAISE(c->rk, CreateHandle(RD_KAFKA_CONSUMER, config_, "Kafka source consumer", c.get(),
-                                                [](rd_kafka_conf_t* conf) {
-                                                  rd_kafka_conf_set_error_cb(conf, &ConsumerPool::OnError);
-                                                }));
+      auto created = NewConsumer();
+      if (!created.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        --live_;
+        return created.status();
+      }
+      c = std::move(*created);
     }
-    ARROW_RETURN_NOT_OK(StartAt(c.get(), tp, offset));
+    Status st = StartAt(c.get(), tp, offset);
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      --live_;  // `c` is destroyed on return
+      return st;
+    }
     return c;
   }
 
@@ -266,6 +299,7 @@ class ConsumerPool {
       idle_.push_back(std::move(c));
     } else {
       drop = std::move(c);  // destroyed after the lock is released (declared first)
+      --live_;
     }
   }
 
@@ -273,10 +307,20 @@ class ConsumerPool {
     std::vector<std::unique_ptr<PooledConsumer>> drop;
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
+    live_ -= static_cast<int>(idle_.size());
     drop.swap(idle_);
   }
 
  private:
+  Result<std::unique_ptr<PooledConsumer>> NewConsumer() {
+    auto c = std::make_unique<PooledConsumer>();
+    ARROW_ASSIGN_OR_RAISE(c->rk, CreateHandle(RD_KAFKA_CONSUMER, config_, "Kafka source consumer", c.get(),
+                                              [](rd_kafka_conf_t* conf) {
+                                                rd_kafka_conf_set_error_cb(conf, &ConsumerPool::OnError);
+                                              }));
+    return c;
+  }
+
   static void OnError(rd_kafka_t*, int err, const char* reason, void* opaque) {
     auto* c = static_cast<PooledConsumer*>(opaque);
     std::lock_guard<std::mutex> lock(c->error_mu);
@@ -287,6 +331,7 @@ class ConsumerPool {
   int capacity_;
   std::mutex mu_;
   bool closed_ = false;
+  int live_ = 0;  // consumers in existence: idle plus in tasks' hands
   std::vector<std::unique_ptr<PooledConsumer>> idle_;
 };
 
@@ -336,7 +381,7 @@ class PartitionRead {
     while (!done_ && rows < kMaxBatchRows && bytes < kMaxBatchBytes) {
       bool progress = false;
       // Records fetched past the end of an earlier range come first.
-      while (!consumer_->leftovers.empty() && !done_) {
+      while (!consumer_->leftovers.empty() && !done_ && rows < kMaxBatchRows) {
         KafkaPtr<rd_kafka_message_t> m = std::move(consumer_->leftovers.front());
         consumer_->leftovers.pop_front();
         bool keep = false;
@@ -346,7 +391,9 @@ class PartitionRead {
       if (done_ || rows >= kMaxBatchRows) break;
       // Take what is queued without waiting (consume_batch would otherwise
       // wait for a full array); only an empty queue waits, for one message.
-      int64_t want = std::min<int64_t>(kConsumeBatch, std::max<int64_t>(until_ - next_, 0) + 1);
+      // No more than the batch has room for: a whole array past the cap made
+      // batches of up to cap + kConsumeBatch rows.
+      int64_t want = std::min<int64_t>({kConsumeBatch, std::max<int64_t>(until_ - next_, 0) + 1, kMaxBatchRows - rows});
       ssize_t n = rd_kafka_consume_batch(rkt, tp_.partition, 0, msgs.data(), static_cast<size_t>(want));
       if (n == 0) n = rd_kafka_consume_batch(rkt, tp_.partition, kPollSliceMs, msgs.data(), 1);
       if (n < 0) {
