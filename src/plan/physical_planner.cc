@@ -25,7 +25,8 @@ void SplitConjuncts(const ExprPtr& e, std::vector<ExprPtr>* out) {
 
 ExprPtr AndAll(const std::vector<ExprPtr>& es) {
   ExprPtr acc;
-  for (const auto& e : es) acc = acc ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {acc, e}) : e;
+  for (const auto& e : es)
+    acc = acc ? expr::MakeSpecial(ExprKind::kAnd, arrow::boolean(), {acc, e}) : e;
   return acc;
 }
 
@@ -81,7 +82,8 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
     }
     case LogicalKind::kProject: {
       std::vector<ExprPtr> below, above;
-      bool inlinable = std::all_of(node->exprs.begin(), node->exprs.end(), [](const ExprPtr& e) { return Deterministic(*e); });
+      bool inlinable = std::all_of(node->exprs.begin(), node->exprs.end(),
+                                   [](const ExprPtr& e) { return Deterministic(*e); });
       for (auto& p : preds) {
         if (inlinable && Deterministic(*p)) {
           below.push_back(Inline(p, node->exprs));
@@ -104,12 +106,14 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
         bool det = Deterministic(*p);
         // Which sides may take a predicate depends on the join type: a WHERE
         // predicate may go to a preserved side; an ON predicate to a side it only filters.
-        bool left_ok = from_condition ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kRight ||
-                                         jt == sql::JoinType::kLeftSemi)
-                                      : (jt != sql::JoinType::kRight && jt != sql::JoinType::kFull);
-        bool right_ok = from_condition ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kLeft ||
-                                          jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti)
-                                       : (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross);
+        bool left_ok = from_condition
+                           ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kRight ||
+                              jt == sql::JoinType::kLeftSemi)
+                           : (jt != sql::JoinType::kRight && jt != sql::JoinType::kFull);
+        bool right_ok = from_condition
+                            ? (jt == sql::JoinType::kInner || jt == sql::JoinType::kLeft ||
+                               jt == sql::JoinType::kLeftSemi || jt == sql::JoinType::kLeftAnti)
+                            : (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross);
         if (det && !cols.empty() && l && left_ok) {
           left.push_back(p);
         } else if (det && !cols.empty() && r && right_ok) {
@@ -132,7 +136,8 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
         size_t before = stay.size();
         classify(p, false);
         if (stay.size() > before) {
-          if (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross) continue;  // becomes join condition
+          if (jt == sql::JoinType::kInner || jt == sql::JoinType::kCross)
+            continue;  // becomes join condition
           where_stay.push_back(stay.back());
           stay.pop_back();
         }
@@ -143,7 +148,8 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
         for (auto& p : conj) classify(p, true);
       }
       auto n = Clone(node);
-      if (n->join_type == sql::JoinType::kCross && !stay.empty()) n->join_type = sql::JoinType::kInner;
+      if (n->join_type == sql::JoinType::kCross && !stay.empty())
+        n->join_type = sql::JoinType::kInner;
       n->predicate = AndAll(stay);
       n->children[0] = PushDown(node->children[0], std::move(left));
       n->children[1] = PushDown(node->children[1], std::move(right));
@@ -162,7 +168,9 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
       for (auto& p : preds) {
         auto cols = Columns(p);
         bool keys_only = node->grouping_sets.empty() && !cols.empty() &&
-                         std::all_of(cols.begin(), cols.end(), [&](int c) { return c < static_cast<int>(node->exprs.size()); });
+                         std::all_of(cols.begin(), cols.end(), [&](int c) {
+                           return c < static_cast<int>(node->exprs.size());
+                         });
         if (keys_only && Deterministic(*p)) {
           below.push_back(Inline(p, node->exprs));
         } else {
@@ -185,77 +193,204 @@ LogicalPtr PushDown(const LogicalPtr& node, std::vector<ExprPtr> preds) {
   }
 }
 
-// Narrows a scan to the columns its consumers read: Project/Aggregate over
-// Filter* over Scan. Expressions of the consumer and the filters are remapped.
-void CollectUsed(const LogicalNode& n, std::set<int>* used) {
-  auto add = [&](const ExprPtr& e) {
-    if (!e) return;
-    for (int c : Columns(e)) used->insert(c);
-  };
-  if (n.kind == LogicalKind::kProject) {
-    for (const auto& e : n.exprs) add(e);
-  } else if (n.kind == LogicalKind::kAggregate) {
-    for (const auto& e : n.exprs) add(e);
-    for (const auto& a : n.aggregates) {
-      for (const auto& e : a.args) add(e);
-      add(a.filter);
-    }
+ExprPtr Remap(const ExprPtr& e, const std::vector<int>& m) {
+  return e ? expr::RemapColumns(e, m) : e;
+}
+
+void Require(const ExprPtr& e, std::vector<bool>* required) {
+  if (!e) return;
+  for (int c : Columns(e)) {
+    if (c >= 0 && static_cast<size_t>(c) < required->size()) (*required)[c] = true;
   }
 }
 
-ExprPtr Remap(const ExprPtr& e, const std::vector<int>& m) { return e ? expr::RemapColumns(e, m) : e; }
-
-LogicalPtr PruneScans(const LogicalPtr& node) {
+// Column pruning (Spark's ColumnPruning): every node keeps only the columns
+// some node above reads, down to the scans, which then read only those. A
+// join of a 7-column fact table that needs two of them no longer carries the
+// other five through the hash table and the output. `required` flags the
+// output columns of `node` the parent reads; `map` receives, per output
+// column, its index in the pruned node's output (-1: dropped). A pruned node
+// may keep more than was required (a filter's own columns), never fewer.
+LogicalPtr Prune(const LogicalPtr& node, const std::vector<bool>& required, std::vector<int>* map) {
+  const int width = node->schema->num_fields();
+  auto identity = [&] {
+    map->resize(width);
+    for (int i = 0; i < width; ++i) (*map)[i] = i;
+  };
+  auto all = [](const LogicalPtr& c) {
+    return std::vector<bool>(static_cast<size_t>(c->schema->num_fields()), true);
+  };
   auto n = Clone(node);
-  for (auto& c : n->children) c = PruneScans(c);
-  if (n->kind != LogicalKind::kProject && n->kind != LogicalKind::kAggregate) return n;
-  // Walk Filter* to a Scan.
-  std::vector<LogicalPtr> chain;
-  LogicalPtr cur = n->children[0];
-  while (cur->kind == LogicalKind::kFilter) {
-    chain.push_back(cur);
-    cur = cur->children[0];
+  switch (node->kind) {
+    case LogicalKind::kScan: {
+      std::vector<int> source;  // per output column, the source column
+      for (int i = 0; i < width; ++i)
+        source.push_back(node->scan_columns.empty() ? i : node->scan_columns[i]);
+      if (node->scan_columns.size() == 1 && node->scan_columns[0] == -1) source.clear();
+      const bool every = std::all_of(required.begin(), required.end(), [](bool b) { return b; });
+      if (every || source.empty()) {
+        identity();
+        return node;
+      }
+      map->assign(width, -1);
+      n->scan_columns.clear();
+      arrow::FieldVector fields;
+      for (int i = 0; i < width; ++i) {
+        if (!required[i]) continue;
+        (*map)[i] = static_cast<int>(n->scan_columns.size());
+        n->scan_columns.push_back(source[i]);
+        fields.push_back(node->schema->field(i));
+      }
+      if (n->scan_columns.empty()) n->scan_columns.push_back(-1);  // row counts only
+      n->schema = arrow::schema(fields);
+      return n;
+    }
+    case LogicalKind::kFilter:
+    case LogicalKind::kSort:
+    case LogicalKind::kLimit: {
+      auto need = required;
+      Require(node->predicate, &need);
+      for (const auto& k : node->sort_keys) Require(k.expr, &need);
+      std::vector<int> cmap;
+      n->children[0] = Prune(node->children[0], need, &cmap);
+      n->predicate = Remap(node->predicate, cmap);
+      for (auto& k : n->sort_keys) k.expr = Remap(k.expr, cmap);
+      n->schema = n->children[0]->schema;
+      *map = cmap;
+      return n;
+    }
+    case LogicalKind::kProject: {
+      std::vector<int> keep;
+      for (int i = 0; i < width; ++i) {
+        if (required[i]) keep.push_back(i);
+      }
+      // A projection of nothing still has to carry the row count: keep one
+      // column, preferably a plain reference.
+      if (keep.empty() && width > 0) {
+        int pick = 0;
+        for (int i = 0; i < width; ++i) {
+          if (node->exprs[i]->kind == ExprKind::kColumn) {
+            pick = i;
+            break;
+          }
+        }
+        keep.push_back(pick);
+      }
+      std::vector<bool> need(node->children[0]->schema->num_fields(), false);
+      for (int i : keep) Require(node->exprs[i], &need);
+      std::vector<int> cmap;
+      n->children[0] = Prune(node->children[0], need, &cmap);
+      n->exprs.clear();
+      arrow::FieldVector fields;
+      map->assign(width, -1);
+      for (int i : keep) {
+        (*map)[i] = static_cast<int>(n->exprs.size());
+        n->exprs.push_back(Remap(node->exprs[i], cmap));
+        fields.push_back(node->schema->field(i));
+      }
+      n->schema = arrow::schema(fields);
+      return n;
+    }
+    case LogicalKind::kAggregate: {
+      std::vector<bool> need(node->children[0]->schema->num_fields(), false);
+      for (const auto& e : node->exprs) Require(e, &need);
+      for (const auto& a : node->aggregates) {
+        for (const auto& e : a.args) Require(e, &need);
+        Require(a.filter, &need);
+      }
+      std::vector<int> cmap;
+      n->children[0] = Prune(node->children[0], need, &cmap);
+      for (auto& e : n->exprs) e = Remap(e, cmap);
+      for (auto& a : n->aggregates) {
+        for (auto& e : a.args) e = Remap(e, cmap);
+        a.filter = Remap(a.filter, cmap);
+      }
+      identity();
+      return n;
+    }
+    case LogicalKind::kJoin: {
+      const int nl = node->children[0]->schema->num_fields();
+      const int nr = node->children[1]->schema->num_fields();
+      const bool left_only = node->join_type == sql::JoinType::kLeftSemi ||
+                             node->join_type == sql::JoinType::kLeftAnti;
+      std::vector<bool> need(nl + nr, false);
+      for (int i = 0; i < width && i < nl + nr; ++i) need[i] = required[i];
+      Require(node->predicate, &need);
+      std::vector<bool> need_l(need.begin(), need.begin() + nl);
+      std::vector<bool> need_r(need.begin() + nl, need.end());
+      std::vector<int> lmap, rmap;
+      n->children[0] = Prune(node->children[0], need_l, &lmap);
+      n->children[1] = Prune(node->children[1], need_r, &rmap);
+      const int nl2 = n->children[0]->schema->num_fields();
+      const int nr2 = n->children[1]->schema->num_fields();
+      std::vector<int> m(nl + nr, -1);
+      for (int i = 0; i < nl; ++i) m[i] = lmap[i];
+      for (int j = 0; j < nr; ++j) m[nl + j] = rmap[j] < 0 ? -1 : nl2 + rmap[j];
+      n->predicate = Remap(node->predicate, m);
+      // Output fields (with the join's nullability) in the children's new order.
+      arrow::FieldVector fields(left_only ? nl2 : nl2 + nr2);
+      for (int i = 0; i < nl; ++i) {
+        if (lmap[i] >= 0) fields[lmap[i]] = node->schema->field(i);
+      }
+      if (!left_only) {
+        for (int j = 0; j < nr; ++j) {
+          if (rmap[j] >= 0) fields[nl2 + rmap[j]] = node->schema->field(nl + j);
+        }
+      }
+      for (const auto& f : fields) {
+        if (!f) return (identity(), node);  // a child kept a column we cannot name: give up
+      }
+      n->schema = arrow::schema(fields);
+      map->assign(width, -1);
+      for (int i = 0; i < width; ++i) (*map)[i] = i < nl + nr ? m[i] : -1;
+      return n;
+    }
+    case LogicalKind::kWindow:
+    case LogicalKind::kGenerate: {
+      // The child's columns, then computed ones (kept whole).
+      const int nc = node->children[0]->schema->num_fields();
+      std::vector<bool> need(nc, false);
+      for (int i = 0; i < nc && i < width; ++i) need[i] = required[i];
+      for (const auto& e : node->exprs) Require(e, &need);
+      for (const auto& k : node->sort_keys) Require(k.expr, &need);
+      for (const auto& w : node->windows) {
+        for (const auto& e : w.args) Require(e, &need);
+      }
+      std::vector<int> cmap;
+      n->children[0] = Prune(node->children[0], need, &cmap);
+      for (auto& e : n->exprs) e = Remap(e, cmap);
+      for (auto& k : n->sort_keys) k.expr = Remap(k.expr, cmap);
+      for (auto& w : n->windows) {
+        for (auto& e : w.args) e = Remap(e, cmap);
+      }
+      const int nc2 = n->children[0]->schema->num_fields();
+      arrow::FieldVector fields = n->children[0]->schema->fields();
+      for (int i = nc; i < width; ++i) fields.push_back(node->schema->field(i));
+      n->schema = arrow::schema(fields);
+      map->assign(width, -1);
+      for (int i = 0; i < nc; ++i) (*map)[i] = cmap[i];
+      for (int i = nc; i < width; ++i) (*map)[i] = nc2 + (i - nc);
+      return n;
+    }
+    default: {
+      // Union and anything else: outputs stay as they are; inputs are
+      // pruned on their own.
+      for (auto& c : n->children) {
+        std::vector<int> ignored;
+        c = Prune(c, all(c), &ignored);
+      }
+      identity();
+      return n;
+    }
   }
-  if (cur->kind != LogicalKind::kScan || !cur->scan_columns.empty()) return n;
-  std::set<int> used;
-  CollectUsed(*n, &used);
-  for (const auto& f : chain) {
-    for (int c : Columns(f->predicate)) used.insert(c);
-  }
-  int width = cur->schema->num_fields();
-  if (static_cast<int>(used.size()) == width) return n;
-  std::vector<int> mapping(width, -1);
-  auto scan = Clone(cur);
-  arrow::FieldVector fields;
-  for (int c : used) {
-    mapping[c] = static_cast<int>(scan->scan_columns.size());
-    scan->scan_columns.push_back(c);
-    fields.push_back(cur->schema->field(c));
-  }
-  if (scan->scan_columns.empty()) scan->scan_columns.push_back(-1);  // no column, only row counts
-  scan->schema = arrow::schema(fields);
-  LogicalPtr below = scan;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    auto f = Clone(*it);
-    f->children = {below};
-    f->schema = scan->schema;
-    f->predicate = Remap(f->predicate, mapping);
-    below = f;
-  }
-  n->children[0] = below;
-  for (auto& e : n->exprs) e = Remap(e, mapping);
-  for (auto& a : n->aggregates) {
-    for (auto& e : a.args) e = Remap(e, mapping);
-    a.filter = Remap(a.filter, mapping);
-  }
-  return n;
 }
 
 }  // namespace
 
 Result<LogicalPtr> Optimize(const LogicalPtr& plan) {
   auto p = PushDown(plan, {});
-  return PruneScans(p);
+  std::vector<int> map;
+  return Prune(p, std::vector<bool>(static_cast<size_t>(p->schema->num_fields()), true), &map);
 }
 
 namespace {
@@ -315,8 +450,10 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
     case LogicalKind::kGenerate: {
       std::vector<std::string> names;
       int base = n->children[0]->schema->num_fields();
-      for (int i = base; i < n->schema->num_fields(); ++i) names.push_back(n->schema->field(i)->name());
-      return std::make_shared<exec::GenerateNode>(kids[0], n->exprs[0], n->outer, n->with_position, names);
+      for (int i = base; i < n->schema->num_fields(); ++i)
+        names.push_back(n->schema->field(i)->name());
+      return std::make_shared<exec::GenerateNode>(kids[0], n->exprs[0], n->outer, n->with_position,
+                                                  names);
     }
     case LogicalKind::kAggregate:
       return MakeAggregateNode(kids[0], *n, config);
@@ -329,12 +466,17 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
         std::vector<ExprPtr> conj;
         SplitConjuncts(n->predicate, &conj);
         for (const auto& c : conj) {
-          bool eq = c->kind == ExprKind::kCall && (c->name == "equal" || c->name == "equal_null_safe") && c->args.size() == 2;
+          bool eq = c->kind == ExprKind::kCall &&
+                    (c->name == "equal" || c->name == "equal_null_safe") && c->args.size() == 2;
           if (eq) {
             auto a = c->args[0], b = c->args[1];
             auto ca = Columns(a), cb = Columns(b);
-            auto all_left = [&](const std::vector<int>& v) { return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x < nl; }); };
-            auto all_right = [&](const std::vector<int>& v) { return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x >= nl; }); };
+            auto all_left = [&](const std::vector<int>& v) {
+              return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x < nl; });
+            };
+            auto all_right = [&](const std::vector<int>& v) {
+              return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x >= nl; });
+            };
             if (all_right(ca) && all_left(cb)) std::swap(a, b), std::swap(ca, cb);
             if (all_left(ca) && all_right(cb) && a->type->Equals(*b->type)) {
               std::vector<int> m(nl + n->children[1]->schema->num_fields());
@@ -367,16 +509,26 @@ Result<exec::PhysicalNodePtr> PlanPhysical(const LogicalPtr& plan, const Session
 namespace {
 const char* KindName(LogicalKind k) {
   switch (k) {
-    case LogicalKind::kScan: return "Scan";
-    case LogicalKind::kFilter: return "Filter";
-    case LogicalKind::kProject: return "Project";
-    case LogicalKind::kAggregate: return "Aggregate";
-    case LogicalKind::kJoin: return "Join";
-    case LogicalKind::kSort: return "Sort";
-    case LogicalKind::kLimit: return "Limit";
-    case LogicalKind::kUnion: return "Union";
-    case LogicalKind::kWindow: return "Window";
-    case LogicalKind::kGenerate: return "Generate";
+    case LogicalKind::kScan:
+      return "Scan";
+    case LogicalKind::kFilter:
+      return "Filter";
+    case LogicalKind::kProject:
+      return "Project";
+    case LogicalKind::kAggregate:
+      return "Aggregate";
+    case LogicalKind::kJoin:
+      return "Join";
+    case LogicalKind::kSort:
+      return "Sort";
+    case LogicalKind::kLimit:
+      return "Limit";
+    case LogicalKind::kUnion:
+      return "Union";
+    case LogicalKind::kWindow:
+      return "Window";
+    case LogicalKind::kGenerate:
+      return "Generate";
   }
   return "?";
 }
