@@ -207,7 +207,12 @@ class Lakestream:
             return {"plan": text}
         keys = ("files_scanned", "files_pruned", "pruned_by_partition", "pruned_by_stats",
                 "files_total")
-        return dict(zip(keys, map(int, m.groups())))
+        out = dict(zip(keys, map(int, m.groups())))
+        # Row groups of the kept files (printed when a filter touches a data column).
+        rg = re.search(r"row_groups=(\d+) row_groups_pruned=(\d+)", text)
+        if rg:
+            out["row_groups_scanned"], out["row_groups_pruned"] = map(int, rg.groups())
+        return out
 
     def close(self):
         self.engine.stop()
@@ -414,7 +419,7 @@ def markdown(r: dict) -> str:
               "`read_parquet` over the table's live files (no delta extension offline: no log "
               "stats, row-group stats only). Ratio = lakestream time / peer time (target for the "
               "selective scan: < 1.0 against both).", ""]
-    lines += ["| table | scan | files scanned / total (lakestream EXPLAIN) | " +
+    lines += ["| table | scan | files scanned / total, row groups scanned / pruned (lakestream EXPLAIN) | " +
               " | ".join(f"{e} s" for e in r["scan_engines"]) + " | " +
               " | ".join(f"lakestream / {e}" for e in r["scan_engines"] if e != "lakestream") +
               " | CPU s (" + ", ".join(r["scan_engines"]) + ") | same answer |",
@@ -422,6 +427,8 @@ def markdown(r: dict) -> str:
     for s in r["scan"]:
         ex = s.get("explain", {})
         files = (f"{ex['files_scanned']} / {ex['files_total']}" if "files_scanned" in ex else "?")
+        if "row_groups_scanned" in ex:
+            files += f", {ex['row_groups_scanned']} / {ex['row_groups_pruned']}"
         lines.append(f"| {s['table']} | {s['workload']} | {files} | " +
                      " | ".join(f"{s['engines'][e]['seconds']:.3f}" for e in r["scan_engines"]) +
                      " | " + " | ".join(ratio_text(s["ratios"].get(e)) for e in r["scan_engines"]

@@ -1,4 +1,6 @@
-// Private interface between file_source.cc and the per-format readers.
+// Private interface between file_source.cc and the per-format readers. The
+// Parquet statistics test (ParquetChunkCanSkip) is also used by the Delta scan
+// (connectors/delta/scan.cc), so both prune row groups by the same rules.
 #pragma once
 
 #include <memory>
@@ -10,7 +12,9 @@
 #include "formats/file_source.h"
 
 namespace parquet {
+class ColumnChunkMetaData;
 class FileMetaData;
+class RowGroupMetaData;
 }
 
 namespace lakestream::formats::internal {
@@ -84,6 +88,25 @@ Result<std::vector<ScanTask>> PlanParquetFile(const std::string& path,
                                               const SchemaPtr& data_schema, ScanMetrics* metrics,
                                               FooterCache* footers);
 Result<BatchIterator> OpenParquetTask(const ReadContext& ctx, const std::vector<int>& row_groups);
+
+/// True when the column-chunk statistics prove that no row of the chunk
+/// (`num_rows` rows) satisfies `pred`. Anything uncertain (no or untrusted
+/// statistics, values that do not convert exactly to the statistics' type,
+/// NaN) keeps the chunk. The caller must make sure that the chunk's values are
+/// read as-is (no lossy conversion between the file type and the column type).
+bool ParquetChunkCanSkip(const ColumnPredicate& pred, const parquet::ColumnChunkMetaData& chunk,
+                         int64_t num_rows);
+
+/// A pushed-down predicate bound to a leaf column of one Parquet file.
+struct BoundParquetPredicate {
+  const ColumnPredicate* predicate = nullptr;
+  int leaf = -1;  // column index in the file's SchemaDescriptor
+};
+
+/// True when the statistics of `row_group` prove that no row satisfies the
+/// conjunction `predicates` (some predicate can skip its chunk).
+bool ParquetRowGroupCanSkip(const parquet::RowGroupMetaData& row_group,
+                            const std::vector<BoundParquetPredicate>& predicates);
 
 /// Reads a whole local file into memory; errors name the path.
 Result<std::shared_ptr<arrow::Buffer>> ReadWholeFile(const std::string& path);

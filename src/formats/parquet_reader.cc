@@ -126,10 +126,45 @@ bool IsNaN(const arrow::Scalar& s) {
   return false;
 }
 
-/// True when the statistics prove that no row of the chunk satisfies `pred`.
-/// Anything uncertain (no statistics, types that do not compare, NaN) keeps it.
-bool CanSkip(const ColumnPredicate& pred, const parquet::ColumnChunkMetaData& chunk,
-             int64_t num_rows) {
+/// Leaf column index of a top-level primitive column named `name`, or -1.
+int FindTopLevelLeaf(const parquet::SchemaDescriptor& schema, const std::string& name) {
+  for (int i = 0; i < schema.num_columns(); ++i) {
+    const auto* col = schema.Column(i);
+    if (col->path()->ToDotVector().size() == 1 && EqualsIgnoreCase(col->name(), name)) return i;
+  }
+  return -1;
+}
+
+Result<std::shared_ptr<arrow::Array>> ToTargetType(const std::shared_ptr<arrow::Array>& array,
+                                                   const std::shared_ptr<arrow::DataType>& type,
+                                                   const std::string& path,
+                                                   const std::string& column) {
+  if (array->type()->Equals(*type)) return array;
+  std::shared_ptr<arrow::Array> in = array;
+  if (in->type()->id() == arrow::Type::DICTIONARY) {
+    LS_ASSIGN_OR_RAISE(auto decoded, arrow::compute::Cast(
+                                         *in, static_cast<const arrow::DictionaryType&>(
+                                                  *in->type()).value_type()));
+    in = decoded;
+    if (in->type()->Equals(*type)) return in;
+  }
+  // Timestamps may truncate (nanoseconds to Spark's microseconds, as Spark
+  // does); any other lossy conversion (BIGINT data into an INT column) fails.
+  auto options = in->type()->id() == arrow::Type::TIMESTAMP ? arrow::compute::CastOptions::Unsafe()
+                                                             : arrow::compute::CastOptions::Safe();
+  auto r = arrow::compute::Cast(*in, type, options);
+  if (!r.ok()) {
+    return UserError("parquet file {}: column '{}' of type {} cannot be read as {}: {}", path,
+                     column, in->type()->ToString(), types::ToDDL(*type), r.status().message());
+  }
+  return *r;
+}
+
+}  // namespace
+
+// Shared with the Delta scan (see format_internal.h).
+bool ParquetChunkCanSkip(const ColumnPredicate& pred, const parquet::ColumnChunkMetaData& chunk,
+                         int64_t num_rows) {
   if (!chunk.is_stats_set()) return false;
   std::shared_ptr<parquet::Statistics> stats;
   try {
@@ -210,41 +245,15 @@ bool CanSkip(const ColumnPredicate& pred, const parquet::ColumnChunkMetaData& ch
   }
 }
 
-/// Leaf column index of a top-level primitive column named `name`, or -1.
-int FindTopLevelLeaf(const parquet::SchemaDescriptor& schema, const std::string& name) {
-  for (int i = 0; i < schema.num_columns(); ++i) {
-    const auto* col = schema.Column(i);
-    if (col->path()->ToDotVector().size() == 1 && EqualsIgnoreCase(col->name(), name)) return i;
+bool ParquetRowGroupCanSkip(const parquet::RowGroupMetaData& row_group,
+                            const std::vector<BoundParquetPredicate>& predicates) {
+  for (const auto& bound : predicates) {
+    if (bound.leaf < 0 || bound.leaf >= row_group.num_columns()) continue;
+    auto chunk = row_group.ColumnChunk(bound.leaf);
+    if (ParquetChunkCanSkip(*bound.predicate, *chunk, row_group.num_rows())) return true;
   }
-  return -1;
+  return false;
 }
-
-Result<std::shared_ptr<arrow::Array>> ToTargetType(const std::shared_ptr<arrow::Array>& array,
-                                                   const std::shared_ptr<arrow::DataType>& type,
-                                                   const std::string& path,
-                                                   const std::string& column) {
-  if (array->type()->Equals(*type)) return array;
-  std::shared_ptr<arrow::Array> in = array;
-  if (in->type()->id() == arrow::Type::DICTIONARY) {
-    LS_ASSIGN_OR_RAISE(auto decoded, arrow::compute::Cast(
-                                         *in, static_cast<const arrow::DictionaryType&>(
-                                                  *in->type()).value_type()));
-    in = decoded;
-    if (in->type()->Equals(*type)) return in;
-  }
-  // Timestamps may truncate (nanoseconds to Spark's microseconds, as Spark
-  // does); any other lossy conversion (BIGINT data into an INT column) fails.
-  auto options = in->type()->id() == arrow::Type::TIMESTAMP ? arrow::compute::CastOptions::Unsafe()
-                                                             : arrow::compute::CastOptions::Safe();
-  auto r = arrow::compute::Cast(*in, type, options);
-  if (!r.ok()) {
-    return UserError("parquet file {}: column '{}' of type {} cannot be read as {}: {}", path,
-                     column, in->type()->ToString(), types::ToDDL(*type), r.status().message());
-  }
-  return *r;
-}
-
-}  // namespace
 
 Result<SchemaPtr> ReadParquetSchema(const std::string& path) {
   LS_ASSIGN_OR_RAISE(auto reader, OpenArrow(path, 1024));
@@ -278,22 +287,14 @@ Result<std::vector<ScanTask>> PlanParquetFile(const std::string& path,
   try {
     auto md = raw->metadata();
     if (footers) footers->Put(path, md);
-    std::vector<std::pair<const ColumnPredicate*, int>> usable;
+    std::vector<BoundParquetPredicate> usable;
     for (const auto& p : predicates) {
       int leaf = FindTopLevelLeaf(*md->schema(), p.column);
-      if (leaf >= 0) usable.emplace_back(&p, leaf);
+      if (leaf >= 0) usable.push_back({&p, leaf});
     }
     for (int rg = 0; rg < md->num_row_groups(); ++rg) {
       auto rg_md = md->RowGroup(rg);
-      bool skip = false;
-      for (const auto& [pred, leaf] : usable) {
-        auto chunk = rg_md->ColumnChunk(leaf);
-        if (CanSkip(*pred, *chunk, rg_md->num_rows())) {
-          skip = true;
-          break;
-        }
-      }
-      if (skip) {
+      if (ParquetRowGroupCanSkip(*rg_md, usable)) {
         metrics->row_groups_skipped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }

@@ -148,6 +148,12 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
                              scan->files().size(), m.files_pruned_by_partition + m.files_pruned_by_stats,
                              m.files_pruned_by_partition, m.files_pruned_by_stats, m.files_total,
                              opts.predicates.size());
+      // Row groups of the files kept, known when a predicate touches a data column.
+      if (m.row_groups_total > 0) {
+        *explain += fmt::format(" row_groups={} row_groups_pruned={}",
+                                m.row_groups_total.load() - m.row_groups_pruned_by_stats.load(),
+                                m.row_groups_pruned_by_stats.load());
+      }
     }
     // One task per data file, so workers read files in parallel.
     std::vector<exec::ScanTask> out;

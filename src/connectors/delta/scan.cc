@@ -5,8 +5,15 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/io/file.h>
+#include <arrow/io/memory.h>
 #include <arrow/scalar.h>
 #include <arrow/util/key_value_metadata.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/exception.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 #include <simdjson.h>
 #include <strings.h>
 
@@ -15,6 +22,7 @@
 
 #include "connectors/delta/checkpoint.h"
 #include "connectors/delta/deletion_vector.h"
+#include "formats/format_internal.h"
 
 namespace lakestream::delta {
 namespace {
@@ -340,6 +348,150 @@ const arrow::Field* FindLogical(const arrow::Schema& schema, const std::string& 
   return nullptr;
 }
 
+// ---- Parquet data files ---------------------------------------------------
+
+Status ParquetFileError(const std::string& path, std::string_view what) {
+  return UserError("cannot read Parquet file '{}': {}", path, what);
+}
+
+// The bytes of a data file: memory-mapped when local, so libparquet touches
+// only the footer and the column chunks it decodes; else read through the
+// FileSystem (object stores). The buffer owns the bytes, so arrays that slice
+// it stay valid.
+Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInput(storage::FileSystem* fs,
+                                                               const std::string& path) {
+  if (dynamic_cast<storage::LocalFileSystem*>(fs) != nullptr) {
+    auto mapped = arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ);
+    if (mapped.ok()) return std::shared_ptr<arrow::io::RandomAccessFile>(*mapped);
+    // If it cannot be mapped, the FileSystem read below names the problem.
+  }
+  LS_ASSIGN_OR_RAISE(auto bytes, fs->ReadAll(path));
+  return std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(std::move(bytes)));
+}
+
+// Rows per decoded batch. Decoding a whole row group (lakestream and delta-rs
+// write them of 1Mi rows) at once allocates ~100 MB of fresh memory per row
+// group, and faulting it in (kernel page clearing) was a large part of a
+// selective scan's profile; batches of this size stay in memory the
+// allocator reuses, and in cache for the operators above.
+constexpr int64_t kBatchRows = 64 * 1024;
+
+// Opens a data file; `footer` (from planning) saves parsing it again.
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenDataFile(
+    storage::FileSystem* fs, const std::string& path,
+    std::shared_ptr<parquet::FileMetaData> footer) {
+  LS_ASSIGN_OR_RAISE(auto input, OpenInput(fs, path));
+  const bool mapped = dynamic_cast<arrow::io::MemoryMappedFile*>(input.get()) != nullptr;
+  parquet::ArrowReaderProperties props = parquet::default_arrow_reader_properties();
+  props.set_batch_size(kBatchRows);
+  // Pre-buffering coalesces reads of remote files; a mapped file has nothing
+  // to gain from it.
+  props.set_pre_buffer(!mapped);
+  // Decode the columns of a batch in parallel on Arrow's CPU pool: a selective
+  // scan often keeps one file, which one scan task (one core) would decode
+  // alone. lakestream runs nothing else on that pool, so the blocking wait
+  // of a worker thread cannot starve it.
+  props.set_use_threads(true);
+  try {
+    auto raw = parquet::ParquetFileReader::Open(std::move(input),
+                                                parquet::default_reader_properties(),
+                                                std::move(footer));
+    auto reader = parquet::arrow::FileReader::Make(arrow::default_memory_pool(), std::move(raw),
+                                                   props);
+    if (!reader.ok()) return ParquetFileError(path, reader.status().message());
+    return std::move(*reader);
+  } catch (const std::exception& e) {
+    return ParquetFileError(path, e.what());
+  }
+}
+
+bool IsNested(const arrow::DataType& t) {
+  return t.id() == arrow::Type::STRUCT || t.id() == arrow::Type::LIST ||
+         t.id() == arrow::Type::MAP || t.id() == arrow::Type::LARGE_LIST;
+}
+
+// Whether the values of a file column of type `file` are read unchanged as the
+// logical `logical` type (so its Parquet statistics bound the values the query
+// sees): equal types, exact widenings (ints to wider ints, float to double,
+// decimals, coarser timestamps). Nanosecond and INT96 timestamps are
+// truncated to microseconds on read, date -> timestamp widening changes the
+// domain, anything else is not worth the risk: no row-group pruning.
+bool StatsUsableFor(const arrow::DataType& file, const arrow::DataType& logical) {
+  if (file.Equals(logical)) return true;
+  auto int_width = [](arrow::Type::type id) {
+    switch (id) {
+      case arrow::Type::INT8: return 1;
+      case arrow::Type::INT16: return 2;
+      case arrow::Type::INT32: return 4;
+      case arrow::Type::INT64: return 8;
+      default: return 0;
+    }
+  };
+  int fw = int_width(file.id()), lw = int_width(logical.id());
+  if (fw > 0 && lw > 0) return fw <= lw;
+  if (file.id() == arrow::Type::FLOAT && logical.id() == arrow::Type::DOUBLE) return true;
+  if (file.id() == arrow::Type::DECIMAL128 && logical.id() == arrow::Type::DECIMAL128) return true;
+  if (file.id() == arrow::Type::TIMESTAMP && logical.id() == arrow::Type::TIMESTAMP) {
+    auto fu = static_cast<const arrow::TimestampType&>(file).unit();
+    auto lu = static_cast<const arrow::TimestampType&>(logical).unit();
+    return fu <= lu;  // SECOND < MILLI < MICRO < NANO: coarser or equal is exact
+  }
+  if (file.id() == arrow::Type::STRING && logical.id() == arrow::Type::STRING) return true;
+  return false;
+}
+
+// The row groups of a data file that may hold rows matching `predicates`
+// (ascending). Predicates on partition columns, unknown columns, nested
+// columns and columns whose file type is converted on read are not used.
+// `manifest_fields` are the file's top-level fields as Arrow reads them.
+std::vector<int> SelectRowGroups(const parquet::FileMetaData& md,
+                                 const parquet::arrow::SchemaManifest& manifest,
+                                 const Snapshot& snapshot,
+                                 const std::vector<ColumnPredicate>& predicates,
+                                 int64_t* pruned) {
+  const auto& schema = *snapshot.schema();
+  const auto& parts = snapshot.metadata().partition_columns;
+  const ColumnMappingMode mode = snapshot.column_mapping_mode();
+  arrow::FieldVector file_fields;
+  for (const auto& sf : manifest.schema_fields) file_fields.push_back(sf.field);
+  std::vector<formats::internal::BoundParquetPredicate> bound;
+  for (const auto& p : predicates) {
+    const arrow::Field* f = FindLogical(schema, p.column);
+    if (f == nullptr || IsNested(*f->type())) continue;
+    bool is_part = false;
+    for (const auto& pc : parts) is_part |= EqualsIgnoreCase(pc, f->name());
+    if (is_part) continue;
+    int idx = FindFileField(file_fields, *f, mode);
+    if (idx < 0) continue;  // missing from this file: all NULL, nothing to learn
+    const auto& sf = manifest.schema_fields[static_cast<size_t>(idx)];
+    if (!sf.is_leaf() || sf.column_index < 0 || sf.column_index >= md.num_columns()) continue;
+    if (md.schema()->Column(sf.column_index)->physical_type() == parquet::Type::INT96) continue;
+    if (!StatsUsableFor(*sf.field->type(), *f->type())) continue;
+    bound.push_back({&p, sf.column_index});
+  }
+  std::vector<int> out;
+  for (int rg = 0; rg < md.num_row_groups(); ++rg) {
+    if (!bound.empty() && formats::internal::ParquetRowGroupCanSkip(*md.RowGroup(rg), bound)) {
+      ++*pruned;
+      continue;
+    }
+    out.push_back(rg);
+  }
+  return out;
+}
+
+bool TouchesDataColumn(const Snapshot& snapshot, const std::vector<ColumnPredicate>& predicates) {
+  const auto& parts = snapshot.metadata().partition_columns;
+  for (const auto& p : predicates) {
+    const arrow::Field* f = FindLogical(*snapshot.schema(), p.column);
+    if (f == nullptr || IsNested(*f->type())) continue;
+    bool is_part = false;
+    for (const auto& pc : parts) is_part |= EqualsIgnoreCase(pc, f->name());
+    if (!is_part) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<arrow::Scalar>> ParsePartitionValue(
@@ -432,6 +584,11 @@ bool FileMayMatch(const AddFile& file, const Snapshot& snapshot,
   return true;
 }
 
+struct DeltaScan::FilePlan {
+  std::shared_ptr<parquet::FileMetaData> footer;
+  std::vector<int> row_groups;
+};
+
 Result<std::unique_ptr<DeltaScan>> DeltaScan::Make(std::shared_ptr<const Snapshot> snapshot,
                                                    DeltaScanOptions options) {
   std::unique_ptr<DeltaScan> scan(new DeltaScan());
@@ -473,63 +630,166 @@ Result<std::unique_ptr<DeltaScan>> DeltaScan::Make(std::shared_ptr<const Snapsho
       scan->metrics_.files_pruned_by_stats++;
     }
   }
+  // Row groups: with a predicate on a data column, read the footers of the
+  // files left now, so EXPLAIN can tell row groups scanned / pruned and the
+  // reads do not parse them again. A file that cannot be read here is left
+  // to ReadFile, which reports it.
+  if (TouchesDataColumn(*snapshot, options.predicates)) {
+    for (const auto& file : scan->files_) {
+      if (scan->plans_.count(file.path)) continue;
+      std::string path = ResolveDataPath(snapshot->table_root(), file.path);
+      auto input = OpenInput(snapshot->fs().get(), path);
+      if (!input.ok()) continue;
+      try {
+        auto raw = parquet::ParquetFileReader::Open(*input);
+        auto md = raw->metadata();
+        parquet::arrow::SchemaManifest manifest;
+        if (!parquet::arrow::SchemaManifest::Make(md->schema(), md->key_value_metadata(),
+                                                  parquet::default_arrow_reader_properties(),
+                                                  &manifest)
+                 .ok()) {
+          continue;
+        }
+        auto plan = std::make_shared<FilePlan>();
+        int64_t pruned = 0;
+        plan->row_groups = SelectRowGroups(*md, manifest, *snapshot, options.predicates, &pruned);
+        plan->footer = std::move(md);
+        scan->metrics_.row_groups_total += plan->footer->num_row_groups();
+        scan->metrics_.row_groups_pruned_by_stats += pruned;
+        scan->plans_[file.path] = std::move(plan);
+      } catch (const std::exception&) {
+        continue;
+      }
+    }
+  }
   scan->snapshot_ = std::move(snapshot);
   scan->options_ = std::move(options);
   return scan;
 }
 
-Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
-    const AddFile& file) const {
-  const auto& snap = *snapshot_;
-  std::string path = ResolveDataPath(snap.table_root(), file.path);
-  ColumnMappingMode mode = snap.column_mapping_mode();
-  // Projection: read only the needed top-level columns (by physical name;
-  // id mode matches by field id, so it reads all columns).
-  std::vector<std::string> wanted;
-  if (mode != ColumnMappingMode::kId) {
-    for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
-      if (!output_is_partition_[i]) wanted.push_back(PhysicalName(*output_logical_fields_[i], mode));
-    }
-  }
-  LS_ASSIGN_OR_RAISE(auto table, ReadParquetTable(snap.fs().get(), path, wanted, /*combine=*/false));
-  metrics_.files_read++;
+namespace {
+
+// Reads the row groups of one data file one at a time and converts each to
+// the scan's logical output (partition values, column mapping, widening,
+// deletion vectors).
+struct FileCursor {
+  std::unique_ptr<parquet::arrow::FileReader> reader;
+  std::string path;          // resolved, for errors
+  std::vector<int> row_groups;
+  std::vector<int64_t> first_row;  // file row number of each row group's first row
+  std::vector<int> leaves;         // leaf columns to decode (empty: row counts only)
+  std::vector<std::shared_ptr<arrow::Array>> partition_arrays;  // per output column
   std::optional<std::vector<uint64_t>> deleted;
+  size_t next = 0;           // next entry of row_groups
+  size_t d = 0;              // next deleted row to look at
+  std::unique_ptr<arrow::RecordBatchReader> batches;  // of the current row group
+  int64_t footer_rows = 0;   // rows left of the current row group when no leaf is decoded
+  int64_t base = 0;          // file row number of the next batch's first row
+  bool emitted = false;
+};
+
+}  // namespace
+
+Result<formats::BatchIterator> DeltaScan::OpenFile(const AddFile& file) const {
+  const auto& snap = *snapshot_;
+  auto cursor = std::make_shared<FileCursor>();
+  cursor->path = ResolveDataPath(snap.table_root(), file.path);
+  const std::string& path = cursor->path;
+  const ColumnMappingMode mode = snap.column_mapping_mode();
+  std::shared_ptr<const FilePlan> plan;
+  if (auto it = plans_.find(file.path); it != plans_.end()) plan = it->second;
+  LS_ASSIGN_OR_RAISE(cursor->reader,
+                     OpenDataFile(snap.fs().get(), path, plan ? plan->footer : nullptr));
+  try {
+    auto md = cursor->reader->parquet_reader()->metadata();
+    const auto& manifest = cursor->reader->manifest();
+    if (plan) {
+      cursor->row_groups = plan->row_groups;
+    } else {
+      int64_t pruned = 0;
+      cursor->row_groups = SelectRowGroups(*md, manifest, snap, options_.predicates, &pruned);
+      metrics_.row_groups_total += md->num_row_groups();
+      metrics_.row_groups_pruned_by_stats += pruned;
+    }
+    int64_t row = 0;
+    std::vector<int64_t> starts;
+    for (int rg = 0; rg < md->num_row_groups(); ++rg) {
+      starts.push_back(row);
+      row += md->RowGroup(rg)->num_rows();
+    }
+    for (int rg : cursor->row_groups) {
+      if (rg < 0 || rg >= md->num_row_groups()) {
+        return InternalError("row group {} out of range for {}", rg, path);
+      }
+      cursor->first_row.push_back(starts[static_cast<size_t>(rg)]);
+    }
+    // Projection: only the leaves of the output's data columns, found as
+    // reading finds them (physical names; field ids in id mode).
+    arrow::FieldVector file_fields;
+    for (const auto& sf : manifest.schema_fields) file_fields.push_back(sf.field);
+    for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
+      if (output_is_partition_[i]) continue;
+      int idx = FindFileField(file_fields, *output_logical_fields_[i], mode);
+      if (idx < 0) continue;
+      std::vector<const parquet::arrow::SchemaField*> stack = {
+          &manifest.schema_fields[static_cast<size_t>(idx)]};
+      while (!stack.empty()) {
+        auto* sf = stack.back();
+        stack.pop_back();
+        if (sf->is_leaf() && sf->column_index >= 0) cursor->leaves.push_back(sf->column_index);
+        for (const auto& ch : sf->children) stack.push_back(&ch);
+      }
+    }
+    std::sort(cursor->leaves.begin(), cursor->leaves.end());
+    cursor->leaves.erase(std::unique(cursor->leaves.begin(), cursor->leaves.end()),
+                         cursor->leaves.end());
+  } catch (const std::exception& e) {
+    return ParquetFileError(path, e.what());
+  }
+  // Partition values once per file (parsed here so errors come early).
+  cursor->partition_arrays.resize(output_logical_fields_.size());
+  std::vector<std::shared_ptr<arrow::Scalar>> partition_scalars(output_logical_fields_.size());
+  for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
+    if (!output_is_partition_[i]) continue;
+    const auto& lf = output_logical_fields_[i];
+    auto out_type = output_schema_->field(static_cast<int>(i))->type();
+    std::string pname = PhysicalName(*lf, mode);
+    auto it = file.partition_values.find(pname);
+    if (it == file.partition_values.end()) it = file.partition_values.find(lf->name());
+    std::optional<std::string> raw = it == file.partition_values.end() ? std::nullopt : it->second;
+    auto scalar = ParsePartitionValue(raw, out_type);
+    if (!scalar.ok()) {
+      return UserError("Delta table '{}', file '{}': partition column '{}': {}",
+                       snap.table_root(), file.path, lf->name(), scalar.status().message());
+    }
+    partition_scalars[i] = *scalar;
+  }
   if (file.deletion_vector) {
     auto dv = LoadDeletionVector(*file.deletion_vector, snap.table_root(), snap.fs().get());
     if (!dv.ok()) {
       return UserError("Delta table '{}', file '{}': {}", snap.table_root(), file.path,
                        dv.status().message());
     }
-    deleted = std::move(*dv);
+    cursor->deleted = std::move(*dv);
   }
-  // One output batch per row group (the file's chunks), without copies.
-  std::vector<std::shared_ptr<arrow::RecordBatch>> result;
-  arrow::TableBatchReader batches(*table);
-  int64_t base = 0;  // row number of the batch's first row in the file
-  size_t d = 0;      // next deleted row to look at
-  while (true) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    LS_RETURN_NOT_OK(batches.ReadNext(&batch));
-    if (!batch) break;
-    int64_t n = batch->num_rows();
+  metrics_.files_read++;
+
+  // Converts one decoded batch (file columns) of `n` rows to the output.
+  auto convert = [this, cursor, partition_scalars, mode](
+                     const std::shared_ptr<arrow::RecordBatch>& batch,
+                     int64_t n) -> Result<std::shared_ptr<arrow::RecordBatch>> {
     arrow::ArrayVector columns;
-    arrow::FieldVector file_fields = batch->schema()->fields();
+    arrow::FieldVector file_fields;
+    if (batch) file_fields = batch->schema()->fields();
     for (size_t i = 0; i < output_logical_fields_.size(); ++i) {
       const auto& lf = output_logical_fields_[i];
       auto out_type = output_schema_->field(static_cast<int>(i))->type();
       if (output_is_partition_[i]) {
-        std::string pname = PhysicalName(*lf, mode);
-        auto it = file.partition_values.find(pname);
-        if (it == file.partition_values.end()) it = file.partition_values.find(lf->name());
-        std::optional<std::string> raw =
-            it == file.partition_values.end() ? std::nullopt : it->second;
-        auto scalar = ParsePartitionValue(raw, out_type);
-        if (!scalar.ok()) {
-          return UserError("Delta table '{}', file '{}': partition column '{}': {}",
-                           snap.table_root(), file.path, lf->name(), scalar.status().message());
+        auto& cached = cursor->partition_arrays[i];
+        if (!cached || cached->length() < n) {
+          LS_ASSIGN_OR_RAISE(cached, arrow::MakeArrayFromScalar(*partition_scalars[i], n));
         }
-        LS_ASSIGN_OR_RAISE(auto arr, arrow::MakeArrayFromScalar(**scalar, n));
-        columns.push_back(std::move(arr));
+        columns.push_back(cached->length() == n ? cached : cached->Slice(0, n));
         continue;
       }
       int idx = FindFileField(file_fields, *lf, mode);
@@ -538,36 +798,97 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
         columns.push_back(std::move(arr));
         continue;
       }
-      LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, path));
+      LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, cursor->path));
       columns.push_back(std::move(arr));
     }
     auto out = arrow::RecordBatch::Make(output_schema_, n, std::move(columns));
-    if (deleted) {
-      arrow::BooleanBuilder keep;
-      LS_RETURN_NOT_OK(keep.Reserve(n));
-      bool any = false;
-      for (int64_t r = 0; r < n; ++r) {
-        const auto row = static_cast<uint64_t>(base + r);
-        while (d < deleted->size() && (*deleted)[d] < row) ++d;
-        bool gone = d < deleted->size() && (*deleted)[d] == row;
-        any |= gone;
-        keep.UnsafeAppend(!gone);
-      }
-      if (any) {
+    if (cursor->deleted) {
+      const auto& deleted = *cursor->deleted;
+      size_t& d = cursor->d;
+      while (d < deleted.size() && deleted[d] < static_cast<uint64_t>(cursor->base)) ++d;
+      if (d < deleted.size() && deleted[d] < static_cast<uint64_t>(cursor->base + n)) {
+        arrow::BooleanBuilder keep;
+        LS_RETURN_NOT_OK(keep.Reserve(n));
+        for (int64_t r = 0; r < n; ++r) {
+          const auto row = static_cast<uint64_t>(cursor->base + r);
+          while (d < deleted.size() && deleted[d] < row) ++d;
+          keep.UnsafeAppend(!(d < deleted.size() && deleted[d] == row));
+        }
         LS_ASSIGN_OR_RAISE(auto mask, keep.Finish());
         LS_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(out, mask));
         metrics_.rows_deleted_by_dv += n - filtered.record_batch()->num_rows();
         out = filtered.record_batch();
       }
     }
-    base += n;
+    cursor->base += n;
     metrics_.rows += out->num_rows();
-    result.push_back(std::move(out));
-  }
-  if (result.empty()) {
-    // An empty file still yields its (empty) batch, so callers see the schema.
-    LS_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(output_schema_));
-    result.push_back(std::move(empty));
+    return out;
+  };
+
+  return formats::BatchIterator([this, cursor, convert]() -> Result<formats::BatchPtr> {
+    while (true) {
+      if (cursor->batches) {
+        std::shared_ptr<arrow::RecordBatch> batch;
+        try {
+          auto st = cursor->batches->ReadNext(&batch);
+          if (!st.ok()) return ParquetFileError(cursor->path, st.message());
+        } catch (const std::exception& e) {
+          return ParquetFileError(cursor->path, e.what());
+        }
+        if (batch) {
+          cursor->emitted = true;
+          return convert(batch, batch->num_rows());
+        }
+        cursor->batches.reset();
+      }
+      if (cursor->footer_rows > 0) {
+        const int64_t n = std::min(cursor->footer_rows, kBatchRows);
+        cursor->footer_rows -= n;
+        cursor->emitted = true;
+        return convert(nullptr, n);
+      }
+      if (cursor->next >= cursor->row_groups.size()) {
+        if (cursor->emitted) return formats::BatchPtr();
+        // Every row group pruned, or an empty file: one empty batch, so
+        // callers see the schema.
+        cursor->emitted = true;
+        return arrow::RecordBatch::MakeEmpty(output_schema_);
+      }
+      const size_t k = cursor->next++;
+      const int rg = cursor->row_groups[k];
+      cursor->base = cursor->first_row[k];
+      metrics_.row_groups_read++;
+      if (cursor->leaves.empty()) {
+        // Only partition columns or columns missing from the file: the row
+        // count comes from the footer.
+        try {
+          cursor->footer_rows = cursor->reader->parquet_reader()->metadata()->RowGroup(rg)->num_rows();
+        } catch (const std::exception& e) {
+          return ParquetFileError(cursor->path, e.what());
+        }
+        continue;
+      }
+      // One reader per row group, so that batches never span row groups and
+      // row numbers (deletion vectors) stay exact across skipped ones.
+      try {
+        auto batches = cursor->reader->GetRecordBatchReader({rg}, cursor->leaves);
+        if (!batches.ok()) return ParquetFileError(cursor->path, batches.status().message());
+        cursor->batches = std::move(*batches);
+      } catch (const std::exception& e) {
+        return ParquetFileError(cursor->path, e.what());
+      }
+    }
+  });
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
+    const AddFile& file) const {
+  LS_ASSIGN_OR_RAISE(auto it, OpenFile(file));
+  std::vector<std::shared_ptr<arrow::RecordBatch>> result;
+  while (true) {
+    LS_ASSIGN_OR_RAISE(auto batch, it.Next());
+    if (!batch) break;
+    result.push_back(std::move(batch));
   }
   return result;
 }

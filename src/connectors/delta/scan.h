@@ -1,8 +1,9 @@
 // Reading the data of a Delta snapshot as Arrow record batches in the table's
 // logical schema: partition columns materialized from partitionValues, column
 // mapping (name: physical names; id: Parquet field ids), deletion vectors,
-// type widening and timestamp normalization (INT96, millis -> micros), and
-// data skipping from partition values and per-file statistics.
+// type widening and timestamp normalization (INT96, millis -> micros), data
+// skipping from partition values and per-file statistics, and row-group
+// skipping inside the files from their Parquet footer statistics.
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -26,16 +28,25 @@ using formats::ColumnPredicate;
 struct DeltaScanOptions {
   /// Output columns in this order; nullopt = all columns of the table.
   std::optional<std::vector<std::string>> columns;
-  /// A conjunction; used to skip whole files (partition values and stats).
-  /// Rows are NOT filtered: the caller evaluates the filter.
+  /// A conjunction; used to skip whole files (partition values and stats)
+  /// and Parquet row groups (footer statistics). Rows are NOT filtered: the
+  /// caller evaluates the filter.
   std::vector<ColumnPredicate> predicates;
 };
 
-/// Counters for EXPLAIN (files scanned / pruned).
+/// Counters for EXPLAIN (files and row groups scanned / pruned).
 struct DeltaScanMetrics {
   int64_t files_total = 0;
   int64_t files_pruned_by_partition = 0;
   int64_t files_pruned_by_stats = 0;
+  /// Row groups of the files left after file pruning, and those of them whose
+  /// footer statistics prove that no row matches. Known after Make() when the
+  /// predicates touch a data column (the footers are read while planning);
+  /// files read later that were not planned (ChangesSince) add to them.
+  std::atomic<int64_t> row_groups_total{0};
+  std::atomic<int64_t> row_groups_pruned_by_stats{0};
+  /// Row groups decoded by ReadFile/OpenFile.
+  std::atomic<int64_t> row_groups_read{0};
   std::atomic<int64_t> files_read{0};
   std::atomic<int64_t> rows_deleted_by_dv{0};
   std::atomic<int64_t> rows{0};
@@ -54,8 +65,14 @@ class DeltaScan {
   const std::vector<AddFile>& files() const { return files_; }
   const DeltaScanMetrics& metrics() const { return metrics_; }
 
-  /// Reads one data file (any add of this table, also from ChangesSince).
+  /// Reads one data file (any add of this table, also from ChangesSince):
+  /// the row groups left after pruning, in batches of at most 64Ki rows that
+  /// never span row groups (at least one batch, maybe empty, so callers see
+  /// the schema).
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadFile(const AddFile& file) const;
+  /// Like ReadFile, but decodes one batch per Next(): memory stays bounded by
+  /// a batch instead of a file. The DeltaScan must outlive the iterator.
+  Result<formats::BatchIterator> OpenFile(const AddFile& file) const;
   /// Reads all remaining files into one table.
   Result<std::shared_ptr<arrow::Table>> ReadAll() const;
 
@@ -67,6 +84,10 @@ class DeltaScan {
   std::vector<std::shared_ptr<arrow::Field>> output_logical_fields_;  // with metadata
   std::vector<bool> output_is_partition_;
   std::vector<AddFile> files_;
+  /// Per data file (by path): the footer read while planning and the row
+  /// groups that survive pruning. Read-only after Make.
+  struct FilePlan;
+  std::unordered_map<std::string, std::shared_ptr<const FilePlan>> plans_;
   mutable DeltaScanMetrics metrics_;
 };
 
