@@ -542,6 +542,9 @@ def commit_section(r: dict, c: dict) -> list[str]:
             lines.append(f"| {name} | error: {x['error']} | | | | | | | |")
             continue
         s, f = x.get("at_1m") or {}, x.get("at_full") or {}
+        if "run" in x:
+            notes.append(f"{name}: from {x['run']}, load average {x['loadavg'][0]:.1f} at start, "
+                         f"{x['loadavg'][1]:.1f} at end.")
         lines.append(f"| {name}{' ¹' if 'error' in x else ''} | {s.get('commit_ms', '—')} | "
                      f"{f.get('commit_ms', '—')} | {x.get('commit_ratio_full_vs_1m', '—')} | "
                      f"{s.get('batch_ms', '—')} | {f.get('batch_ms', '—')} | {x.get('batch_ratio_full_vs_1m', '—')} | "
@@ -642,6 +645,34 @@ def write_reports(r: dict, base: str) -> None:
     log(f"wrote {base}.json, {base}.md" + (f", {r['svg']}" if r["svg"] else ""))
 
 
+def engine_key(run: dict, key: str) -> str:
+    """The name of a commit-benchmark engine entry of `run` in a merged table."""
+    if key == "lakestream" and any("providerClass=memory" in c for c in run.get("lakestream_conf", [])):
+        return "lakestream (in-memory store)"
+    return key
+
+
+def merge_commit_runs(paths: list[str], tag: str) -> int:
+    """One commit-time table and plot from several runs' JSON; later files win
+    on the same engine. Each entry keeps the run it came from and its load."""
+    runs = [json.load(open(p)) for p in paths]
+    r = dict(runs[-1])
+    r["commit"] = {"resident_keys": runs[-1]["commit"]["resident_keys"],
+                   "keys_per_batch": runs[-1]["commit"]["keys_per_batch"]}
+    r["windowed"], r["join"] = {}, {"sql": ""}
+    r["merged_from"] = []
+    for p, run in zip(paths, runs):
+        for k, v in commit_engines(run["commit"]):
+            v = dict(v, run=os.path.basename(p), loadavg=[run["loadavg_start"][0], run["loadavg_end"][0]])
+            r["commit"][engine_key(run, k)] = v
+        r["merged_from"].append(os.path.basename(p))
+    r["loadavg_start"] = [min(x["loadavg_start"][0] for x in runs)] * 3
+    r["loadavg_end"] = [max(x["loadavg_end"][0] for x in runs)] * 3
+    write_reports(r, os.path.join(RESULTS, f"stateful-{r['date']}{tag}"))
+    print("\n".join(findings(r)))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "lakestream"))
@@ -659,7 +690,13 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds per lakestream run (default 3600)")
     ap.add_argument("--ls-conf", action="append", default=[],
                     help="extra lakestream -c KEY=VALUE, e.g. spark.sql.streaming.stateStore.providerClass=memory")
+    ap.add_argument("--merge-commit", nargs="+", metavar="JSON",
+                    help="run nothing: merge the commit-time results of earlier runs (e.g. one per state store "
+                         "provider, run at the same time, and one with Spark) into one table and plot, written "
+                         "as stateful-<date><tag>.json/.md")
     a = ap.parse_args()
+    if a.merge_commit:
+        return merge_commit_runs(a.merge_commit, a.tag)
     a.events = a.events or 2_000_000
     a.resident = a.resident or (2_000_000 if a.quick else 10_000_000)
     a.per_batch = a.per_batch or (100_000 if a.quick else 250_000)

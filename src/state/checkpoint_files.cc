@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <queue>
 #include <system_error>
 
 #include "state/state_backend_internal.h"
@@ -107,11 +108,73 @@ std::string RecordFileWriter::Finish(int64_t rows_total) {
   return std::move(buf_);
 }
 
-Result<RecordFile> ReadRecordFile(const std::string& path, RecordFileKind kind,
-                                  int64_t expected_version) {
-  RecordFile f;
-  LS_ASSIGN_OR_RAISE(f.bytes, storage::LocalFs()->ReadAll(path));
-  const std::string& b = f.bytes;
+namespace {
+
+// Walks the records of a verified record file in order, without building a
+// vector of them (a snapshot holds the whole state).
+class RecordCursor {
+ public:
+  RecordCursor(const RecordFile* file, uint64_t count)
+      : file_(file), pos_(kHeaderSize), end_(file->bytes.size() - 4), count_(count) {}
+
+  /// Moves to the next record; false at the end. Corrupt framing is an error.
+  Result<bool> Next(Record* out) {
+    if (index_ == count_) {
+      if (pos_ != end_) return Corrupt(fmt::format("{} bytes after the last record", end_ - pos_));
+      return false;
+    }
+    const std::string& b = file_->bytes;
+    if (pos_ >= end_) return Corrupt(fmt::format("ends after {} of {} records", index_, count_));
+    uint8_t type = static_cast<uint8_t>(b[pos_++]);
+    if (!ReadBytes(&out->key)) return Corrupt(fmt::format("record {} truncated", index_));
+    if (type == kPut) {
+      std::string_view v;
+      if (!ReadBytes(&v)) return Corrupt(fmt::format("record {} truncated", index_));
+      out->value = v;
+    } else if (type == kDelete) {
+      out->value.reset();
+    } else {
+      return Corrupt(fmt::format("record {} has type {}", index_, static_cast<int>(type)));
+    }
+    ++index_;
+    return true;
+  }
+
+  Status Corrupt(std::string_view why) const {
+    return IOErrorAt("state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
+                     "{} for version {} written by lakestream",
+                     KindName(file_->kind), file_->path, why, KindName(file_->kind),
+                     file_->version);
+  }
+
+ private:
+  bool ReadBytes(std::string_view* out) {
+    const std::string& b = file_->bytes;
+    if (end_ - pos_ < 4) return false;
+    uint32_t len = GetFixed32(b.data() + pos_);
+    pos_ += 4;
+    if (end_ - pos_ < len) return false;
+    *out = std::string_view(b.data() + pos_, len);
+    pos_ += len;
+    return true;
+  }
+
+  const RecordFile* file_;
+  size_t pos_;
+  size_t end_;
+  uint64_t count_;
+  uint64_t index_ = 0;
+};
+
+// Reads `path` and verifies its frame (size, magic, checksum, kind, version);
+// returns the record count of the header.
+Result<uint64_t> ReadVerifiedRecordFile(const std::string& path, RecordFileKind kind,
+                                        int64_t expected_version, RecordFile* f) {
+  LS_ASSIGN_OR_RAISE(f->bytes, storage::LocalFs()->ReadAll(path));
+  f->path = path;
+  f->kind = kind;
+  f->version = expected_version;
+  const std::string& b = f->bytes;
   auto corrupt = [&](std::string_view why) {
     return IOErrorAt("state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
                      "{} for version {} written by lakestream",
@@ -131,41 +194,137 @@ Result<RecordFile> ReadRecordFile(const std::string& path, RecordFileKind kind,
   if (static_cast<uint8_t>(b[8]) != static_cast<uint8_t>(kind)) {
     return corrupt(fmt::format("kind {} in header", static_cast<int>(static_cast<uint8_t>(b[8]))));
   }
-  f.kind = kind;
-  f.version = static_cast<int64_t>(GetFixed64(b.data() + kVersionOffset));
-  f.rows_total = static_cast<int64_t>(GetFixed64(b.data() + kRowsOffset));
-  uint64_t n = GetFixed64(b.data() + kRecordsOffset);
-  if (f.version != expected_version) {
-    return corrupt(fmt::format("header says version {}", f.version));
-  }
-  size_t pos = kHeaderSize;
-  size_t end = b.size() - 4;
-  auto read_bytes = [&](std::string_view* out) -> bool {
-    if (end - pos < 4) return false;
-    uint32_t len = GetFixed32(b.data() + pos);
-    pos += 4;
-    if (end - pos < len) return false;
-    *out = std::string_view(b.data() + pos, len);
-    pos += len;
-    return true;
-  };
+  int64_t version = static_cast<int64_t>(GetFixed64(b.data() + kVersionOffset));
+  if (version != expected_version) return corrupt(fmt::format("header says version {}", version));
+  f->rows_total = static_cast<int64_t>(GetFixed64(b.data() + kRowsOffset));
+  return GetFixed64(b.data() + kRecordsOffset);
+}
+
+}  // namespace
+
+Result<RecordFile> ReadRecordFile(const std::string& path, RecordFileKind kind,
+                                  int64_t expected_version) {
+  RecordFile f;
+  LS_ASSIGN_OR_RAISE(uint64_t n, ReadVerifiedRecordFile(path, kind, expected_version, &f));
   f.records.reserve(static_cast<size_t>(std::min<uint64_t>(n, 1u << 20)));
-  for (uint64_t i = 0; i < n; ++i) {
-    if (pos >= end) return corrupt(fmt::format("ends after {} of {} records", i, n));
-    uint8_t type = static_cast<uint8_t>(b[pos++]);
-    Record r;
-    if (!read_bytes(&r.key)) return corrupt(fmt::format("record {} truncated", i));
-    if (type == kPut) {
-      std::string_view v;
-      if (!read_bytes(&v)) return corrupt(fmt::format("record {} truncated", i));
-      r.value = v;
-    } else if (type != kDelete) {
-      return corrupt(fmt::format("record {} has type {}", i, static_cast<int>(type)));
-    }
+  RecordCursor cursor(&f, n);
+  Record r;
+  while (true) {
+    LS_ASSIGN_OR_RAISE(bool more, cursor.Next(&r));
+    if (!more) break;
     f.records.push_back(r);
   }
-  if (pos != end) return corrupt(fmt::format("{} bytes after the last record", end - pos));
   return f;
+}
+
+namespace {
+
+// One input of a snapshot merge: a verified record file and a cursor on it.
+struct MergeSource {
+  RecordFile file;
+  std::unique_ptr<RecordCursor> cursor;
+  Record current;
+  bool valid = false;
+  int rank = 0;  // higher = newer: wins on equal keys
+
+  Status Advance() {
+    std::string_view prev = current.key;  // points into `file`, stays valid
+    bool had = valid;
+    LS_ASSIGN_OR_RAISE(valid, cursor->Next(&current));
+    if (valid && had && current.key <= prev) {
+      return cursor->Corrupt("keys out of order");  // our writers always sort
+    }
+    return Status::OK();
+  }
+};
+
+Status OpenSource(MergeSource* s, const std::string& path, RecordFileKind kind, int64_t version) {
+  LS_ASSIGN_OR_RAISE(uint64_t n, ReadVerifiedRecordFile(path, kind, version, &s->file));
+  s->cursor = std::make_unique<RecordCursor>(&s->file, n);
+  return s->Advance();
+}
+
+// A RocksDB snapshot folder (the store switched provider) as an in-memory
+// record file, so it merges like the others.
+Status OpenRocksDBSource(MergeSource* s, const std::string& snapshot_dir, int64_t version) {
+  RecordFileWriter w(RecordFileKind::kSnapshot, version);
+  LS_RETURN_NOT_OK(ForEachInRocksDBSnapshot(snapshot_dir, [&](std::string_view k,
+                                                              std::string_view v) {
+    w.Put(k, v);
+    return Status::OK();
+  }));
+  uint64_t n = static_cast<uint64_t>(w.records());
+  s->file.bytes = w.Finish(0);
+  s->file.path = snapshot_dir;
+  s->file.kind = RecordFileKind::kSnapshot;
+  s->file.version = version;
+  s->cursor = std::make_unique<RecordCursor>(&s->file, n);
+  return s->Advance();
+}
+
+}  // namespace
+
+Status WriteMergedSnapshot(const std::string& dir, int64_t version, const std::string& tmp_path) {
+  LS_ASSIGN_OR_RAISE(StoreFiles files, ListStoreFiles(dir));
+  LS_ASSIGN_OR_RAISE(LoadPlan plan, PlanLoad(dir, files, version));
+  std::vector<std::unique_ptr<MergeSource>> sources;
+  int64_t rows_total = 0;
+  if (plan.snapshot_version > 0) {
+    auto s = std::make_unique<MergeSource>();
+    if (plan.snapshot_is_dir) {
+      std::string meta_path = storage::JoinPath(plan.snapshot_path, kSnapshotMetaFile);
+      LS_ASSIGN_OR_RAISE(RecordFile meta, ReadRecordFile(meta_path, RecordFileKind::kSnapshot,
+                                                         plan.snapshot_version));
+      rows_total = meta.rows_total;
+      LS_RETURN_NOT_OK(OpenRocksDBSource(s.get(), plan.snapshot_path, plan.snapshot_version));
+    } else {
+      LS_RETURN_NOT_OK(OpenSource(s.get(), plan.snapshot_path, RecordFileKind::kSnapshot,
+                                  plan.snapshot_version));
+      rows_total = s->file.rows_total;
+    }
+    sources.push_back(std::move(s));
+  }
+  for (const auto& [v, path] : plan.changelogs) {
+    auto s = std::make_unique<MergeSource>();
+    LS_RETURN_NOT_OK(OpenSource(s.get(), path, RecordFileKind::kChangelog, v));
+    rows_total = s->file.rows_total;
+    sources.push_back(std::move(s));
+  }
+  for (size_t i = 0; i < sources.size(); ++i) sources[i]->rank = static_cast<int>(i);
+
+  // Smallest key first; on equal keys the newest source first.
+  auto later = [](const MergeSource* a, const MergeSource* b) {
+    int c = a->current.key.compare(b->current.key);
+    return c != 0 ? c > 0 : a->rank < b->rank;
+  };
+  std::priority_queue<MergeSource*, std::vector<MergeSource*>, decltype(later)> heap(later);
+  for (auto& s : sources) {
+    if (s->valid) heap.push(s.get());
+  }
+  RecordFileWriter out(RecordFileKind::kSnapshot, version);
+  std::vector<MergeSource*> advanced;
+  while (!heap.empty()) {
+    MergeSource* top = heap.top();
+    heap.pop();
+    if (top->current.value) out.Put(top->current.key, *top->current.value);
+    advanced.assign(1, top);
+    // Older versions of the same key are superseded.
+    while (!heap.empty() && heap.top()->current.key == top->current.key) {
+      advanced.push_back(heap.top());
+      heap.pop();
+    }
+    for (MergeSource* s : advanced) {
+      LS_RETURN_NOT_OK(s->Advance());
+      if (s->valid) heap.push(s);
+    }
+  }
+  if (out.records() != rows_total) {
+    return InternalError(
+        "state snapshot merge of '{}' at version {} produced {} rows but the changelog header "
+        "says {}; the snapshot was not written",
+        dir, version, out.records(), rows_total);
+  }
+  return storage::LocalFs()->WriteAtomic(tmp_path, out.Finish(rows_total));
 }
 
 Result<StoreFiles> ListStoreFiles(const std::string& dir) {

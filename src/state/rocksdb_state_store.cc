@@ -1,12 +1,18 @@
 // The RocksDB state provider. The live state is a working RocksDB instance in
 // a local folder; the changes of the version being built sit in a
 // WriteBatchWithIndex in front of it (reads merge both), so Abort drops the
-// batch and Commit's changelog is the batch's net changes, O(changes).
+// batch and Commit's changelog is the batch's net changes, O(changes): whether
+// a changed key existed is noted when it is first touched (mostly from the Get
+// just before it), so the commit reads nothing from the database, and the net
+// changes are written to it in key order.
 //
 // Durability comes from the changelog files StateStore writes, not from
 // RocksDB: the working instance runs without a WAL and is thrown away after a
 // crash (it is rebuilt from the newest snapshot plus changelogs). Snapshots are
-// RocksDB checkpoints (hard links to the immutable SST files, so O(files)).
+// RocksDB checkpoints (a memtable flush and hard links to the immutable SST
+// files, so O(memtable + files)), taken on a background thread while the next
+// batch runs: its changes stay in the WriteBatchWithIndex until its commit,
+// whose ApplyPending waits for the checkpoint.
 //
 // Options are sized for many small instances per process (one per operator x
 // shuffle partition): small memtables, one block cache shared by all
@@ -25,6 +31,7 @@
 #include <cstdarg>
 #include <filesystem>
 #include <mutex>
+#include <unordered_map>
 
 #include "state/state_backend_internal.h"
 #include "storage/filesystem.h"
@@ -128,6 +135,7 @@ class RocksDBBackend final : public StateBackend {
   }
 
   ~RocksDBBackend() override {
+    WaitForSnapshotJob();
     Close();
     (void)RemoveTree(working_dir_);
   }
@@ -142,17 +150,32 @@ class RocksDBBackend final : public StateBackend {
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
     std::string value;
-    rocksdb::Status st = pending_.GetFromBatchAndDB(db_.get(), read_options_, ToSlice(key), &value);
+    rocksdb::Status st;
+    std::string k(key);
+    if (touched_.count(k)) {
+      // Every touched key has an entry in the batch: it decides.
+      st = pending_.GetFromBatch(options_, ToSlice(key), &value);
+    } else {
+      st = db_->Get(read_options_, ToSlice(key), &value);
+      if (st.ok() || st.IsNotFound()) {
+        // The put that usually follows reuses this lookup.
+        last_get_key_ = std::move(k);
+        last_get_found_ = st.ok();
+        last_get_valid_ = true;
+      }
+    }
     if (st.IsNotFound()) return std::optional<std::string>();
     LS_RETURN_NOT_OK(FromRocks(st, "get from", working_dir_));
     return std::optional<std::string>(std::move(value));
   }
 
   Status Put(std::string_view key, std::string_view value) override {
+    LS_RETURN_NOT_OK(Touch(key));
     return FromRocks(pending_.Put(ToSlice(key), ToSlice(value)), "put into", working_dir_);
   }
 
   Status Delete(std::string_view key) override {
+    LS_RETURN_NOT_OK(Touch(key));
     return FromRocks(pending_.Delete(ToSlice(key)), "delete from", working_dir_);
   }
 
@@ -175,25 +198,34 @@ class RocksDBBackend final : public StateBackend {
     return FromRocks(it->status(), "scan", working_dir_);
   }
 
+  // No reads of the database: whether each key existed was noted when it was
+  // first touched. Also builds the write of ApplyPending in key order (the
+  // memtable inserts sorted keys faster) with only the net changes.
   Status EncodePending(RecordFileWriter* log, int64_t rows_total_before,
                        CommitCounts* counts) override {
     counts->rows_total = rows_total_before;
+    sorted_.Clear();
     std::unique_ptr<rocksdb::WBWIIterator> it(pending_.NewIterator(db_->DefaultColumnFamily()));
-    rocksdb::PinnableSlice existing;
+    std::string k;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       rocksdb::WriteEntry e = it->Entry();
       std::string_view key(e.key.data(), e.key.size());
-      existing.Reset();
-      rocksdb::Status st = db_->Get(read_options_, db_->DefaultColumnFamily(), e.key, &existing);
-      if (!st.ok() && !st.IsNotFound()) return FromRocks(st, "get from", working_dir_);
-      bool existed = st.ok();
+      k.assign(key);
+      auto touched = touched_.find(k);
+      if (touched == touched_.end()) {
+        return InternalError("RocksDB state store '{}': a pending key was never noted as touched",
+                             working_dir_);
+      }
+      bool existed = touched->second;
       if (e.type == rocksdb::kPutRecord) {
         log->Put(key, std::string_view(e.value.data(), e.value.size()));
+        LS_RETURN_NOT_OK(FromRocks(sorted_.Put(e.key, e.value), "batch for", working_dir_));
         ++counts->rows_updated;
         if (!existed) ++counts->rows_total;
       } else if (e.type == rocksdb::kDeleteRecord || e.type == rocksdb::kSingleDeleteRecord) {
         if (existed) {
           log->Delete(key);
+          LS_RETURN_NOT_OK(FromRocks(sorted_.Delete(e.key), "batch for", working_dir_));
           ++counts->rows_removed;
           --counts->rows_total;
         }
@@ -202,19 +234,31 @@ class RocksDBBackend final : public StateBackend {
                              working_dir_, static_cast<int>(e.type));
       }
     }
-    return FromRocks(it->status(), "scan pending changes of", working_dir_);
-  }
-
-  Status ApplyPending() override {
-    LS_RETURN_NOT_OK(
-        FromRocks(db_->Write(write_options_, pending_.GetWriteBatch()), "write to", working_dir_));
-    pending_.Clear();
+    LS_RETURN_NOT_OK(FromRocks(it->status(), "scan pending changes of", working_dir_));
+    encoded_ = true;
     return Status::OK();
   }
 
-  void DropPending() override { pending_.Clear(); }
+  Status ApplyPending() override {
+    WaitForSnapshotJob();
+    rocksdb::WriteBatch* batch = encoded_ ? &sorted_ : pending_.GetWriteBatch();
+    LS_RETURN_NOT_OK(FromRocks(db_->Write(write_options_, batch), "write to", working_dir_));
+    DropPending();
+    return Status::OK();
+  }
+
+  void DropPending() override {
+    pending_.Clear();
+    touched_.clear();
+    touched_bytes_ = 0;
+    sorted_.Clear();
+    encoded_ = false;
+    last_get_valid_ = false;
+  }
 
   Status ApplyRecords(const std::vector<Record>& records) override {
+    WaitForSnapshotJob();
+    last_get_valid_ = false;
     rocksdb::WriteBatch batch;
     for (const Record& r : records) {
       rocksdb::Status st = r.value ? batch.Put(ToSlice(r.key), ToSlice(*r.value))
@@ -232,6 +276,8 @@ class RocksDBBackend final : public StateBackend {
   // them (RocksDB never modifies an SST, and deleting its link leaves the
   // snapshot's); the small MANIFEST/CURRENT/OPTIONS files are copied.
   Status LoadRocksDBSnapshot(const std::string& snapshot_dir) override {
+    WaitForSnapshotJob();
+    last_get_valid_ = false;
     Close();
     LS_RETURN_NOT_OK(RemoveTree(working_dir_));
     LS_RETURN_NOT_OK(storage::LocalFs()->MakeDirs(working_dir_));
@@ -261,11 +307,14 @@ class RocksDBBackend final : public StateBackend {
                                            meta.Finish(rows_total));
   }
 
+  void SetSnapshotJob(std::shared_future<void> job) override { snapshot_job_ = std::move(job); }
+
   int64_t MemoryUsedBytes() override {
     uint64_t mem = 0, readers = 0;
     db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
     db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &readers);
-    return static_cast<int64_t>(mem + readers + pending_.GetDataSize());
+    return static_cast<int64_t>(mem + readers + pending_.GetDataSize() + sorted_.GetDataSize() +
+                                touched_bytes_);
   }
 
   const rocksdb::Options& rocksdb_options() const { return options_; }
@@ -281,6 +330,40 @@ class RocksDBBackend final : public StateBackend {
     if (out->empty()) return false;
     out->back() = static_cast<char>(static_cast<uint8_t>(out->back()) + 1);
     return true;
+  }
+
+  // Notes on first touch whether `key` is in the database (the committed
+  // state), from the Get just before if it read that key.
+  Status Touch(std::string_view key) {
+    std::string k(key);
+    if (touched_.count(k)) return Status::OK();
+    bool existed;
+    if (last_get_valid_ && last_get_key_ == key) {
+      existed = last_get_found_;
+    } else {
+      std::string value;
+      bool value_found = false;
+      if (!db_->KeyMayExist(read_options_, db_->DefaultColumnFamily(), ToSlice(key), &value,
+                            &value_found)) {
+        existed = false;
+      } else {
+        rocksdb::PinnableSlice existing;
+        rocksdb::Status st =
+            db_->Get(read_options_, db_->DefaultColumnFamily(), ToSlice(key), &existing);
+        if (!st.ok() && !st.IsNotFound()) return FromRocks(st, "get from", working_dir_);
+        existed = st.ok();
+      }
+    }
+    touched_bytes_ += static_cast<int64_t>(k.size()) + kTouchedOverhead;
+    touched_.emplace(std::move(k), existed);
+    return Status::OK();
+  }
+
+  void WaitForSnapshotJob() {
+    if (snapshot_job_.valid()) {
+      snapshot_job_.wait();
+      snapshot_job_ = {};
+    }
   }
 
   Status OpenDb() {
@@ -302,6 +385,21 @@ class RocksDBBackend final : public StateBackend {
   std::string working_dir_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteBatchWithIndex pending_;
+  // Keys with pending changes -> whether they exist in the database, so a
+  // commit counts rows without reading it.
+  std::unordered_map<std::string, bool> touched_;
+  int64_t touched_bytes_ = 0;
+  static constexpr int64_t kTouchedOverhead = 64;  // rough hash node cost
+  // The net pending changes in key order, built by EncodePending.
+  rocksdb::WriteBatch sorted_;
+  bool encoded_ = false;
+  // The key the last Get read from the database, and whether it was there.
+  std::string last_get_key_;
+  bool last_get_found_ = false;
+  bool last_get_valid_ = false;
+  // The background checkpoint of the committed state, if one runs (the
+  // database must not change under it).
+  std::shared_future<void> snapshot_job_;
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
 };

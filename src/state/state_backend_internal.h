@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ class RecordFileWriter {
 /// A decoded record file; records point into `bytes`.
 struct RecordFile {
   std::string bytes;
+  std::string path;
   RecordFileKind kind;
   int64_t version = 0;
   int64_t rows_total = 0;
@@ -87,6 +89,13 @@ Result<LoadPlan> PlanLoad(const std::string& dir, const StoreFiles& files, int64
 /// `min_batches_to_retain` versions up to `latest`.
 Status CleanupOldVersions(const std::string& dir, int64_t latest, int64_t min_batches_to_retain);
 
+/// Writes the record-file snapshot of `version` of the store in `dir` to
+/// `tmp_path`, from the checkpoint files alone (the newest snapshot before it
+/// and the changelogs after that): a streaming merge of key-sorted files,
+/// O(state), touching no live state, so it can run beside the commits of
+/// later versions.
+Status WriteMergedSnapshot(const std::string& dir, int64_t version, const std::string& tmp_path);
+
 /// Removes a file or a folder tree; missing is OK.
 Status RemoveTree(const std::string& path);
 
@@ -122,9 +131,21 @@ class StateBackend {
   /// Loads a RocksDB snapshot folder as the committed state (the state must be empty).
   virtual Status LoadRocksDBSnapshot(const std::string& snapshot_dir) = 0;
   /// Writes the committed state as a snapshot at `tmp_path` (which does not
-  /// exist); the caller renames it into place.
+  /// exist); the caller renames it into place. StateStore runs it on a
+  /// background thread (see SetSnapshotJob) while the next batch reads and
+  /// stages changes, so it must be safe beside Get/PrefixScan/Put/Delete.
   virtual Status WriteSnapshot(const std::string& tmp_path, int64_t version,
                                int64_t rows_total) = 0;
+  /// True if this provider's snapshots are record files that StateStore
+  /// builds in the background from the previous snapshot and the changelogs
+  /// (WriteMergedSnapshot), off the commit path; false if StateStore calls
+  /// WriteSnapshot on the live state at commit.
+  virtual bool SnapshotsFromFiles() const { return false; }
+  /// For providers that snapshot the live state: the background job now
+  /// running WriteSnapshot on this backend. The backend waits for it before
+  /// its committed state changes (ApplyPending, ApplyRecords,
+  /// LoadRocksDBSnapshot) and before it is destroyed.
+  virtual void SetSnapshotJob(std::shared_future<void> job) {}
 
   virtual int64_t MemoryUsedBytes() = 0;
 };

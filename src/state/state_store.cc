@@ -2,7 +2,8 @@
 // loads snapshot + changelogs (or reuses the instance this process parked at
 // that version), Commit writes the changelog then applies, and every
 // min_deltas_for_snapshot versions publishes a snapshot and deletes versions
-// beyond minBatchesToRetain. Also the schema guard and the state reader.
+// beyond minBatchesToRetain (for the in-memory provider on a background
+// thread, merged from the files). Also the schema guard and the state reader.
 #include "state/state_store.h"
 
 #include <dirent.h>
@@ -16,7 +17,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -70,6 +74,83 @@ void Park(const std::string& dir, Parked parked) {
     slot = std::move(parked);
   }
   // `old` (a RocksDB close) is destroyed outside the lock.
+}
+
+// Snapshots built in the background (merged from the checkpoint files, or a
+// RocksDB checkpoint of the live instance) with the cleanup after them: at
+// most one job per store dir at a time.
+struct SnapshotJobs {
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_future<void>> by_dir;
+};
+
+SnapshotJobs& Jobs() {
+  static SnapshotJobs* j = new SnapshotJobs();  // never destroyed, like Registry()
+  return *j;
+}
+
+// Waits for the jobs of store dirs starting with `dir_prefix` (exactly `dir`
+// if `exact`).
+void WaitForSnapshotJobs(std::string_view dir_prefix, bool exact) {
+  std::vector<std::shared_future<void>> waiting;
+  {
+    SnapshotJobs& j = Jobs();
+    std::lock_guard<std::mutex> lock(j.mu);
+    for (auto it = j.by_dir.begin(); it != j.by_dir.end();) {
+      bool match = exact ? it->first == dir_prefix
+                         : std::string_view(it->first).substr(0, dir_prefix.size()) == dir_prefix;
+      if (match) {
+        waiting.push_back(std::move(it->second));
+        it = j.by_dir.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& f : waiting) f.wait();
+}
+
+Status PublishSnapshot(const std::string& tmp, const std::string& final_path);
+Status FsyncDir(const std::string& dir);
+
+// Builds the snapshot of `version` at `tmp` with `write`, publishes it, then
+// deletes what minBatchesToRetain no longer needs. Runs on its own thread: a
+// failure only means loads replay more changelogs until the next snapshot, so
+// it is dropped (the commits were durable without it).
+void RunSnapshotJob(std::string dir, int64_t version, int64_t min_batches_to_retain,
+                    std::string tmp, std::function<Status()> write) {
+  Status st = write();
+  if (st.ok()) st = PublishSnapshot(tmp, storage::JoinPath(dir, fmt::format("{}.snapshot", version)));
+  // Durable before cleanup deletes the changelogs it replaces.
+  if (st.ok()) st = FsyncDir(dir);
+  if (!st.ok()) {
+    (void)internal::RemoveTree(tmp);
+    return;
+  }
+  (void)internal::CleanupOldVersions(dir, version, min_batches_to_retain);
+}
+
+// Starts the snapshot job of `dir` at `version`. If the previous one (started
+// min_deltas_for_snapshot versions ago) still runs, waits for it first: the
+// commit is held back only when snapshots cannot keep up, and then snapshots
+// and cleanup still happen at every min_deltas_for_snapshot-th version.
+std::shared_future<void> StartSnapshotJob(const std::string& dir, int64_t version,
+                                          int64_t min_batches_to_retain, std::string tmp,
+                                          std::function<Status()> write) {
+  // A process that exits without ReleaseCachedStateStores still finishes its
+  // jobs before static destructors run under them (registered after the
+  // statics the jobs use, so it runs before their destructors).
+  static const bool at_exit = std::atexit([] { WaitForSnapshotJobs("", /*exact=*/false); }) == 0;
+  (void)at_exit;
+  WaitForSnapshotJobs(dir, /*exact=*/true);  // one job per dir: ours is the only writer
+  std::shared_future<void> job = std::async(std::launch::async, RunSnapshotJob, dir, version,
+                                            min_batches_to_retain, std::move(tmp),
+                                            std::move(write))
+                                     .share();
+  SnapshotJobs& j = Jobs();
+  std::lock_guard<std::mutex> lock(j.mu);
+  j.by_dir[dir] = job;
+  return job;
 }
 
 std::string OperatorDir(const std::string& state_dir, int64_t operator_id) {
@@ -247,6 +328,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const StateStoreOptions& op
     store->metrics_.num_rows_total = parked->rows_total;
     return store;
   }
+  // A snapshot job of this dir must not publish or clean up under the load
+  // (nor outlive the parked instance it may be reading).
+  WaitForSnapshotJobs(dir, /*exact=*/true);
   parked.reset();  // a different version: reload from the checkpoint files
 
   LS_RETURN_NOT_OK(CheckSchema(options));
@@ -349,19 +433,23 @@ Status StateStore::MaybeSnapshotAndCleanup() {
   static std::atomic<uint64_t> seq{0};
   std::string tmp = storage::JoinPath(
       dir_, fmt::format(".{}.snapshot.{}.{}.tmp", version_, ::getpid(), seq.fetch_add(1)));
-  LS_RETURN_NOT_OK(internal::RemoveTree(tmp));
-  Status st = backend_->WriteSnapshot(tmp, version_, metrics_.num_rows_total);
-  if (st.ok()) {
-    st = PublishSnapshot(tmp, storage::JoinPath(dir_, fmt::format("{}.snapshot", version_)));
+  std::function<Status()> write;
+  internal::StateBackend* backend = backend_.get();
+  if (backend->SnapshotsFromFiles()) {
+    // O(state) work off the commit path, merged from the files just written.
+    write = [dir = dir_, v = version_, tmp] { return internal::WriteMergedSnapshot(dir, v, tmp); };
+  } else {
+    // The live instance stays at this version until the next ApplyPending,
+    // which waits for the job (as do the backend's reloads and destructor).
+    write = [backend, tmp, v = version_, rows = metrics_.num_rows_total] {
+      return backend->WriteSnapshot(tmp, v, rows);
+    };
   }
-  // Durable before cleanup deletes the changelogs it replaces.
-  if (st.ok()) st = FsyncDir(dir_);
-  if (!st.ok()) {
-    (void)internal::RemoveTree(tmp);
-    return st;
-  }
+  std::shared_future<void> job =
+      StartSnapshotJob(dir_, version_, options_.min_batches_to_retain, tmp, std::move(write));
+  if (!backend->SnapshotsFromFiles()) backend->SetSnapshotJob(std::move(job));
   last_snapshot_version_ = version_;
-  return internal::CleanupOldVersions(dir_, version_, options_.min_batches_to_retain);
+  return Status::OK();
 }
 
 StateStoreMetrics StateStore::metrics() const {
@@ -370,7 +458,12 @@ StateStoreMetrics StateStore::metrics() const {
   return m;
 }
 
+void WaitForStateStoreSnapshots(std::string_view dir_prefix) {
+  WaitForSnapshotJobs(dir_prefix, /*exact=*/false);
+}
+
 void ReleaseCachedStateStores(std::string_view dir_prefix) {
+  WaitForSnapshotJobs(dir_prefix, /*exact=*/false);
   std::vector<Parked> dropped;
   {
     ParkedStores& r = Registry();

@@ -7,9 +7,11 @@
 // version b into b+1. Checkpoints are incremental, as Spark's "changelog
 // checkpointing": Commit() writes only this version's net changes to
 // `<store dir>/<v>.changelog`, and every `min_deltas_for_snapshot` versions a
-// full snapshot `<store dir>/<v>.snapshot` (a RocksDB checkpoint folder, or a
-// record file for the in-memory provider). Open(v) = newest snapshot <= v plus
-// the changelogs after it. Every file appears atomically (temp + fsync +
+// full snapshot `<store dir>/<v>.snapshot` (a RocksDB checkpoint folder: hard
+// links, made at commit; or, for the in-memory provider, a record file merged
+// on a background thread from the previous snapshot and the changelogs, so no
+// commit pays O(state)). Open(v) = newest snapshot <= v plus the changelogs
+// after it. Every file appears atomically (temp + fsync +
 // rename), so a process killed mid-commit leaves only ignorable temp files.
 //
 // Layout (Spark's): <state_dir>/<operator_id>/<partition_id>[/<store_name>]/
@@ -137,9 +139,13 @@ class StateStore {
   Status Scan(const StateVisitor& fn) { return PrefixScan("", fn); }
 
   /// Makes the changes since the last commit durable as version()+1 and
-  /// returns it. Costs O(changes) (plus, every min_deltas_for_snapshot
-  /// versions, a snapshot made of hard links for RocksDB). The store stays
-  /// usable for the next version. On error the store must be discarded.
+  /// returns it. Costs O(changes), with no lookups in the committed state:
+  /// writes `<v>.changelog` (fsync) and applies the changes. Every
+  /// min_deltas_for_snapshot versions also a snapshot: for RocksDB a flush of
+  /// the memtables plus hard links (O(memtable + files)); for the in-memory
+  /// provider a background job is started (after waiting for the previous
+  /// one, should it still run). The store stays usable for the next version.
+  /// On error the store must be discarded.
   Result<int64_t> Commit();
   /// Drops the changes since the last commit.
   void Abort();
@@ -167,7 +173,14 @@ class StateStore {
 
 /// Drops the live instances this process keeps for fast reopening, for stores
 /// whose dir starts with `dir_prefix` (all if empty); call when a query stops.
+/// Waits for their background snapshots first.
 void ReleaseCachedStateStores(std::string_view dir_prefix = "");
+
+/// Waits until the background snapshots of stores whose dir starts with
+/// `dir_prefix` (all if empty) are published and their old files cleaned up.
+/// The in-memory provider's snapshots are built off the commit path from the
+/// checkpoint files; Open of a store waits for its own.
+void WaitForStateStoreSnapshots(std::string_view dir_prefix = "");
 
 /// One key/value pair of a state store.
 struct StateRow {

@@ -98,6 +98,9 @@ class StateStoreTest : public testing::TestWithParam<StateStoreProvider> {
       EXPECT_EQ(store->metrics().num_rows_total, static_cast<int64_t>(cur.size()));
       expected.push_back(cur);
     }
+    store.reset();
+    // The in-memory provider's snapshots and cleanup run in the background.
+    WaitForStateStoreSnapshots(dir_.path());
     return expected;
   }
 
@@ -347,6 +350,7 @@ TEST_P(StateStoreTest, LeftoversOfAKilledCommitAreIgnored) {
   }
   ASSERT_TRUE(store->Put("after", "crash").ok());
   EXPECT_EQ(*store->Commit(), 4);
+  WaitForStateStoreSnapshots(dir_.path());  // snapshots are built in the background
   EXPECT_TRUE(fs::exists(dir + "/4.snapshot"));
 }
 
@@ -459,6 +463,189 @@ TEST_P(StateStoreTest, CommitWritesOnlyTheChanges) {
   int64_t large = changelog_size_after_one_change(11, 1'000'000);
   EXPECT_EQ(small, large);
   EXPECT_LT(small, 100);
+}
+
+// The checkpoint files of a store dir (not the live instance in _work), by
+// name, with their sizes (a folder: the sum of its files).
+std::map<std::string, uintmax_t> CheckpointFiles(const std::string& dir) {
+  std::map<std::string, uintmax_t> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name == "_work") continue;
+    uintmax_t size = 0;
+    if (e.is_directory()) {
+      for (const auto& f : fs::recursive_directory_iterator(e.path())) {
+        if (f.is_regular_file()) size += f.file_size();
+      }
+    } else {
+      size = e.file_size();
+    }
+    out[name] = size;
+  }
+  return out;
+}
+
+TEST_P(StateStoreTest, CommitAddsOnlyItsChangelogWhateverTheResidentSize) {
+  // Between snapshots a commit adds exactly one file, `<v>.changelog`, of the
+  // same size over 10 resident rows as over 200,000, and changes no other
+  // checkpoint file: the bytes a commit writes follow the changes only.
+  auto bytes_per_commit = [&](int64_t operator_id, int rows) {
+    StateStoreOptions o = Options();
+    o.operator_id = operator_id;
+    o.min_deltas_for_snapshot = 10;
+    auto store = OpenOrDie(o, 0);
+    for (int i = 0; i < rows; ++i) EXPECT_TRUE(store->Put(Key(i), "value-0123456789").ok());
+    EXPECT_EQ(*store->Commit(), 1);
+    std::vector<uintmax_t> sizes;
+    for (int v = 2; v <= 6; ++v) {
+      auto before = CheckpointFiles(StoreDir(o));
+      EXPECT_TRUE(store->Put(Key(v - 2), fmt::format("new-value-{}", v)).ok());  // an update
+      EXPECT_TRUE(store->Put(fmt::format("fresh{}", v), "x").ok());              // an insert
+      EXPECT_TRUE(store->Delete(Key(v + 3)).ok());                               // a delete
+      EXPECT_TRUE(store->Delete("never-there").ok());                            // a no-op
+      EXPECT_EQ(*store->Commit(), v);
+      EXPECT_EQ(store->metrics().num_rows_updated, 2);
+      EXPECT_EQ(store->metrics().num_rows_removed, 1);
+      EXPECT_EQ(store->metrics().num_rows_total, rows);  // one insert, one delete each time
+      auto after = CheckpointFiles(StoreDir(o));
+      std::string added = fmt::format("{}.changelog", v);
+      EXPECT_EQ(after.size(), before.size() + 1) << "version " << v;
+      for (const auto& [name, size] : before) {
+        EXPECT_TRUE(after.count(name)) << name << " vanished at version " << v;
+        EXPECT_EQ(after[name], size) << name << " changed at version " << v;
+      }
+      EXPECT_TRUE(after.count(added)) << "version " << v;
+      sizes.push_back(after[added]);
+    }
+    return sizes;
+  };
+  std::vector<uintmax_t> small = bytes_per_commit(20, 10);
+  std::vector<uintmax_t> large = bytes_per_commit(21, 200'000);
+  EXPECT_EQ(small, large);
+  for (uintmax_t s : small) EXPECT_LT(s, 200u);
+}
+
+TEST_P(StateStoreTest, SnapshotsAndChangelogsRecoverEveryRetainedVersion) {
+  // Snapshots every 4 versions, 6 versions retained, 40 versions of random
+  // changes over 300 keys: after the run, every retained version loads to
+  // exactly its contents, from a cold process state (no live instance), and
+  // each snapshot alone (its changelogs removed) still gives its version.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 4;
+  o.min_batches_to_retain = 6;
+  std::vector<Contents> expected(1);
+  {
+    std::mt19937 rng(77);
+    auto store = OpenOrDie(o, 0);
+    Contents cur;
+    for (int v = 1; v <= 40; ++v) {
+      for (int i = 0; i < 60; ++i) {
+        std::string k = Key(static_cast<int>(rng() % 300));
+        if (rng() % 4 == 0) {
+          ASSERT_TRUE(store->Delete(k).ok());
+          cur.erase(k);
+        } else {
+          std::string val = fmt::format("v{}-{}", v, rng() % 100000);
+          ASSERT_TRUE(store->Put(k, val).ok());
+          cur[k] = val;
+        }
+      }
+      ASSERT_EQ(*store->Commit(), v);
+      expected.push_back(cur);
+    }
+  }
+  ReleaseCachedStateStores(dir_.path());
+  std::string dir = StoreDir(o);
+  auto versions = ListStateVersions(dir);
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_FALSE(versions->empty());
+  EXPECT_LE(versions->front(), 35);
+  EXPECT_EQ(versions->back(), 40);
+  for (int64_t v : *versions) {
+    auto store = OpenOrDie(o, v);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(ScanAll(store.get()), expected[v]) << "version " << v;
+    EXPECT_EQ(store->metrics().num_rows_total, static_cast<int64_t>(expected[v].size()));
+    auto rows = ReadStateRows(dir, v);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(RowsToMap(*rows), expected[v]) << "version " << v;
+  }
+  ReleaseCachedStateStores(dir_.path());
+  // Each snapshot on its own: drop every changelog, load the snapshot versions.
+  std::vector<int64_t> snapshots;
+  for (const auto& [name, size] : CheckpointFiles(dir)) {
+    if (name.ends_with(".snapshot")) snapshots.push_back(std::stoll(name));
+  }
+  ASSERT_FALSE(snapshots.empty());
+  EXPECT_EQ(snapshots.back(), 40);
+  for (const auto& [name, size] : CheckpointFiles(dir)) {
+    if (name.ends_with(".changelog")) fs::remove(dir + "/" + name);
+  }
+  for (int64_t v : snapshots) {
+    auto rows = ReadStateRows(dir, v);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(RowsToMap(*rows), expected[v]) << "snapshot " << v;
+  }
+}
+
+TEST_P(StateStoreTest, CleanupBoundsTheFilesToMinBatchesToRetain) {
+  // A long run keeps a bounded number of files: the last minBatchesToRetain
+  // versions plus the snapshot they start from, whatever the run's length.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 5;
+  o.min_batches_to_retain = 7;
+  auto store = OpenOrDie(o, 0);
+  std::string dir = StoreDir(o);
+  for (int v = 1; v <= 60; ++v) {
+    ASSERT_TRUE(store->Put(Key(v % 13), fmt::format("{}", v)).ok());
+    ASSERT_EQ(*store->Commit(), v);
+    WaitForStateStoreSnapshots(dir_.path());
+    auto files = CheckpointFiles(dir);
+    if (v >= 20) {
+      // Cleanup runs with each snapshot: 7 retained versions, the changelogs
+      // back to their base snapshot (< 5 more) and those committed since the
+      // last cleanup (< 5 more), and at most 3 snapshots.
+      EXPECT_LE(files.size(), 7u + 2 * 5u + 3u) << "version " << v;
+      auto versions = ListStateVersions(dir);
+      ASSERT_TRUE(versions.ok());
+      EXPECT_LE(versions->front(), v - 6) << "version " << v;
+      EXPECT_GE(versions->front(), v - 6 - 2 * 5) << "version " << v;
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir + "/1.changelog"));
+  EXPECT_FALSE(fs::exists(dir + "/5.snapshot"));
+  EXPECT_TRUE(fs::exists(dir + "/60.snapshot"));
+}
+
+TEST_P(StateStoreTest, SnapshotAfterASwitchOfProvider) {
+  // The store switches provider in the middle of its history; the next
+  // snapshots start from the other provider's snapshot (a RocksDB folder or a
+  // record file) and loads still give every version.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 3;
+  std::vector<Contents> expected = WriteHistory(o, 7, 11);  // snapshots at 3 and 6
+  ReleaseCachedStateStores();
+  StateStoreOptions other = o;
+  other.provider = o.provider == StateStoreProvider::kMemory ? StateStoreProvider::kRocksDB
+                                                             : StateStoreProvider::kMemory;
+  {
+    auto store = OpenOrDie(other, 7);
+    Contents cur = expected[7];
+    for (int v = 8; v <= 13; ++v) {
+      std::string k = Key(v % 50);
+      ASSERT_TRUE(store->Put(k, fmt::format("after-switch-{}", v)).ok());
+      cur[k] = fmt::format("after-switch-{}", v);
+      ASSERT_EQ(*store->Commit(), v);
+      expected.push_back(cur);
+    }
+  }
+  ReleaseCachedStateStores();
+  EXPECT_TRUE(fs::exists(StoreDir(o) + "/9.snapshot"));
+  EXPECT_TRUE(fs::exists(StoreDir(o) + "/12.snapshot"));
+  for (int v : {6, 7, 9, 10, 12, 13}) {
+    auto store = OpenOrDie(o, v);
+    EXPECT_EQ(ScanAll(store.get()), expected[v]) << "version " << v;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Providers, StateStoreTest,
