@@ -10,6 +10,7 @@
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
 #include <arrow/util/bit_util.h>
+#include <arrow/util/bitmap_ops.h>
 
 #include "expr/cast.h"
 
@@ -38,8 +39,8 @@ enum class Want { kTrue, kFalse, kNotTrue, kNotFalse };
 
 // Indices (into `rows`, or into the batch when rows is null) where the boolean
 // array `cond` matches `want`.
-Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32Array* rows, Want want,
-                            arrow::MemoryPool* pool) {
+Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32Array* rows,
+                            Want want, arrow::MemoryPool* pool) {
   arrow::Int32Builder b(pool);
   ARROW_RETURN_NOT_OK(b.Reserve(cond.length()));
   for (int64_t i = 0; i < cond.length(); ++i) {
@@ -47,10 +48,18 @@ Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32A
     bool v = valid && cond.Value(i);
     bool keep = false;
     switch (want) {
-      case Want::kTrue: keep = valid && v; break;
-      case Want::kFalse: keep = valid && !v; break;
-      case Want::kNotTrue: keep = !(valid && v); break;
-      case Want::kNotFalse: keep = !(valid && !v); break;
+      case Want::kTrue:
+        keep = valid && v;
+        break;
+      case Want::kFalse:
+        keep = valid && !v;
+        break;
+      case Want::kNotTrue:
+        keep = !(valid && v);
+        break;
+      case Want::kNotFalse:
+        keep = !(valid && !v);
+        break;
     }
     if (keep) b.UnsafeAppend(rows ? rows->Value(i) : static_cast<int32_t>(i));
   }
@@ -69,8 +78,9 @@ bool ErrorFree(const Expr& e) {
     case ExprKind::kOr:
       return ErrorFree(*e.args[0]) && ErrorFree(*e.args[1]);
     case ExprKind::kCall: {
-      static const char* kSafe[] = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                    "equal_null_safe", "not", "is_null", "is_not_null", "isnan"};
+      static const char* kSafe[] = {
+          "equal",           "not_equal", "less",    "less_equal",  "greater", "greater_equal",
+          "equal_null_safe", "not",       "is_null", "is_not_null", "isnan"};
       bool safe = false;
       for (const char* n : kSafe) safe = safe || e.name == n;
       if (!safe) return false;
@@ -88,7 +98,8 @@ bool ErrorFree(const Expr& e) {
 
 class Evaluator {
  public:
-  Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx, std::vector<ArrayPtr> vars = {})
+  Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx,
+            std::vector<ArrayPtr> vars = {})
       : batch_(batch), ctx_(ctx), vars_(std::move(vars)) {}
 
   // Evaluates `e` over the rows `rows` of the batch (all rows when null).
@@ -100,8 +111,8 @@ class Evaluator {
         return Datum(e.value);
       case ExprKind::kColumn: {
         if (e.column_index < 0 || e.column_index >= batch_.num_columns()) {
-          return InternalError("column #{} ({}) out of range of a batch with {} columns", e.column_index,
-                               e.name, batch_.num_columns());
+          return InternalError("column #{} ({}) out of range of a batch with {} columns",
+                               e.column_index, e.name, batch_.num_columns());
         }
         auto col = batch_.column(e.column_index);
         if (!rows) return Datum(col);
@@ -133,8 +144,9 @@ class Evaluator {
         return EvalCoalesce(e, rows, length);
       case ExprKind::kLambdaVariable: {
         if (e.column_index < 0 || static_cast<size_t>(e.column_index) >= vars_.size()) {
-          return InternalError("lambda variable {} (slot {}) evaluated outside its lambda ({} in scope)", e.name,
-                               e.column_index, vars_.size());
+          return InternalError(
+              "lambda variable {} (slot {}) evaluated outside its lambda ({} in scope)", e.name,
+              e.column_index, vars_.size());
         }
         const auto& v = vars_[e.column_index];
         if (!rows) return Datum(v);
@@ -152,7 +164,8 @@ class Evaluator {
     return *exec_ctx_;
   }
 
-  Result<Datum> EvalAndOr(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalAndOr(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                          int64_t length) {
     bool is_and = e.kind == ExprKind::kAnd;
     ARROW_ASSIGN_OR_RAISE(auto left, Eval(*e.args[0], rows));
     if (left.is_scalar()) {
@@ -168,8 +181,9 @@ class Evaluator {
     }
     auto left_arr = std::static_pointer_cast<arrow::BooleanArray>(left.make_array());
     // Rows that still need the right side: left not FALSE (AND) / not TRUE (OR).
-    ARROW_ASSIGN_OR_RAISE(auto need, SelectRows(*left_arr, nullptr, is_and ? Want::kNotFalse : Want::kNotTrue,
-                                                ctx_.pool));
+    ARROW_ASSIGN_OR_RAISE(
+        auto need,
+        SelectRows(*left_arr, nullptr, is_and ? Want::kNotFalse : Want::kNotTrue, ctx_.pool));
     if (need->length() == 0) return left;
     Datum right;
     if (need->length() == length) {
@@ -187,7 +201,8 @@ class Evaluator {
   // CASE WHEN c1 THEN v1 ... ELSE d END and IF(c, a, b): each condition is
   // evaluated on the rows no earlier branch took, each value on the rows its
   // condition took.
-  Result<Datum> EvalCase(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalCase(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                         int64_t length) {
     size_t n = e.args.size();
     bool has_else = e.kind == ExprKind::kIf ? true : e.has_else;
     size_t pairs_end = has_else ? n - 1 : n;
@@ -227,7 +242,8 @@ class Evaluator {
     return Datum(out);
   }
 
-  Result<Datum> EvalCoalesce(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalCoalesce(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                             int64_t length) {
     std::vector<std::pair<ArrayPtr, ArrayPtr>> pieces;
     std::shared_ptr<arrow::Int32Array> pending;
     int64_t pending_len = length;
@@ -261,7 +277,8 @@ class Evaluator {
       ARROW_ASSIGN_OR_RAISE(auto keep_idx, keep_local.Finish());
       ARROW_ASSIGN_OR_RAISE(auto rest_pos, rest.Finish());
       if (keep_pos->length() > 0) {
-        ARROW_ASSIGN_OR_RAISE(auto kept, cp::Take(va, keep_idx, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(
+            auto kept, cp::Take(va, keep_idx, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
         pieces.emplace_back(keep_pos, kept.make_array());
       }
       pending = std::static_pointer_cast<arrow::Int32Array>(rest_pos);
@@ -273,7 +290,8 @@ class Evaluator {
     return Datum(out);
   }
 
-  Result<ArrayPtr> PendingPositions(const std::shared_ptr<arrow::Int32Array>& pending, int64_t len) {
+  Result<ArrayPtr> PendingPositions(const std::shared_ptr<arrow::Int32Array>& pending,
+                                    int64_t len) {
     if (pending) return pending;
     arrow::Int32Builder b(ctx_.pool);
     ARROW_RETURN_NOT_OK(b.Reserve(len));
@@ -282,8 +300,9 @@ class Evaluator {
   }
 
   // Batch row indices of local positions `pos` of a selection `rows`.
-  Result<std::shared_ptr<arrow::Int32Array>> Compose(const std::shared_ptr<arrow::Int32Array>& rows,
-                                                     const std::shared_ptr<arrow::Int32Array>& pos) {
+  Result<std::shared_ptr<arrow::Int32Array>> Compose(
+      const std::shared_ptr<arrow::Int32Array>& rows,
+      const std::shared_ptr<arrow::Int32Array>& pos) {
     if (!pos) return rows;
     if (!rows) return pos;
     arrow::Int32Builder b(ctx_.pool);
@@ -308,7 +327,8 @@ class Evaluator {
       for (int64_t i = 0; i < p.length(); ++i) where[p.Value(i)] = base + static_cast<int32_t>(i);
       base += static_cast<int32_t>(vals->length());
       if (!vals->type()->Equals(*type)) {
-        ARROW_ASSIGN_OR_RAISE(auto casted, cp::Cast(vals, type, cp::CastOptions::Safe(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(auto casted,
+                              cp::Cast(vals, type, cp::CastOptions::Safe(), &exec_ctx()));
         values.push_back(casted.make_array());
       } else {
         values.push_back(vals);
@@ -330,7 +350,8 @@ class Evaluator {
       }
     }
     ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
-    ARROW_ASSIGN_OR_RAISE(auto out, cp::Take(all, indices, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(auto out,
+                          cp::Take(all, indices, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
     return out.make_array();
   }
 
@@ -343,10 +364,10 @@ class Evaluator {
 
   // The elements of the non-NULL rows of a list (or map) array, flattened.
   struct Flat {
-    ArrayPtr values;                               // elements, in row order
-    std::shared_ptr<arrow::Int32Array> parent;     // local row of each element
-    std::shared_ptr<arrow::Int32Array> position;   // 0-based index of each element in its row
-    std::vector<int32_t> counts;                   // elements per row (0 for NULL rows)
+    ArrayPtr values;                              // elements, in row order
+    std::shared_ptr<arrow::Int32Array> parent;    // local row of each element
+    std::shared_ptr<arrow::Int32Array> position;  // 0-based index of each element in its row
+    std::vector<int32_t> counts;                  // elements per row (0 for NULL rows)
   };
 
   Result<Flat> Flatten(const arrow::ListArray& list) {
@@ -380,7 +401,8 @@ class Evaluator {
       int32_t first = static_cast<const arrow::Int32Array&>(*t).Value(0);
       f.values = list.values()->Slice(first, t->length());
     } else {
-      ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(list.values(), t, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(
+          auto taken, cp::Take(list.values(), t, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
       f.values = taken.make_array();
     }
     return f;
@@ -390,8 +412,8 @@ class Evaluator {
   // parent[j] of the selection `rows`; `params` hold the body's parameters
   // (slots `slot`, `slot + 1`, ...), one value per element.
   Result<ArrayPtr> EvalLambda(const Expr& body, const std::shared_ptr<arrow::Int32Array>& rows,
-                              const std::shared_ptr<arrow::Int32Array>& parent, std::vector<ArrayPtr> params,
-                              int slot) {
+                              const std::shared_ptr<arrow::Int32Array>& parent,
+                              std::vector<ArrayPtr> params, int slot) {
     int64_t m = parent->length();
     ARROW_ASSIGN_OR_RAISE(auto at, Compose(rows, parent));  // batch row of each element
     std::vector<int> used;
@@ -404,7 +426,8 @@ class Evaluator {
     arrow::ArrayVector cols;
     for (int c = 0; c < batch_.num_columns(); ++c) {
       if (needed[c]) {
-        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(batch_.column(c), at, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(batch_.column(c), at,
+                                                 cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
         cols.push_back(col.make_array());
         fields.push_back(batch_.schema()->field(c));
       } else {
@@ -415,10 +438,12 @@ class Evaluator {
     }
     std::vector<ArrayPtr> vars;
     for (int s = 0; s < slot && static_cast<size_t>(s) < vars_.size(); ++s) {
-      ARROW_ASSIGN_OR_RAISE(auto v, cp::Take(vars_[s], at, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(auto v,
+                            cp::Take(vars_[s], at, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
       vars.push_back(v.make_array());
     }
-    while (static_cast<int>(vars.size()) < slot) vars.push_back(std::make_shared<arrow::NullArray>(m));
+    while (static_cast<int>(vars.size()) < slot)
+      vars.push_back(std::make_shared<arrow::NullArray>(m));
     for (auto& p : params) vars.push_back(std::move(p));
     auto sub_batch = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), m, std::move(cols));
     Evaluator sub(*sub_batch, ctx_, std::move(vars));
@@ -450,16 +475,18 @@ class Evaluator {
     return std::make_pair(std::shared_ptr<arrow::Buffer>(std::move(bitmap)), like.null_count());
   }
 
-  Result<ArrayPtr> InputArray(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<ArrayPtr> InputArray(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                              int64_t length) {
     ARROW_ASSIGN_OR_RAISE(auto d, Eval(e, rows));
     ARROW_ASSIGN_OR_RAISE(auto a, ToArray(d, length, ctx_.pool));
-    if (a->type_id() == arrow::Type::NA) return arrow::MakeArrayOfNull(e.type->id() == arrow::Type::NA
-                                                                            ? arrow::list(arrow::null())
-                                                                            : e.type, length, ctx_.pool);
+    if (a->type_id() == arrow::Type::NA)
+      return arrow::MakeArrayOfNull(
+          e.type->id() == arrow::Type::NA ? arrow::list(arrow::null()) : e.type, length, ctx_.pool);
     return a;
   }
 
-  Result<Datum> EvalHigherOrder(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalHigherOrder(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                                int64_t length) {
     const std::string& fn = e.name;
     int slot = e.lambda_slot;
     const Expr& body = *e.args[e.args.size() - e.num_lambdas];
@@ -485,21 +512,25 @@ class Evaluator {
     if (fn == "transform" || fn == "transform_values" || fn == "transform_keys") {
       ARROW_ASSIGN_OR_RAISE(auto offsets, OffsetsOf(flat.counts));
       if (fn == "transform") {
-        return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, out, validity.first, validity.second));
+        return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, out,
+                                                        validity.first, validity.second));
       }
       const auto& entries = static_cast<const arrow::StructArray&>(*flat.values);
       const auto& mt = static_cast<const arrow::MapType&>(*e.type);
       ArrayPtr keys = entries.field(0), items = entries.field(1);
       if (fn == "transform_keys") {
         if (out->null_count() > 0) {
-          return ExecutionError("[NULL_MAP_KEY] Cannot use null as map key (transform_keys produced a NULL key)");
+          return ExecutionError(
+              "[NULL_MAP_KEY] Cannot use null as map key (transform_keys produced a NULL key)");
         }
         keys = out;
       } else {
         items = out;
       }
-      ARROW_ASSIGN_OR_RAISE(auto ent, arrow::StructArray::Make({keys, items}, {mt.key_field(), mt.item_field()}));
-      return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, ent, validity.first, validity.second));
+      ARROW_ASSIGN_OR_RAISE(
+          auto ent, arrow::StructArray::Make({keys, items}, {mt.key_field(), mt.item_field()}));
+      return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, ent, validity.first,
+                                                     validity.second));
     }
     const auto& pred = static_cast<const arrow::BooleanArray&>(*out);
     if (fn == "filter" || fn == "map_filter") {
@@ -512,14 +543,15 @@ class Evaluator {
         if (k) ++counts[flat.parent->Value(j)];
       }
       ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
-      ARROW_ASSIGN_OR_RAISE(auto kept, cp::Filter(flat.values, mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(
+          auto kept, cp::Filter(flat.values, mask, cp::FilterOptions::Defaults(), &exec_ctx()));
       ARROW_ASSIGN_OR_RAISE(auto offsets, OffsetsOf(counts));
       if (is_map) {
-        return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, kept.make_array(), validity.first,
-                                                       validity.second));
+        return Datum(std::make_shared<arrow::MapArray>(e.type, length, offsets, kept.make_array(),
+                                                       validity.first, validity.second));
       }
-      return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, kept.make_array(), validity.first,
-                                                      validity.second));
+      return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, kept.make_array(),
+                                                      validity.first, validity.second));
     }
     if (fn == "exists" || fn == "forall") {
       // Three-valued: exists is TRUE if any element is TRUE, else NULL if any is
@@ -551,7 +583,8 @@ class Evaluator {
 
   // aggregate(array, zero, (acc, x) -> merge[, acc -> finish]): the fold runs
   // position by position, each step vectorized over the rows still that long.
-  Result<Datum> EvalAggregate(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalAggregate(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                              int64_t length) {
     int slot = e.lambda_slot;
     const Expr& merge = *e.args[2];
     const Expr* finish = e.num_lambdas > 1 ? e.args[3].get() : nullptr;
@@ -563,14 +596,16 @@ class Evaluator {
     for (int64_t i = 0; i < length; ++i) {
       if (list.IsValid(i)) active_rows.push_back(static_cast<int32_t>(i));
     }
-    auto to_array = [&](const std::vector<int32_t>& v) -> Result<std::shared_ptr<arrow::Int32Array>> {
+    auto to_array =
+        [&](const std::vector<int32_t>& v) -> Result<std::shared_ptr<arrow::Int32Array>> {
       arrow::Int32Builder b(ctx_.pool);
       ARROW_RETURN_NOT_OK(b.AppendValues(v));
       ARROW_ASSIGN_OR_RAISE(auto a, b.Finish());
       return std::static_pointer_cast<arrow::Int32Array>(a);
     };
     ARROW_ASSIGN_OR_RAISE(auto active, to_array(active_rows));
-    ARROW_ASSIGN_OR_RAISE(auto acc_d, cp::Take(zero, active, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(auto acc_d,
+                          cp::Take(zero, active, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
     ArrayPtr acc = acc_d.make_array();
     arrow::ArrayVector done_rows, done_vals;
     for (int32_t k = 0; !active_rows.empty(); ++k) {
@@ -586,12 +621,14 @@ class Evaluator {
       }
       if (!fin_rows.empty()) {
         ARROW_ASSIGN_OR_RAISE(auto fin_mask, fin.Finish());
-        ARROW_ASSIGN_OR_RAISE(auto vals, cp::Filter(acc, fin_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(
+            auto vals, cp::Filter(acc, fin_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
         ARROW_ASSIGN_OR_RAISE(auto fr, to_array(fin_rows));
         done_rows.push_back(fr);
         done_vals.push_back(vals.make_array());
         ARROW_ASSIGN_OR_RAISE(auto keep_mask, keep.Finish());
-        ARROW_ASSIGN_OR_RAISE(auto rest, cp::Filter(acc, keep_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
+        ARROW_ASSIGN_OR_RAISE(
+            auto rest, cp::Filter(acc, keep_mask, cp::FilterOptions::Defaults(), &exec_ctx()));
         acc = rest.make_array();
       }
       active_rows = std::move(cont);
@@ -599,7 +636,8 @@ class Evaluator {
       arrow::Int32Builder at(ctx_.pool);
       for (int32_t r : active_rows) ARROW_RETURN_NOT_OK(at.Append(list.value_offset(r) + k));
       ARROW_ASSIGN_OR_RAISE(auto at_arr, at.Finish());
-      ARROW_ASSIGN_OR_RAISE(auto xs, cp::Take(list.values(), at_arr, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+      ARROW_ASSIGN_OR_RAISE(
+          auto xs, cp::Take(list.values(), at_arr, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
       ARROW_ASSIGN_OR_RAISE(active, to_array(active_rows));
       ARROW_ASSIGN_OR_RAISE(acc, EvalLambda(merge, rows, active, {acc, xs.make_array()}, slot));
     }
@@ -610,15 +648,17 @@ class Evaluator {
       ARROW_ASSIGN_OR_RAISE(all_vals, arrow::Concatenate(done_vals, ctx_.pool));
     }
     if (finish) {
-      ARROW_ASSIGN_OR_RAISE(all_vals, EvalLambda(*finish, rows, std::static_pointer_cast<arrow::Int32Array>(all_rows),
-                                                 {all_vals}, slot));
+      ARROW_ASSIGN_OR_RAISE(
+          all_vals, EvalLambda(*finish, rows, std::static_pointer_cast<arrow::Int32Array>(all_rows),
+                               {all_vals}, slot));
     }
     ARROW_ASSIGN_OR_RAISE(auto out, Scatter({{all_rows, all_vals}}, length, e.type));
     return Datum(out);
   }
 
   // zip_with(a, b, (x, y) -> f): the shorter array is padded with NULLs.
-  Result<Datum> EvalZipWith(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows, int64_t length) {
+  Result<Datum> EvalZipWith(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                            int64_t length) {
     ARROW_ASSIGN_OR_RAISE(auto a_arr, InputArray(*e.args[0], rows, length));
     ARROW_ASSIGN_OR_RAISE(auto b_arr, InputArray(*e.args[1], rows, length));
     const auto& a = static_cast<const arrow::ListArray&>(*a_arr);
@@ -641,10 +681,13 @@ class Evaluator {
     ARROW_ASSIGN_OR_RAISE(auto p, parent.Finish());
     ARROW_ASSIGN_OR_RAISE(auto ia, ai.Finish());
     ARROW_ASSIGN_OR_RAISE(auto ib, bi.Finish());
-    ARROW_ASSIGN_OR_RAISE(auto xs, cp::Take(a.values(), ia, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
-    ARROW_ASSIGN_OR_RAISE(auto ys, cp::Take(b.values(), ib, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
-    ARROW_ASSIGN_OR_RAISE(auto out, EvalLambda(*e.args[2], rows, std::static_pointer_cast<arrow::Int32Array>(p),
-                                               {xs.make_array(), ys.make_array()}, e.lambda_slot));
+    ARROW_ASSIGN_OR_RAISE(auto xs,
+                          cp::Take(a.values(), ia, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(auto ys,
+                          cp::Take(b.values(), ib, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    ARROW_ASSIGN_OR_RAISE(
+        auto out, EvalLambda(*e.args[2], rows, std::static_pointer_cast<arrow::Int32Array>(p),
+                             {xs.make_array(), ys.make_array()}, e.lambda_slot));
     ARROW_ASSIGN_OR_RAISE(auto valid_arr, valid.Finish());
     std::shared_ptr<arrow::Buffer> bitmap;
     int64_t nulls = 0;
@@ -661,7 +704,6 @@ class Evaluator {
     return Datum(std::make_shared<arrow::ListArray>(e.type, length, offsets, out, bitmap, nulls));
   }
 
-
   const arrow::RecordBatch& batch_;
   const EvalContext& ctx_;
   // Values of the lambda parameters in scope, by slot, one per batch row.
@@ -676,25 +718,34 @@ Result<Datum> Evaluate(const Expr& expr, const arrow::RecordBatch& batch, const 
   return ev.Eval(expr, nullptr);
 }
 
-Result<std::shared_ptr<arrow::Array>> EvaluateToArray(const Expr& expr, const arrow::RecordBatch& batch,
+Result<std::shared_ptr<arrow::Array>> EvaluateToArray(const Expr& expr,
+                                                      const arrow::RecordBatch& batch,
                                                       const EvalContext& ctx) {
   ARROW_ASSIGN_OR_RAISE(auto d, Evaluate(expr, batch, ctx));
   ARROW_ASSIGN_OR_RAISE(auto arr, ToArray(d, batch.num_rows(), ctx.pool));
   if (arr->length() != batch.num_rows()) {
-    return InternalError("expression {} produced {} rows for a batch of {}", expr.ToString(), arr->length(),
-                         batch.num_rows());
+    return InternalError("expression {} produced {} rows for a batch of {}", expr.ToString(),
+                         arr->length(), batch.num_rows());
   }
   return arr;
 }
 
-Result<std::shared_ptr<arrow::RecordBatch>> FilterBatch(const Expr& predicate,
-                                                        const std::shared_ptr<arrow::RecordBatch>& batch,
-                                                        const EvalContext& ctx) {
+Result<std::shared_ptr<arrow::RecordBatch>> FilterBatch(
+    const Expr& predicate, const std::shared_ptr<arrow::RecordBatch>& batch,
+    const EvalContext& ctx) {
   ARROW_ASSIGN_OR_RAISE(auto d, Evaluate(predicate, *batch, ctx));
   if (d.is_scalar()) {
     const auto& s = d.scalar_as<arrow::BooleanScalar>();
     if (s.is_valid && s.value) return batch;
     return batch->Slice(0, 0);
+  }
+  // Where every row passes (a scan pruned to matching row groups often
+  // does), the batch goes on as it is rather than copied column by column.
+  if (d.is_array() && d.type()->id() == arrow::Type::BOOL && d.array()->buffers[1] &&
+      d.array()->GetNullCount() == 0 &&
+      arrow::internal::CountSetBits(d.array()->buffers[1]->data(), d.array()->offset,
+                                    d.array()->length) == d.array()->length) {
+    return batch;
   }
   cp::ExecContext ectx(ctx.pool);
   // DROP: NULL predicate rows are removed, as SQL's WHERE does.
