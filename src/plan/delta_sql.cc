@@ -4,16 +4,13 @@
 // DETAIL, on top of connectors/delta (DeltaLog, DeltaScan, WriteDelta).
 #include "plan/delta_sql.h"
 
-#include <charconv>
-#include "plan/pushdown_internal.h"
-
 #include <arrow/builder.h>
 #include <arrow/compute/cast.h>
 #include <arrow/table.h>
-
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 
 #include "connectors/delta/log.h"
@@ -22,6 +19,7 @@
 #include "expr/cast.h"
 #include "formats/file_source.h"
 #include "plan/binder.h"
+#include "plan/pushdown_internal.h"
 #include "plan/session.h"
 #include "types/types.h"
 
@@ -34,33 +32,38 @@ std::string Lower(std::string s) {
   return s;
 }
 
-
 Status MissingTable(const std::string& path) {
-  return UserError("[DELTA_MISSING_DELTA_TABLE] `{}` is not a Delta table (no commit in {}/_delta_log)", path, path);
+  return UserError(
+      "[DELTA_MISSING_DELTA_TABLE] `{}` is not a Delta table (no commit in {}/_delta_log)", path,
+      path);
 }
 
 // The snapshot a FROM item or DESCRIBE target reads: latest, or time travel.
-Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(Session* session, const std::string& path,
+Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(Session* session,
+                                                            const std::string& path,
                                                             std::optional<int64_t> version,
                                                             std::optional<std::string> timestamp) {
   auto log = delta::DeltaLog::Open(path);
   ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
   if (!exists) return MissingTable(path);
   if (version && timestamp) {
-    return UserError("[DELTA_ONLY_ONE_OF_VERSION_OR_TIMESTAMP] time travel on `{}`: give VERSION AS OF or "
-                     "TIMESTAMP AS OF, not both", path);
+    return UserError(
+        "[DELTA_ONLY_ONE_OF_VERSION_OR_TIMESTAMP] time travel on `{}`: give VERSION AS OF or "
+        "TIMESTAMP AS OF, not both",
+        path);
   }
   if (version) return log->AtVersion(*version);
   if (timestamp) {
     auto ctx = session->MakeEvalContext();
-    auto cast = expr::Cast(arrow::Datum(std::make_shared<arrow::StringScalar>(*timestamp)), types::Timestamp(),
-                           expr::CastMode::kAnsi, ctx);
+    auto cast = expr::Cast(arrow::Datum(std::make_shared<arrow::StringScalar>(*timestamp)),
+                           types::Timestamp(), expr::CastMode::kAnsi, ctx);
     if (!cast.ok()) {
       return UserError("TIMESTAMP AS OF '{}' on `{}`: not a valid timestamp ({})", *timestamp, path,
                        cast.status().message());
     }
     const auto& ts = static_cast<const arrow::TimestampScalar&>(*cast->scalar());
-    if (!ts.is_valid) return UserError("TIMESTAMP AS OF on `{}`: the timestamp must not be NULL", path);
+    if (!ts.is_valid)
+      return UserError("TIMESTAMP AS OF on `{}`: the timestamp must not be NULL", path);
     int64_t micros = ts.value;
     // Floor to milliseconds: the commit times are in ms.
     int64_t ms = micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000);
@@ -76,10 +79,11 @@ Result<std::string> StringArg(const std::shared_ptr<arrow::Scalar>& s, const cha
   return static_cast<const arrow::StringScalar&>(*s).value->ToString();
 }
 
-Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
-                                                const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-                                                const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
-  if (positional.size() != 1) return UserError("delta: expected one table path, e.g. delta.`/data/events`");
+Result<std::shared_ptr<ScanSource>> DeltaSource(
+    Session* session, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+    const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
+  if (positional.size() != 1)
+    return UserError("delta: expected one table path, e.g. delta.`/data/events`");
   ARROW_ASSIGN_OR_RAISE(auto path, StringArg(positional[0], "the table path"));
   std::optional<int64_t> version;
   std::optional<std::string> timestamp;
@@ -94,7 +98,8 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
       ARROW_ASSIGN_OR_RAISE(auto t, StringArg(v, "TIMESTAMP AS OF"));
       timestamp = t;
     } else {
-      return UserError("delta: unknown option '{}' on `{}` (expected versionAsOf or timestampAsOf)", k, path);
+      return UserError("delta: unknown option '{}' on `{}` (expected versionAsOf or timestampAsOf)",
+                       k, path);
     }
   }
   ARROW_ASSIGN_OR_RAISE(auto snapshot, LoadSnapshot(session, path, version, timestamp));
@@ -110,9 +115,9 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
   const bool pinned = version.has_value() || timestamp.has_value();
   auto current = std::make_shared<std::shared_ptr<const delta::Snapshot>>(snapshot);
   auto mu = std::make_shared<std::mutex>();
-  src->make_tasks = [current, mu, pinned, path, schema](const std::vector<int>& columns,
-                                                        const std::vector<expr::ExprPtr>& filters,
-                                                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+  src->make_tasks = [current, mu, pinned, path, schema](
+                        const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
+                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
     std::shared_ptr<const delta::Snapshot> snapshot;
     {
       std::lock_guard<std::mutex> lock(*mu);
@@ -123,7 +128,8 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
           ARROW_ASSIGN_OR_RAISE(auto probe, delta::DeltaScan::Make(latest));
           if (!probe->output_schema()->Equals(*schema, /*check_metadata=*/false)) {
             return UserError(
-                "the Delta table `{}` changed its schema at version {} while a query reading it runs "
+                "the Delta table `{}` changed its schema at version {} while a query reading it "
+                "runs "
                 "(was {}, now {}): restart the query",
                 path, latest->version(), schema->ToString(), probe->output_schema()->ToString());
           }
@@ -144,10 +150,11 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
     std::shared_ptr<delta::DeltaScan> scan(std::move(scan_unique));
     const auto& m = scan->metrics();
     if (explain) {
-      *explain = fmt::format("files={} pruned={} (partition={} stats={}) total={} pushed_filters={}",
-                             scan->files().size(), m.files_pruned_by_partition + m.files_pruned_by_stats,
-                             m.files_pruned_by_partition, m.files_pruned_by_stats, m.files_total,
-                             opts.predicates.size());
+      *explain =
+          fmt::format("files={} pruned={} (partition={} stats={}) total={} pushed_filters={}",
+                      scan->files().size(), m.files_pruned_by_partition + m.files_pruned_by_stats,
+                      m.files_pruned_by_partition, m.files_pruned_by_stats, m.files_total,
+                      opts.predicates.size());
       // Row groups of the files kept, known when a predicate touches a data column.
       if (m.row_groups_total > 0) {
         *explain += fmt::format(" row_groups={} row_groups_pruned={}",
@@ -155,17 +162,16 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(Session* session,
                                 m.row_groups_pruned_by_stats.load());
       }
     }
-    // One task per data file, so workers read files in parallel.
+    // One task per data file, so workers read files in parallel; each
+    // decodes a batch at a time, so memory is bounded by batches, not files.
     std::vector<exec::ScanTask> out;
     for (size_t i = 0; i < scan->files().size(); ++i) {
       out.push_back([scan, i]() -> Result<exec::BatchIterator> {
-        ARROW_ASSIGN_OR_RAISE(auto batches, scan->ReadFile(scan->files()[i]));
-        auto held = std::make_shared<std::vector<std::shared_ptr<arrow::RecordBatch>>>(std::move(batches));
-        auto next = std::make_shared<size_t>(0);
-        return exec::BatchIterator([held, next]() -> Result<exec::BatchPtr> {
-          if (*next >= held->size()) return nullptr;
-          return (*held)[(*next)++];
-        });
+        ARROW_ASSIGN_OR_RAISE(auto it, scan->OpenFile(scan->files()[i]));
+        auto held = std::make_shared<formats::BatchIterator>(std::move(it));
+        // `scan` is captured: the iterator reads through it.
+        return exec::BatchIterator(
+            [scan, held]() -> Result<exec::BatchPtr> { return held->Next(); });
       });
     }
     return out;
@@ -178,7 +184,8 @@ Result<std::string> DeltaTarget(const std::vector<std::string>& parts, const std
   if (parts.size() == 2 && Lower(parts[0]) == "delta") return parts[1];
   std::string name;
   for (const auto& p : parts) name += (name.empty() ? "" : ".") + p;
-  return Unsupported("{}: only Delta path targets are supported (delta.`/path`), got `{}`", what, name);
+  return Unsupported("{}: only Delta path targets are supported (delta.`/path`), got `{}`", what,
+                     name);
 }
 
 QueryResult CountsResult(int64_t rows) {
@@ -232,15 +239,18 @@ Result<std::shared_ptr<arrow::Table>> RunToTable(Session* session, const sql::Qu
 Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
   ARROW_ASSIGN_OR_RAISE(auto path, DeltaTarget(st.name_parts, "CREATE TABLE AS SELECT"));
   if (!st.using_format.empty() && Lower(st.using_format) != "delta") {
-    return Unsupported("CREATE TABLE delta.`{}` USING {}: only USING delta is supported", path, st.using_format);
+    return Unsupported("CREATE TABLE delta.`{}` USING {}: only USING delta is supported", path,
+                       st.using_format);
   }
   if (!st.query) return UserError("CREATE TABLE delta.`{}`: AS SELECT ... is required", path);
   auto log = delta::DeltaLog::Open(path);
   ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
   if (exists && st.if_not_exists) return QueryResult{};
   if (exists && !st.or_replace) {
-    return UserError("[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table delta.`{}` because it already exists "
-                     "(use CREATE OR REPLACE TABLE or IF NOT EXISTS)", path);
+    return UserError(
+        "[TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create table delta.`{}` because it already exists "
+        "(use CREATE OR REPLACE TABLE or IF NOT EXISTS)",
+        path);
   }
   ARROW_ASSIGN_OR_RAISE(auto query_data, RunToTable(session, *st.query));
   arrow::FieldVector fields;
@@ -269,15 +279,18 @@ Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
              AsNullable(old_schema->field(i)->type())->Equals(*fields[i]->type());
     }
     if (!same) {
-      return Unsupported("CREATE OR REPLACE TABLE delta.`{}`: replacing the schema or partitioning of an existing "
-                         "table is not supported yet (table: {} partitioned by [{}]; query: {} partitioned by [{}])",
-                         path, FieldsText(old_schema->fields()),
-                         fmt::join(snapshot->metadata().partition_columns, ", "), FieldsText(fields),
-                         fmt::join(st.partition_by, ", "));
+      return Unsupported(
+          "CREATE OR REPLACE TABLE delta.`{}`: replacing the schema or partitioning of an existing "
+          "table is not supported yet (table: {} partitioned by [{}]; query: {} partitioned by "
+          "[{}])",
+          path, FieldsText(old_schema->fields()),
+          fmt::join(snapshot->metadata().partition_columns, ", "), FieldsText(fields),
+          fmt::join(st.partition_by, ", "));
     }
   }
   delta::DeltaWriteOptions opts;
-  opts.mode = exists ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kErrorIfExists;
+  opts.mode = exists ? delta::DeltaWriteOptions::Mode::kOverwrite
+                     : delta::DeltaWriteOptions::Mode::kErrorIfExists;
   opts.partition_columns = st.partition_by;
   for (const auto& [k, v] : st.properties) opts.configuration[k] = v;
   if (!st.comment.empty()) opts.description = st.comment;
@@ -313,10 +326,13 @@ bool CanStoreAssign(const arrow::DataType& from, const arrow::DataType& to) {
 }
 
 Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
-  ARROW_ASSIGN_OR_RAISE(auto path, DeltaTarget(st.name_parts, st.overwrite ? "INSERT OVERWRITE" : "INSERT INTO"));
+  ARROW_ASSIGN_OR_RAISE(
+      auto path, DeltaTarget(st.name_parts, st.overwrite ? "INSERT OVERWRITE" : "INSERT INTO"));
   if (!st.columns.empty()) {
-    return Unsupported("INSERT INTO delta.`{}` with a column list is not supported yet; list the columns in the "
-                       "SELECT in table order", path);
+    return Unsupported(
+        "INSERT INTO delta.`{}` with a column list is not supported yet; list the columns in the "
+        "SELECT in table order",
+        path);
   }
   if (!st.query) return UserError("INSERT INTO delta.`{}`: a query is required", path);
   auto log = delta::DeltaLog::Open(path);
@@ -327,8 +343,11 @@ Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
   auto target = probe->output_schema();
   ARROW_ASSIGN_OR_RAISE(auto data, RunToTable(session, *st.query));
   if (data->num_columns() != target->num_fields()) {
-    return UserError("[INSERT_COLUMN_ARITY_MISMATCH] Cannot write to delta.`{}`: the table has {} columns, the query "
-                     "produces {}", path, target->num_fields(), data->num_columns());
+    return UserError(
+        "[INSERT_COLUMN_ARITY_MISMATCH] Cannot write to delta.`{}`: the table has {} columns, the "
+        "query "
+        "produces {}",
+        path, target->num_fields(), data->num_columns());
   }
   auto ctx = session->MakeEvalContext();
   arrow::ChunkedArrayVector cols;
@@ -336,19 +355,25 @@ Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
     const auto& want = target->field(i)->type();
     auto col = data->column(i);
     if (!col->type()->Equals(*want)) {
-      if (!CanStoreAssign(*col->type(), *want) || !expr::CanCast(*col->type(), *want, /*ansi=*/true)) {
-        return UserError("[INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST] Cannot write to delta.`{}`: column {} "
-                         "`{}` is {} but the query's column {} `{}` is {}", path, i + 1, target->field(i)->name(),
-                         want->ToString(), i + 1, data->schema()->field(i)->name(), col->type()->ToString());
+      if (!CanStoreAssign(*col->type(), *want) ||
+          !expr::CanCast(*col->type(), *want, /*ansi=*/true)) {
+        return UserError(
+            "[INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST] Cannot write to delta.`{}`: column "
+            "{} "
+            "`{}` is {} but the query's column {} `{}` is {}",
+            path, i + 1, target->field(i)->name(), want->ToString(), i + 1,
+            data->schema()->field(i)->name(), col->type()->ToString());
       }
-      ARROW_ASSIGN_OR_RAISE(auto cast, expr::Cast(arrow::Datum(col), want, expr::CastMode::kAnsi, ctx));
+      ARROW_ASSIGN_OR_RAISE(auto cast,
+                            expr::Cast(arrow::Datum(col), want, expr::CastMode::kAnsi, ctx));
       col = cast.chunked_array();
     }
     cols.push_back(col);
   }
   auto out = arrow::Table::Make(target, cols, data->num_rows());
   delta::DeltaWriteOptions opts;
-  opts.mode = st.overwrite ? delta::DeltaWriteOptions::Mode::kOverwrite : delta::DeltaWriteOptions::Mode::kAppend;
+  opts.mode = st.overwrite ? delta::DeltaWriteOptions::Mode::kOverwrite
+                           : delta::DeltaWriteOptions::Mode::kAppend;
   opts.operation = "WRITE";
   ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, out, opts));
   return CountsResult(res.rows_written);
@@ -369,19 +394,23 @@ std::optional<std::string> JsonMember(const std::string& json, const std::string
   for (; pos < json.size(); ++pos) {
     char c = json[pos];
     if (in_str) {
-      if (c == '\\') ++pos;
+      if (c == '\\')
+        ++pos;
       else if (c == '"') {
         in_str = false;
         if (depth == 0) return json.substr(start, pos + 1 - start);
       }
       continue;
     }
-    if (c == '"') in_str = true;
-    else if (c == '{' || c == '[') ++depth;
+    if (c == '"')
+      in_str = true;
+    else if (c == '{' || c == '[')
+      ++depth;
     else if (c == '}' || c == ']') {
       if (depth == 0) break;
       if (--depth == 0) return json.substr(start, pos + 1 - start);
-    } else if (c == ',' && depth == 0) break;
+    } else if (c == ',' && depth == 0)
+      break;
   }
   return json.substr(start, pos - start);
 }
@@ -391,7 +420,8 @@ std::string Unquote(const std::string& s) {
   return s;
 }
 
-Result<std::string> DescribeTargetPath(const sql::Statement& st, const char* what, std::optional<int64_t>* version,
+Result<std::string> DescribeTargetPath(const sql::Statement& st, const char* what,
+                                       std::optional<int64_t>* version,
                                        std::optional<std::string>* timestamp) {
   const auto& parts = st.describe_target ? st.describe_target->name_parts : st.name_parts;
   if (st.describe_target) {
@@ -404,14 +434,16 @@ Result<std::string> DescribeTargetPath(const sql::Statement& st, const char* wha
 Result<QueryResult> DescribeHistory(Session* session, const sql::Statement& st) {
   std::optional<int64_t> version;
   std::optional<std::string> timestamp;
-  ARROW_ASSIGN_OR_RAISE(auto path, DescribeTargetPath(st, "DESCRIBE HISTORY", &version, &timestamp));
+  ARROW_ASSIGN_OR_RAISE(auto path,
+                        DescribeTargetPath(st, "DESCRIBE HISTORY", &version, &timestamp));
   auto log = delta::DeltaLog::Open(path);
   ARROW_ASSIGN_OR_RAISE(bool exists, log->TableExists());
   if (!exists) return MissingTable(path);
   int64_t limit = 0;
   if (st.has_value) {
     auto [p, ec] = std::from_chars(st.value.data(), st.value.data() + st.value.size(), limit);
-    if (ec != std::errc() || limit < 0) return UserError("DESCRIBE HISTORY ... LIMIT expects a count, got {}", st.value);
+    if (ec != std::errc() || limit < 0)
+      return UserError("DESCRIBE HISTORY ... LIMIT expects a count, got {}", st.value);
   }
   ARROW_ASSIGN_OR_RAISE(auto history, log->History(limit));
   arrow::Int64Builder version_b, read_version_b;
@@ -452,14 +484,12 @@ Result<QueryResult> DescribeHistory(Session* session, const sql::Statement& st) 
     ARROW_RETURN_NOT_OK(str_member(engine_b, "engineInfo", true));
   }
   QueryResult out;
-  out.schema = arrow::schema({arrow::field("version", arrow::int64()), arrow::field("timestamp", types::Timestamp()),
-                              arrow::field("operation", arrow::utf8()),
-                              arrow::field("operationParameters", arrow::utf8()),
-                              arrow::field("readVersion", arrow::int64()),
-                              arrow::field("isolationLevel", arrow::utf8()),
-                              arrow::field("isBlindAppend", arrow::boolean()),
-                              arrow::field("operationMetrics", arrow::utf8()),
-                              arrow::field("engineInfo", arrow::utf8())});
+  out.schema = arrow::schema(
+      {arrow::field("version", arrow::int64()), arrow::field("timestamp", types::Timestamp()),
+       arrow::field("operation", arrow::utf8()), arrow::field("operationParameters", arrow::utf8()),
+       arrow::field("readVersion", arrow::int64()), arrow::field("isolationLevel", arrow::utf8()),
+       arrow::field("isBlindAppend", arrow::boolean()),
+       arrow::field("operationMetrics", arrow::utf8()), arrow::field("engineInfo", arrow::utf8())});
   arrow::ArrayVector cols(9);
   ARROW_RETURN_NOT_OK(version_b.Finish(&cols[0]));
   ARROW_RETURN_NOT_OK(ts_b.Finish(&cols[1]));
@@ -497,7 +527,8 @@ Result<QueryResult> DescribeDetail(Session* session, const sql::Statement& st) {
   ARROW_RETURN_NOT_OK(md.name ? name_b.Append(*md.name) : name_b.AppendNull());
   ARROW_RETURN_NOT_OK(md.description ? desc_b.Append(*md.description) : desc_b.AppendNull());
   ARROW_RETURN_NOT_OK(location_b.Append(snapshot->table_root()));
-  ARROW_RETURN_NOT_OK(md.created_time ? created_b.Append(*md.created_time * 1000) : created_b.AppendNull());
+  ARROW_RETURN_NOT_OK(md.created_time ? created_b.Append(*md.created_time * 1000)
+                                      : created_b.AppendNull());
   ARROW_RETURN_NOT_OK(modified_b.Append(snapshot->timestamp_ms() * 1000));
   ARROW_RETURN_NOT_OK(parts_b.Append());
   for (const auto& p : md.partition_columns) ARROW_RETURN_NOT_OK(value_b->Append(p));
@@ -512,12 +543,15 @@ Result<QueryResult> DescribeDetail(Session* session, const sql::Statement& st) {
   ARROW_RETURN_NOT_OK(writer_b.Append(snapshot->protocol().min_writer_version));
   QueryResult out;
   out.schema = arrow::schema(
-      {arrow::field("format", arrow::utf8()), arrow::field("id", arrow::utf8()), arrow::field("name", arrow::utf8()),
-       arrow::field("description", arrow::utf8()), arrow::field("location", arrow::utf8()),
-       arrow::field("createdAt", types::Timestamp()), arrow::field("lastModified", types::Timestamp()),
-       arrow::field("partitionColumns", arrow::list(arrow::utf8())), arrow::field("numFiles", arrow::int64()),
-       arrow::field("sizeInBytes", arrow::int64()), arrow::field("properties", arrow::map(arrow::utf8(), arrow::utf8())),
-       arrow::field("minReaderVersion", arrow::int32()), arrow::field("minWriterVersion", arrow::int32())});
+      {arrow::field("format", arrow::utf8()), arrow::field("id", arrow::utf8()),
+       arrow::field("name", arrow::utf8()), arrow::field("description", arrow::utf8()),
+       arrow::field("location", arrow::utf8()), arrow::field("createdAt", types::Timestamp()),
+       arrow::field("lastModified", types::Timestamp()),
+       arrow::field("partitionColumns", arrow::list(arrow::utf8())),
+       arrow::field("numFiles", arrow::int64()), arrow::field("sizeInBytes", arrow::int64()),
+       arrow::field("properties", arrow::map(arrow::utf8(), arrow::utf8())),
+       arrow::field("minReaderVersion", arrow::int32()),
+       arrow::field("minWriterVersion", arrow::int32())});
   arrow::ArrayVector cols(13);
   ARROW_RETURN_NOT_OK(format_b.Finish(&cols[0]));
   ARROW_RETURN_NOT_OK(id_b.Finish(&cols[1]));
