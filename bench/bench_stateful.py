@@ -40,13 +40,14 @@ import datetime as dt
 import glob
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from common import machine  # bench/ is sys.path[0] when a script runs
 
 import numpy as np
 import pyarrow as pa
@@ -435,25 +436,6 @@ def spark_warmup(spark: Spark, work: str) -> None:
 
 # ----------------------------------------------------------------------------
 # Reporting
-
-
-def machine() -> dict:
-    model = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal"):
-                mem = int(line.split()[1]) * 1024
-    return {"nproc": os.cpu_count(), "cpu": model, "memory_gb": round(mem / 2**30, 1),
-            "kernel": platform.release(), "python": platform.python_version()}
 
 
 def fmt_rate(x) -> str:

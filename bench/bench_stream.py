@@ -31,7 +31,6 @@ import datetime as dt
 import glob
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -39,6 +38,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from common import machine  # bench/ is sys.path[0] when a script runs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -521,23 +522,6 @@ def freshness_spark(spark: Spark, binary: str, work: str, bs: str, rate: int, se
 
 # ----------------------------------------------------------------------------
 # Reporting
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    mem = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal"):
-                mem = int(line.split()[1]) * 1024
-    return {"nproc": os.cpu_count(), "cpu": model, "memory_gb": round(mem / 2**30, 1),
-            "kernel": platform.release()}
 
 
 def fmt_rate(x) -> str:
