@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,12 +140,8 @@ int RunBroker(const BrokerArgs& args) {
   sigemptyset(&stop_set);
   sigaddset(&stop_set, SIGINT);
   sigaddset(&stop_set, SIGTERM);
+  // (Restored by hand below: the error returns end the process anyway.)
   pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
-  struct RestoreMask {
-    sigset_t mask;
-    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  };
-  std::optional<RestoreMask> restore_mask(RestoreMask{old_set});
   // The mock cluster needs a client handle for its bookkeeping; it never sends.
   KafkaPtr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
   if (!SetConf(conf.get(), "log_level", "4")) return 2;
@@ -187,7 +182,7 @@ int RunBroker(const BrokerArgs& args) {
   // The first stdout line is the contract with scripts and tests.
   std::printf("bootstrap.servers=%s\n", bootstraps.c_str());
   std::fflush(stdout);
-  restore_mask.reset();  // a signal that arrived meanwhile is delivered now
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);  // a signal that arrived meanwhile comes now
   while (stop_signals == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   cluster.reset();  // before the handle: librdkafka asserts on the order
   rk.reset();
