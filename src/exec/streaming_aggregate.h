@@ -17,8 +17,11 @@
 
 #include "exec/operator.h"
 #include "expr/function.h"
+#include "state/state_store.h"
 
 namespace lakestream::exec {
+
+using state::KeyHint;
 
 /// The keyed state a streaming operator keeps between batches (the state
 /// layer's StateStore implements it; tests use a map).
@@ -26,8 +29,12 @@ class KeyValueState {
  public:
   virtual ~KeyValueState() = default;
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
-  virtual Status Put(std::string_view key, std::string_view value) = 0;
-  virtual Status Delete(std::string_view key) = 0;
+  virtual Status Put(std::string_view key, std::string_view value, KeyHint hint) = 0;
+  virtual Status Delete(std::string_view key, KeyHint hint) = 0;
+  Status Put(std::string_view key, std::string_view value) {
+    return Put(key, value, KeyHint::kUnknown);
+  }
+  Status Delete(std::string_view key) { return Delete(key, KeyHint::kUnknown); }
   /// Every entry; `fn` must not modify the state.
   virtual Status Scan(
       const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;

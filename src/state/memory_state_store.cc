@@ -33,7 +33,8 @@ class MemoryBackend final : public StateBackend {
     return std::optional<std::string>();
   }
 
-  Status Put(std::string_view key, std::string_view value) override {
+  // Hints are not used: a new change needs its key's position in base_ anyway.
+  Status Put(std::string_view key, std::string_view value, KeyHint) override {
     Change& c = Touch(key);
     if (c.value) pending_bytes_ -= static_cast<int64_t>(c.value->size());
     c.value = std::string(value);
@@ -41,7 +42,7 @@ class MemoryBackend final : public StateBackend {
     return Status::OK();
   }
 
-  Status Delete(std::string_view key) override {
+  Status Delete(std::string_view key, KeyHint) override {
     Change& c = Touch(key);
     if (c.value) pending_bytes_ -= static_cast<int64_t>(c.value->size());
     c.value.reset();
@@ -96,12 +97,11 @@ class MemoryBackend final : public StateBackend {
     for (auto& [key, c] : pending_) {
       if (c.existed) {
         if (c.value) {
-          base_bytes_ += static_cast<int64_t>(c.value->size()) -
-                         static_cast<int64_t>(c.at->second.size());
+          base_bytes_ +=
+              static_cast<int64_t>(c.value->size()) - static_cast<int64_t>(c.at->second.size());
           c.at->second = std::move(*c.value);
         } else {
-          base_bytes_ -=
-              static_cast<int64_t>(key.size() + c.at->second.size()) + kEntryOverhead;
+          base_bytes_ -= static_cast<int64_t>(key.size() + c.at->second.size()) + kEntryOverhead;
           base_.erase(c.at);
         }
       } else if (c.value) {

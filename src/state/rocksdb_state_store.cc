@@ -1,17 +1,17 @@
 // The RocksDB state provider. The live state is a working RocksDB instance in
-// a local folder; the changes of the version being built sit in a
-// WriteBatchWithIndex in front of it (reads merge both), so Abort drops the
-// batch and Commit's changelog is the batch's net changes, O(changes): whether
-// a changed key existed is noted when it is first touched (mostly from the Get
-// just before it), so the commit reads nothing from the database, and the net
-// changes are written to it in key order.
+// a local folder; the changes of the version being built sit in an ordered
+// overlay map in front of it (reads merge both), so Abort drops the overlay
+// and Commit's changelog is the overlay's net changes, O(changes): whether a
+// changed key existed is noted when it is first touched (from the writer's
+// KeyHint or the Get just before it), so the commit reads nothing from the
+// database, and the net changes are written to it in key order.
 //
 // Durability comes from the changelog files StateStore writes, not from
 // RocksDB: the working instance runs without a WAL and is thrown away after a
 // crash (it is rebuilt from the newest snapshot plus changelogs). Snapshots are
 // RocksDB checkpoints (a memtable flush and hard links to the immutable SST
 // files, so O(memtable + files)), taken on a background thread while the next
-// batch runs: its changes stay in the WriteBatchWithIndex until its commit,
+// batch runs: its changes stay in the overlay until its commit,
 // whose ApplyPending waits for the checkpoint.
 //
 // Options are sized for many small instances per process (one per operator x
@@ -22,16 +22,18 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_buffer_manager.h>
 #include <unistd.h>
 
 #include <cstdarg>
+#include <cstdio>
 #include <filesystem>
+#include <map>
+#include <memory_resource>
 #include <mutex>
-#include <unordered_map>
 
 #include "state/state_backend_internal.h"
 #include "storage/filesystem.h"
@@ -129,7 +131,8 @@ class RocksDBBackend final : public StateBackend {
   RocksDBBackend(const StateStoreOptions& options, std::string working_dir)
       : options_(MakeOptions(options)),
         working_dir_(std::move(working_dir)),
-        pending_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {
+        pending_(&arena_),
+        last_put_(pending_.end()) {
     // No WAL: durability comes from the changelog written before each apply.
     write_options_.disableWAL = true;
   }
@@ -149,36 +152,40 @@ class RocksDBBackend final : public StateBackend {
   StateStoreProvider provider() const override { return StateStoreProvider::kRocksDB; }
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
+    if (auto p = pending_.find(key); p != pending_.end()) {
+      if (p->second.deleted) return std::optional<std::string>();
+      return std::optional<std::string>(std::string(p->second.value));
+    }
     std::string value;
-    rocksdb::Status st;
-    std::string k(key);
-    if (touched_.count(k)) {
-      // Every touched key has an entry in the batch: it decides.
-      st = pending_.GetFromBatch(options_, ToSlice(key), &value);
-    } else {
-      st = db_->Get(read_options_, ToSlice(key), &value);
-      if (st.ok() || st.IsNotFound()) {
-        // The put that usually follows reuses this lookup.
-        last_get_key_ = std::move(k);
-        last_get_found_ = st.ok();
-        last_get_valid_ = true;
-      }
+    rocksdb::Status st = db_->Get(read_options_, ToSlice(key), &value);
+    if (st.ok() || st.IsNotFound()) {
+      // The put that usually follows reuses this lookup.
+      last_get_key_.assign(key.data(), key.size());
+      last_get_found_ = st.ok();
+      last_get_valid_ = true;
     }
     if (st.IsNotFound()) return std::optional<std::string>();
     LS_RETURN_NOT_OK(FromRocks(st, "get from", working_dir_));
     return std::optional<std::string>(std::move(value));
   }
 
-  Status Put(std::string_view key, std::string_view value) override {
-    LS_RETURN_NOT_OK(Touch(key));
-    return FromRocks(pending_.Put(ToSlice(key), ToSlice(value)), "put into", working_dir_);
+  Status Put(std::string_view key, std::string_view value, KeyHint hint) override {
+    LS_ASSIGN_OR_RAISE(Change * c, Touch(key, hint));
+    pending_bytes_ += static_cast<int64_t>(value.size()) - static_cast<int64_t>(c->value.size());
+    c->value.assign(value.data(), value.size());
+    c->deleted = false;
+    return Status::OK();
   }
 
-  Status Delete(std::string_view key) override {
-    LS_RETURN_NOT_OK(Touch(key));
-    return FromRocks(pending_.Delete(ToSlice(key)), "delete from", working_dir_);
+  Status Delete(std::string_view key, KeyHint hint) override {
+    LS_ASSIGN_OR_RAISE(Change * c, Touch(key, hint));
+    pending_bytes_ -= static_cast<int64_t>(c->value.size());
+    c->value.clear();
+    c->deleted = true;
+    return Status::OK();
   }
 
+  // The database's entries merged with the pending changes (which win).
   Status PrefixScan(std::string_view prefix, const StateVisitor& fn) override {
     rocksdb::ReadOptions ro = read_options_;
     std::string upper;
@@ -187,72 +194,73 @@ class RocksDBBackend final : public StateBackend {
       upper_slice = rocksdb::Slice(upper);
       ro.iterate_upper_bound = &upper_slice;
     }
-    std::unique_ptr<rocksdb::Iterator> it(
-        pending_.NewIteratorWithBase(db_->DefaultColumnFamily(), db_->NewIterator(ro)));
-    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-      std::string_view k(it->key().data(), it->key().size());
-      // The batch part of the merged iterator ignores the upper bound.
-      if (k.substr(0, prefix.size()) != prefix) break;
-      LS_RETURN_NOT_OK(fn(k, std::string_view(it->value().data(), it->value().size())));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    it->Seek(ToSlice(prefix));
+    auto p = pending_.lower_bound(prefix);
+    auto in_prefix = [&](std::string_view k) { return k.substr(0, prefix.size()) == prefix; };
+    while (true) {
+      const bool d_ok = it->Valid();
+      const bool p_ok = p != pending_.end() && in_prefix(p->first);
+      if (!d_ok && !p_ok) break;
+      std::string_view dk = d_ok ? std::string_view(it->key().data(), it->key().size()) : "";
+      if (p_ok && (!d_ok || std::string_view(p->first) <= dk)) {
+        if (d_ok && std::string_view(p->first) == dk) it->Next();  // the change wins
+        if (!p->second.deleted) LS_RETURN_NOT_OK(fn(p->first, p->second.value));
+        ++p;
+      } else {
+        LS_RETURN_NOT_OK(fn(dk, std::string_view(it->value().data(), it->value().size())));
+        it->Next();
+      }
     }
     return FromRocks(it->status(), "scan", working_dir_);
   }
 
   // No reads of the database: whether each key existed was noted when it was
-  // first touched. Also builds the write of ApplyPending in key order (the
-  // memtable inserts sorted keys faster) with only the net changes.
+  // first touched. The changes applied are the net ones only, in key order.
   Status EncodePending(RecordFileWriter* log, int64_t rows_total_before,
                        CommitCounts* counts) override {
     counts->rows_total = rows_total_before;
-    sorted_.Clear();
-    std::unique_ptr<rocksdb::WBWIIterator> it(pending_.NewIterator(db_->DefaultColumnFamily()));
-    std::string k;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      rocksdb::WriteEntry e = it->Entry();
-      std::string_view key(e.key.data(), e.key.size());
-      k.assign(key);
-      auto touched = touched_.find(k);
-      if (touched == touched_.end()) {
-        return InternalError("RocksDB state store '{}': a pending key was never noted as touched",
-                             working_dir_);
-      }
-      bool existed = touched->second;
-      if (e.type == rocksdb::kPutRecord) {
-        log->Put(key, std::string_view(e.value.data(), e.value.size()));
-        LS_RETURN_NOT_OK(FromRocks(sorted_.Put(e.key, e.value), "batch for", working_dir_));
+    for (const auto& [key, c] : pending_) {
+      if (!c.deleted) {
+        log->Put(key, c.value);
         ++counts->rows_updated;
-        if (!existed) ++counts->rows_total;
-      } else if (e.type == rocksdb::kDeleteRecord || e.type == rocksdb::kSingleDeleteRecord) {
-        if (existed) {
-          log->Delete(key);
-          LS_RETURN_NOT_OK(FromRocks(sorted_.Delete(e.key), "batch for", working_dir_));
-          ++counts->rows_removed;
-          --counts->rows_total;
-        }
-      } else {
-        return InternalError("RocksDB state store '{}': unexpected write type {} in the batch",
-                             working_dir_, static_cast<int>(e.type));
+        if (!c.existed) ++counts->rows_total;
+      } else if (c.existed) {
+        log->Delete(key);
+        ++counts->rows_removed;
+        --counts->rows_total;
       }
     }
-    LS_RETURN_NOT_OK(FromRocks(it->status(), "scan pending changes of", working_dir_));
-    encoded_ = true;
     return Status::OK();
   }
 
+  // A large batch of changes goes in as a sorted SST file (written once and
+  // linked into the tree) instead of through the memtable, where each key
+  // would cost a skip-list insert now and a flush later; small ones are a
+  // write batch in key order (the memtable inserts sorted keys faster).
   Status ApplyPending() override {
     WaitForSnapshotJob();
-    rocksdb::WriteBatch* batch = encoded_ ? &sorted_ : pending_.GetWriteBatch();
-    LS_RETURN_NOT_OK(FromRocks(db_->Write(write_options_, batch), "write to", working_dir_));
+    if (static_cast<int64_t>(pending_.size()) >= kIngestMinChanges) {
+      LS_RETURN_NOT_OK(IngestPending());
+    } else {
+      rocksdb::WriteBatch batch;
+      for (const auto& [key, c] : pending_) {
+        rocksdb::Status st = !c.deleted  ? batch.Put(ToSlice(key), ToSlice(c.value))
+                             : c.existed ? batch.Delete(ToSlice(key))
+                                         : rocksdb::Status::OK();
+        LS_RETURN_NOT_OK(FromRocks(st, "batch for", working_dir_));
+      }
+      LS_RETURN_NOT_OK(FromRocks(db_->Write(write_options_, &batch), "write to", working_dir_));
+    }
     DropPending();
     return Status::OK();
   }
 
   void DropPending() override {
-    pending_.Clear();
-    touched_.clear();
-    touched_bytes_ = 0;
-    sorted_.Clear();
-    encoded_ = false;
+    pending_.clear();
+    last_put_ = pending_.end();
+    arena_.release();
+    pending_bytes_ = 0;
     last_get_valid_ = false;
   }
 
@@ -261,8 +269,8 @@ class RocksDBBackend final : public StateBackend {
     last_get_valid_ = false;
     rocksdb::WriteBatch batch;
     for (const Record& r : records) {
-      rocksdb::Status st = r.value ? batch.Put(ToSlice(r.key), ToSlice(*r.value))
-                                   : batch.Delete(ToSlice(r.key));
+      rocksdb::Status st =
+          r.value ? batch.Put(ToSlice(r.key), ToSlice(*r.value)) : batch.Delete(ToSlice(r.key));
       LS_RETURN_NOT_OK(FromRocks(st, "batch for", working_dir_));
       if (batch.GetDataSize() > (8u << 20)) {
         LS_RETURN_NOT_OK(FromRocks(db_->Write(write_options_, &batch), "write to", working_dir_));
@@ -313,13 +321,26 @@ class RocksDBBackend final : public StateBackend {
     uint64_t mem = 0, readers = 0;
     db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
     db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &readers);
-    return static_cast<int64_t>(mem + readers + pending_.GetDataSize() + sorted_.GetDataSize() +
-                                touched_bytes_);
+    return static_cast<int64_t>(mem + readers) + pending_bytes_;
   }
 
   const rocksdb::Options& rocksdb_options() const { return options_; }
 
  private:
+  // A pending change: the new value or a delete, and whether the key is in
+  // the database (the committed state), so a commit counts rows without
+  // reading it.
+  struct Change {
+    explicit Change(std::pmr::polymorphic_allocator<char> alloc) : value(alloc) {}
+    std::pmr::string value;
+    bool deleted = false;
+    bool existed = false;
+  };
+  using Pending = std::pmr::map<std::pmr::string, Change, std::less<>>;
+  static constexpr int64_t kChangeOverhead = 96;  // map node + key header
+  // From this many changes a commit writes an SST file instead of a write batch.
+  static constexpr int64_t kIngestMinChanges = 50000;
+
   static rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
   // The smallest key greater than every key starting with `prefix`; false if
@@ -332,13 +353,27 @@ class RocksDBBackend final : public StateBackend {
     return true;
   }
 
-  // Notes on first touch whether `key` is in the database (the committed
-  // state), from the Get just before if it read that key.
-  Status Touch(std::string_view key) {
-    std::string k(key);
-    if (touched_.count(k)) return Status::OK();
+  // The pending change of `key`, created on first touch with whether the key
+  // is in the database: from the hint, else from the Get just before if it
+  // read that key, else looked up. Operators write in key order (a batch's
+  // new rows, an eviction's deletes), so the position after the last write is
+  // tried first and such a run of writes inserts without a search.
+  Result<Change*> Touch(std::string_view key, KeyHint hint) {
+    Pending::iterator at;
+    if (last_put_ != pending_.end() && std::string_view(last_put_->first) < key) {
+      at = std::next(last_put_);
+      if (at != pending_.end() && std::string_view(at->first) < key) at = pending_.lower_bound(key);
+    } else {
+      at = pending_.lower_bound(key);
+    }
+    if (at != pending_.end() && std::string_view(at->first) == key) {
+      last_put_ = at;
+      return &at->second;
+    }
     bool existed;
-    if (last_get_valid_ && last_get_key_ == key) {
+    if (hint != KeyHint::kUnknown) {
+      existed = hint == KeyHint::kPresent;
+    } else if (last_get_valid_ && last_get_key_ == key) {
       existed = last_get_found_;
     } else {
       std::string value;
@@ -354,9 +389,40 @@ class RocksDBBackend final : public StateBackend {
         existed = st.ok();
       }
     }
-    touched_bytes_ += static_cast<int64_t>(k.size()) + kTouchedOverhead;
-    touched_.emplace(std::move(k), existed);
-    return Status::OK();
+    at = pending_.emplace_hint(at, std::piecewise_construct, std::forward_as_tuple(key),
+                               std::forward_as_tuple(pending_.get_allocator()));
+    at->second.existed = existed;
+    pending_bytes_ += static_cast<int64_t>(key.size()) + kChangeOverhead;
+    last_put_ = at;
+    return &at->second;
+  }
+
+  Status IngestPending() {
+    std::string path =
+        storage::JoinPath(working_dir_, fmt::format("ingest-{}.sst", ingested_files_++));
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_);
+    LS_RETURN_NOT_OK(FromRocks(writer.Open(path), "open SST file", path));
+    int64_t entries = 0;
+    for (const auto& [key, c] : pending_) {
+      rocksdb::Status st = rocksdb::Status::OK();
+      if (!c.deleted) {
+        st = writer.Put(ToSlice(key), ToSlice(c.value));
+      } else if (c.existed) {
+        st = writer.Delete(ToSlice(key));
+      } else {
+        continue;  // created and deleted within the batch
+      }
+      LS_RETURN_NOT_OK(FromRocks(st, "write SST file", path));
+      ++entries;
+    }
+    if (entries == 0) {
+      (void)std::remove(path.c_str());
+      return Status::OK();
+    }
+    LS_RETURN_NOT_OK(FromRocks(writer.Finish(), "finish SST file", path));
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;  // the file is ours: link it instead of copying
+    return FromRocks(db_->IngestExternalFile({path}, ingest), "ingest SST file", path);
   }
 
   void WaitForSnapshotJob() {
@@ -384,15 +450,14 @@ class RocksDBBackend final : public StateBackend {
   rocksdb::Options options_;
   std::string working_dir_;
   std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::WriteBatchWithIndex pending_;
-  // Keys with pending changes -> whether they exist in the database, so a
-  // commit counts rows without reading it.
-  std::unordered_map<std::string, bool> touched_;
-  int64_t touched_bytes_ = 0;
-  static constexpr int64_t kTouchedOverhead = 64;  // rough hash node cost
-  // The net pending changes in key order, built by EncodePending.
-  rocksdb::WriteBatch sorted_;
-  bool encoded_ = false;
+  // The changes of the version being built, in key order, allocated from an
+  // arena that is dropped whole with them: one map node per changed key
+  // instead of RocksDB's indexed write batch plus a hash set of touched keys.
+  std::pmr::monotonic_buffer_resource arena_;
+  Pending pending_;
+  Pending::iterator last_put_;
+  int64_t pending_bytes_ = 0;
+  int64_t ingested_files_ = 0;
   // The key the last Get read from the database, and whether it was there.
   std::string last_get_key_;
   bool last_get_found_ = false;

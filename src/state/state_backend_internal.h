@@ -113,8 +113,10 @@ class StateBackend {
   virtual StateStoreProvider provider() const = 0;
 
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
-  virtual Status Put(std::string_view key, std::string_view value) = 0;
-  virtual Status Delete(std::string_view key) = 0;
+  /// `hint` (see KeyHint) may spare the lookup that tells whether a new
+  /// pending key exists in the committed state.
+  virtual Status Put(std::string_view key, std::string_view value, KeyHint hint) = 0;
+  virtual Status Delete(std::string_view key, KeyHint hint) = 0;
   virtual Status PrefixScan(std::string_view prefix, const StateVisitor& fn) = 0;
 
   /// Appends the pending net changes to `log` and fills `counts` given the

@@ -13,9 +13,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -120,7 +120,8 @@ Status FsyncDir(const std::string& dir);
 void RunSnapshotJob(std::string dir, int64_t version, int64_t min_batches_to_retain,
                     std::string tmp, std::function<Status()> write) {
   Status st = write();
-  if (st.ok()) st = PublishSnapshot(tmp, storage::JoinPath(dir, fmt::format("{}.snapshot", version)));
+  if (st.ok())
+    st = PublishSnapshot(tmp, storage::JoinPath(dir, fmt::format("{}.snapshot", version)));
   // Durable before cleanup deletes the changelogs it replaces.
   if (st.ok()) st = FsyncDir(dir);
   if (!st.ok()) {
@@ -144,8 +145,7 @@ std::shared_future<void> StartSnapshotJob(const std::string& dir, int64_t versio
   (void)at_exit;
   WaitForSnapshotJobs(dir, /*exact=*/true);  // one job per dir: ours is the only writer
   std::shared_future<void> job = std::async(std::launch::async, RunSnapshotJob, dir, version,
-                                            min_batches_to_retain, std::move(tmp),
-                                            std::move(write))
+                                            min_batches_to_retain, std::move(tmp), std::move(write))
                                      .share();
   SnapshotJobs& j = Jobs();
   std::lock_guard<std::mutex> lock(j.mu);
@@ -260,9 +260,9 @@ Result<Loaded> LoadVersion(const std::string& dir, int64_t version, StateBackend
   if (plan.snapshot_version > 0) {
     if (plan.snapshot_is_dir) {
       std::string meta_path = storage::JoinPath(plan.snapshot_path, internal::kSnapshotMetaFile);
-      LS_ASSIGN_OR_RAISE(internal::RecordFile meta,
-                         internal::ReadRecordFile(meta_path, RecordFileKind::kSnapshot,
-                                                  plan.snapshot_version));
+      LS_ASSIGN_OR_RAISE(
+          internal::RecordFile meta,
+          internal::ReadRecordFile(meta_path, RecordFileKind::kSnapshot, plan.snapshot_version));
       LS_RETURN_NOT_OK(backend->LoadRocksDBSnapshot(plan.snapshot_path));
       loaded.rows_total = meta.rows_total;
     } else {
@@ -366,11 +366,13 @@ Result<std::optional<std::string>> StateStore::Get(std::string_view key) {
   return backend_->Get(key);
 }
 
-Status StateStore::Put(std::string_view key, std::string_view value) {
-  return backend_->Put(key, value);
+Status StateStore::Put(std::string_view key, std::string_view value, KeyHint hint) {
+  return backend_->Put(key, value, hint);
 }
 
-Status StateStore::Delete(std::string_view key) { return backend_->Delete(key); }
+Status StateStore::Delete(std::string_view key, KeyHint hint) {
+  return backend_->Delete(key, hint);
+}
 
 Status StateStore::PrefixScan(std::string_view prefix, const StateVisitor& fn) {
   return backend_->PrefixScan(prefix, fn);

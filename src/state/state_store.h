@@ -101,6 +101,14 @@ struct StateStoreMetrics {
   int64_t commit_time_ms = 0;     ///< commitTimeMs: duration of the last Commit()
 };
 
+/// What a writer knows about a key's presence in the committed state (the
+/// state as of the last commit, before this batch's changes). A store counts
+/// its rows (numRowsTotal) from it instead of looking each written key up:
+/// kPresent when this batch read the key from the state (a Get or a scan
+/// returned it), kAbsent when the key cannot exist yet (it carries this
+/// batch's id). A wrong hint miscounts rows; it never loses data.
+enum class KeyHint { kUnknown, kPresent, kAbsent };
+
 /// Receives one entry of a scan; a non-OK status stops the scan and is returned.
 using StateVisitor = std::function<Status(std::string_view key, std::string_view value)>;
 
@@ -129,9 +137,9 @@ class StateStore {
 
   /// The value of `key`, including uncommitted changes.
   Result<std::optional<std::string>> Get(std::string_view key);
-  Status Put(std::string_view key, std::string_view value);
+  Status Put(std::string_view key, std::string_view value, KeyHint hint = KeyHint::kUnknown);
   /// Deleting a missing key is OK.
-  Status Delete(std::string_view key);
+  Status Delete(std::string_view key, KeyHint hint = KeyHint::kUnknown);
   /// Calls `fn` for every key starting with `prefix`, in byte order, including
   /// uncommitted changes. `fn` must not modify the store.
   Status PrefixScan(std::string_view prefix, const StateVisitor& fn);
@@ -199,8 +207,7 @@ Result<std::vector<int64_t>> ListStateVersions(std::string_view store_dir);
 
 /// The schema text recorded for an operator (`<state_dir>/<operator_id>/_metadata/schema`);
 /// std::nullopt if none was recorded.
-Result<std::optional<std::string>> ReadStateSchema(std::string_view state_dir,
-                                                   int64_t operator_id);
+Result<std::optional<std::string>> ReadStateSchema(std::string_view state_dir, int64_t operator_id);
 
 /// The capacity in bytes of the block cache shared by this process's RocksDB
 /// state stores (memtables are charged to it too); 0 before the first opens.

@@ -31,10 +31,12 @@ class PartitionedState : public OperatorState {
   Result<std::optional<std::string>> Get(std::string_view key) override {
     return Store(key)->Get(key);
   }
-  Status Put(std::string_view key, std::string_view value) override {
-    return Store(key)->Put(key, value);
+  Status Put(std::string_view key, std::string_view value, exec::KeyHint hint) override {
+    return Store(key)->Put(key, value, hint);
   }
-  Status Delete(std::string_view key) override { return Store(key)->Delete(key); }
+  Status Delete(std::string_view key, exec::KeyHint hint) override {
+    return Store(key)->Delete(key, hint);
+  }
   Status Scan(const std::function<Status(std::string_view, std::string_view)>& fn) override {
     for (auto& s : stores_) ARROW_RETURN_NOT_OK(s->Scan(fn));
     return Status::OK();

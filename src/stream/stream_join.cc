@@ -517,9 +517,9 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   for (const auto& c : rows->columns()) cols.push_back(c.get());
   ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
   const bool evictable = o_.expiry_column[side] >= 0;
-  // Written in key order, rows then index: the store's write batch (a skip
-  // list) inserts a key right after the previous one without a search, which
-  // makes buffering a large batch several times cheaper than random order.
+  // Written in key order, rows then index: the store's change overlay (an
+  // ordered map) inserts a key right after the previous one without a search,
+  // which makes buffering a large batch several times cheaper than random order.
   key_counts_[side].reserve(key_counts_[side].size() + static_cast<size_t>(rows->num_rows()));
   std::vector<std::pair<std::string, std::string>> row_puts, index_puts;
   row_puts.reserve(rows->num_rows());
@@ -554,7 +554,8 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
   for (auto* puts : {&row_puts, &index_puts}) {
     std::sort(puts->begin(), puts->end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [k, v] : *puts) ARROW_RETURN_NOT_OK(state->Put(k, v));
+    // New keys: each carries this batch's id and a row number.
+    for (const auto& [k, v] : *puts) ARROW_RETURN_NOT_OK(state->Put(k, v, state::KeyHint::kAbsent));
   }
   return exec::WriteStoredCount(state, CountKey(kSide[side]), count);
 }
@@ -601,8 +602,11 @@ Status StreamJoin::Evict(int side, int64_t watermark_us, OperatorState* state,
   row_keys.reserve(expired.size());
   for (const auto& e : expired) row_keys.emplace_back(e.second);
   std::sort(row_keys.begin(), row_keys.end());
-  for (auto pk : row_keys) ARROW_RETURN_NOT_OK(state->Delete(pk));
-  for (const auto& e : expired) ARROW_RETURN_NOT_OK(state->Delete(e.first));
+  // Present: the index entries came from the scan, and each names a stored row.
+  for (auto pk : row_keys) ARROW_RETURN_NOT_OK(state->Delete(pk, state::KeyHint::kPresent));
+  for (const auto& e : expired) {
+    ARROW_RETURN_NOT_OK(state->Delete(e.first, state::KeyHint::kPresent));
+  }
   ARROW_ASSIGN_OR_RAISE(int64_t count, exec::ReadStoredCount(state, CountKey(kSide[side])));
   ARROW_RETURN_NOT_OK(exec::WriteStoredCount(state, CountKey(kSide[side]),
                                              count - static_cast<int64_t>(expired.size())));

@@ -116,10 +116,9 @@ TEST_P(StateStoreTest, PutGetDeletePrefixScan) {
   ASSERT_TRUE(store->Put(std::string("a\0z", 3), std::string("\0\xff", 2)).ok());
   EXPECT_EQ(*store->Get("a1"), std::optional<std::string>("x"));
   EXPECT_EQ(*store->Get("zz"), std::nullopt);
-  EXPECT_EQ(ScanAll(store.get(), "a"),
-            (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)},
-                      {"a1", "x"},
-                      {"a2", "y"}}));
+  EXPECT_EQ(
+      ScanAll(store.get(), "a"),
+      (Contents{{std::string("a\0z", 3), std::string("\0\xff", 2)}, {"a1", "x"}, {"a2", "y"}}));
   ASSERT_EQ(*store->Commit(), 1);
   EXPECT_EQ(store->metrics().num_rows_total, 4);
   EXPECT_EQ(store->metrics().num_rows_updated, 4);
@@ -463,6 +462,61 @@ TEST_P(StateStoreTest, CommitWritesOnlyTheChanges) {
   int64_t large = changelog_size_after_one_change(11, 1'000'000);
   EXPECT_EQ(small, large);
   EXPECT_LT(small, 100);
+}
+
+TEST_P(StateStoreTest, LargeCommitsWithHintsKeepContentsAndCounts) {
+  // Commits of more changes than the RocksDB store puts through its memtable
+  // (it writes an SST file instead), mixing updates, inserts, deletes with
+  // and without KeyHint, keys created and deleted within one batch, and
+  // deletes of keys never there; reads before the commit see the changes.
+  StateStoreOptions o = Options();
+  o.min_deltas_for_snapshot = 0;
+  Contents expected;
+  auto store = OpenOrDie(o, 0);
+  for (int i = 0; i < 80'000; ++i) {
+    ASSERT_TRUE(store->Put(Key(i), fmt::format("v1-{}", i), KeyHint::kAbsent).ok());
+    expected[Key(i)] = fmt::format("v1-{}", i);
+  }
+  ASSERT_EQ(*store->Commit(), 1);
+  EXPECT_EQ(store->metrics().num_rows_total, 80'000);
+
+  for (int i = 0; i < 80'000; i += 2) {  // every other key deleted, half of them hinted
+    ASSERT_TRUE(store->Delete(Key(i), i % 4 == 0 ? KeyHint::kPresent : KeyHint::kUnknown).ok());
+    expected.erase(Key(i));
+  }
+  for (int i = 1; i < 80'000; i += 4) {  // updates, read first as the operators do
+    auto v = store->Get(Key(i));
+    ASSERT_TRUE(v.ok() && v->has_value());
+    ASSERT_TRUE(store->Put(Key(i), **v + "+").ok());
+    expected[Key(i)] += "+";
+  }
+  for (int i = 0; i < 20'000; ++i) {  // created and deleted in the same batch
+    ASSERT_TRUE(store->Put(fmt::format("tmp{:06d}", i), "x", KeyHint::kAbsent).ok());
+    ASSERT_TRUE(store->Delete(fmt::format("tmp{:06d}", i)).ok());
+  }
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(store->Delete(fmt::format("never{:06d}", i)).ok());
+    ASSERT_TRUE(store->Put(fmt::format("new{:06d}", i), "n").ok());
+    expected[fmt::format("new{:06d}", i)] = "n";
+  }
+  EXPECT_EQ(ScanAll(store.get()), expected);  // pending changes merged into reads
+  Contents with_prefix;
+  for (const auto& [k, v] : expected) {
+    if (k.rfind("key0000", 0) == 0) with_prefix.emplace(k, v);
+  }
+  EXPECT_EQ(ScanAll(store.get(), "key0000"), with_prefix);
+  ASSERT_EQ(*store->Commit(), 2);
+  EXPECT_EQ(store->metrics().num_rows_total, static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(store->metrics().num_rows_removed, 40'000);
+  EXPECT_EQ(store->metrics().num_rows_updated, 20'000 + 10'000);
+  EXPECT_EQ(ScanAll(store.get()), expected);
+  EXPECT_FALSE(store->Get(Key(0))->has_value());
+  EXPECT_EQ(**store->Get(Key(1)), "v1-1+");
+  store.reset();
+  ReleaseCachedStateStores(dir_.path());  // reload from the checkpoint files
+  auto reloaded = OpenOrDie(o, 2);
+  EXPECT_EQ(ScanAll(reloaded.get()), expected);
+  EXPECT_EQ(reloaded->metrics().num_rows_total, static_cast<int64_t>(expected.size()));
 }
 
 // The checkpoint files of a store dir (not the live instance in _work), by
