@@ -14,6 +14,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libfmt-dev libsimdjson-dev libcli11-dev libxxhash-dev
   librdkafka-dev librocksdb-dev libroaring-dev libssl-dev libreadline-dev nlohmann-json3-dev
+  zlib1g-dev
   clang libclang-rt-14-dev
   openjdk-17-jre-headless maven
 )

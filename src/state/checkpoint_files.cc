@@ -1,8 +1,9 @@
 // The state checkpoint files: the record-file format (changelogs and the
 // in-memory provider's snapshots), listing a store dir by version, planning a
 // load, and deleting versions beyond minBatchesToRetain.
+#include <zlib.h>
+
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -43,16 +44,6 @@ uint64_t GetFixed64(const char* p) {
   return v;
 }
 
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-
 const char* KindName(RecordFileKind kind) {
   return kind == RecordFileKind::kChangelog ? "changelog" : "snapshot";
 }
@@ -71,11 +62,14 @@ std::optional<int64_t> ParseVersionName(std::string_view name, std::string_view 
 
 }  // namespace
 
+// zlib's CRC-32 (the IEEE polynomial, several bytes per step).
 uint32_t Crc32(std::string_view data, uint32_t crc) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  uint32_t c = ~crc;
-  for (unsigned char ch : data) c = table[(c ^ ch) & 0xff] ^ (c >> 8);
-  return ~c;
+  while (!data.empty()) {
+    const uInt n = static_cast<uInt>(std::min<size_t>(data.size(), 1u << 30));
+    crc = static_cast<uint32_t>(::crc32(crc, reinterpret_cast<const Bytef*>(data.data()), n));
+    data.remove_prefix(n);
+  }
+  return crc;
 }
 
 RecordFileWriter::RecordFileWriter(RecordFileKind kind, int64_t version) {
@@ -141,10 +135,10 @@ class RecordCursor {
   }
 
   Status Corrupt(std::string_view why) const {
-    return IOErrorAt("state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
-                     "{} for version {} written by lakestream",
-                     KindName(file_->kind), file_->path, why, KindName(file_->kind),
-                     file_->version);
+    return IOErrorAt(
+        "state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
+        "{} for version {} written by lakestream",
+        KindName(file_->kind), file_->path, why, KindName(file_->kind), file_->version);
   }
 
  private:
@@ -176,9 +170,10 @@ Result<uint64_t> ReadVerifiedRecordFile(const std::string& path, RecordFileKind 
   f->version = expected_version;
   const std::string& b = f->bytes;
   auto corrupt = [&](std::string_view why) {
-    return IOErrorAt("state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
-                     "{} for version {} written by lakestream",
-                     KindName(kind), path, why, KindName(kind), expected_version);
+    return IOErrorAt(
+        "state {} '{}' is corrupt ({}): the file was torn or modified; expected a "
+        "{} for version {} written by lakestream",
+        KindName(kind), path, why, KindName(kind), expected_version);
   };
   if (b.size() < kHeaderSize + 4) {
     return corrupt(fmt::format("{} bytes, shorter than the {}-byte header and checksum", b.size(),
@@ -248,11 +243,11 @@ Status OpenSource(MergeSource* s, const std::string& path, RecordFileKind kind, 
 // record file, so it merges like the others.
 Status OpenRocksDBSource(MergeSource* s, const std::string& snapshot_dir, int64_t version) {
   RecordFileWriter w(RecordFileKind::kSnapshot, version);
-  LS_RETURN_NOT_OK(ForEachInRocksDBSnapshot(snapshot_dir, [&](std::string_view k,
-                                                              std::string_view v) {
-    w.Put(k, v);
-    return Status::OK();
-  }));
+  LS_RETURN_NOT_OK(
+      ForEachInRocksDBSnapshot(snapshot_dir, [&](std::string_view k, std::string_view v) {
+        w.Put(k, v);
+        return Status::OK();
+      }));
   uint64_t n = static_cast<uint64_t>(w.records());
   s->file.bytes = w.Finish(0);
   s->file.path = snapshot_dir;

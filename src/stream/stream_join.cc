@@ -393,6 +393,37 @@ Result<exec::BatchPtr> StreamJoin::Pairs(const exec::BatchPtr& left, const std::
   return arrow::RecordBatch::Make(arrow::schema(fields), n, cols);
 }
 
+namespace {
+
+// The positions of `entries` in byte order of their keys. Keys of one kind
+// share a 2-byte tag and mostly differ in the 8 bytes after it (the join key
+// or the expiry time), so those are compared as one integer first, and the
+// strings only on a tie.
+std::vector<uint32_t> KeyOrder(const std::vector<std::pair<std::string, std::string>>& entries) {
+  struct Item {
+    uint64_t head;
+    uint32_t index;
+  };
+  std::vector<Item> items(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& k = entries[i].first;
+    uint64_t head = 0;
+    for (size_t j = 2; j < 10; ++j) {
+      head = (head << 8) | (j < k.size() ? static_cast<uint8_t>(k[j]) : 0);
+    }
+    items[i] = {head, static_cast<uint32_t>(i)};
+  }
+  std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+    if (a.head != b.head) return a.head < b.head;
+    return entries[a.index].first < entries[b.index].first;
+  });
+  std::vector<uint32_t> order(items.size());
+  for (size_t i = 0; i < items.size(); ++i) order[i] = items[i].index;
+  return order;
+}
+
+}  // namespace
+
 Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPtr& rows,
                                  const expr::EvalContext& ctx, OperatorState* state,
                                  std::vector<exec::BatchPtr>* out, StreamJoinMetrics* metrics) {
@@ -552,10 +583,10 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     ++metrics->rows_updated;
   }
   for (auto* puts : {&row_puts, &index_puts}) {
-    std::sort(puts->begin(), puts->end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
     // New keys: each carries this batch's id and a row number.
-    for (const auto& [k, v] : *puts) ARROW_RETURN_NOT_OK(state->Put(k, v, state::KeyHint::kAbsent));
+    for (uint32_t i : KeyOrder(*puts)) {
+      ARROW_RETURN_NOT_OK(state->Put((*puts)[i].first, (*puts)[i].second, state::KeyHint::kAbsent));
+    }
   }
   return exec::WriteStoredCount(state, CountKey(kSide[side]), count);
 }
