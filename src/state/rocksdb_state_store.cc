@@ -339,7 +339,7 @@ class RocksDBBackend final : public StateBackend {
   using Pending = std::pmr::map<std::pmr::string, Change, std::less<>>;
   static constexpr int64_t kChangeOverhead = 96;  // map node + key header
   // From this many changes a commit writes an SST file instead of a write batch.
-  static constexpr int64_t kIngestMinChanges = 50000;
+  static constexpr int64_t kIngestMinChanges = 10000;
 
   static rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
