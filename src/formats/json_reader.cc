@@ -333,23 +333,34 @@ Status ForEachRecord(const std::string& path, const simdjson::padded_string& dat
 
 // ---- conversion into builders ----
 
+// A column's dotted name, kept as links to the enclosing structs' names and
+// spelled out only for an error message (most records have none).
+struct ColumnPath {
+  const ColumnPath* parent;
+  std::string_view name;
+  std::string ToString() const {
+    return parent ? parent->ToString() + "." + std::string(name) : std::string(name);
+  }
+};
+
 struct Converter {
   const FileReadOptions* options;
   std::shared_ptr<arrow::TimestampParser> ts_parser;  // timestampFormat, if any
   std::shared_ptr<arrow::TimestampParser> date_parser;
   std::string error;  // first mismatch of the current record
 
-  void Mismatch(const std::string& column, const arrow::DataType& type, simdjson::dom::element e) {
+  void Mismatch(const ColumnPath& column, const arrow::DataType& type, simdjson::dom::element e) {
     if (!error.empty()) return;
     std::string text = simdjson::to_string(e);
     if (text.size() > 64) text = text.substr(0, 61) + "...";
-    error = fmt::format("cannot read {} as {} for column '{}'", text, types::ToDDL(type), column);
+    error = fmt::format("cannot read {} as {} for column '{}'", text, types::ToDDL(type),
+                        column.ToString());
   }
 
   /// Appends `e` converted to `type`; a value that does not convert appends
   /// NULL and records the mismatch.
   Status Append(arrow::ArrayBuilder* b, const arrow::DataType& type, simdjson::dom::element e,
-                const std::string& column) {
+                const ColumnPath& column) {
     using ET = simdjson::dom::element_type;
     const ET et = e.type();
     if (et == ET::NULL_VALUE) return b->AppendNull();
@@ -483,7 +494,7 @@ struct Converter {
       case arrow::Type::STRUCT: {
         if (et != ET::OBJECT) break;
         return AppendStruct(static_cast<arrow::StructBuilder*>(b),
-                            static_cast<const arrow::StructType&>(type), e, column + ".");
+                            static_cast<const arrow::StructType&>(type), e, &column);
       }
       default:
         break;
@@ -493,20 +504,46 @@ struct Converter {
   }
 
   /// Appends an object's fields by name (JSON keys match case-sensitively, as
-  /// in Spark); missing fields are NULL.
+  /// in Spark; a repeated key counts once, the first); missing fields are NULL.
+  /// One pass over the object's keys: each is tried against the field after
+  /// the last one matched first, since writers mostly keep the schema's order.
   Status AppendStruct(arrow::StructBuilder* sb, const arrow::StructType& type,
-                      simdjson::dom::element e, const std::string& prefix) {
+                      simdjson::dom::element e, const ColumnPath* parent) {
     LS_RETURN_NOT_OK(sb->Append());
-    auto obj = e.get_object().value_unsafe();
-    for (int i = 0; i < type.num_fields(); ++i) {
-      const auto& f = type.field(i);
-      auto v = obj.at_key(f->name());
-      if (v.error()) {
-        LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+    const int n = type.num_fields();
+    uint64_t small_seen = 0;  // fields appended so far, up to 64 fields
+    std::vector<bool> large_seen(n > 64 ? n : 0, false);
+    auto seen = [&](int i) { return n > 64 ? large_seen[i] : ((small_seen >> i) & 1) != 0; };
+    auto mark = [&](int i) {
+      if (n > 64) {
+        large_seen[i] = true;
       } else {
-        LS_RETURN_NOT_OK(
-            Append(sb->field_builder(i), *f->type(), v.value_unsafe(), prefix + f->name()));
+        small_seen |= uint64_t{1} << i;
       }
+    };
+    int expect = 0;
+    simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (auto kv : obj) {
+      int i = -1;
+      if (expect < n && type.field(expect)->name() == kv.key) {
+        i = expect;
+      } else {
+        for (int j = 0; j < n; ++j) {
+          if (type.field(j)->name() == kv.key) {
+            i = j;
+            break;
+          }
+        }
+      }
+      if (i < 0 || seen(i)) continue;
+      mark(i);
+      expect = i + 1;
+      const auto& f = type.field(i);
+      ColumnPath path{parent, f->name()};
+      LS_RETURN_NOT_OK(Append(sb->field_builder(i), *f->type(), kv.value, path));
+    }
+    for (int i = 0; i < n; ++i) {
+      if (!seen(i)) LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
     }
     return Status::OK();
   }
@@ -618,7 +655,7 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
           return malformed(src, index, "a record must be a JSON object", false);
         }
         conv.error.clear();
-        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, e, ""));
+        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, e, nullptr));
         if (!conv.error.empty()) return malformed(src, index, conv.error, true);
         LS_RETURN_NOT_OK(corrupt.AppendNull());
         ++rows;
@@ -702,7 +739,7 @@ Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr
         error = "a record must be a JSON object";
       } else {
         conv.error.clear();
-        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, doc.value_unsafe(), ""));
+        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, doc.value_unsafe(), nullptr));
         appended = true;
         error = conv.error;
       }

@@ -1,5 +1,6 @@
 // JSON reading: Spark's inference (sorted fields, BIGINT/DOUBLE, conflicts as
 // STRING), conversion, multiLine, and the malformed-record modes.
+#include <arrow/api.h>
 #include <gtest/gtest.h>
 
 #include "formats/file_source.h"
@@ -70,7 +71,8 @@ TEST(Json, DateAndTimestampFormatsAndEpochSeconds) {
                                             {"dateFormat", "dd/MM/yyyy"},
                                             {"timestampFormat", "dd/MM/yyyy HH:mm:ss"}}));
   EXPECT_EQ(Column(*t, "d"), (Strings{"2024-01-02", "null"}));
-  EXPECT_EQ(Column(*t, "t"), (Strings{"2024-01-02 10:11:12.000000Z", "1970-01-02 00:00:00.000000Z"}));
+  EXPECT_EQ(Column(*t, "t"),
+            (Strings{"2024-01-02 10:11:12.000000Z", "1970-01-02 00:00:00.000000Z"}));
 }
 
 TEST(Json, MultiLineDocumentAndTopLevelArray) {
@@ -92,9 +94,9 @@ constexpr const char* kMalformed =
 TEST(Json, PermissiveKeepsPartialResultsAndRawText) {
   ScratchDir dir;
   auto f = dir.Write("m.json", kMalformed);
-  ASSERT_OK_AND_ASSIGN(auto t,
-                       ReadPath(f, {{"format", "json"},
-                                    {"schema", "a INT, b STRING, _corrupt_record STRING"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto t,
+      ReadPath(f, {{"format", "json"}, {"schema", "a INT, b STRING, _corrupt_record STRING"}}));
   EXPECT_EQ(Column(*t, "a"), (Strings{"1", "null", "null", "4"}));
   EXPECT_EQ(Column(*t, "b"), (Strings{"x", "y", "null", "z"}));
   EXPECT_EQ(Column(*t, "_corrupt_record"),
@@ -112,9 +114,9 @@ TEST(Json, InferenceAddsCorruptRecordColumn) {
 TEST(Json, DropMalformed) {
   ScratchDir dir;
   auto f = dir.Write("m.json", kMalformed);
-  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"},
-                                            {"mode", "DROPMALFORMED"},
-                                            {"schema", "a INT, b STRING"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto t,
+      ReadPath(f, {{"format", "json"}, {"mode", "DROPMALFORMED"}, {"schema", "a INT, b STRING"}}));
   EXPECT_EQ(Column(*t, "a"), (Strings{"1", "4"}));
 }
 
@@ -128,13 +130,42 @@ TEST(Json, FailFastNamesFileAndLine) {
                                       "(mode FAILFAST)");
   r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}, {"schema", "b STRING"}});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("malformed JSON record at " + f + ":3: "),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("malformed JSON record at " + f + ":3: "), std::string::npos)
       << r.status().message();
   // Inference fails the same way.
   r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(":3: "), std::string::npos);
+}
+
+TEST(Json, KeysInAnyOrderRepeatedAndNestedErrorsNamed) {
+  // Fields are matched by name whatever the key order (the reader tries the
+  // schema's order first); a repeated key counts once, the first; a nested
+  // mismatch names the full column path.
+  ScratchDir dir;
+  auto f = dir.Write("k.json",
+                     "{\"b\": \"x\", \"s\": {\"q\": 2, \"p\": 1}, \"a\": 1}\n"
+                     "{\"a\": 2, \"a\": 3, \"zz\": 0, \"s\": {\"p\": 5}}\n"
+                     "{\"a\": 4, \"s\": {\"p\": 6, \"q\": \"bad\"}}\n");
+  const std::string schema = "a INT, b STRING, s STRUCT<p: INT, q: INT>";
+  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(f, {{"format", "json"}, {"schema", schema}}));
+  EXPECT_EQ(Column(*t, "a"), (Strings{"1", "2", "4"}));
+  EXPECT_EQ(Column(*t, "b"), (Strings{"x", "null", "null"}));
+  ASSERT_EQ(t->GetColumnByName("s")->num_chunks(), 1);
+  auto s = std::static_pointer_cast<arrow::StructArray>(t->GetColumnByName("s")->chunk(0));
+  auto p = std::static_pointer_cast<arrow::Int32Array>(s->field(0));
+  auto q = std::static_pointer_cast<arrow::Int32Array>(s->field(1));
+  EXPECT_EQ(p->Value(0), 1);
+  EXPECT_EQ(q->Value(0), 2);
+  EXPECT_EQ(p->Value(1), 5);
+  EXPECT_TRUE(q->IsNull(1));
+  EXPECT_EQ(p->Value(2), 6);
+  EXPECT_TRUE(q->IsNull(2));  // "bad" is not an INT: NULL in PERMISSIVE mode
+  auto r = ReadPath(f, {{"format", "json"}, {"mode", "FAILFAST"}, {"schema", schema}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(":3: cannot read \"bad\" as INT for column 's.q'"),
+            std::string::npos)
+      << r.status().message();
 }
 
 TEST(Json, ProjectionAndFolder) {
