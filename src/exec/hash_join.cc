@@ -43,9 +43,32 @@ const char* JoinTypeName(JoinType t) {
 
 namespace {
 
+/// True when idx[start, start + len) is first, first + 1, ...: the rows can be
+/// sliced instead of gathered (an inner join where each probe row matches
+/// once, the common case of a foreign key join).
+bool IsContiguous(const std::vector<int64_t>& idx, int64_t start, int64_t len) {
+  if (len == 0) return false;
+  const int64_t first = idx[start];
+  if (first < 0) return false;
+  for (int64_t i = 1; i < len; ++i) {
+    if (idx[start + i] != first + i) return false;
+  }
+  return true;
+}
+
 Result<ArrayPtr> Indices(const std::vector<int64_t>& idx, int64_t start, int64_t len,
                          arrow::MemoryPool* pool) {
-  // -1 means NULL (the padded side of an outer join).
+  // -1 means NULL (the padded side of an outer join). Without one the
+  // indices are wrapped, not copied: Take reads them and keeps no reference,
+  // and `idx` outlives the call.
+  bool any_null = false;
+  for (int64_t i = start; i < start + len; ++i) any_null |= idx[i] < 0;
+  if (!any_null) {
+    auto data =
+        std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(idx.data() + start),
+                                        len * static_cast<int64_t>(sizeof(int64_t)));
+    return std::make_shared<arrow::Int64Array>(len, std::move(data));
+  }
   arrow::Int64Builder b(pool);
   ARROW_RETURN_NOT_OK(b.Reserve(len));
   for (int64_t i = start; i < start + len; ++i) {
@@ -217,6 +240,7 @@ std::string HashJoinNode::ToString() const {
 Status HashJoinNode::Prepare(ExecContext* ctx) {
   ctx_ = ctx;
   build_batches_.assign(std::max(1, ctx->threads), {});
+  scratch_.assign(std::max(1, ctx->threads), {});
   build_bytes_ = 0;
   table_.reset();
   return Status::OK();
@@ -283,7 +307,19 @@ Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const E
   if (table_ == nullptr) return InternalError("hash join probed before its build side finished");
   const int64_t n = batch->num_rows();
   if (n == 0) return OperatorResult::kNeedMoreInput;
-  std::vector<int64_t> probe_idx, build_idx;
+  // Per-worker buffers, reused from batch to batch: fresh vectors of a batch's
+  // size are fresh pages from the kernel each time (malloc maps them), and
+  // zeroing those pages cost more than the probe itself.
+  ProbeScratch& scratch = scratch_[thread];
+  std::vector<int64_t>& probe_idx = scratch.probe_idx;
+  std::vector<int64_t>& build_idx = scratch.build_idx;
+  if (static_cast<int64_t>(probe_idx.capacity()) > 4 * std::max<int64_t>(n, ctx_->batch_size)) {
+    // A cross join's pairs: do not hold on to them.
+    probe_idx = {};
+    build_idx = {};
+  }
+  probe_idx.clear();
+  build_idx.clear();
   const Table& t = *table_;
   if (options_.left_keys.empty()) {
     // No equi-keys: every pair (a cross join, or a nested loop over the residual).
@@ -305,13 +341,23 @@ Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const E
     probe_idx.reserve(n);
     build_idx.reserve(n);
     if (t.fast) {
-      std::vector<uint64_t> vals;
-      std::vector<uint8_t> valid;
+      std::vector<uint64_t>& vals = scratch.vals;
+      std::vector<uint8_t>& valid = scratch.valid;
       LoadFastKeys(*keys[0], &vals, &valid);
+      // Slot positions first, then the probe with the slot kProbeAhead rows
+      // on prefetched: a build side of a million rows is far larger than the
+      // caches, so each probe is a miss, and overlapping the misses is where
+      // the time goes.
+      constexpr int64_t kProbeAhead = 16;
+      std::vector<uint64_t>& pos = scratch.pos;
+      pos.resize(n);
+      for (int64_t i = 0; i < n; ++i) pos[i] = FastHash(vals[i]) & t.mask;
+      for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) __builtin_prefetch(&t.slots[pos[i]]);
       for (int64_t i = 0; i < n; ++i) {
+        if (i + kProbeAhead < n) __builtin_prefetch(&t.slots[pos[i + kProbeAhead]]);
         if (!valid[i]) continue;
         const uint64_t v = vals[i];
-        uint64_t s = FastHash(v) & t.mask;
+        uint64_t s = pos[i];
         while (t.slots[s].row >= 0 && t.slots[s].key != v) s = (s + 1) & t.mask;
         const int64_t head = t.slots[s].row;
         if (head < 0) continue;
@@ -362,10 +408,15 @@ Status HashJoinNode::EmitPairs(const BatchPtr& probe, std::vector<int64_t>* prob
   auto pair_schema = arrow::schema(std::move(fields));
   auto assemble = [&](int64_t start, int64_t len, bool with_right) -> Result<BatchPtr> {
     std::vector<ArrayPtr> cols;
-    ARROW_ASSIGN_OR_RAISE(auto pi, Indices(*probe_idx, start, len, ctx_->pool));
-    for (int c = 0; c < left_cols; ++c) {
-      ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*probe->column(c), *pi));
-      cols.push_back(std::move(col));
+    if (IsContiguous(*probe_idx, start, len)) {
+      const int64_t first = (*probe_idx)[start];
+      for (int c = 0; c < left_cols; ++c) cols.push_back(probe->column(c)->Slice(first, len));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto pi, Indices(*probe_idx, start, len, ctx_->pool));
+      for (int c = 0; c < left_cols; ++c) {
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*probe->column(c), *pi));
+        cols.push_back(std::move(col));
+      }
     }
     if (with_right) {
       ARROW_ASSIGN_OR_RAISE(auto bi, Indices(*build_idx, start, len, ctx_->pool));
