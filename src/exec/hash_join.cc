@@ -145,8 +145,57 @@ class HashJoinNode::Table {
   };
   static constexpr int64_t kMore = int64_t{1} << 62;
   std::vector<Slot> slots;
+  bool unique = true;  // fast: no key has two rows (no kMore anywhere)
+
+  // Fast keys spanning a range of at most twice the build rows (a dense
+  // surrogate key, the usual dimension table): the key minus the smallest key
+  // indexes an array of first rows directly, as DuckDB's perfect hash join
+  // does: no hashing, no key comparison, and 4 bytes per key instead of a
+  // 16-byte slot per two rows, so the array stays in cache far longer.
+  static constexpr int32_t kDirectMore = int32_t{1} << 30;
+  bool direct = false;
+  uint64_t direct_min = 0;
+  uint64_t direct_range = 0;   // keys are direct_min .. direct_min + direct_range
+  std::vector<int32_t> heads;  // direct: first row | kDirectMore, or -1
+
+  /// Chooses the direct array when the keys are dense enough.
+  void PlanDirect() {
+    if (num_rows == 0 || num_rows >= kDirectMore) return;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    bool any = false;
+    for (int64_t r = 0; r < num_rows; ++r) {
+      if (!keys.matchable[r]) continue;
+      lo = std::min(lo, key64[r]);
+      hi = std::max(hi, key64[r]);
+      any = true;
+    }
+    if (!any || hi - lo >= static_cast<uint64_t>(num_rows) * 2 + 1024) return;
+    direct = true;
+    direct_min = lo;
+    direct_range = hi - lo;
+  }
+
+  void BuildDirect() {
+    heads.assign(direct_range + 1, -1);
+    next.assign(num_rows, -1);
+    for (int64_t r = num_rows - 1; r >= 0; --r) {
+      if (!keys.matchable[r]) continue;
+      int32_t& head = heads[key64[r] - direct_min];
+      if (head >= 0) {
+        next[r] = head & ~kDirectMore;
+        head = static_cast<int32_t>(r) | kDirectMore;
+        unique = false;
+      } else {
+        head = static_cast<int32_t>(r);
+      }
+    }
+  }
 
   void BuildFast() {
+    PlanDirect();
+    if (direct) return BuildDirect();
+    keys.hashes.resize(num_rows);
+    for (int64_t i = 0; i < num_rows; ++i) keys.hashes[i] = FastHash(key64[i]);
     uint64_t size = 16;
     while (size < static_cast<uint64_t>(num_rows) * 2) size <<= 1;
     mask = size - 1;
@@ -159,6 +208,7 @@ class HashJoinNode::Table {
       if (slots[i].row >= 0) {
         next[r] = slots[i].row & ~kMore;
         slots[i].row = r | kMore;
+        unique = false;
       } else {
         slots[i] = Slot{key64[r], r};
       }
@@ -182,7 +232,7 @@ class HashJoinNode::Table {
   }
   int64_t MemoryUsage() const {
     return keys.MemoryUsage() + key64.capacity() * 8 + buckets.capacity() * 8 +
-           slots.capacity() * sizeof(Slot) + next.capacity() * 8;
+           slots.capacity() * sizeof(Slot) + heads.capacity() * 4 + next.capacity() * 8;
   }
 };
 
@@ -281,10 +331,6 @@ Status HashJoinNode::FinishSink(int child) {
     if (FastKeyEligible(keys, options_.null_safe)) {
       table->fast = true;
       LoadFastKeys(*keys[0], &table->key64, &table->keys.matchable);
-      table->keys.hashes.resize(table->num_rows);
-      for (int64_t i = 0; i < table->num_rows; ++i) {
-        table->keys.hashes[i] = FastHash(table->key64[i]);
-      }
     } else {
       ARROW_RETURN_NOT_OK(EncodeKeys(keys, options_.null_safe, table->num_rows, &table->keys));
     }
@@ -344,31 +390,72 @@ Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const E
       std::vector<uint64_t>& vals = scratch.vals;
       std::vector<uint8_t>& valid = scratch.valid;
       LoadFastKeys(*keys[0], &vals, &valid);
-      // Slot positions first, then the probe with the slot kProbeAhead rows
-      // on prefetched: a build side of a million rows is far larger than the
-      // caches, so each probe is a miss, and overlapping the misses is where
-      // the time goes.
+      // Each probe row reads its slot (or direct head) at random in a table
+      // far larger than the first caches: the positions are computed first
+      // and the slot kProbeAhead rows on is prefetched, so the misses overlap.
       constexpr int64_t kProbeAhead = 16;
       std::vector<uint64_t>& pos = scratch.pos;
       pos.resize(n);
-      for (int64_t i = 0; i < n; ++i) pos[i] = FastHash(vals[i]) & t.mask;
-      for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) __builtin_prefetch(&t.slots[pos[i]]);
-      for (int64_t i = 0; i < n; ++i) {
-        if (i + kProbeAhead < n) __builtin_prefetch(&t.slots[pos[i + kProbeAhead]]);
-        if (!valid[i]) continue;
-        const uint64_t v = vals[i];
-        uint64_t s = pos[i];
-        while (t.slots[s].row >= 0 && t.slots[s].key != v) s = (s + 1) & t.mask;
-        const int64_t head = t.slots[s].row;
-        if (head < 0) continue;
-        probe_idx.push_back(i);
-        build_idx.push_back(head & ~Table::kMore);
-        if (head & Table::kMore) {
-          for (int64_t r = t.next[head & ~Table::kMore]; r >= 0; r = t.next[r]) {
-            probe_idx.push_back(i);
-            build_idx.push_back(r);
+      // A unique build side gives at most one pair per probe row: the pairs
+      // are written in place rather than appended.
+      int64_t out = 0;
+      if (t.unique) {
+        probe_idx.resize(n);
+        build_idx.resize(n);
+      }
+      auto add = [&](int64_t i, int64_t row) {
+        if (t.unique) {
+          probe_idx[out] = i;
+          build_idx[out] = row;
+          ++out;
+        } else {
+          probe_idx.push_back(i);
+          build_idx.push_back(row);
+        }
+      };
+      if (t.direct) {
+        const uint64_t lo = t.direct_min;
+        const uint64_t range = t.direct_range;
+        const int32_t* heads = t.heads.data();
+        // Out-of-range keys look up position 0 and are refused below.
+        for (int64_t i = 0; i < n; ++i) {
+          const uint64_t d = vals[i] - lo;
+          pos[i] = d <= range ? d : 0;
+        }
+        for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) __builtin_prefetch(heads + pos[i]);
+        for (int64_t i = 0; i < n; ++i) {
+          if (i + kProbeAhead < n) __builtin_prefetch(heads + pos[i + kProbeAhead]);
+          if (!valid[i] || vals[i] - lo > range) continue;
+          const int32_t head = heads[pos[i]];
+          if (head < 0) continue;
+          const int64_t first = head & ~Table::kDirectMore;
+          add(i, first);
+          if (head & Table::kDirectMore) {
+            for (int64_t r = t.next[first]; r >= 0; r = t.next[r]) add(i, r);
           }
         }
+      } else {
+        for (int64_t i = 0; i < n; ++i) pos[i] = FastHash(vals[i]) & t.mask;
+        for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) {
+          __builtin_prefetch(&t.slots[pos[i]]);
+        }
+        for (int64_t i = 0; i < n; ++i) {
+          if (i + kProbeAhead < n) __builtin_prefetch(&t.slots[pos[i + kProbeAhead]]);
+          if (!valid[i]) continue;
+          const uint64_t v = vals[i];
+          uint64_t s = pos[i];
+          while (t.slots[s].row >= 0 && t.slots[s].key != v) s = (s + 1) & t.mask;
+          const int64_t head = t.slots[s].row;
+          if (head < 0) continue;
+          add(i, head & ~Table::kMore);
+          if (head & Table::kMore) {
+            for (int64_t r = t.next[head & ~Table::kMore]; r >= 0; r = t.next[r]) add(i, r);
+          }
+        }
+      }
+      if (t.unique) {
+        probe_idx.resize(out);
+        build_idx.resize(out);
       }
       ARROW_RETURN_NOT_OK(EmitPairs(batch, &probe_idx, &build_idx, emit));
       return OperatorResult::kNeedMoreInput;

@@ -161,31 +161,38 @@ TEST(HashJoinTest, LargeWithDuplicatesTwoThreads) {
 TEST(HashJoinTest, ForeignKeyJoinSlicesProbeRowsAcrossOutputBatches) {
   // Every probe row matches exactly one build row, so the probe side of each
   // output batch is a slice; output batches of 4 rows start mid-batch. The
-  // second probe batch matches only in part (a gather, not a slice).
-  auto ps = arrow::schema({arrow::field("k", arrow::int32()), arrow::field("p", arrow::utf8())});
-  auto bs = arrow::schema({arrow::field("bk", arrow::int32()), arrow::field("w", arrow::utf8())});
-  auto probe = {MakeBatch(ps, {"[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]",
-                               R"(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])"}),
-                MakeBatch(ps, {"[7, 2, 8, null, 1]", R"(["k", "l", "m", "n", "o"])"})};
-  std::string keys = "[", names = "[";
-  for (int k = 0; k < 10; ++k) {
-    keys += (k ? ", " : "") + std::to_string(k);
-    names += std::string(k ? ", " : "") + "\"w" + std::to_string(k) + "\"";
-  }
-  auto build = MakeBatch(bs, {keys + "]", names + "]"});
-  HashJoinOptions o;
-  o.left_keys = {Col(ps, 0)};
-  o.right_keys = {Col(bs, 0)};
-  for (auto type : {JoinType::kInner, JoinType::kLeftOuter}) {
-    o.type = type;
-    auto node = HashJoinNode::Make(Scan(ps, probe), Scan(bs, {build}), o).ValueOrDie();
-    auto out = RunPlan(node, 1, int64_t{8} << 30, /*batch_size=*/4);
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    Rows want = {"3|a|3|w3", "1|b|1|w1", "4|c|4|w4", "1|d|1|w1", "5|e|5|w5",
-                 "9|f|9|w9", "2|g|2|w2", "6|h|6|w6", "5|i|5|w5", "3|j|3|w3",
-                 "7|k|7|w7", "2|l|2|w2", "8|m|8|w8", "1|o|1|w1"};
-    if (type == JoinType::kLeftOuter) want.push_back("NULL|n|NULL|NULL");
-    EXPECT_EQ(testing::Rows(*out), want);
+  // second probe batch matches only in part (a gather, not a slice). Keys
+  // 0..9 index an array directly; a far key makes the build side hashed.
+  for (bool dense : {true, false}) {
+    auto ps = arrow::schema({arrow::field("k", arrow::int32()), arrow::field("p", arrow::utf8())});
+    auto bs = arrow::schema({arrow::field("bk", arrow::int32()), arrow::field("w", arrow::utf8())});
+    auto probe = {MakeBatch(ps, {"[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]",
+                                 R"(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])"}),
+                  MakeBatch(ps, {"[7, 2, 8, null, 1]", R"(["k", "l", "m", "n", "o"])"})};
+    std::string keys = "[", names = "[";
+    for (int k = 0; k < 10; ++k) {
+      keys += (k ? ", " : "") + std::to_string(k);
+      names += std::string(k ? ", " : "") + "\"w" + std::to_string(k) + "\"";
+    }
+    if (!dense) {
+      keys += ", -2000000000";
+      names += ", \"far\"";
+    }
+    auto build = MakeBatch(bs, {keys + "]", names + "]"});
+    HashJoinOptions o;
+    o.left_keys = {Col(ps, 0)};
+    o.right_keys = {Col(bs, 0)};
+    for (auto type : {JoinType::kInner, JoinType::kLeftOuter}) {
+      o.type = type;
+      auto node = HashJoinNode::Make(Scan(ps, probe), Scan(bs, {build}), o).ValueOrDie();
+      auto out = RunPlan(node, 1, int64_t{8} << 30, /*batch_size=*/4);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      Rows want = {"3|a|3|w3", "1|b|1|w1", "4|c|4|w4", "1|d|1|w1", "5|e|5|w5",
+                   "9|f|9|w9", "2|g|2|w2", "6|h|6|w6", "5|i|5|w5", "3|j|3|w3",
+                   "7|k|7|w7", "2|l|2|w2", "8|m|8|w8", "1|o|1|w1"};
+      if (type == JoinType::kLeftOuter) want.push_back("NULL|n|NULL|NULL");
+      EXPECT_EQ(testing::Rows(*out), want);
+    }
   }
 }
 
