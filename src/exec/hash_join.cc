@@ -293,6 +293,24 @@ Status HashJoinNode::Prepare(ExecContext* ctx) {
   scratch_.assign(std::max(1, ctx->threads), {});
   build_bytes_ = 0;
   table_.reset();
+  // In an inner join a build column that is itself an equi-join key equals the
+  // probe key column it matched, value for value, when equal keys have equal
+  // representations (not floating point: -0.0 matches 0.0): output it as that
+  // probe column instead of gathering it at random from the build side.
+  right_from_left_.assign(children_[1]->schema()->num_fields(), -1);
+  if (options_.type == JoinType::kInner) {
+    for (size_t k = 0; k < options_.right_keys.size(); ++k) {
+      const auto& r = *options_.right_keys[k];
+      const auto& l = *options_.left_keys[k];
+      if (r.kind != expr::ExprKind::kColumn || l.kind != expr::ExprKind::kColumn) continue;
+      const auto& type = *children_[1]->schema()->field(r.column_index)->type();
+      if (!type.Equals(*children_[0]->schema()->field(l.column_index)->type())) continue;
+      const bool exact = arrow::is_integer(type.id()) || arrow::is_string(type.id()) ||
+                         arrow::is_binary(type.id()) || type.id() == arrow::Type::DATE32 ||
+                         type.id() == arrow::Type::TIMESTAMP || type.id() == arrow::Type::BOOL;
+      if (exact) right_from_left_[r.column_index] = l.column_index;
+    }
+  }
   return Status::OK();
 }
 
@@ -506,9 +524,17 @@ Status HashJoinNode::EmitPairs(const BatchPtr& probe, std::vector<int64_t>* prob
       }
     }
     if (with_right) {
-      ARROW_ASSIGN_OR_RAISE(auto bi, Indices(*build_idx, start, len, ctx_->pool));
-      for (const auto& c : t.columns) {
-        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*c, *bi));
+      ArrayPtr bi;
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        if (right_from_left_[c] >= 0) {
+          // Equal to the probe key it matched: the probe column already gathered.
+          cols.push_back(cols[right_from_left_[c]]);
+          continue;
+        }
+        if (bi == nullptr) {
+          ARROW_ASSIGN_OR_RAISE(bi, Indices(*build_idx, start, len, ctx_->pool));
+        }
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*t.columns[c], *bi));
         cols.push_back(std::move(col));
       }
     }

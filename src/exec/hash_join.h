@@ -70,7 +70,8 @@ class HashJoinNode : public PhysicalNode {
 
   HashJoinOptions options_;
   ExecContext* ctx_ = nullptr;
-  std::vector<ProbeScratch> scratch_;                 // per thread
+  std::vector<ProbeScratch> scratch_;  // per thread
+  std::vector<int> right_from_left_;   // per build column: the probe column equal to it, or -1
   std::vector<std::vector<BatchPtr>> build_batches_;  // per thread, until FinishSink
   std::atomic<int64_t> build_bytes_{0};
   std::unique_ptr<Table> table_;
