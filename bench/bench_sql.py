@@ -301,7 +301,7 @@ def markdown(report: dict) -> str:
         "| workload | format | " + " | ".join(f"{e} s" for e in engines) + " | " +
         " | ".join(f"{e} CPU s" for e in engines) + " | " +
         " | ".join(f"{e} rows/s/core" for e in engines) +
-        " | lakestream/DuckDB | same, CPU | same result |",
+        " | lakestream/DuckDB | lakestream/DuckDB CPU | same result |",
         "|---|---|" + "---:|" * (3 * len(engines) + 2) + "---|",
     ]
     for r in report["results"]:
