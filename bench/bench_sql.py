@@ -147,6 +147,15 @@ class LakestreamBench:
             return secs, None, res[1][:300]
         return secs, res[3], None
 
+    def cpu_seconds(self):
+        """CPU seconds (user + system) of the engine process so far."""
+        try:
+            with open(f"/proc/{self.engine.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AttributeError, IndexError, ValueError):
+            return None
+
     def close(self):
         self.engine.stop()
 
@@ -173,6 +182,12 @@ class DuckDBBench:
             self.con.execute(f"CREATE OR REPLACE VIEW {v} AS SELECT * FROM {src}")
         return None
 
+    def cpu_seconds(self):
+        """CPU seconds of this process (DuckDB runs in it; the harness is idle meanwhile)."""
+        import resource
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
     def run(self, sql):
         from test_duckdb_oracle import spark_text
         t0 = time.perf_counter()
@@ -194,6 +209,9 @@ class SparkBench:
         from oracle_common import start_spark
         self.spark = start_spark(f"local[{threads}]", "lakestream-bench")
         self.version = self.spark.version
+
+    def cpu_seconds(self):
+        return None  # the JVM is another process; not measured
 
     def views(self, folder, fmt):
         for v, s in (("fact", FACT_SCHEMA), ("dim", DIM_SCHEMA)):
@@ -263,6 +281,10 @@ def fmt_rate(x):
     return f"{x:.0f}"
 
 
+def load(values) -> str:
+    return "unknown" if not values else " / ".join(f"{v:.2f}" for v in values)
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     engines = report["engines"]
@@ -271,11 +293,16 @@ def markdown(report: dict) -> str:
         f"{m['threads']} threads per engine; {report['fact_rows']:,} fact rows, "
         f"{report['dim_rows']:,} dim rows; best of {report['repeat']} runs. "
         f"rows/s/core = input rows / seconds / threads. Ratio = lakestream time / DuckDB time "
-        f"(target <= 1.5).",
+        f"(target <= 1.5); CPU = user + system seconds of the query (best run), the steadier "
+        f"figure on a shared machine. Engines take turns within each repeat. Load average "
+        f"(1/5/15 min) {load(report.get('load_start'))} at start, "
+        f"{load(report.get('load_end'))} at end.",
         "",
         "| workload | format | " + " | ".join(f"{e} s" for e in engines) + " | " +
-        " | ".join(f"{e} rows/s/core" for e in engines) + " | lakestream/DuckDB | same result |",
-        "|---|---|" + "---:|" * (2 * len(engines) + 1) + "---|",
+        " | ".join(f"{e} CPU s" for e in engines) + " | " +
+        " | ".join(f"{e} rows/s/core" for e in engines) +
+        " | lakestream/DuckDB | lakestream/DuckDB CPU | same result |",
+        "|---|---|" + "---:|" * (3 * len(engines) + 2) + "---|",
     ]
     for r in report["results"]:
         secs = [r["engines"].get(e, {}).get("seconds") for e in engines]
@@ -283,11 +310,15 @@ def markdown(report: dict) -> str:
         errs = [r["engines"].get(e, {}).get("error") for e in engines]
         cells = [("error" if err else ("—" if s is None else f"{s:.3f}"))
                  for s, err in zip(secs, errs)]
+        cpus = [r["engines"].get(e, {}).get("cpu_seconds") for e in engines]
         ratio = r.get("ratio_vs_duckdb")
+        cpu_ratio = r.get("cpu_ratio_vs_duckdb")
         same = r.get("same_result_as_duckdb")
         lines.append(f"| {r['workload']} | {r['format']} | " + " | ".join(cells) + " | " +
+                     " | ".join("—" if c is None else f"{c:.2f}" for c in cpus) + " | " +
                      " | ".join(fmt_rate(x) for x in rates) + " | " +
                      ("—" if ratio is None else f"{ratio:.2f}x") + " | " +
+                     ("—" if cpu_ratio is None else f"{cpu_ratio:.2f}x") + " | " +
                      ("—" if same is None else ("yes" if same else "**NO**")) + " |")
     errors = [(r["workload"], r["format"], e, d["error"]) for r in report["results"]
               for e, d in r["engines"].items() if d.get("error")]
@@ -381,6 +412,7 @@ def main(argv=None) -> int:
               "dim_rows": args.dim_rows, "repeat": args.repeat,
               "engines": [e.name for e in engines],
               "versions": {e.name: getattr(e, "version", None) for e in engines},
+              "load_start": [round(x, 2) for x in os.getloadavg()],
               "results": []}
     for fmt in [f for f in args.formats.split(",") if f]:
         view_errors = {e.name: e.views(folder, fmt) for e in engines}
@@ -391,31 +423,51 @@ def main(argv=None) -> int:
             entry = {"workload": name, "description": desc, "format": fmt, "sql": sql,
                      "input_rows": in_rows, "engines": {}}
             results = {}
+            # Engines take turns within each repeat, so that a burst of load
+            # from other processes on a shared machine hits them alike; CPU
+            # seconds are recorded beside wall seconds as the steadier figure.
+            state = {e.name: {"best": None, "cpu": None, "rows": None, "err": None}
+                     for e in engines}
             for e in engines:
                 if view_errors.get(e.name):
-                    entry["engines"][e.name] = {"error": f"views: {view_errors[e.name]}"}
-                    continue
-                best, rows, err = None, None, None
-                for _ in range(args.repeat):
+                    state[e.name]["err"] = f"views: {view_errors[e.name]}"
+            for _ in range(args.repeat):
+                for e in engines:
+                    st = state[e.name]
+                    if st["err"]:
+                        continue
+                    cpu0 = e.cpu_seconds()
                     secs, rows_k, err = e.run(sql)
+                    cpu1 = e.cpu_seconds()
                     if err:
-                        break
-                    rows = rows_k
-                    best = secs if best is None else min(best, secs)
+                        st["err"] = err
+                        continue
+                    st["rows"] = rows_k
+                    st["best"] = secs if st["best"] is None else min(st["best"], secs)
+                    if cpu0 is not None and cpu1 is not None:
+                        c = cpu1 - cpu0
+                        st["cpu"] = c if st["cpu"] is None else min(st["cpu"], c)
+            for e in engines:
+                st = state[e.name]
+                best, err = st["best"], st["err"]
                 if err:
                     entry["engines"][e.name] = {"error": err}
                 else:
                     entry["engines"][e.name] = {
                         "seconds": round(best, 4),
+                        "cpu_seconds": None if st["cpu"] is None else round(st["cpu"], 3),
                         "rows_per_sec_per_core": round(in_rows / best / args.threads)}
-                    results[e.name] = rows
+                    results[e.name] = st["rows"]
                 print(f"{fmt:8} {name:12} {e.name:10} "
-                      + (f"ERROR {err[:120]}" if err else f"{best:8.3f}s"), file=sys.stderr,
-                      flush=True)
+                      + (f"ERROR {err[:120]}" if err else
+                         f"{best:8.3f}s  cpu {entry['engines'][e.name]['cpu_seconds']}"),
+                      file=sys.stderr, flush=True)
             ls = entry["engines"].get("lakestream", {})
             dk = entry["engines"].get("duckdb", {})
             if ls.get("seconds") and dk.get("seconds"):
                 entry["ratio_vs_duckdb"] = round(ls["seconds"] / dk["seconds"], 3)
+            if ls.get("cpu_seconds") and dk.get("cpu_seconds"):
+                entry["cpu_ratio_vs_duckdb"] = round(ls["cpu_seconds"] / dk["cpu_seconds"], 3)
             if "lakestream" in results and "duckdb" in results:
                 entry["same_result_as_duckdb"] = same_result(results["duckdb"],
                                                              results["lakestream"])
@@ -423,6 +475,7 @@ def main(argv=None) -> int:
     for e in engines:
         e.close()
 
+    report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     out_dir = os.path.join(HERE, "results")
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.join(out_dir, f"sql-{date}")

@@ -2,6 +2,7 @@
 
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bitmap_ops.h>
 
 #include "expr/evaluator.h"
 #include "types/types.h"
@@ -19,7 +20,8 @@ ScanNode::ScanNode(std::shared_ptr<arrow::Schema> schema, std::vector<ScanTask> 
 }
 
 std::shared_ptr<ScanNode> ScanNode::FromBatches(std::shared_ptr<arrow::Schema> schema,
-                                                std::vector<BatchPtr> batches, std::string description) {
+                                                std::vector<BatchPtr> batches,
+                                                std::string description) {
   std::vector<ScanTask> tasks;
   tasks.reserve(batches.size());
   for (auto& b : batches) {
@@ -57,22 +59,111 @@ Result<BatchPtr> ScanNode::Next(int thread) {
 
 // -------------------------------------------------------------- FilterNode
 
-FilterNode::FilterNode(PhysicalNodePtr child, expr::ExprPtr predicate) : predicate_(std::move(predicate)) {
+namespace {
+
+void CollectConjuncts(const expr::ExprPtr& e, std::vector<expr::ExprPtr>* out) {
+  if (e->kind == expr::ExprKind::kAnd) {
+    CollectConjuncts(e->args[0], out);
+    CollectConjuncts(e->args[1], out);
+    return;
+  }
+  out->push_back(e);
+}
+
+/// The rows of `mask` that are not FALSE (TRUE or NULL), as a boolean array
+/// without nulls.
+Result<std::shared_ptr<arrow::BooleanArray>> NotFalse(const arrow::BooleanArray& mask,
+                                                      arrow::MemoryPool* pool) {
+  if (mask.null_count() == 0) {
+    return std::make_shared<arrow::BooleanArray>(mask.length(), mask.values(), nullptr, 0,
+                                                 mask.offset());
+  }
+  ARROW_ASSIGN_OR_RAISE(auto bits, arrow::internal::BitmapOrNot(
+                                       pool, mask.values()->data(), mask.offset(),
+                                       mask.null_bitmap_data(), mask.offset(), mask.length(), 0));
+  return std::make_shared<arrow::BooleanArray>(mask.length(), std::move(bits));
+}
+
+}  // namespace
+
+FilterNode::FilterNode(PhysicalNodePtr child, expr::ExprPtr predicate)
+    : predicate_(std::move(predicate)) {
   schema_ = child->schema();
   children_ = {std::move(child)};
+  CollectConjuncts(predicate_, &conjuncts_);
+  if (conjuncts_.size() > 1) {
+    // Conjunct k > 0 runs as `mask AND c_k` over the batch plus the mask of
+    // the conjuncts before it as an extra column, so the evaluator's AND
+    // decides where c_k is evaluated (only where the mask is not FALSE, when
+    // c_k can fail), as Spark's left-to-right AND does.
+    auto mask = expr::MakeColumn(schema_->num_fields(), "__filter_mask", arrow::boolean(), true);
+    guarded_.push_back(nullptr);
+    for (size_t k = 1; k < conjuncts_.size(); ++k) {
+      guarded_.push_back(
+          expr::MakeSpecial(expr::ExprKind::kAnd, arrow::boolean(), {mask, conjuncts_[k]}));
+    }
+  }
 }
 
 std::string FilterNode::ToString() const { return "Filter " + predicate_->ToString(); }
 
 Result<OperatorResult> FilterNode::Execute(int thread, BatchPtr batch, const Emit& emit) {
-  ARROW_ASSIGN_OR_RAISE(auto out, expr::FilterBatch(*predicate_, batch, ctx_->eval));
-  if (out->num_rows() > 0) ARROW_RETURN_NOT_OK(emit(std::move(out)));
+  if (conjuncts_.size() <= 1) {
+    ARROW_ASSIGN_OR_RAISE(auto out, expr::FilterBatch(*predicate_, batch, ctx_->eval));
+    if (out->num_rows() > 0) ARROW_RETURN_NOT_OK(emit(std::move(out)));
+    return OperatorResult::kNeedMoreInput;
+  }
+  // Conjunct by conjunct: once the rows still in play are at most half of the
+  // batch, the batch is cut down to them, so that the later conjuncts (often
+  // string comparisons) run over the survivors only.
+  BatchPtr cur = std::move(batch);
+  std::shared_ptr<arrow::BooleanArray> mask;  // over `cur`; null: every row TRUE so far
+  for (size_t k = 0; k < conjuncts_.size(); ++k) {
+    arrow::Datum d;
+    if (mask == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(d, expr::Evaluate(*conjuncts_[k], *cur, ctx_->eval));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto with_mask,
+                            cur->AddColumn(cur->num_columns(),
+                                           arrow::field("__filter_mask", arrow::boolean()), mask));
+      ARROW_ASSIGN_OR_RAISE(d, expr::Evaluate(*guarded_[k], *with_mask, ctx_->eval));
+    }
+    if (d.is_scalar()) {
+      const auto& s = d.scalar_as<arrow::BooleanScalar>();
+      if (s.is_valid && s.value) continue;  // TRUE AND mask = mask
+      return OperatorResult::kNeedMoreInput;
+    }
+    mask = std::static_pointer_cast<arrow::BooleanArray>(d.make_array());
+    if (k + 1 == conjuncts_.size()) break;
+    ARROW_ASSIGN_OR_RAISE(auto live, NotFalse(*mask, ctx_->pool));
+    const int64_t n = cur->num_rows();
+    const int64_t kept = live->true_count();
+    if (kept == 0) return OperatorResult::kNeedMoreInput;
+    if (kept == n && mask->null_count() == 0) {
+      mask = nullptr;
+    } else if (kept * 2 <= n) {
+      cp::ExecContext ectx(ctx_->pool);
+      ARROW_ASSIGN_OR_RAISE(auto cut, cp::Filter(cur, live, cp::FilterOptions::Defaults(), &ectx));
+      cur = cut.record_batch();
+      ARROW_ASSIGN_OR_RAISE(auto m, cp::Filter(mask, live, cp::FilterOptions::Defaults(), &ectx));
+      mask = std::static_pointer_cast<arrow::BooleanArray>(m.make_array());
+      if (mask->null_count() == 0) mask = nullptr;  // every row left is TRUE
+    }
+  }
+  if (mask != nullptr && !(mask->null_count() == 0 && mask->true_count() == mask->length())) {
+    cp::ExecContext ectx(ctx_->pool);
+    // DROP: NULL predicate rows are removed, as SQL's WHERE does.
+    ARROW_ASSIGN_OR_RAISE(auto out, cp::Filter(cur, mask, cp::FilterOptions::Defaults(), &ectx));
+    cur = out.record_batch();
+  }
+  if (cur->num_rows() > 0) ARROW_RETURN_NOT_OK(emit(std::move(cur)));
   return OperatorResult::kNeedMoreInput;
 }
 
 // ------------------------------------------------------------- ProjectNode
 
-ProjectNode::ProjectNode(PhysicalNodePtr child, std::vector<expr::ExprPtr> exprs, std::vector<std::string> names)
+ProjectNode::ProjectNode(PhysicalNodePtr child, std::vector<expr::ExprPtr> exprs,
+                         std::vector<std::string> names)
     : exprs_(std::move(exprs)) {
   arrow::FieldVector fields;
   for (size_t i = 0; i < exprs_.size(); ++i) {
@@ -104,13 +195,15 @@ Result<OperatorResult> ProjectNode::Execute(int thread, BatchPtr batch, const Em
 
 // --------------------------------------------------------------- LimitNode
 
-LimitNode::LimitNode(PhysicalNodePtr child, int64_t limit, int64_t offset) : limit_(limit), offset_(offset) {
+LimitNode::LimitNode(PhysicalNodePtr child, int64_t limit, int64_t offset)
+    : limit_(limit), offset_(offset) {
   schema_ = child->schema();
   children_ = {std::move(child)};
 }
 
 std::string LimitNode::ToString() const {
-  return offset_ > 0 ? fmt::format("Limit {} Offset {}", limit_, offset_) : fmt::format("Limit {}", limit_);
+  return offset_ > 0 ? fmt::format("Limit {} Offset {}", limit_, offset_)
+                     : fmt::format("Limit {}", limit_);
 }
 
 Result<OperatorResult> LimitNode::Execute(int thread, BatchPtr batch, const Emit& emit) {
@@ -138,8 +231,8 @@ UnionNode::UnionNode(std::vector<PhysicalNodePtr> children) {
 
 // ------------------------------------------------------------ GenerateNode
 
-GenerateNode::GenerateNode(PhysicalNodePtr child, expr::ExprPtr generator_input, bool outer, bool with_position,
-                           std::vector<std::string> output_names)
+GenerateNode::GenerateNode(PhysicalNodePtr child, expr::ExprPtr generator_input, bool outer,
+                           bool with_position, std::vector<std::string> output_names)
     : input_(std::move(generator_input)), outer_(outer), with_position_(with_position) {
   arrow::FieldVector fields = child->schema()->fields();
   size_t k = 0;
@@ -157,16 +250,17 @@ GenerateNode::GenerateNode(PhysicalNodePtr child, expr::ExprPtr generator_input,
 }
 
 std::string GenerateNode::ToString() const {
-  return fmt::format("Generate {}{}({})", outer_ ? "outer " : "", with_position_ ? "posexplode" : "explode",
-                     input_->ToString());
+  return fmt::format("Generate {}{}({})", outer_ ? "outer " : "",
+                     with_position_ ? "posexplode" : "explode", input_->ToString());
 }
 
 Result<OperatorResult> GenerateNode::Execute(int thread, BatchPtr batch, const Emit& emit) {
   ARROW_ASSIGN_OR_RAISE(auto arr, expr::EvaluateToArray(*input_, *batch, ctx_->eval));
   // Lists and maps share the offsets layout; a map's values are a struct of (key, value).
   const auto& list = static_cast<const arrow::BaseListArray<arrow::ListType>&>(*arr);
-  auto values = arr->type_id() == arrow::Type::MAP ? static_cast<const arrow::MapArray&>(*arr).values()
-                                                    : static_cast<const arrow::ListArray&>(*arr).values();
+  auto values = arr->type_id() == arrow::Type::MAP
+                    ? static_cast<const arrow::MapArray&>(*arr).values()
+                    : static_cast<const arrow::ListArray&>(*arr).values();
   arrow::Int64Builder parent(ctx_->pool), child_idx(ctx_->pool);
   arrow::Int32Builder pos(ctx_->pool);
   for (int64_t i = 0; i < list.length(); ++i) {
@@ -197,7 +291,8 @@ Result<OperatorResult> GenerateNode::Execute(int thread, BatchPtr batch, const E
     cols.push_back(t.make_array());
   }
   if (with_position_) cols.push_back(pos_arr);
-  ARROW_ASSIGN_OR_RAISE(auto elems, cp::Take(values, child_arr, cp::TakeOptions::NoBoundsCheck(), &ectx));
+  ARROW_ASSIGN_OR_RAISE(auto elems,
+                        cp::Take(values, child_arr, cp::TakeOptions::NoBoundsCheck(), &ectx));
   auto elem_arr = elems.make_array();
   if (arr->type_id() == arrow::Type::MAP) {
     const auto& st = static_cast<const arrow::StructArray&>(*elem_arr);
@@ -208,7 +303,8 @@ Result<OperatorResult> GenerateNode::Execute(int thread, BatchPtr batch, const E
   } else {
     cols.push_back(elem_arr);
   }
-  ARROW_RETURN_NOT_OK(emit(arrow::RecordBatch::Make(schema_, parent_arr->length(), std::move(cols))));
+  ARROW_RETURN_NOT_OK(
+      emit(arrow::RecordBatch::Make(schema_, parent_arr->length(), std::move(cols))));
   return OperatorResult::kNeedMoreInput;
 }
 

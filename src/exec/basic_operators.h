@@ -18,10 +18,12 @@ using ScanTask = std::function<Result<BatchIterator>()>;
 /// A leaf: workers take tasks in turn and read their batches.
 class ScanNode : public PhysicalNode {
  public:
-  ScanNode(std::shared_ptr<arrow::Schema> schema, std::vector<ScanTask> tasks, std::string description);
+  ScanNode(std::shared_ptr<arrow::Schema> schema, std::vector<ScanTask> tasks,
+           std::string description);
   /// A scan over batches already in memory (VALUES, views, range()).
   static std::shared_ptr<ScanNode> FromBatches(std::shared_ptr<arrow::Schema> schema,
-                                               std::vector<BatchPtr> batches, std::string description);
+                                               std::vector<BatchPtr> batches,
+                                               std::string description);
   std::string ToString() const override { return description_; }
   bool IsSource() const override { return true; }
   Status Prepare(ExecContext* ctx) override;
@@ -48,12 +50,15 @@ class FilterNode : public PhysicalNode {
 
  private:
   expr::ExprPtr predicate_;
+  std::vector<expr::ExprPtr> conjuncts_;  // predicate_'s AND operands, left to right
+  std::vector<expr::ExprPtr> guarded_;    // [k > 0]: `__filter_mask AND conjuncts_[k]`
   ExecContext* ctx_ = nullptr;
 };
 
 class ProjectNode : public PhysicalNode {
  public:
-  ProjectNode(PhysicalNodePtr child, std::vector<expr::ExprPtr> exprs, std::vector<std::string> names);
+  ProjectNode(PhysicalNodePtr child, std::vector<expr::ExprPtr> exprs,
+              std::vector<std::string> names);
   std::string ToString() const override;
   bool IsOperator() const override { return true; }
   Status Prepare(ExecContext* ctx) override {

@@ -43,9 +43,32 @@ const char* JoinTypeName(JoinType t) {
 
 namespace {
 
+/// True when idx[start, start + len) is first, first + 1, ...: the rows can be
+/// sliced instead of gathered (an inner join where each probe row matches
+/// once, the common case of a foreign key join).
+bool IsContiguous(const std::vector<int64_t>& idx, int64_t start, int64_t len) {
+  if (len == 0) return false;
+  const int64_t first = idx[start];
+  if (first < 0) return false;
+  for (int64_t i = 1; i < len; ++i) {
+    if (idx[start + i] != first + i) return false;
+  }
+  return true;
+}
+
 Result<ArrayPtr> Indices(const std::vector<int64_t>& idx, int64_t start, int64_t len,
                          arrow::MemoryPool* pool) {
-  // -1 means NULL (the padded side of an outer join).
+  // -1 means NULL (the padded side of an outer join). Without one the
+  // indices are wrapped, not copied: Take reads them and keeps no reference,
+  // and `idx` outlives the call.
+  bool any_null = false;
+  for (int64_t i = start; i < start + len; ++i) any_null |= idx[i] < 0;
+  if (!any_null) {
+    auto data =
+        std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(idx.data() + start),
+                                        len * static_cast<int64_t>(sizeof(int64_t)));
+    return std::make_shared<arrow::Int64Array>(len, std::move(data));
+  }
   arrow::Int64Builder b(pool);
   ARROW_RETURN_NOT_OK(b.Reserve(len));
   for (int64_t i = start; i < start + len; ++i) {
@@ -122,8 +145,57 @@ class HashJoinNode::Table {
   };
   static constexpr int64_t kMore = int64_t{1} << 62;
   std::vector<Slot> slots;
+  bool unique = true;  // fast: no key has two rows (no kMore anywhere)
+
+  // Fast keys spanning a range of at most twice the build rows (a dense
+  // surrogate key, the usual dimension table): the key minus the smallest key
+  // indexes an array of first rows directly, as DuckDB's perfect hash join
+  // does: no hashing, no key comparison, and 4 bytes per key instead of a
+  // 16-byte slot per two rows, so the array stays in cache far longer.
+  static constexpr int32_t kDirectMore = int32_t{1} << 30;
+  bool direct = false;
+  uint64_t direct_min = 0;
+  uint64_t direct_range = 0;   // keys are direct_min .. direct_min + direct_range
+  std::vector<int32_t> heads;  // direct: first row | kDirectMore, or -1
+
+  /// Chooses the direct array when the keys are dense enough.
+  void PlanDirect() {
+    if (num_rows == 0 || num_rows >= kDirectMore) return;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    bool any = false;
+    for (int64_t r = 0; r < num_rows; ++r) {
+      if (!keys.matchable[r]) continue;
+      lo = std::min(lo, key64[r]);
+      hi = std::max(hi, key64[r]);
+      any = true;
+    }
+    if (!any || hi - lo >= static_cast<uint64_t>(num_rows) * 2 + 1024) return;
+    direct = true;
+    direct_min = lo;
+    direct_range = hi - lo;
+  }
+
+  void BuildDirect() {
+    heads.assign(direct_range + 1, -1);
+    next.assign(num_rows, -1);
+    for (int64_t r = num_rows - 1; r >= 0; --r) {
+      if (!keys.matchable[r]) continue;
+      int32_t& head = heads[key64[r] - direct_min];
+      if (head >= 0) {
+        next[r] = head & ~kDirectMore;
+        head = static_cast<int32_t>(r) | kDirectMore;
+        unique = false;
+      } else {
+        head = static_cast<int32_t>(r);
+      }
+    }
+  }
 
   void BuildFast() {
+    PlanDirect();
+    if (direct) return BuildDirect();
+    keys.hashes.resize(num_rows);
+    for (int64_t i = 0; i < num_rows; ++i) keys.hashes[i] = FastHash(key64[i]);
     uint64_t size = 16;
     while (size < static_cast<uint64_t>(num_rows) * 2) size <<= 1;
     mask = size - 1;
@@ -136,6 +208,7 @@ class HashJoinNode::Table {
       if (slots[i].row >= 0) {
         next[r] = slots[i].row & ~kMore;
         slots[i].row = r | kMore;
+        unique = false;
       } else {
         slots[i] = Slot{key64[r], r};
       }
@@ -159,7 +232,7 @@ class HashJoinNode::Table {
   }
   int64_t MemoryUsage() const {
     return keys.MemoryUsage() + key64.capacity() * 8 + buckets.capacity() * 8 +
-           slots.capacity() * sizeof(Slot) + next.capacity() * 8;
+           slots.capacity() * sizeof(Slot) + heads.capacity() * 4 + next.capacity() * 8;
   }
 };
 
@@ -217,8 +290,27 @@ std::string HashJoinNode::ToString() const {
 Status HashJoinNode::Prepare(ExecContext* ctx) {
   ctx_ = ctx;
   build_batches_.assign(std::max(1, ctx->threads), {});
+  scratch_.assign(std::max(1, ctx->threads), {});
   build_bytes_ = 0;
   table_.reset();
+  // In an inner join a build column that is itself an equi-join key equals the
+  // probe key column it matched, value for value, when equal keys have equal
+  // representations (not floating point: -0.0 matches 0.0): output it as that
+  // probe column instead of gathering it at random from the build side.
+  right_from_left_.assign(children_[1]->schema()->num_fields(), -1);
+  if (options_.type == JoinType::kInner) {
+    for (size_t k = 0; k < options_.right_keys.size(); ++k) {
+      const auto& r = *options_.right_keys[k];
+      const auto& l = *options_.left_keys[k];
+      if (r.kind != expr::ExprKind::kColumn || l.kind != expr::ExprKind::kColumn) continue;
+      const auto& type = *children_[1]->schema()->field(r.column_index)->type();
+      if (!type.Equals(*children_[0]->schema()->field(l.column_index)->type())) continue;
+      const bool exact = arrow::is_integer(type.id()) || arrow::is_string(type.id()) ||
+                         arrow::is_binary(type.id()) || type.id() == arrow::Type::DATE32 ||
+                         type.id() == arrow::Type::TIMESTAMP || type.id() == arrow::Type::BOOL;
+      if (exact) right_from_left_[r.column_index] = l.column_index;
+    }
+  }
   return Status::OK();
 }
 
@@ -257,10 +349,6 @@ Status HashJoinNode::FinishSink(int child) {
     if (FastKeyEligible(keys, options_.null_safe)) {
       table->fast = true;
       LoadFastKeys(*keys[0], &table->key64, &table->keys.matchable);
-      table->keys.hashes.resize(table->num_rows);
-      for (int64_t i = 0; i < table->num_rows; ++i) {
-        table->keys.hashes[i] = FastHash(table->key64[i]);
-      }
     } else {
       ARROW_RETURN_NOT_OK(EncodeKeys(keys, options_.null_safe, table->num_rows, &table->keys));
     }
@@ -283,7 +371,19 @@ Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const E
   if (table_ == nullptr) return InternalError("hash join probed before its build side finished");
   const int64_t n = batch->num_rows();
   if (n == 0) return OperatorResult::kNeedMoreInput;
-  std::vector<int64_t> probe_idx, build_idx;
+  // Per-worker buffers, reused from batch to batch: fresh vectors of a batch's
+  // size are fresh pages from the kernel each time (malloc maps them), and
+  // zeroing those pages cost more than the probe itself.
+  ProbeScratch& scratch = scratch_[thread];
+  std::vector<int64_t>& probe_idx = scratch.probe_idx;
+  std::vector<int64_t>& build_idx = scratch.build_idx;
+  if (static_cast<int64_t>(probe_idx.capacity()) > 4 * std::max<int64_t>(n, ctx_->batch_size)) {
+    // A cross join's pairs: do not hold on to them.
+    probe_idx = {};
+    build_idx = {};
+  }
+  probe_idx.clear();
+  build_idx.clear();
   const Table& t = *table_;
   if (options_.left_keys.empty()) {
     // No equi-keys: every pair (a cross join, or a nested loop over the residual).
@@ -305,24 +405,75 @@ Result<OperatorResult> HashJoinNode::Execute(int thread, BatchPtr batch, const E
     probe_idx.reserve(n);
     build_idx.reserve(n);
     if (t.fast) {
-      std::vector<uint64_t> vals;
-      std::vector<uint8_t> valid;
+      std::vector<uint64_t>& vals = scratch.vals;
+      std::vector<uint8_t>& valid = scratch.valid;
       LoadFastKeys(*keys[0], &vals, &valid);
-      for (int64_t i = 0; i < n; ++i) {
-        if (!valid[i]) continue;
-        const uint64_t v = vals[i];
-        uint64_t s = FastHash(v) & t.mask;
-        while (t.slots[s].row >= 0 && t.slots[s].key != v) s = (s + 1) & t.mask;
-        const int64_t head = t.slots[s].row;
-        if (head < 0) continue;
-        probe_idx.push_back(i);
-        build_idx.push_back(head & ~Table::kMore);
-        if (head & Table::kMore) {
-          for (int64_t r = t.next[head & ~Table::kMore]; r >= 0; r = t.next[r]) {
-            probe_idx.push_back(i);
-            build_idx.push_back(r);
+      // Each probe row reads its slot (or direct head) at random in a table
+      // far larger than the first caches: the positions are computed first
+      // and the slot kProbeAhead rows on is prefetched, so the misses overlap.
+      constexpr int64_t kProbeAhead = 16;
+      std::vector<uint64_t>& pos = scratch.pos;
+      pos.resize(n);
+      // A unique build side gives at most one pair per probe row: the pairs
+      // are written in place rather than appended.
+      int64_t out = 0;
+      if (t.unique) {
+        probe_idx.resize(n);
+        build_idx.resize(n);
+      }
+      auto add = [&](int64_t i, int64_t row) {
+        if (t.unique) {
+          probe_idx[out] = i;
+          build_idx[out] = row;
+          ++out;
+        } else {
+          probe_idx.push_back(i);
+          build_idx.push_back(row);
+        }
+      };
+      if (t.direct) {
+        const uint64_t lo = t.direct_min;
+        const uint64_t range = t.direct_range;
+        const int32_t* heads = t.heads.data();
+        // Out-of-range keys look up position 0 and are refused below.
+        for (int64_t i = 0; i < n; ++i) {
+          const uint64_t d = vals[i] - lo;
+          pos[i] = d <= range ? d : 0;
+        }
+        for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) __builtin_prefetch(heads + pos[i]);
+        for (int64_t i = 0; i < n; ++i) {
+          if (i + kProbeAhead < n) __builtin_prefetch(heads + pos[i + kProbeAhead]);
+          if (!valid[i] || vals[i] - lo > range) continue;
+          const int32_t head = heads[pos[i]];
+          if (head < 0) continue;
+          const int64_t first = head & ~Table::kDirectMore;
+          add(i, first);
+          if (head & Table::kDirectMore) {
+            for (int64_t r = t.next[first]; r >= 0; r = t.next[r]) add(i, r);
           }
         }
+      } else {
+        for (int64_t i = 0; i < n; ++i) pos[i] = FastHash(vals[i]) & t.mask;
+        for (int64_t i = 0; i < std::min(n, kProbeAhead); ++i) {
+          __builtin_prefetch(&t.slots[pos[i]]);
+        }
+        for (int64_t i = 0; i < n; ++i) {
+          if (i + kProbeAhead < n) __builtin_prefetch(&t.slots[pos[i + kProbeAhead]]);
+          if (!valid[i]) continue;
+          const uint64_t v = vals[i];
+          uint64_t s = pos[i];
+          while (t.slots[s].row >= 0 && t.slots[s].key != v) s = (s + 1) & t.mask;
+          const int64_t head = t.slots[s].row;
+          if (head < 0) continue;
+          add(i, head & ~Table::kMore);
+          if (head & Table::kMore) {
+            for (int64_t r = t.next[head & ~Table::kMore]; r >= 0; r = t.next[r]) add(i, r);
+          }
+        }
+      }
+      if (t.unique) {
+        probe_idx.resize(out);
+        build_idx.resize(out);
       }
       ARROW_RETURN_NOT_OK(EmitPairs(batch, &probe_idx, &build_idx, emit));
       return OperatorResult::kNeedMoreInput;
@@ -362,15 +513,28 @@ Status HashJoinNode::EmitPairs(const BatchPtr& probe, std::vector<int64_t>* prob
   auto pair_schema = arrow::schema(std::move(fields));
   auto assemble = [&](int64_t start, int64_t len, bool with_right) -> Result<BatchPtr> {
     std::vector<ArrayPtr> cols;
-    ARROW_ASSIGN_OR_RAISE(auto pi, Indices(*probe_idx, start, len, ctx_->pool));
-    for (int c = 0; c < left_cols; ++c) {
-      ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*probe->column(c), *pi));
-      cols.push_back(std::move(col));
+    if (IsContiguous(*probe_idx, start, len)) {
+      const int64_t first = (*probe_idx)[start];
+      for (int c = 0; c < left_cols; ++c) cols.push_back(probe->column(c)->Slice(first, len));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto pi, Indices(*probe_idx, start, len, ctx_->pool));
+      for (int c = 0; c < left_cols; ++c) {
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*probe->column(c), *pi));
+        cols.push_back(std::move(col));
+      }
     }
     if (with_right) {
-      ARROW_ASSIGN_OR_RAISE(auto bi, Indices(*build_idx, start, len, ctx_->pool));
-      for (const auto& c : t.columns) {
-        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*c, *bi));
+      ArrayPtr bi;
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        if (right_from_left_[c] >= 0) {
+          // Equal to the probe key it matched: the probe column already gathered.
+          cols.push_back(cols[right_from_left_[c]]);
+          continue;
+        }
+        if (bi == nullptr) {
+          ARROW_ASSIGN_OR_RAISE(bi, Indices(*build_idx, start, len, ctx_->pool));
+        }
+        ARROW_ASSIGN_OR_RAISE(auto col, cp::Take(*t.columns[c], *bi));
         cols.push_back(std::move(col));
       }
     }

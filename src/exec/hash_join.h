@@ -61,8 +61,17 @@ class HashJoinNode : public PhysicalNode {
   Status EmitPairs(const BatchPtr& probe, std::vector<int64_t>* probe_idx,
                    std::vector<int64_t>* build_idx, const Emit& emit);
 
+  /// A worker's probe buffers, kept between batches.
+  struct ProbeScratch {
+    std::vector<int64_t> probe_idx, build_idx;
+    std::vector<uint64_t> vals, pos;
+    std::vector<uint8_t> valid;
+  };
+
   HashJoinOptions options_;
   ExecContext* ctx_ = nullptr;
+  std::vector<ProbeScratch> scratch_;  // per thread
+  std::vector<int> right_from_left_;   // per build column: the probe column equal to it, or -1
   std::vector<std::vector<BatchPtr>> build_batches_;  // per thread, until FinishSink
   std::atomic<int64_t> build_bytes_{0};
   std::unique_ptr<Table> table_;

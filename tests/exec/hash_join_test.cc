@@ -1,11 +1,12 @@
 // HashJoinNode through ExecutePlan: every join type, NULL keys, null-safe
 // keys, duplicate keys, residual predicates, cross joins, empty sides, threads.
+#include "exec/hash_join.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 
-#include "exec/hash_join.h"
 #include "exec_test_util.h"
 
 namespace lakestream::exec {
@@ -62,12 +63,13 @@ TEST(HashJoinTest, NullSafeKeysMatchNull) {
 
 TEST(HashJoinTest, LeftOuter) {
   EXPECT_EQ(Join(JoinType::kLeftOuter), (Rows{"1|a|NULL|NULL", "2|b|2|x", "2|b|2|y", "2|c|2|x",
-                                             "2|c|2|y", "3|e|NULL|NULL", "NULL|d|NULL|NULL"}));
+                                              "2|c|2|y", "3|e|NULL|NULL", "NULL|d|NULL|NULL"}));
 }
 
 TEST(HashJoinTest, RightOuter) {
-  EXPECT_EQ(Join(JoinType::kRightOuter, false, nullptr, 2),
-            (Rows{"2|b|2|x", "2|b|2|y", "2|c|2|x", "2|c|2|y", "NULL|NULL|4|z", "NULL|NULL|NULL|w"}));
+  EXPECT_EQ(
+      Join(JoinType::kRightOuter, false, nullptr, 2),
+      (Rows{"2|b|2|x", "2|b|2|y", "2|c|2|x", "2|c|2|y", "NULL|NULL|4|z", "NULL|NULL|NULL|w"}));
 }
 
 TEST(HashJoinTest, FullOuter) {
@@ -98,10 +100,12 @@ TEST(HashJoinTest, ResidualPredicate) {
   SessionConfig config;
   site.config = &config;
   auto call = std::make_shared<expr::ResolvedCall>(lt->resolve(site).ValueOrDie());
-  auto pair_schema = arrow::schema({arrow::field("lk", arrow::int32()), arrow::field("lv", arrow::utf8()),
-                                    arrow::field("rk", arrow::int32()), arrow::field("rv", arrow::utf8())});
+  auto pair_schema =
+      arrow::schema({arrow::field("lk", arrow::int32()), arrow::field("lv", arrow::utf8()),
+                     arrow::field("rk", arrow::int32()), arrow::field("rv", arrow::utf8())});
   auto pred = expr::MakeCall("<", call, {Col(pair_schema, 1), Col(pair_schema, 3)});
-  EXPECT_EQ(Join(JoinType::kInner, false, pred), (Rows{"2|b|2|x", "2|b|2|y", "2|c|2|x", "2|c|2|y"}));
+  EXPECT_EQ(Join(JoinType::kInner, false, pred),
+            (Rows{"2|b|2|x", "2|b|2|y", "2|c|2|x", "2|c|2|y"}));
 }
 
 TEST(HashJoinTest, Cross) {
@@ -154,6 +158,44 @@ TEST(HashJoinTest, LargeWithDuplicatesTwoThreads) {
   EXPECT_EQ(testing::NumRows(*out), 100000);  // 50000 probe matches x 2 duplicates
 }
 
+TEST(HashJoinTest, ForeignKeyJoinSlicesProbeRowsAcrossOutputBatches) {
+  // Every probe row matches exactly one build row, so the probe side of each
+  // output batch is a slice; output batches of 4 rows start mid-batch. The
+  // second probe batch matches only in part (a gather, not a slice). Keys
+  // 0..9 index an array directly; a far key makes the build side hashed.
+  for (bool dense : {true, false}) {
+    auto ps = arrow::schema({arrow::field("k", arrow::int32()), arrow::field("p", arrow::utf8())});
+    auto bs = arrow::schema({arrow::field("bk", arrow::int32()), arrow::field("w", arrow::utf8())});
+    auto probe = {MakeBatch(ps, {"[3, 1, 4, 1, 5, 9, 2, 6, 5, 3]",
+                                 R"(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])"}),
+                  MakeBatch(ps, {"[7, 2, 8, null, 1]", R"(["k", "l", "m", "n", "o"])"})};
+    std::string keys = "[", names = "[";
+    for (int k = 0; k < 10; ++k) {
+      keys += (k ? ", " : "") + std::to_string(k);
+      names += std::string(k ? ", " : "") + "\"w" + std::to_string(k) + "\"";
+    }
+    if (!dense) {
+      keys += ", -2000000000";
+      names += ", \"far\"";
+    }
+    auto build = MakeBatch(bs, {keys + "]", names + "]"});
+    HashJoinOptions o;
+    o.left_keys = {Col(ps, 0)};
+    o.right_keys = {Col(bs, 0)};
+    for (auto type : {JoinType::kInner, JoinType::kLeftOuter}) {
+      o.type = type;
+      auto node = HashJoinNode::Make(Scan(ps, probe), Scan(bs, {build}), o).ValueOrDie();
+      auto out = RunPlan(node, 1, int64_t{8} << 30, /*batch_size=*/4);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      Rows want = {"3|a|3|w3", "1|b|1|w1", "4|c|4|w4", "1|d|1|w1", "5|e|5|w5",
+                   "9|f|9|w9", "2|g|2|w2", "6|h|6|w6", "5|i|5|w5", "3|j|3|w3",
+                   "7|k|7|w7", "2|l|2|w2", "8|m|8|w8", "1|o|1|w1"};
+      if (type == JoinType::kLeftOuter) want.push_back("NULL|n|NULL|NULL");
+      EXPECT_EQ(testing::Rows(*out), want);
+    }
+  }
+}
+
 TEST(HashJoinTest, MemoryLimit) {
   HashJoinOptions o;
   o.left_keys = {Col(L(), 0)};
@@ -161,8 +203,9 @@ TEST(HashJoinTest, MemoryLimit) {
   auto node = HashJoinNode::Make(Left(), Right(), o).ValueOrDie();
   auto out = RunPlan(node, 1, /*memory_limit=*/16);
   ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("hash join build side exceeded the memory limit of 16 bytes"),
-            std::string::npos);
+  EXPECT_NE(
+      out.status().message().find("hash join build side exceeded the memory limit of 16 bytes"),
+      std::string::npos);
 }
 
 }  // namespace
@@ -182,7 +225,8 @@ TEST(HashJoinTest, DISABLED_JoinBench10Mx1M) {
       (void)kb.Append(((b * 100000 + i) * 2654435761LL) % 2000000);
       (void)vb.Append(i);
     }
-    probe.push_back(arrow::RecordBatch::Make(s, 100000, {kb.Finish().ValueOrDie(), vb.Finish().ValueOrDie()}));
+    probe.push_back(
+        arrow::RecordBatch::Make(s, 100000, {kb.Finish().ValueOrDie(), vb.Finish().ValueOrDie()}));
   }
   for (int b = 0; b < 10; ++b) {
     arrow::Int64Builder kb, vb;
@@ -190,7 +234,8 @@ TEST(HashJoinTest, DISABLED_JoinBench10Mx1M) {
       (void)kb.Append(b * 100000 + i);
       (void)vb.Append(i);
     }
-    build.push_back(arrow::RecordBatch::Make(s, 100000, {kb.Finish().ValueOrDie(), vb.Finish().ValueOrDie()}));
+    build.push_back(
+        arrow::RecordBatch::Make(s, 100000, {kb.Finish().ValueOrDie(), vb.Finish().ValueOrDie()}));
   }
   HashJoinOptions o;
   o.left_keys = {testing::Col(s, 0)};
@@ -198,7 +243,8 @@ TEST(HashJoinTest, DISABLED_JoinBench10Mx1M) {
   auto node = HashJoinNode::Make(testing::Scan(s, probe), testing::Scan(s, build), o).ValueOrDie();
   auto start = std::chrono::steady_clock::now();
   auto out = testing::RunPlan(node, 2);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::printf("join 10M x 1M: %lld rows in %lld ms\n",
               static_cast<long long>(testing::NumRows(*out)), static_cast<long long>(ms.count()));

@@ -5,6 +5,7 @@
 #include <arrow/io/file.h>
 #include <gtest/gtest.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/arrow/writer.h>
 #include <parquet/file_reader.h>
 
 #include <cmath>
@@ -39,13 +40,12 @@ std::shared_ptr<arrow::Table> SampleTable() {
   }
   auto ida = id.Finish().ValueOrDie();
   auto px = arrow::StructArray::Make({ida}, {arrow::field("x", arrow::int32())}).ValueOrDie();
-  auto schema = arrow::schema({arrow::field("id", arrow::int32()),
-                               arrow::field("v", arrow::float64()),
-                               arrow::field("s", arrow::utf8()),
-                               arrow::field("n", arrow::int64()),
-                               arrow::field("p", px->type())});
-  return arrow::Table::Make(schema, {ida, v.Finish().ValueOrDie(), s.Finish().ValueOrDie(),
-                                     n.Finish().ValueOrDie(), px});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int32()), arrow::field("v", arrow::float64()),
+                     arrow::field("s", arrow::utf8()), arrow::field("n", arrow::int64()),
+                     arrow::field("p", px->type())});
+  return arrow::Table::Make(
+      schema, {ida, v.Finish().ValueOrDie(), s.Finish().ValueOrDie(), n.Finish().ValueOrDie(), px});
 }
 
 class ParquetTest : public ::testing::Test {
@@ -110,8 +110,7 @@ TEST_F(ParquetTest, WriterReportsSizeAndStatistics) {
 TEST_F(ParquetTest, ReadsBackWithSparkSchema) {
   std::shared_ptr<arrow::Table> t;
   auto s = Scan({}, &t);
-  EXPECT_EQ(types::ToDDL(*t->schema()),
-            "id INT, v DOUBLE, s STRING, n BIGINT, p STRUCT<x: INT>");
+  EXPECT_EQ(types::ToDDL(*t->schema()), "id INT, v DOUBLE, s STRING, n BIGINT, p STRUCT<x: INT>");
   EXPECT_EQ(t->num_rows(), 1000);
   EXPECT_EQ(Column(*t, "s")[999], "s999");
   EXPECT_EQ(s->metrics().rows.load(), 1000);
@@ -159,8 +158,7 @@ TEST_F(ParquetTest, RowGroupPruning) {
   // Doubles: v > x can match NaN, which statistics do not cover.
   EXPECT_EQ(Skipped(ColumnPredicate::kGt, std::make_shared<arrow::DoubleScalar>(1000), "v"), 0);
   EXPECT_EQ(Skipped(ColumnPredicate::kLt, std::make_shared<arrow::DoubleScalar>(50), "v"), 9);
-  EXPECT_EQ(Skipped(ColumnPredicate::kEq, std::make_shared<arrow::DoubleScalar>(std::nan("")),
-                    "v"),
+  EXPECT_EQ(Skipped(ColumnPredicate::kEq, std::make_shared<arrow::DoubleScalar>(std::nan("")), "v"),
             0);
   // Null tests use null counts.
   EXPECT_EQ(Skipped(ColumnPredicate::kIsNull, nullptr, "id"), 10);
@@ -176,6 +174,67 @@ TEST_F(ParquetTest, RowGroupPruning) {
   EXPECT_EQ(s->metrics().row_groups_skipped.load(), 9);
   EXPECT_EQ(t->num_rows(), 100);
   EXPECT_EQ(Column(*t, "id")[0], "700");
+}
+
+TEST(ParquetDictionary, StringColumnsReadBackWhetherOrNotDictionaryEncoded) {
+  // s: few values and NULLs, dictionary-encoded throughout (read as a
+  // dictionary and expanded); t: distinct values past a tiny dictionary page
+  // limit, so the writer falls back to plain pages (read directly); b: BINARY.
+  arrow::StringBuilder sb, tb;
+  arrow::BinaryBuilder bb;
+  std::vector<std::string> want_s, want_t, want_b;
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 7 == 0) {
+      ASSERT_TRUE(sb.AppendNull().ok());
+      want_s.push_back("null");
+    } else {
+      ASSERT_TRUE(sb.Append("c" + std::to_string(i % 5)).ok());
+      want_s.push_back("c" + std::to_string(i % 5));
+    }
+    ASSERT_TRUE(tb.Append("value-" + std::to_string(i)).ok());
+    want_t.push_back("value-" + std::to_string(i));
+    ASSERT_TRUE(bb.Append(std::string(1, static_cast<char>('a' + i % 3))).ok());
+    want_b.push_back(std::string(1, static_cast<char>('a' + i % 3)));
+  }
+  auto schema = arrow::schema({arrow::field("s", arrow::utf8()), arrow::field("t", arrow::utf8()),
+                               arrow::field("b", arrow::binary())});
+  auto table = arrow::Table::Make(
+      schema, {sb.Finish().ValueOrDie(), tb.Finish().ValueOrDie(), bb.Finish().ValueOrDie()});
+  ScratchDir dir;
+  const std::string path = dir / "d.parquet";
+  {
+    auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
+    auto props = parquet::WriterProperties::Builder()
+                     .dictionary_pagesize_limit(64)
+                     ->write_batch_size(10)
+                     ->build();
+    ASSERT_TRUE(
+        parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 100, props).ok());
+    ASSERT_TRUE(out->Close().ok());
+  }
+  // The file has what the test is about: s all dictionary pages, t plain ones.
+  auto reader = parquet::ParquetFileReader::OpenFile(path);
+  auto has_plain_data_page = [&](int leaf) {
+    for (int rg = 0; rg < reader->metadata()->num_row_groups(); ++rg) {
+      auto group = reader->metadata()->RowGroup(rg);
+      auto chunk = group->ColumnChunk(leaf);  // encoding_stats() refers into it
+      for (const auto& st : chunk->encoding_stats()) {
+        if (st.page_type == parquet::PageType::DATA_PAGE &&
+            st.encoding == parquet::Encoding::PLAIN) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  ASSERT_FALSE(has_plain_data_page(0));
+  ASSERT_TRUE(has_plain_data_page(1));
+  auto t = ReadPath(path, {{"format", "parquet"}});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(types::ToDDL(*(*t)->schema()), "s STRING, t STRING, b BINARY");
+  EXPECT_EQ(Column(**t, "s"), want_s);
+  EXPECT_EQ(Column(**t, "t"), want_t);
+  EXPECT_EQ(Column(**t, "b"), want_b);
 }
 
 TEST_F(ParquetTest, TasksOpenConcurrently) {
@@ -214,8 +273,8 @@ TEST_F(ParquetTest, TasksOpenConcurrently) {
 }
 
 TEST_F(ParquetTest, UserSchemaCastsAndFillsMissingColumns) {
-  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(dir_ / "t", {{"format", "parquet"},
-                                                     {"schema", "ID BIGINT, extra STRING"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto t, ReadPath(dir_ / "t", {{"format", "parquet"}, {"schema", "ID BIGINT, extra STRING"}}));
   EXPECT_EQ(types::ToDDL(*t->schema()), "ID BIGINT, extra STRING");
   EXPECT_EQ(Column(*t, "ID")[3], "3");
   EXPECT_EQ(t->GetColumnByName("extra")->null_count(), 1000);
@@ -324,8 +383,8 @@ TEST(ParquetCorpus, EveryFileReadsOrFailsClearly) {
 }
 
 TEST(ParquetCorpus, Int96IsTimestamp) {
-  ASSERT_OK_AND_ASSIGN(auto t, ReadPath(TestData() + "/alltypes_plain.parquet",
-                                        {{"format", "parquet"}}));
+  ASSERT_OK_AND_ASSIGN(auto t,
+                       ReadPath(TestData() + "/alltypes_plain.parquet", {{"format", "parquet"}}));
   EXPECT_EQ(t->schema()->GetFieldByName("timestamp_col")->type()->ToString(),
             types::Timestamp()->ToString());
   EXPECT_EQ(t->num_rows(), 8);
