@@ -828,12 +828,19 @@ Status StreamingQuery::RunLoop() {
     // Filled by the tail.
     int64_t wal_ms = 0, sink_ms = 0, state_commit_ms = 0, commit_ms = 0;
     Clock::time_point done;
+    // Pipelined: the next batch, once its end offsets are known. This
+    // batch's tail writes its offsets/N+1 right after commits/N, so the next
+    // tail does not start with that write (one fsync off the path of every
+    // small batch, which is most of its freshness).
+    std::mutex next_mu;
+    std::shared_ptr<BatchRun> next;
+    bool offsets_written = false;  // by the previous batch's tail
   };
   // The tail of a batch: offsets/N (pipelined; else already written or in
   // flight in `wal`), sink, state, commits/N.
   auto tail = [pipelined, &impl, &cp](BatchRun& b, std::future<Status>* wal) -> Status {
     const int64_t batch_id = b.entry.batch_id;
-    if (pipelined && !b.is_replay) {
+    if (pipelined && !b.is_replay && !b.offsets_written) {
       auto t0 = Clock::now();
       ARROW_RETURN_NOT_OK(cp.WriteOffsets(b.entry));
       b.wal_ms = MsSince(t0);
@@ -1063,6 +1070,11 @@ Status StreamingQuery::RunLoop() {
     run->latest_offset_ms = latest_offset_ms;
     run->is_replay = latest_offsets && batch_id == *latest_offsets &&
                      (!latest_commit || *latest_commit < batch_id);
+    run->entry = entry;
+    if (in_flight) {
+      std::lock_guard<std::mutex> lock(in_flight->next_mu);
+      in_flight->next = run;
+    }
 
     // 2. offsets/N (write-ahead), async under asyncProgressTrackingEnabled;
     // pipelined, at the head of the batch's tail.
@@ -1140,7 +1152,6 @@ Status StreamingQuery::RunLoop() {
     watermark_ms = next_wm_ms;
     // A moved watermark may close windows: run a batch for it even without data.
     no_data_batch_due = has_any_state && next_wm_ms > batch_wm_ms;
-    run->entry = entry;
     run->start = current;
     run->latest = latest;
     run->batch_wm_ms = batch_wm_ms;
@@ -1158,6 +1169,16 @@ Status StreamingQuery::RunLoop() {
         ARROW_RETURN_NOT_OK(cp.WriteCommit(run->entry.batch_id, run->next_wm_ms));
         run->commit_ms = MsSince(t_commit);
         run->done = Clock::now();
+        // offsets/N+1 now, if the query thread has planned N+1 (its fields
+        // are read there only after this task ended).
+        std::lock_guard<std::mutex> lock(run->next_mu);
+        if (run->next && !run->next->is_replay) {
+          auto t0 = Clock::now();
+          ARROW_RETURN_NOT_OK(cp.WriteOffsets(run->next->entry));
+          run->next->wal_ms = MsSince(t0);
+          run->next->offsets_written = true;
+        }
+        run->next.reset();
         return Status::OK();
       });
       if (batch_id >= spec_.min_batches_to_retain && batch_id % 10 == 0) {
