@@ -178,7 +178,9 @@ def test_sigkill_while_a_pipelined_tail_is_in_flight_is_exactly_once(binary, tmp
     killed = in_tail = committed_not_logged = 0
     try:
         while killed < 80 and (killed < 12 or in_tail < 3):
-            proc = subprocess.Popen([binary, "run", str(sql), "--checkpoint", str(cp), "-q"],
+            # Every batch pipelined, however small (by default only large ones are).
+            proc = subprocess.Popen([binary, "run", str(sql), "--checkpoint", str(cp), "-q",
+                                     "-c", "lakestream.streaming.pipelineMinRows=1"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             time.sleep(rng.uniform(0.2, 0.8))
             if proc.poll() is not None:
