@@ -69,6 +69,14 @@ struct QuerySpec {
   /// commits/N after the next batch started, instead of on the record path.
   /// Exactly-once holds: offsets/N is durable before the sink commits N.
   bool async_progress = false;
+  /// Run batch N's tail (offsets/N, the sink, commits/N) on its own thread
+  /// while batch N+1 is read and transformed; only stateless queries under
+  /// the default and availableNow triggers, and not with async_progress.
+  /// Also off with `lakestream.streaming.pipelined=false`. Only batches of
+  /// at least `lakestream.streaming.pipelineMinRows` input rows (default
+  /// 65536) run pipelined: a small batch's tail runs inline, which keeps
+  /// freshness better. Default true.
+  bool pipelined = true;
   /// spark.sql.streaming.minBatchesToRetain (default 100).
   int64_t min_batches_to_retain = 100;
   /// Poll interval when no data is available (spark.sql.streaming.pollingDelay, default 10 ms).

@@ -1,6 +1,7 @@
 // The Delta streaming sink: a large batch is cut into one file per core (so
 // WriteDelta encodes them in parallel) in row order, a small one stays one
-// file, maxRecordsPerFile caps files, and a replayed batch id is skipped.
+// file, maxRecordsPerFile caps files, a replayed batch id is skipped, and
+// checkpoints are written in the background and read back as they are now.
 #include <arrow/api.h>
 #include <arrow/io/file.h>
 #include <gtest/gtest.h>
@@ -10,8 +11,10 @@
 #include <thread>
 
 #include "connectors/builtin.h"
+#include "connectors/delta/checkpoint.h"
 #include "connectors/delta/log.h"
 #include "connectors/streaming.h"
+#include "storage/filesystem.h"
 
 namespace lakestream::connectors {
 namespace {
@@ -131,6 +134,46 @@ TEST_F(DeltaSinkTest, MaxRecordsPerFileCapsFiles) {
   }
   ASSERT_EQ(all.size(), 5000u);
   for (int64_t i = 0; i < 5000; ++i) ASSERT_EQ(all[i], 100 + i);
+}
+
+TEST_F(DeltaSinkTest, CheckpointsAreWrittenInTheBackgroundAndReadBackAsTheyAreNow) {
+  {
+    auto sink = MakeDeltaSink({{"delta.checkpointInterval", "2"}});
+    for (int64_t b = 0; b < 4; ++b) {
+      ASSERT_TRUE(sink->AddBatch(b, schema_, Ids(b * 10, 10, 10)).ok());
+      auto m = sink->TakeMetrics();
+      // Versions 1..4 (0 created the table): 2 and 4 call for a checkpoint.
+      EXPECT_EQ(m["checkpointWritten"], (b % 2 == 1) ? "true" : "false") << "batch " << b;
+    }
+  }  // the sink waits for its checkpoint when it goes away
+  auto log_dir = dir_ / "_delta_log";
+  auto cp2 = (log_dir / "00000000000000000002.checkpoint.parquet").string();
+  auto cp4 = (log_dir / "00000000000000000004.checkpoint.parquet").string();
+  ASSERT_TRUE(fs::exists(cp2));
+  ASSERT_TRUE(fs::exists(cp4));
+  auto snap = delta::DeltaLog::Open(dir_.string())->Latest();
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ((*snap)->version(), 4);
+  EXPECT_EQ((*snap)->checkpoint_version(), 4);
+  EXPECT_EQ((*snap)->files().size(), 4u);
+
+  // Decoded checkpoints are cached, keyed by the file as it is: a file
+  // replaced under the same name is read again.
+  storage::LocalFileSystem local;
+  auto adds = [&](const std::string& path) {
+    auto actions = delta::ReadCheckpointFile(&local, path);
+    EXPECT_TRUE(actions.ok()) << actions.status().ToString();
+    size_t n = 0;
+    if (actions.ok()) {
+      for (const auto& a : *actions) n += std::holds_alternative<delta::AddFile>(a);
+    }
+    return n;
+  };
+  EXPECT_EQ(adds(cp4), 4u);
+  EXPECT_EQ(adds(cp4), 4u);  // from the cache
+  fs::copy_file(cp2, cp4 + ".tmp");
+  fs::rename(cp4 + ".tmp", cp4);
+  EXPECT_EQ(adds(cp4), 2u);
 }
 
 TEST_F(DeltaSinkTest, BadMaxRecordsPerFileIsRefused) {

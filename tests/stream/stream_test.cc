@@ -6,8 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <set>
+#include <thread>
 
 #include "connectors/delta/writer.h"
 #include "plan/session.h"
@@ -177,6 +177,64 @@ TEST_F(StreamTest, FailedBatchIsReplayedWithTheSameOffsets) {
   for (const auto& [id, ids] : seen) all.insert(ids.begin(), ids.end());
   EXPECT_EQ(all.size(), 50u);
   EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 50u);
+}
+
+TEST_F(StreamTest, PipelinedBatchesKeepTheProtocolOrderAndReplayAFailedTail) {
+  // Every batch pipelined (its tail on another thread while the next one is
+  // read): when the sink sees batch N, offsets/N is durable, commits/N-1 is
+  // written, and neither commits/N nor offsets/N+1 exists yet.
+  for (int f = 0; f < 6; ++f) WriteJson(fmt::format("f{}.json", f), f * 10, 10);
+  std::map<int64_t, std::vector<int64_t>> seen;
+  int calls = 0;
+  auto exists = [&](const std::string& p) { return fs::exists(Path("cp/" + p)); };
+  auto sink = ForeachBatchSink(
+      [&](int64_t batch_id, const std::shared_ptr<arrow::Schema>&,
+          const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) -> Status {
+        ++calls;
+        EXPECT_TRUE(exists(fmt::format("offsets/{}", batch_id))) << batch_id;
+        if (batch_id > 0) {
+          EXPECT_TRUE(exists(fmt::format("commits/{}", batch_id - 1))) << batch_id;
+        }
+        EXPECT_FALSE(exists(fmt::format("commits/{}", batch_id))) << batch_id;
+        EXPECT_FALSE(exists(fmt::format("offsets/{}", batch_id + 1))) << batch_id;
+        std::vector<int64_t> ids;
+        for (const auto& b : batches) {
+          auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
+          for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
+        }
+        std::sort(ids.begin(), ids.end());
+        if (seen.count(batch_id)) {
+          EXPECT_EQ(seen[batch_id], ids) << "batch " << batch_id;
+        }
+        seen[batch_id] = ids;
+        if (calls == 3) return Status::IOError("sink unavailable");  // batch 2, the first time
+        return Status::OK();
+      });
+  QuerySpec spec;
+  spec.checkpoint_dir = Path("cp");
+  spec.sql = fmt::format(
+      "SELECT id FROM STREAM read_files('{}', format => 'json', maxFilesPerTrigger => 1)",
+      Path("in"));
+  spec.trigger.kind = Trigger::Kind::kAvailableNow;
+  spec.config.raw["lakestream.streaming.pipelineMinRows"] = "1";
+  spec.sink = sink;
+  auto q = Run(spec);
+  ASSERT_TRUE(q);
+  EXPECT_NE(q->exception().message().find("sink unavailable"), std::string::npos)
+      << q->exception().ToString();
+  EXPECT_TRUE(exists("offsets/2"));
+  EXPECT_FALSE(exists("commits/2"));
+  EXPECT_FALSE(exists("offsets/3"));  // batch 3 was read, never planned durably
+  auto again = Run(spec);
+  ASSERT_TRUE(again && again->exception().ok()) << again->exception().ToString();
+  auto progress = again->recent_progress();
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.front()["batchId"], 2);
+  EXPECT_TRUE(progress.front().value("pipelined", false));
+  std::multiset<int64_t> all;
+  for (const auto& [id, ids] : seen) all.insert(ids.begin(), ids.end());
+  EXPECT_EQ(all.size(), 60u);
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), 60u);
 }
 
 TEST_F(StreamTest, CorruptCheckpointIsAClearError) {
@@ -362,10 +420,11 @@ TEST_F(StreamTest, StreamStaticJoinSeesNewCommitsOfTheStaticDeltaTable) {
   // The static side is re-read per micro-batch, as Spark re-plans it: rows
   // after the dimension table's INSERT find the new dimension rows.
   plan::Session s;
-  ASSERT_TRUE(s.ExecuteSql(fmt::format("CREATE TABLE delta.`{}` AS SELECT * FROM VALUES (0, 'zero') "
-                                       "AS t(id, name)",
-                                       Path("dim")))
-                  .ok());
+  ASSERT_TRUE(
+      s.ExecuteSql(fmt::format("CREATE TABLE delta.`{}` AS SELECT * FROM VALUES (0, 'zero') "
+                               "AS t(id, name)",
+                               Path("dim")))
+          .ok());
   WriteJson("a.json", 0, 1);
   QuerySpec spec;
   spec.checkpoint_dir = Path("cp");

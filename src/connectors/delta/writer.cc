@@ -775,7 +775,8 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
     }
   }();
   bool v2 = base && base->protocol().HasWriterFeature("v2Checkpoint");
-  if (!v2 && interval > 0 && version > 0 && version % interval == 0) {
+  result.checkpoint_due = !v2 && interval > 0 && version > 0 && version % interval == 0;
+  if (result.checkpoint_due && options.write_checkpoint) {
     auto snap = log->AtVersion(version);
     if (snap.ok() && WriteCheckpoint(**snap).ok()) result.checkpoint_written = true;
   }

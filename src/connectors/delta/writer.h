@@ -52,6 +52,10 @@ struct DeltaWriteOptions {
   std::string compression = "snappy";
   /// Commit attempts before giving up on concurrent writers. Default 1000.
   int max_commit_attempts = 1000;
+  /// Write the checkpoint a commit calls for (delta.checkpointInterval) before
+  /// returning. A caller that writes it itself, off its commit path, sets
+  /// false and reads DeltaWriteResult::checkpoint_due. Default true.
+  bool write_checkpoint = true;
 };
 
 /// What a write did.
@@ -63,6 +67,7 @@ struct DeltaWriteResult {
   int64_t files_removed = 0;
   int64_t rows_written = 0;
   bool checkpoint_written = false;
+  bool checkpoint_due = false;       ///< this version calls for a checkpoint (written or not)
 };
 
 /// Writes `data` to the Delta table at `table_root`, creating it if needed.
