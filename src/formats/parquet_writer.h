@@ -6,6 +6,7 @@
 #include <arrow/record_batch.h>
 #include <arrow/scalar.h>
 #include <arrow/table.h>
+#include <parquet/properties.h>
 
 #include <memory>
 #include <string>
@@ -59,10 +60,19 @@ struct WrittenFileInfo {
 Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
                                          const std::shared_ptr<arrow::Table>& table,
                                          const ParquetWriteOptions& options = {});
-Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
-                                         const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
-                                         const std::shared_ptr<arrow::Schema>& schema,
-                                         const ParquetWriteOptions& options = {});
+Result<WrittenFileInfo> WriteParquetFile(
+    const std::string& path, const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
+    const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options = {});
+
+/// Sets per-column encodings for a file of `table` on `props` (which keeps
+/// dictionary encoding as its default): top-level integer, date and
+/// timestamp columns whose values are mostly distinct (ids, event times) are
+/// written DELTA_BINARY_PACKED without a dictionary. A dictionary of such a
+/// column only grows until libparquet falls back to PLAIN, and PLAIN + snappy
+/// int64 decodes ~5x slower than delta-packed (and is ~2x larger). Decided
+/// from the distinct count of a sample of the first rows, as parquet-mr
+/// decides from its first page whether a dictionary pays.
+void ChooseColumnEncodings(const arrow::Table& table, parquet::WriterProperties::Builder* props);
 
 /// Statistics of `table` as WriteParquetFile reports them (min/max via Arrow's
 /// "min_max" kernel; NaN is ignored by min/max unless all values are NaN).
