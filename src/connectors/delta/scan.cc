@@ -434,6 +434,39 @@ formats::BatchIterator Prefetched(formats::BatchIterator decode) {
   });
 }
 
+// Top-level string (and binary) columns whose data pages are all dictionary
+// encoded in every row group. They are decoded as dictionary arrays and then
+// unpacked by Arrow's cast (a gather): about twice as fast as libparquet
+// appending each value to a string builder, the largest part of decoding
+// low-cardinality strings. A column with plain pages (a dictionary that grew
+// too large) is decoded directly, as a dictionary would only be built there.
+std::vector<int> DictionaryOnlyStringLeaves(const parquet::FileMetaData& md) {
+  std::vector<int> out;
+  const auto* schema = md.schema();
+  for (int leaf = 0; leaf < schema->num_columns(); ++leaf) {
+    const auto* col = schema->Column(leaf);
+    if (col->physical_type() != parquet::Type::BYTE_ARRAY || col->max_repetition_level() != 0 ||
+        col->path()->ToDotVector().size() != 1) {
+      continue;
+    }
+    bool dictionary_only = md.num_row_groups() > 0;
+    for (int rg = 0; rg < md.num_row_groups() && dictionary_only; ++rg) {
+      const auto& stats = md.RowGroup(rg)->ColumnChunk(leaf)->encoding_stats();
+      dictionary_only = !stats.empty();
+      for (const auto& page : stats) {
+        if ((page.page_type == parquet::PageType::DATA_PAGE ||
+             page.page_type == parquet::PageType::DATA_PAGE_V2) &&
+            page.encoding != parquet::Encoding::RLE_DICTIONARY &&
+            page.encoding != parquet::Encoding::PLAIN_DICTIONARY) {
+          dictionary_only = false;
+        }
+      }
+    }
+    if (dictionary_only) out.push_back(leaf);
+  }
+  return out;
+}
+
 // Opens a data file; `footer` (from planning) saves parsing it again.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenDataFile(
     storage::FileSystem* fs, const std::string& path,
@@ -453,6 +486,9 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenDataFile(
   try {
     auto raw = parquet::ParquetFileReader::Open(
         std::move(input), parquet::default_reader_properties(), std::move(footer));
+    for (int leaf : DictionaryOnlyStringLeaves(*raw->metadata())) {
+      props.set_read_dictionary(leaf, true);
+    }
     auto reader =
         parquet::arrow::FileReader::Make(arrow::default_memory_pool(), std::move(raw), props);
     if (!reader.ok()) return ParquetFileError(path, reader.status().message());
