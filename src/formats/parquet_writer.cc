@@ -183,6 +183,7 @@ Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
   props.compression(ToParquetCodec(options.codec));
   if (options.dictionary) {
     props.enable_dictionary();
+    ChooseColumnEncodings(*data, &props);
   } else {
     props.disable_dictionary();
   }

@@ -20,7 +20,8 @@ struct ParquetWriteOptions {
   enum class Codec { kSnappy, kZstd, kGzip, kNone };
   /// Compression codec ("compression" / parquet.compression). Default snappy (Spark's).
   Codec codec = Codec::kSnappy;
-  /// Dictionary encoding. Default on.
+  /// Dictionary encoding. Default on, except for mostly distinct integer
+  /// columns (ChooseColumnEncodings).
   bool dictionary = true;
   /// Column-chunk statistics (min/max/null count) in the footer. Default on.
   bool statistics = true;
