@@ -66,13 +66,15 @@ Result<WrittenFileInfo> WriteParquetFile(
     const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options = {});
 
 /// Sets per-column encodings for a file of `table` on `props` (which keeps
-/// dictionary encoding as its default): top-level integer, date and
+/// dictionary encoding as its default): top-level int, bigint, date and
 /// timestamp columns whose values are mostly distinct (ids, event times) are
 /// written DELTA_BINARY_PACKED without a dictionary. A dictionary of such a
 /// column only grows until libparquet falls back to PLAIN, and PLAIN + snappy
 /// int64 decodes ~5x slower than delta-packed (and is ~2x larger). Decided
 /// from the distinct count of a sample of the first rows, as parquet-mr
-/// decides from its first page whether a dictionary pays.
+/// decides from its first page whether a dictionary pays. Readers: Spark
+/// 3.3+ (vectorized), parquet-mr, Arrow, DuckDB, delta-rs; Spark before 3.3
+/// reads DELTA_BINARY_PACKED only with its vectorized reader turned off.
 void ChooseColumnEncodings(const arrow::Table& table, parquet::WriterProperties::Builder* props);
 
 /// Statistics of `table` as WriteParquetFile reports them (min/max via Arrow's

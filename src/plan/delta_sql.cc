@@ -240,8 +240,9 @@ std::string FieldsText(const arrow::FieldVector& fields) {
 }
 
 // Session settings of a Delta write: spark.sql.files.maxRecordsPerFile
-// (Spark's; 0 = no limit, lakestream then keeps its 1Mi rows per file) and
-// lakestream.delta.rowGroupRows (Parquet row group size in rows).
+// (Spark's; 0 = no limit, lakestream then keeps its 1Mi rows per file),
+// lakestream.delta.rowGroupRows (Parquet row group size in rows) and
+// lakestream.delta.deltaBinaryPacked (true/false, see DeltaWriteOptions).
 Status ApplyWriteSettings(const Session& session, delta::DeltaWriteOptions* opts) {
   const auto& raw = session.config().raw;
   auto number = [&](const char* key, int64_t* out) -> Status {
@@ -261,6 +262,13 @@ Status ApplyWriteSettings(const Session& session, delta::DeltaWriteOptions* opts
   ARROW_RETURN_NOT_OK(number("lakestream.delta.rowGroupRows", &group_rows));
   if (per_file > 0) opts->max_rows_per_file = per_file;
   if (group_rows > 0) opts->row_group_rows = group_rows;
+  for (const auto& [k, v] : raw) {
+    if (Lower(k) != "lakestream.delta.deltabinarypacked") continue;
+    if (Lower(v) != "true" && Lower(v) != "false") {
+      return UserError("lakestream.delta.deltaBinaryPacked must be true or false, got '{}'", v);
+    }
+    opts->delta_binary_packed = Lower(v) == "true";
+  }
   return Status::OK();
 }
 

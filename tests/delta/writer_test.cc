@@ -453,6 +453,20 @@ TEST(DeltaWriter, EncodingsAndFooterStringStats) {
   EXPECT_TRUE(encodings(2).count(parquet::Encoding::RLE_DICTIONARY));
   EXPECT_EQ(ReadRowsOf(root, {"id", "small", "name"}),
             *testing::CanonicalRows(*data, {"id", "small", "name"}));
+
+  // Turned off (for readers without DELTA_BINARY_PACKED): dictionaries only.
+  std::string plain_root = dir.path() + "/plain";
+  opts.delta_binary_packed = false;
+  ASSERT_TRUE(WriteDelta(plain_root, data, opts).ok());
+  auto plain_add = (*DeltaLog::Open(plain_root)->Latest())->files()[0];
+  auto plain_md =
+      parquet::ParquetFileReader::OpenFile(plain_root + "/" + plain_add.path)->metadata();
+  auto id_encodings = plain_md->RowGroup(1)->ColumnChunk(0)->encodings();
+  EXPECT_EQ(
+      std::count(id_encodings.begin(), id_encodings.end(), parquet::Encoding::DELTA_BINARY_PACKED),
+      0);
+  EXPECT_EQ(ReadRowsOf(plain_root, {"id", "small", "name"}),
+            *testing::CanonicalRows(*data, {"id", "small", "name"}));
 }
 
 // Writes a table (LAKESTREAM_DELTA_INTEROP_WRITE) for another engine to read:

@@ -334,7 +334,7 @@ Result<EncodedFile> EncodeParquet(const arrow::Table& table, const DeltaWriteOpt
                                                   : parquet::Compression::SNAPPY);
   props.enable_dictionary();
   props.enable_statistics();
-  formats::ChooseColumnEncodings(table, &props);
+  if (options.delta_binary_packed) formats::ChooseColumnEncodings(table, &props);
   const int64_t group_rows = std::max<int64_t>(1, options.row_group_rows);
   props.max_row_group_length(group_rows);
   auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();

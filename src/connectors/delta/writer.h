@@ -60,6 +60,11 @@ struct DeltaWriteOptions {
   /// per-file stats already skip at that granularity.
   /// SQL: session setting lakestream.delta.rowGroupRows.
   int64_t row_group_rows = 1 << 20;
+  /// Delta-packed encoding for mostly distinct int/bigint/date/timestamp
+  /// columns (formats::ChooseColumnEncodings). Default on; turn off for
+  /// readers that cannot decode it (Spark before 3.3 with its vectorized
+  /// Parquet reader). SQL: lakestream.delta.deltaBinaryPacked.
+  bool delta_binary_packed = true;
   /// Parquet compression: "snappy" (default, as Spark) or "zstd".
   std::string compression = "snappy";
   /// Commit attempts before giving up on concurrent writers. Default 1000.
