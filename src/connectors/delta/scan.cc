@@ -445,8 +445,12 @@ std::vector<int> DictionaryOnlyStringLeaves(const parquet::FileMetaData& md) {
   const auto* schema = md.schema();
   for (int leaf = 0; leaf < schema->num_columns(); ++leaf) {
     const auto* col = schema->Column(leaf);
+    // Strings and plain binary only (not decimals or other logical types
+    // stored as byte arrays).
+    const auto& logical = col->logical_type();
     if (col->physical_type() != parquet::Type::BYTE_ARRAY || col->max_repetition_level() != 0 ||
-        col->path()->ToDotVector().size() != 1) {
+        col->path()->ToDotVector().size() != 1 ||
+        !(logical == nullptr || logical->is_string() || logical->is_none())) {
       continue;
     }
     bool dictionary_only = md.num_row_groups() > 0;
