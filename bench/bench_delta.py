@@ -380,7 +380,8 @@ def markdown(r: dict) -> str:
         f"seconds are the steadier comparison); {m['threads']} threads per engine; {r['rows']:,} rows x 10 columns "
         f"({r['input']['arrow_bytes'] / 1e6:.0f} MB as Arrow, {r['input']['files']} sorted "
         f"source Parquet files of {r['input']['parquet_bytes'] / 1e6:.0f} MB); median of "
-        f"{r['repeat']} runs. Versions: " +
+        f"{r['repeat']} write runs and {r.get('scan_repeat', r['repeat'])} runs per scan. "
+        "Versions: " +
         ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ".",
         "",
         "### Write",
@@ -489,7 +490,10 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=10_000_000, help="rows (default 10M)")
     ap.add_argument("--quick", action="store_true", help="1M rows")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="write runs (median reported)")
+    ap.add_argument("--scan-repeat", type=int, default=7,
+                    help="runs per scan and engine (median reported): scans take 0.05-2 s, so "
+                         "on a shared machine a few runs are mostly noise")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--work", help="folder for the written tables (default bench/data/<v>-<rows>/out)")
     ap.add_argument("--tag", default="", help="suffix of the result file names")
@@ -512,6 +516,7 @@ def main(argv=None) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     report = {"date": now.strftime("%Y-%m-%d"), "time_utc": now.isoformat(), "quick": args.quick,
               "machine": machine_info(args.threads), "rows": args.rows, "repeat": args.repeat,
+              "scan_repeat": args.scan_repeat,
               "input": meta, "binary": binary}
     ls = Lakestream(binary, args.threads, args.timeout)
     engines = [ls, DeltaRs(args.threads), DuckDB(args.threads)]
@@ -562,8 +567,8 @@ def main(argv=None) -> int:
     # A selective scan needs >= 10 files clustered on event_id. The CTAS table
     # is not: lakestream reads the sorted input with several threads and does
     # not keep its order, so its files overlap on event_id (and a --quick table
-    # is a single file: lakestream writes files of 1Mi rows, not settable from
-    # SQL). The scan table is therefore written by lakestream as a CTAS plus 9
+    # is a single file: lakestream writes files of up to 1Mi rows by default).
+    # The scan table is therefore written by lakestream as a CTAS plus 9
     # INSERT INTOs of consecutive event_id tenths: 10 disjoint files.
     ranges = file_ranges(tables["lakestream-written"])
     report["ctas_table_layout"] = {
@@ -602,7 +607,7 @@ def main(argv=None) -> int:
             answers = {}
             times = {e.name: [] for e in engines}
             cpus = {e.name: [] for e in engines}
-            for _ in range(args.repeat):
+            for _ in range(args.scan_repeat):
                 for e in engines:
                     wall, cpu, rows = e.scan(path, sql)
                     times[e.name].append(wall)

@@ -118,6 +118,36 @@ Result<ParquetWriteOptions::Codec> ParquetWriteOptions::ParseCodec(const std::st
   return UserError("parquet compression expects snappy, zstd, gzip or none, got '{}'", name);
 }
 
+void ChooseColumnEncodings(const arrow::Table& table, parquet::WriterProperties::Builder* props) {
+  // Rows sampled per column; a cheap hash of a few pages' worth of values.
+  constexpr int64_t kSampleRows = 16 * 1024;
+  const int64_t n = std::min(table.num_rows(), kSampleRows);
+  if (n == 0) return;
+  for (int i = 0; i < table.num_columns(); ++i) {
+    switch (table.field(i)->type()->id()) {
+      case arrow::Type::INT32:
+      case arrow::Type::INT64:
+      case arrow::Type::DATE32:
+      case arrow::Type::TIMESTAMP:
+        break;
+      default:
+        // Strings and floats decode no faster without a dictionary; bytes and
+        // shorts have too few values to be mostly distinct in a real file.
+        continue;
+    }
+    auto distinct = arrow::compute::CallFunction("count_distinct", {table.column(i)->Slice(0, n)});
+    if (!distinct.ok()) continue;
+    const auto& count = distinct->scalar_as<arrow::Int64Scalar>();
+    // Mostly distinct: a dictionary would hold most values once more.
+    if (count.is_valid && count.value * 4 > n) {
+      auto path = std::make_shared<parquet::schema::ColumnPath>(
+          std::vector<std::string>{table.field(i)->name()});
+      props->disable_dictionary(path);
+      props->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
+    }
+  }
+}
+
 Result<std::vector<ColumnStats>> ComputeColumnStats(const arrow::Table& table) {
   std::vector<ColumnStats> out;
   for (int i = 0; i < table.num_columns(); ++i) {
@@ -134,27 +164,26 @@ Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
   if (target.has_parent_path()) {
     fs::create_directories(target.parent_path(), ec);
     if (ec) {
-      return IOErrorAt("cannot create folder {}: {}", target.parent_path().string(),
-                       ec.message());
+      return IOErrorAt("cannot create folder {}: {}", target.parent_path().string(), ec.message());
     }
   }
   std::random_device rd;
-  fs::path tmp = target.parent_path() /
-                 fmt::format(".{}.{:016x}.tmp", target.filename().string(),
-                             (uint64_t{rd()} << 32) | rd());
+  fs::path tmp = target.parent_path() / fmt::format(".{}.{:016x}.tmp", target.filename().string(),
+                                                    (uint64_t{rd()} << 32) | rd());
 
   std::shared_ptr<arrow::Table> data = table;
   if (options.write_field_ids) {
     std::vector<std::shared_ptr<arrow::Field>> fields;
     for (const auto& f : table->schema()->fields()) fields.push_back(WithFieldIds(f));
-    data = arrow::Table::Make(arrow::schema(fields, table->schema()->metadata()),
-                              table->columns(), table->num_rows());
+    data = arrow::Table::Make(arrow::schema(fields, table->schema()->metadata()), table->columns(),
+                              table->num_rows());
   }
 
   parquet::WriterProperties::Builder props;
   props.compression(ToParquetCodec(options.codec));
   if (options.dictionary) {
     props.enable_dictionary();
+    ChooseColumnEncodings(*data, &props);
   } else {
     props.disable_dictionary();
   }
@@ -201,10 +230,9 @@ Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
   return info;
 }
 
-Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
-                                         const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
-                                         const std::shared_ptr<arrow::Schema>& schema,
-                                         const ParquetWriteOptions& options) {
+Result<WrittenFileInfo> WriteParquetFile(
+    const std::string& path, const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
+    const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options) {
   LS_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema, batches));
   return WriteParquetFile(path, table, options);
 }

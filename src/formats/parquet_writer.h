@@ -6,6 +6,7 @@
 #include <arrow/record_batch.h>
 #include <arrow/scalar.h>
 #include <arrow/table.h>
+#include <parquet/properties.h>
 
 #include <memory>
 #include <string>
@@ -19,7 +20,8 @@ struct ParquetWriteOptions {
   enum class Codec { kSnappy, kZstd, kGzip, kNone };
   /// Compression codec ("compression" / parquet.compression). Default snappy (Spark's).
   Codec codec = Codec::kSnappy;
-  /// Dictionary encoding. Default on.
+  /// Dictionary encoding. Default on, except for mostly distinct integer
+  /// columns (ChooseColumnEncodings).
   bool dictionary = true;
   /// Column-chunk statistics (min/max/null count) in the footer. Default on.
   bool statistics = true;
@@ -59,10 +61,21 @@ struct WrittenFileInfo {
 Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
                                          const std::shared_ptr<arrow::Table>& table,
                                          const ParquetWriteOptions& options = {});
-Result<WrittenFileInfo> WriteParquetFile(const std::string& path,
-                                         const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
-                                         const std::shared_ptr<arrow::Schema>& schema,
-                                         const ParquetWriteOptions& options = {});
+Result<WrittenFileInfo> WriteParquetFile(
+    const std::string& path, const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
+    const std::shared_ptr<arrow::Schema>& schema, const ParquetWriteOptions& options = {});
+
+/// Sets per-column encodings for a file of `table` on `props` (which keeps
+/// dictionary encoding as its default): top-level int, bigint, date and
+/// timestamp columns whose values are mostly distinct (ids, event times) are
+/// written DELTA_BINARY_PACKED without a dictionary. A dictionary of such a
+/// column only grows until libparquet falls back to PLAIN, and PLAIN + snappy
+/// int64 decodes ~5x slower than delta-packed (and is ~2x larger). Decided
+/// from the distinct count of a sample of the first rows, as parquet-mr
+/// decides from its first page whether a dictionary pays. Readers: Spark
+/// 3.3+ (vectorized), parquet-mr, Arrow, DuckDB, delta-rs; Spark before 3.3
+/// reads DELTA_BINARY_PACKED only with its vectorized reader turned off.
+void ChooseColumnEncodings(const arrow::Table& table, parquet::WriterProperties::Builder* props);
 
 /// Statistics of `table` as WriteParquetFile reports them (min/max via Arrow's
 /// "min_max" kernel; NaN is ignored by min/max unless all values are NaN).

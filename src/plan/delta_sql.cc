@@ -79,6 +79,10 @@ Result<std::string> StringArg(const std::shared_ptr<arrow::Scalar>& s, const cha
   return static_cast<const arrow::StringScalar&>(*s).value->ToString();
 }
 
+// Rows per scan task when a file is split by row groups: a few tasks per
+// core for a file of 1M rows, each big enough that opening it is noise.
+constexpr int64_t kSplitRows = 128 * 1024;
+
 Result<std::shared_ptr<ScanSource>> DeltaSource(
     Session* session, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
     const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
@@ -162,17 +166,22 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
                                 m.row_groups_pruned_by_stats.load());
       }
     }
-    // One task per data file, so workers read files in parallel; each
-    // decodes a batch at a time, so memory is bounded by batches, not files.
+    // A task per data file, or per run of its row groups when the footer is
+    // known (a filter on a data column): a selective scan that keeps one
+    // file then still runs on every worker. Each task decodes a batch at a
+    // time, so memory is bounded by batches, not files.
     std::vector<exec::ScanTask> out;
     for (size_t i = 0; i < scan->files().size(); ++i) {
-      out.push_back([scan, i]() -> Result<exec::BatchIterator> {
-        ARROW_ASSIGN_OR_RAISE(auto it, scan->OpenFile(scan->files()[i]));
-        auto held = std::make_shared<formats::BatchIterator>(std::move(it));
-        // `scan` is captured: the iterator reads through it.
-        return exec::BatchIterator(
-            [scan, held]() -> Result<exec::BatchPtr> { return held->Next(); });
-      });
+      for (auto& split : scan->RowGroupSplits(scan->files()[i], kSplitRows)) {
+        auto row_groups = std::make_shared<const std::vector<int>>(std::move(split));
+        out.push_back([scan, i, row_groups]() -> Result<exec::BatchIterator> {
+          ARROW_ASSIGN_OR_RAISE(auto it, scan->OpenFile(scan->files()[i], row_groups.get()));
+          auto held = std::make_shared<formats::BatchIterator>(std::move(it));
+          // `scan` is captured: the iterator reads through it.
+          return exec::BatchIterator(
+              [scan, held]() -> Result<exec::BatchPtr> { return held->Next(); });
+        });
+      }
     }
     return out;
   };
@@ -228,6 +237,39 @@ std::string FieldsText(const arrow::FieldVector& fields) {
   std::string out = "(";
   for (size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i]->ToString();
   return out + ")";
+}
+
+// Session settings of a Delta write: spark.sql.files.maxRecordsPerFile
+// (Spark's; 0 = no limit, lakestream then keeps its 1Mi rows per file),
+// lakestream.delta.rowGroupRows (Parquet row group size in rows) and
+// lakestream.delta.deltaBinaryPacked (true/false, see DeltaWriteOptions).
+Status ApplyWriteSettings(const Session& session, delta::DeltaWriteOptions* opts) {
+  const auto& raw = session.config().raw;
+  auto number = [&](const char* key, int64_t* out) -> Status {
+    for (const auto& [k, v] : raw) {
+      if (Lower(k) != Lower(key)) continue;
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
+        return UserError("{} must be a non-negative number of rows, got '{}'", key, v);
+      }
+      *out = n;
+    }
+    return Status::OK();
+  };
+  int64_t per_file = 0, group_rows = 0;
+  ARROW_RETURN_NOT_OK(number("spark.sql.files.maxRecordsPerFile", &per_file));
+  ARROW_RETURN_NOT_OK(number("lakestream.delta.rowGroupRows", &group_rows));
+  if (per_file > 0) opts->max_rows_per_file = per_file;
+  if (group_rows > 0) opts->row_group_rows = group_rows;
+  for (const auto& [k, v] : raw) {
+    if (Lower(k) != "lakestream.delta.deltabinarypacked") continue;
+    if (Lower(v) != "true" && Lower(v) != "false") {
+      return UserError("lakestream.delta.deltaBinaryPacked must be true or false, got '{}'", v);
+    }
+    opts->delta_binary_packed = Lower(v) == "true";
+  }
+  return Status::OK();
 }
 
 Result<std::shared_ptr<arrow::Table>> RunToTable(Session* session, const sql::Query& query) {
@@ -291,6 +333,7 @@ Result<QueryResult> CreateTableAs(Session* session, const sql::Statement& st) {
   delta::DeltaWriteOptions opts;
   opts.mode = exists ? delta::DeltaWriteOptions::Mode::kOverwrite
                      : delta::DeltaWriteOptions::Mode::kErrorIfExists;
+  ARROW_RETURN_NOT_OK(ApplyWriteSettings(*session, &opts));
   opts.partition_columns = st.partition_by;
   for (const auto& [k, v] : st.properties) opts.configuration[k] = v;
   if (!st.comment.empty()) opts.description = st.comment;
@@ -375,6 +418,7 @@ Result<QueryResult> Insert(Session* session, const sql::Statement& st) {
   opts.mode = st.overwrite ? delta::DeltaWriteOptions::Mode::kOverwrite
                            : delta::DeltaWriteOptions::Mode::kAppend;
   opts.operation = "WRITE";
+  ARROW_RETURN_NOT_OK(ApplyWriteSettings(*session, &opts));
   ARROW_ASSIGN_OR_RAISE(auto res, delta::WriteDelta(path, out, opts));
   return CountsResult(res.rows_written);
 }

@@ -1,12 +1,17 @@
 // Write-read round trips of the Delta writer: partitioned tables of many
 // types, several commits, checkpoints, time travel, txn idempotency, overwrite,
 // concurrent appenders, and corrupt logs.
+#include "connectors/delta/writer.h"
+
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <gtest/gtest.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "connectors/delta/actions.h"
@@ -14,7 +19,6 @@
 #include "connectors/delta/deletion_vector.h"
 #include "connectors/delta/log.h"
 #include "connectors/delta/scan.h"
-#include "connectors/delta/writer.h"
 #include "test_util.h"
 #include "types/types.h"
 
@@ -55,14 +59,11 @@ std::shared_ptr<arrow::Table> MakeData(int64_t start, int64_t n) {
   (void)ts.Finish(&a[5]);
   (void)flag.Finish(&a[6]);
   (void)dec.Finish(&a[7]);
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("name", arrow::utf8()),
-                               arrow::field("part", arrow::utf8()),
-                               arrow::field("score", arrow::float64()),
-                               arrow::field("day", arrow::date32()),
-                               arrow::field("ts", types::Timestamp()),
-                               arrow::field("flag", arrow::boolean()),
-                               arrow::field("dec", arrow::decimal128(10, 2))});
+  auto schema = arrow::schema(
+      {arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8()),
+       arrow::field("part", arrow::utf8()), arrow::field("score", arrow::float64()),
+       arrow::field("day", arrow::date32()), arrow::field("ts", types::Timestamp()),
+       arrow::field("flag", arrow::boolean()), arrow::field("dec", arrow::decimal128(10, 2))});
   return arrow::Table::Make(schema, {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]});
 }
 
@@ -77,6 +78,19 @@ std::vector<std::string> ReadRows(const std::string& root, std::optional<int64_t
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   if (!t.ok()) return {};
   auto rows = CanonicalRows(**t, {"id", "name", "part", "score", "day", "ts", "flag", "dec"});
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  return rows.ok() ? *rows : std::vector<std::string>{};
+}
+
+// All rows of the latest version, sorted, in the canonical form.
+std::vector<std::string> ReadRowsOf(const std::string& root, const std::vector<std::string>& cols) {
+  auto snap = DeltaLog::Open(root)->Latest();
+  EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+  if (!snap.ok()) return {};
+  auto t = (*DeltaScan::Make(*snap))->ReadAll();
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  if (!t.ok()) return {};
+  auto rows = CanonicalRows(**t, cols);
   EXPECT_TRUE(rows.ok()) << rows.status().ToString();
   return rows.ok() ? *rows : std::vector<std::string>{};
 }
@@ -121,9 +135,10 @@ TEST(DeltaActions, MalformedLineNamesFileAndLine) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("'path'"), std::string::npos);
   // Unknown action types and fields are ignored (forward compatibility).
-  auto unknown = ParseCommitFile("{\"futureAction\":{\"a\":1}}\n{\"txn\":{\"appId\":\"q\","
-                                 "\"version\":3,\"newField\":[1]}}\n",
-                                 "y.json");
+  auto unknown = ParseCommitFile(
+      "{\"futureAction\":{\"a\":1}}\n{\"txn\":{\"appId\":\"q\","
+      "\"version\":3,\"newField\":[1]}}\n",
+      "y.json");
   ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
   ASSERT_EQ(unknown->size(), 1u);
   EXPECT_EQ(std::get<Txn>((*unknown)[0]).version, 3);
@@ -156,7 +171,8 @@ TEST(DeltaWriter, PartitionedRoundTripWithCheckpointAndTimeTravel) {
     EXPECT_EQ(r->checkpoint_written, i == 10);
     written.push_back(data);
   }
-  EXPECT_TRUE(std::filesystem::exists(root + "/_delta_log/00000000000000000010.checkpoint.parquet"));
+  EXPECT_TRUE(
+      std::filesystem::exists(root + "/_delta_log/00000000000000000010.checkpoint.parquet"));
   EXPECT_TRUE(std::filesystem::exists(root + "/_delta_log/_last_checkpoint"));
   EXPECT_TRUE(std::filesystem::exists(root + "/part=x%3Dy%2F%25"));
   auto snap = DeltaLog::Open(root)->Latest();
@@ -166,8 +182,8 @@ TEST(DeltaWriter, PartitionedRoundTripWithCheckpointAndTimeTravel) {
   EXPECT_EQ(ReadRows(root), Expected(written));
   // Time travel.
   EXPECT_EQ(ReadRows(root, 0), Expected({written[0]}));
-  EXPECT_EQ(ReadRows(root, 10),
-            Expected(std::vector<std::shared_ptr<arrow::Table>>(written.begin(), written.begin() + 11)));
+  EXPECT_EQ(ReadRows(root, 10), Expected(std::vector<std::shared_ptr<arrow::Table>>(
+                                    written.begin(), written.begin() + 11)));
   // Reading through the checkpoint alone (commits before it deleted).
   for (int v = 0; v < 10; ++v) {
     std::filesystem::remove(root + "/_delta_log/" + CommitFileName(v));
@@ -309,9 +325,7 @@ TEST(DeltaLogErrors, CorruptAndMissingEntries) {
   std::string root = dir.path() + "/t";
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(WriteDelta(root, MakeData(i, 1), {}).ok());
   std::string log = root + "/_delta_log/";
-  {
-    std::ofstream(log + CommitFileName(1), std::ios::app) << "{\"add\": garbage\n";
-  }
+  { std::ofstream(log + CommitFileName(1), std::ios::app) << "{\"add\": garbage\n"; }
   auto r = DeltaLog::Open(root)->Latest();
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("00000000000000000001.json line"), std::string::npos)
@@ -347,12 +361,12 @@ TEST(DeltaLogErrors, UnsupportedReaderFeatureAndVersion) {
   std::string line =
       "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":"
       "[\"futureFeature\"],\"writerFeatures\":[\"futureFeature\"]}}\n";
-  ASSERT_TRUE(storage::LocalFs()->PutIfAbsent(root + "/_delta_log/" + CommitFileName(1), line).ok());
+  ASSERT_TRUE(
+      storage::LocalFs()->PutIfAbsent(root + "/_delta_log/" + CommitFileName(1), line).ok());
   auto r = DeltaLog::Open(root)->Latest();
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotImplemented());
-  EXPECT_NE(r.status().message().find("requires reader feature 'futureFeature'"),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("requires reader feature 'futureFeature'"), std::string::npos)
       << r.status().ToString();
   ASSERT_TRUE(storage::LocalFs()
                   ->PutIfAbsent(root + "/_delta_log/" + CommitFileName(2),
@@ -392,6 +406,67 @@ TEST(DeltaInterop, ReadExternalTable) {
   auto g = CanonicalRows(**got, order);
   ASSERT_TRUE(w.ok() && g.ok());
   EXPECT_EQ(*g, *w);
+}
+
+// Mostly distinct integer columns are delta-packed, repetitive ones keep a
+// dictionary; string stats taken from the Parquet footer (several row groups,
+// one of them all NULL) equal those computed from the data.
+TEST(DeltaWriter, EncodingsAndFooterStringStats) {
+  TempDir dir("delta_encodings");
+  std::string root = dir.path() + "/t";
+  arrow::Int64Builder id;
+  arrow::Int32Builder small;
+  arrow::StringBuilder name;
+  for (int64_t i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(id.Append(i * 7919 % 1000003).ok());
+    ASSERT_TRUE(small.Append(static_cast<int32_t>(i % 3)).ok());
+    if (i < 64 || i % 5 == 0) {
+      ASSERT_TRUE(name.AppendNull().ok());
+    } else {
+      ASSERT_TRUE(name.Append("n" + std::to_string((i * 37) % 1000)).ok());
+    }
+  }
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("small", arrow::int32()),
+                     arrow::field("name", arrow::utf8())});
+  auto data = arrow::Table::Make(schema, {*id.Finish(), *small.Finish(), *name.Finish()});
+  DeltaWriteOptions opts;
+  opts.row_group_rows = 64;
+  auto r = WriteDelta(root, data, opts);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto snap = *DeltaLog::Open(root)->Latest();
+  ASSERT_EQ(snap->files().size(), 1u);
+  const auto& add = snap->files()[0];
+  ASSERT_TRUE(add.stats.has_value());
+  EXPECT_EQ(*add.stats, ComputeStatsJson(*data));
+
+  auto reader = parquet::ParquetFileReader::OpenFile(root + "/" + add.path);
+  auto md = reader->metadata();
+  ASSERT_EQ(md->num_row_groups(), 16);
+  auto encodings = [&](int col) {
+    auto e = md->RowGroup(1)->ColumnChunk(col)->encodings();
+    return std::set<parquet::Encoding::type>(e.begin(), e.end());
+  };
+  EXPECT_TRUE(encodings(0).count(parquet::Encoding::DELTA_BINARY_PACKED));
+  EXPECT_FALSE(encodings(0).count(parquet::Encoding::RLE_DICTIONARY));
+  EXPECT_TRUE(encodings(1).count(parquet::Encoding::RLE_DICTIONARY));
+  EXPECT_TRUE(encodings(2).count(parquet::Encoding::RLE_DICTIONARY));
+  EXPECT_EQ(ReadRowsOf(root, {"id", "small", "name"}),
+            *testing::CanonicalRows(*data, {"id", "small", "name"}));
+
+  // Turned off (for readers without DELTA_BINARY_PACKED): dictionaries only.
+  std::string plain_root = dir.path() + "/plain";
+  opts.delta_binary_packed = false;
+  ASSERT_TRUE(WriteDelta(plain_root, data, opts).ok());
+  auto plain_add = (*DeltaLog::Open(plain_root)->Latest())->files()[0];
+  auto plain_md =
+      parquet::ParquetFileReader::OpenFile(plain_root + "/" + plain_add.path)->metadata();
+  auto id_encodings = plain_md->RowGroup(1)->ColumnChunk(0)->encodings();
+  EXPECT_EQ(
+      std::count(id_encodings.begin(), id_encodings.end(), parquet::Encoding::DELTA_BINARY_PACKED),
+      0);
+  EXPECT_EQ(ReadRowsOf(plain_root, {"id", "small", "name"}),
+            *testing::CanonicalRows(*data, {"id", "small", "name"}));
 }
 
 // Writes a table (LAKESTREAM_DELTA_INTEROP_WRITE) for another engine to read:

@@ -72,7 +72,17 @@ class DeltaScan {
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadFile(const AddFile& file) const;
   /// Like ReadFile, but decodes one batch per Next(): memory stays bounded by
   /// a batch instead of a file. The DeltaScan must outlive the iterator.
-  Result<formats::BatchIterator> OpenFile(const AddFile& file) const;
+  /// `row_groups`, when given, restricts the read to those row groups of the
+  /// file (ascending; from RowGroupSplits), so that parts of one file can be
+  /// read by different workers.
+  Result<formats::BatchIterator> OpenFile(const AddFile& file,
+                                          const std::vector<int>* row_groups = nullptr) const;
+  /// The row groups left after pruning of a kept file, in runs of about
+  /// `target_rows` rows each, when its footer was read while planning (a
+  /// predicate on a data column); otherwise one empty run, meaning the whole
+  /// file. A scan that keeps few files gives each run to its own task, so
+  /// every core decodes, filters and aggregates, not just one per file.
+  std::vector<std::vector<int>> RowGroupSplits(const AddFile& file, int64_t target_rows) const;
   /// Reads all remaining files into one table.
   Result<std::shared_ptr<arrow::Table>> ReadAll() const;
 
@@ -93,8 +103,8 @@ class DeltaScan {
 
 /// Parses a serialized partition value (PROTOCOL.md "Partition Value
 /// Serialization") as `type`; nullopt or "" is NULL.
-Result<std::shared_ptr<arrow::Scalar>> ParsePartitionValue(const std::optional<std::string>& value,
-                                                           const std::shared_ptr<arrow::DataType>& type);
+Result<std::shared_ptr<arrow::Scalar>> ParsePartitionValue(
+    const std::optional<std::string>& value, const std::shared_ptr<arrow::DataType>& type);
 
 /// True if the file may hold rows matching all `predicates` (false = skip).
 /// `physical_names` maps logical column names to stats keys.

@@ -7,10 +7,13 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/memory.h>
 #include <arrow/scalar.h>
+#include <arrow/util/byte_size.h>
 #include <arrow/util/utf8.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/exception.h>
+#include <parquet/metadata.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 #include <simdjson.h>
 #include <strings.h>
 
@@ -23,6 +26,7 @@
 #include <unordered_map>
 
 #include "connectors/delta/checkpoint.h"
+#include "formats/parquet_writer.h"
 #include "types/types.h"
 
 namespace lakestream::delta {
@@ -186,7 +190,47 @@ std::string StatLiteral(const arrow::Scalar& s, bool is_max) {
 
 }  // namespace
 
-std::string ComputeStatsJson(const arrow::Table& data) {
+namespace {
+
+// Min and max of a top-level string column from the footer's per-row-group
+// statistics (byte-wise, as Arrow's MinMax compares strings); nullopt when
+// some row group with values has none (libparquet drops values over 4 KiB).
+std::optional<std::pair<std::string_view, std::string_view>> FooterStringMinMax(
+    const parquet::FileMetaData& footer, const std::string& name) {
+  const auto* schema = footer.schema();
+  int leaf = -1;
+  for (int i = 0; i < schema->num_columns(); ++i) {
+    auto path = schema->Column(i)->path()->ToDotVector();
+    if (path.size() == 1 && path[0] == name) leaf = i;
+  }
+  if (leaf < 0 || schema->Column(leaf)->physical_type() != parquet::Type::BYTE_ARRAY) {
+    return std::nullopt;
+  }
+  std::optional<std::pair<std::string_view, std::string_view>> out;
+  for (int rg = 0; rg < footer.num_row_groups(); ++rg) {
+    auto chunk = footer.RowGroup(rg)->ColumnChunk(leaf);
+    auto stats = chunk->statistics();
+    if (!stats) return std::nullopt;
+    if (!stats->HasMinMax()) {
+      if (stats->HasNullCount() && stats->null_count() == chunk->num_values()) continue;
+      return std::nullopt;
+    }
+    const auto& typed = static_cast<const parquet::ByteArrayStatistics&>(*stats);
+    std::string_view lo(reinterpret_cast<const char*>(typed.min().ptr), typed.min().len);
+    std::string_view hi(reinterpret_cast<const char*>(typed.max().ptr), typed.max().len);
+    if (!out) {
+      out.emplace(lo, hi);
+    } else {
+      out->first = std::min(out->first, lo);
+      out->second = std::max(out->second, hi);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ComputeStatsJson(const arrow::Table& data, const parquet::FileMetaData* footer) {
   std::string mins, maxs, nulls;
   for (int c = 0; c < data.num_columns(); ++c) {
     const auto& field = data.schema()->field(c);
@@ -195,11 +239,22 @@ std::string ComputeStatsJson(const arrow::Table& data) {
     AppendJsonString(&nulls, field->name());
     nulls += ":" + std::to_string(col->null_count());
     if (field->type()->num_fields() > 0 || field->type()->id() == arrow::Type::BOOL) continue;
-    auto mm = arrow::compute::MinMax(col);
-    if (!mm.ok()) continue;
-    const auto& st = static_cast<const arrow::StructScalar&>(*mm->scalar());
-    std::string lo = StatLiteral(*st.value[0], false);
-    std::string hi = StatLiteral(*st.value[1], true);
+    std::string lo, hi;
+    std::optional<std::pair<std::string_view, std::string_view>> from_footer;
+    if (footer != nullptr && field->type()->id() == arrow::Type::STRING &&
+        col->null_count() < col->length()) {
+      from_footer = FooterStringMinMax(*footer, field->name());
+    }
+    if (from_footer) {
+      lo = StatLiteral(arrow::StringScalar(std::string(from_footer->first)), false);
+      hi = StatLiteral(arrow::StringScalar(std::string(from_footer->second)), true);
+    } else {
+      auto mm = arrow::compute::MinMax(col);
+      if (!mm.ok()) continue;
+      const auto& st = static_cast<const arrow::StructScalar&>(*mm->scalar());
+      lo = StatLiteral(*st.value[0], false);
+      hi = StatLiteral(*st.value[1], true);
+    }
     if (!lo.empty()) {
       if (!mins.empty()) mins += ",";
       AppendJsonString(&mins, field->name());
@@ -267,23 +322,40 @@ namespace {
 
 // ---- data files ----------------------------------------------------------
 
-Result<std::string> EncodeParquet(const arrow::Table& table, const std::string& compression) {
+// A data file's bytes and its footer (for the stats).
+struct EncodedFile {
+  std::shared_ptr<arrow::Buffer> bytes;
+  std::shared_ptr<parquet::FileMetaData> footer;
+};
+
+Result<EncodedFile> EncodeParquet(const arrow::Table& table, const DeltaWriteOptions& options) {
   parquet::WriterProperties::Builder props;
-  props.compression(compression == "zstd" ? parquet::Compression::ZSTD
-                                          : parquet::Compression::SNAPPY);
+  props.compression(options.compression == "zstd" ? parquet::Compression::ZSTD
+                                                  : parquet::Compression::SNAPPY);
   props.enable_dictionary();
   props.enable_statistics();
-  props.max_row_group_length(1 << 20);
+  if (options.delta_binary_packed) formats::ChooseColumnEncodings(table, &props);
+  const int64_t group_rows = std::max<int64_t>(1, options.row_group_rows);
+  props.max_row_group_length(group_rows);
   auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
-  LS_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
+  // Room for the whole file up front: growing by doubling copied it ~twice.
+  // Untouched capacity costs address space only.
+  const int64_t estimate =
+      std::min<int64_t>(arrow::util::TotalBufferSize(table), int64_t{256} << 20) + 4096;
+  LS_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create(estimate));
+  EncodedFile out;
   try {
-    LS_RETURN_NOT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20,
-                                                props.build(), arrow_props));
+    LS_ASSIGN_OR_RAISE(
+        auto writer, parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(),
+                                                      sink, props.build(), arrow_props));
+    LS_RETURN_NOT_OK(writer->WriteTable(table, group_rows));
+    LS_RETURN_NOT_OK(writer->Close());
+    out.footer = writer->metadata();
   } catch (const std::exception& e) {
     return InternalError("Parquet encoding failed: {}", e.what());
   }
-  LS_ASSIGN_OR_RAISE(auto buf, sink->Finish());
-  return buf->ToString();
+  LS_ASSIGN_OR_RAISE(out.bytes, sink->Finish());
+  return out;
 }
 
 // Aligns `data` to the table schema: columns by name (case-insensitive), cast
@@ -402,8 +474,8 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
       LS_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(data_batch, take_idx));
       auto part_batch = taken.record_batch();
       for (int64_t off = 0; off < part_batch->num_rows(); off += options.max_rows_per_file) {
-        LS_ASSIGN_OR_RAISE(auto table,
-                           arrow::Table::FromRecordBatches({part_batch->Slice(off, options.max_rows_per_file)}));
+        LS_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(
+                                           {part_batch->Slice(off, options.max_rows_per_file)}));
         jobs.push_back({std::move(table), dir, pv});
       }
     }
@@ -426,7 +498,9 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
     if (part_idx.empty() && static_cast<int>(data_idx.size()) != table->num_columns()) {
       LS_ASSIGN_OR_RAISE(table, table->SelectColumns(data_idx));
     }
-    LS_ASSIGN_OR_RAISE(auto bytes, EncodeParquet(*table, options.compression));
+    LS_ASSIGN_OR_RAISE(auto encoded, EncodeParquet(*table, options));
+    std::string_view bytes(reinterpret_cast<const char*>(encoded.bytes->data()),
+                           static_cast<size_t>(encoded.bytes->size()));
     std::string name = fmt::format("part-{:05d}-{}.c000.{}.parquet", k, Uuid(),
                                    options.compression == "zstd" ? "zstd" : "snappy");
     std::string rel = job.dir + name;
@@ -437,7 +511,7 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
     add.size = static_cast<int64_t>(bytes.size());
     add.modification_time = NowMs();
     add.data_change = true;
-    add.stats = ComputeStatsJson(*table);
+    add.stats = ComputeStatsJson(*table, encoded.footer.get());
     adds[k] = std::move(add);
     return Status::OK();
   };
