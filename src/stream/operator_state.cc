@@ -4,6 +4,7 @@
 #include "stream/operator_state.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "state/state_store.h"
 
@@ -80,6 +81,8 @@ class PartitionedState : public OperatorState {
     return Status::OK();
   }
 
+  int partitions() const override { return static_cast<int>(stores_.size()); }
+
   OperatorStateMetrics metrics() const override {
     OperatorStateMetrics m;
     for (const auto& s : stores_) {
@@ -108,6 +111,16 @@ Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& st
                                                            const std::string& operator_name,
                                                            bool in_memory) {
   std::vector<state::StateStoreOptions> all;
+  state::StateStoreOptions probe;
+  probe.state_dir = state_dir;
+  probe.operator_id = operator_id;
+  int existing = 0;
+  for (;; ++existing) {
+    probe.partition_id = existing;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(state::StoreDir(probe), ec)) break;
+  }
+  if (existing > 0) partitions = existing;
   for (int p = 0; p < partitions; ++p) {
     state::StateStoreOptions o;
     o.state_dir = state_dir;

@@ -22,6 +22,11 @@ class OperatorState : public exec::KeyValueState {
   /// `state_dir`: <checkpoint>/state; `schema`: text describing keys and
   /// values, checked against what the checkpoint holds (a changed query must
   /// not read another query's state). RocksDB stores unless `in_memory`.
+  /// `partitions` applies to a new checkpoint only: a checkpoint that has
+  /// partition folders of this operator keeps their number, as Spark keeps
+  /// spark.sql.shuffle.partitions from the offset log, since keys are routed
+  /// by it (a restart with another setting would look keys up in the wrong
+  /// store).
   static Result<std::unique_ptr<OperatorState>> Open(const std::string& state_dir,
                                                      int64_t operator_id, int partitions,
                                                      const std::string& schema,
@@ -29,12 +34,15 @@ class OperatorState : public exec::KeyValueState {
                                                      bool in_memory);
   /// Entries whose key starts with `prefix`, in key order within each partition.
   Status PrefixScan(std::string_view prefix,
-                    const std::function<Status(std::string_view, std::string_view)>& fn) override = 0;
+                    const std::function<Status(std::string_view, std::string_view)>& fn) override =
+      0;
   /// Loads version `version` (0: empty).
   virtual Status Load(int64_t version) = 0;
   /// Commits the changes since Load as version+1.
   virtual Status Commit() = 0;
   virtual OperatorStateMetrics metrics() const = 0;
+  /// The number of shuffle partitions (one store each) keys are routed over.
+  virtual int partitions() const = 0;
 };
 
 }  // namespace lakestream::stream

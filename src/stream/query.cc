@@ -925,7 +925,7 @@ Status StreamingQuery::RunLoop() {
       const bool join = st->join != nullptr;
       const auto& am = st->agg_metrics;
       const auto& jm = st->join_metrics;
-      int parts = join ? 1 : spec_.config.shuffle_partitions;
+      int parts = st->state->partitions();
       state_ops.push_back({{"operatorName", join ? "symmetricHashJoin" : "stateStoreSave"},
                            {"numRowsTotal", join ? jm.rows_total : am.rows_total},
                            {"numRowsUpdated", join ? jm.rows_updated : am.rows_updated},
