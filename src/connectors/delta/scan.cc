@@ -455,7 +455,10 @@ std::vector<int> DictionaryOnlyStringLeaves(const parquet::FileMetaData& md) {
     }
     bool dictionary_only = md.num_row_groups() > 0;
     for (int rg = 0; rg < md.num_row_groups() && dictionary_only; ++rg) {
-      const auto& stats = md.RowGroup(rg)->ColumnChunk(leaf)->encoding_stats();
+      // Held: encoding_stats() refers into the column chunk's metadata.
+      auto row_group = md.RowGroup(rg);
+      auto chunk = row_group->ColumnChunk(leaf);
+      const auto& stats = chunk->encoding_stats();
       dictionary_only = !stats.empty();
       for (const auto& page : stats) {
         if ((page.page_type == parquet::PageType::DATA_PAGE ||
