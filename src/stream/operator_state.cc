@@ -25,7 +25,8 @@ uint64_t StableHash(std::string_view s) {
 
 class PartitionedState : public OperatorState {
  public:
-  PartitionedState(std::vector<state::StateStoreOptions> options) : options_(std::move(options)) {
+  PartitionedState(std::vector<state::StateStoreOptions> options, KeyRouter router)
+      : options_(std::move(options)), router_(router) {
     stores_.resize(options_.size());
   }
 
@@ -52,6 +53,13 @@ class PartitionedState : public OperatorState {
       if (!st.ok() && !st.IsCancelled()) return st;
     }
     return Status::OK();
+  }
+
+  Status PrefixScanIn(
+      std::string_view route, std::string_view prefix,
+      const std::function<Status(std::string_view, std::string_view)>& fn) override {
+    Status st = StoreOfRoute(route)->PrefixScan(prefix, fn);
+    return st.IsCancelled() ? Status::OK() : st;
   }
 
   Status Load(int64_t version) override {
@@ -95,10 +103,15 @@ class PartitionedState : public OperatorState {
  private:
   state::StateStore* Store(std::string_view key) {
     if (stores_.size() == 1) return stores_[0].get();
-    return stores_[StableHash(key) % stores_.size()].get();
+    return StoreOfRoute(router_ ? router_(key) : key);
+  }
+  state::StateStore* StoreOfRoute(std::string_view route) {
+    if (stores_.size() == 1) return stores_[0].get();
+    return stores_[StableHash(route) % stores_.size()].get();
   }
 
   std::vector<state::StateStoreOptions> options_;
+  KeyRouter router_;
   std::vector<std::unique_ptr<state::StateStore>> stores_;
   int64_t commit_ms_ = 0;
 };
@@ -109,7 +122,7 @@ Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& st
                                                            int64_t operator_id, int partitions,
                                                            const std::string& schema,
                                                            const std::string& operator_name,
-                                                           bool in_memory) {
+                                                           bool in_memory, KeyRouter router) {
   std::vector<state::StateStoreOptions> all;
   state::StateStoreOptions probe;
   probe.state_dir = state_dir;
@@ -132,7 +145,7 @@ Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& st
         in_memory ? state::StateStoreProvider::kMemory : state::StateStoreProvider::kRocksDB;
     all.push_back(std::move(o));
   }
-  return std::make_unique<PartitionedState>(std::move(all));
+  return std::make_unique<PartitionedState>(std::move(all), router);
 }
 
 }  // namespace lakestream::stream

@@ -17,6 +17,10 @@ struct OperatorStateMetrics {
   int64_t commit_time_ms = 0;
 };
 
+/// The part of a state key that picks its partition (a key is routed by its
+/// whole bytes without one).
+using KeyRouter = std::string_view (*)(std::string_view key);
+
 class OperatorState : public exec::KeyValueState {
  public:
   /// `state_dir`: <checkpoint>/state; `schema`: text describing keys and
@@ -27,15 +31,22 @@ class OperatorState : public exec::KeyValueState {
   /// spark.sql.shuffle.partitions from the offset log, since keys are routed
   /// by it (a restart with another setting would look keys up in the wrong
   /// store).
+  /// `router` (optional) routes keys by a part of them, so that the keys
+  /// sharing it live in one partition and PrefixScanIn finds them there.
   static Result<std::unique_ptr<OperatorState>> Open(const std::string& state_dir,
                                                      int64_t operator_id, int partitions,
                                                      const std::string& schema,
                                                      const std::string& operator_name,
-                                                     bool in_memory);
+                                                     bool in_memory, KeyRouter router = nullptr);
   /// Entries whose key starts with `prefix`, in key order within each partition.
   Status PrefixScan(std::string_view prefix,
                     const std::function<Status(std::string_view, std::string_view)>& fn) override =
       0;
+  /// Entries whose key starts with `prefix`, in key order, of the one
+  /// partition that keys routed by `route` live in.
+  virtual Status PrefixScanIn(
+      std::string_view route, std::string_view prefix,
+      const std::function<Status(std::string_view, std::string_view)>& fn) = 0;
   /// Loads version `version` (0: empty).
   virtual Status Load(int64_t version) = 0;
   /// Commits the changes since Load as version+1.

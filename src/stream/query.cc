@@ -1382,6 +1382,7 @@ Status StreamingQuery::PlanStateful() {
     stage->output->schema = node->schema;
     std::string layout;
     int partitions = 1;
+    KeyRouter router = nullptr;
     std::string what;
     if (node->kind == plan::LogicalKind::kJoin) {
       ARROW_ASSIGN_OR_RAISE(
@@ -1395,6 +1396,8 @@ Status StreamingQuery::PlanStateful() {
       stage->output->description = "StreamingSymmetricHashJoin (state store)";
       layout = stage->join->StateLayout();
       what = fmt::format("stream-stream join (operator {})", stage->operator_id);
+      partitions = std::max(1, spec_.config.shuffle_partitions);
+      router = &StreamJoin::StateRoute;
     } else {
       ARROW_ASSIGN_OR_RAISE(stage->aggregate,
                             PlanAggregate(node, watermark_names, impl.stream_scans, mode));
@@ -1423,7 +1426,7 @@ Status StreamingQuery::PlanStateful() {
     }
     ARROW_ASSIGN_OR_RAISE(stage->state,
                           OperatorState::Open(impl.checkpoint->StateDir(), stage->operator_id,
-                                              partitions, layout, what, in_memory));
+                                              partitions, layout, what, in_memory, router));
     auto scan = std::make_shared<plan::LogicalNode>();
     scan->kind = plan::LogicalKind::kScan;
     scan->schema = node->schema;

@@ -310,6 +310,14 @@ std::string_view RowKeyJoinKey(std::string_view row_key) {
   return row_key.substr(2, row_key.size() - 2 - kSeqBytes);
 }
 
+}  // namespace
+
+std::string_view StreamJoin::StateRoute(std::string_view key) {
+  return key.size() >= 2 + kSeqBytes && key[1] == 'k' ? RowKeyJoinKey(key) : key;
+}
+
+namespace {
+
 // The number of buffered rows of a side, under <side> '#'.
 std::string CountKey(char side) { return std::string{side, '#'}; }
 
@@ -459,13 +467,15 @@ Status StreamJoin::ProbeAndStore(int side, int64_t batch_id, const exec::BatchPt
     std::string prefix{kSide[other], 'k'};
     prefix += key;
     const int64_t first = static_cast<int64_t>(other_pk.size());
-    ARROW_RETURN_NOT_OK(state->PrefixScan(prefix, [&](std::string_view k, std::string_view v) {
-      if (v.size() < 9) return InternalError("corrupt stream-stream join state entry");
-      other_pk.emplace_back(k);
-      other_matched.push_back(v[0] != 0);
-      std::string_view in = v.substr(9);
-      return exec::DecodeRow(&in, raw);
-    }));
+    // The rows of this key live in the partition of the key (StateRoute).
+    ARROW_RETURN_NOT_OK(
+        state->PrefixScanIn(key, prefix, [&](std::string_view k, std::string_view v) {
+          if (v.size() < 9) return InternalError("corrupt stream-stream join state entry");
+          other_pk.emplace_back(k);
+          other_matched.push_back(v[0] != 0);
+          std::string_view in = v.substr(9);
+          return exec::DecodeRow(&in, raw);
+        }));
     const int64_t last = static_cast<int64_t>(other_pk.size());
     for (int64_t j = first; j < last; ++j) {
       for (int64_t i : idxs) {

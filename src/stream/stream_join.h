@@ -73,6 +73,10 @@ class StreamJoin {
 
   /// The state layout, for the schema guard and read_statestore.
   std::string StateLayout() const;
+  /// Routes the join's state keys over shuffle partitions: a buffered row by
+  /// its join key (so both sides' rows of a key share a partition and a probe
+  /// reads one store), any other entry by its whole key.
+  static std::string_view StateRoute(std::string_view key);
 
  private:
   explicit StreamJoin(StreamJoinOptions options) : o_(std::move(options)) {}
