@@ -295,8 +295,9 @@ struct StreamingQuery::Impl {
       std::string value(reinterpret_cast<const char*>(&expires), sizeof(expires));
       ARROW_RETURN_NOT_OK(slot->dedup_state->Put(key, value));
       if (expires != INT64_MAX) {
-        ARROW_RETURN_NOT_OK(
-            slot->dedup_state->Put(exec::EventTimeIndexKey(expires, key), std::string_view()));
+        // New: the key was not in the state, so neither is its index entry.
+        ARROW_RETURN_NOT_OK(slot->dedup_state->Put(exec::EventTimeIndexKey(expires, key),
+                                                   std::string_view(), state::KeyHint::kAbsent));
       }
       keep.UnsafeAppend(true);
       ++fresh;
@@ -328,8 +329,9 @@ struct StreamingQuery::Impl {
       int64_t removed = 0;
       for (const auto& ik : expired) {
         if (exec::EventTimeIndexTime(ik) > watermark_us_value) continue;
-        ARROW_RETURN_NOT_OK(st->Delete(ik.substr(2 + 8)));
-        ARROW_RETURN_NOT_OK(st->Delete(ik));
+        // The index entry came from the scan and names a stored key.
+        ARROW_RETURN_NOT_OK(st->Delete(ik.substr(2 + 8), state::KeyHint::kPresent));
+        ARROW_RETURN_NOT_OK(st->Delete(ik, state::KeyHint::kPresent));
         ++removed;
       }
       ARROW_ASSIGN_OR_RAISE(int64_t total, exec::ReadStoredCount(st, exec::kStateCountKey));
@@ -499,8 +501,9 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
   impl.session->views() = q->spec_.views;
   bool available_now = q->spec_.trigger.kind == Trigger::Kind::kAvailableNow;
   auto* implp = &impl;
+  const int shuffle_partitions = std::max(1, q->spec_.config.shuffle_partitions);
   impl.session->stream_resolver =
-      [implp, available_now](
+      [implp, available_now, shuffle_partitions](
           const std::string& kind, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
           const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named,
           const sql::TableRef& ref) -> Result<std::shared_ptr<plan::ScanSource>> {
@@ -590,10 +593,11 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
                          {"key", types::ToDDL(*arrow::schema(key_fields))},
                          {"value", "expires_us BIGINT"}}
                         .dump();
-      ARROW_ASSIGN_OR_RAISE(slot->dedup_state,
-                            OperatorState::Open(implp->checkpoint->StateDir(), 1 + index, 1, layout,
-                                                fmt::format("deduplication of source {}", index),
-                                                /*in_memory=*/false));
+      ARROW_ASSIGN_OR_RAISE(
+          slot->dedup_state,
+          OperatorState::Open(implp->checkpoint->StateDir(), 1 + index, shuffle_partitions, layout,
+                              fmt::format("deduplication of source {}", index),
+                              /*in_memory=*/false));
     }
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
