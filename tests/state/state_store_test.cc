@@ -465,10 +465,10 @@ TEST_P(StateStoreTest, CommitWritesOnlyTheChanges) {
 }
 
 TEST_P(StateStoreTest, LargeCommitsWithHintsKeepContentsAndCounts) {
-  // Commits of more changes than the RocksDB store puts through its memtable
-  // (it writes an SST file instead), mixing updates, inserts, deletes with
-  // and without KeyHint, keys created and deleted within one batch, and
-  // deletes of keys never there; reads before the commit see the changes.
+  // Commits of many changes (tens of thousands, as a micro-batch makes),
+  // mixing updates, inserts, deletes with and without KeyHint, keys created
+  // and deleted within one batch, and deletes of keys never there; reads
+  // before the commit see the changes.
   StateStoreOptions o = Options();
   o.min_deltas_for_snapshot = 0;
   Contents expected;
