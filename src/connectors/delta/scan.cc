@@ -8,9 +8,7 @@
 #include <arrow/io/file.h>
 #include <arrow/io/memory.h>
 #include <arrow/scalar.h>
-#include <arrow/util/future.h>
 #include <arrow/util/key_value_metadata.h>
-#include <arrow/util/thread_pool.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
@@ -20,7 +18,6 @@
 #include <strings.h>
 
 #include <cmath>
-#include <thread>
 #include <variant>
 
 #include "connectors/delta/checkpoint.h"
@@ -387,52 +384,6 @@ Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInput(storage::FileSyst
 // selective scan's profile; batches of this size stay in memory the
 // allocator reuses, and in cache for the operators above.
 constexpr int64_t kBatchRows = 64 * 1024;
-
-// Threads that decode the next batch of a data file while the caller
-// processes the current one. Not Arrow's CPU pool: a decode waits there for
-// its column tasks, and waiting tasks could fill that pool. Never destroyed
-// (scans may run until exit).
-arrow::internal::ThreadPool* PrefetchPool() {
-  static auto* pool = new std::shared_ptr<arrow::internal::ThreadPool>(
-      arrow::internal::ThreadPool::MakeEternal(
-          std::max(2, static_cast<int>(std::thread::hardware_concurrency())))
-          .ValueOrDie());
-  return pool->get();
-}
-
-// Reads `decode` one batch ahead on PrefetchPool(): decoding the next batch
-// (Parquet pages) overlaps with the operators above consuming this one, so a
-// scan task keeps two cores busy, not one after the other.
-formats::BatchIterator Prefetched(formats::BatchIterator decode) {
-  struct State {
-    formats::BatchIterator decode;
-    arrow::Future<formats::BatchPtr> next;
-    bool done = false;
-    // The pending decode uses `decode` and the scan: wait for it.
-    ~State() {
-      if (next.is_valid()) next.Wait();
-    }
-    void Start() {
-      auto submitted = PrefetchPool()->Submit([this] { return decode.Next(); });
-      next = submitted.ok() ? std::move(*submitted)
-                            : arrow::Future<formats::BatchPtr>::MakeFinished(submitted.status());
-    }
-  };
-  auto state = std::make_shared<State>();
-  state->decode = std::move(decode);
-  return formats::BatchIterator([state]() -> Result<formats::BatchPtr> {
-    if (state->done) return formats::BatchPtr();
-    if (!state->next.is_valid()) state->Start();
-    Result<formats::BatchPtr> batch = state->next.result();
-    if (!batch.ok() || *batch == nullptr) {
-      state->done = true;
-      state->next = arrow::Future<formats::BatchPtr>();
-      return batch;
-    }
-    state->Start();
-    return batch;
-  });
-}
 
 // Top-level string (and binary) columns whose data pages are all dictionary
 // encoded in every row group. They are decoded as dictionary arrays and then
@@ -1009,7 +960,11 @@ Result<formats::BatchIterator> DeltaScan::OpenFile(const AddFile& file,
       }
     }
   });
-  return Prefetched(std::move(decode));
+  // Not decoded one batch ahead on another thread: that showed no wall-time
+  // gain, and a decode still in flight when the process exited crashed it
+  // (libparquet's tracing context torn down under it, ~1% of `lakestream sql`
+  // runs on a loaded machine).
+  return decode;
 }
 
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> DeltaScan::ReadFile(
