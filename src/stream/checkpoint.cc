@@ -1,7 +1,12 @@
 #include "stream/checkpoint.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -177,10 +182,46 @@ Status Checkpoint::WriteCommit(int64_t batch_id, int64_t next_watermark_ms) cons
   return st;
 }
 
+// One write(2) per record, so a kill cannot split it; a torn last line left
+// by a kill during an earlier append (an ofstream wrote a long record in
+// pieces) is cut off first, so every line of the file is one whole record.
 Status Checkpoint::AppendProgress(const std::string& json_line) const {
-  std::ofstream out(dir_ + "/progress.jsonl", std::ios::app);
-  out << json_line << '\n';
-  if (!out) return IOErrorAt("cannot append to {}/progress.jsonl", dir_);
+  const std::string path = dir_ + "/progress.jsonl";
+  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return IOErrorAt("cannot append to {}: {}", path, std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+      // Find the end of the last whole line.
+      off_t end = st.st_size;
+      char buf[4096];
+      off_t keep = 0;
+      while (end > 0 && keep == 0) {
+        off_t from =
+            end > static_cast<off_t>(sizeof(buf)) ? end - static_cast<off_t>(sizeof(buf)) : 0;
+        ssize_t n = ::pread(fd, buf, static_cast<size_t>(end - from), from);
+        if (n <= 0) break;
+        for (ssize_t i = n - 1; i >= 0; --i) {
+          if (buf[i] == '\n') {
+            keep = from + i + 1;
+            break;
+          }
+        }
+        end = from;
+      }
+      if (::ftruncate(fd, keep) != 0) {
+        ::close(fd);
+        return IOErrorAt("cannot repair {}: {}", path, std::strerror(errno));
+      }
+    }
+  }
+  std::string line = json_line + '\n';
+  ssize_t written = ::write(fd, line.data(), line.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(line.size())) {
+    return IOErrorAt("cannot append to {}: {}", path, std::strerror(errno));
+  }
   return Status::OK();
 }
 

@@ -11,6 +11,7 @@
 
 #include "connectors/delta/writer.h"
 #include "plan/session.h"
+#include "stream/checkpoint.h"
 #include "stream/pipeline.h"
 #include "stream/query.h"
 
@@ -456,6 +457,29 @@ TEST_F(StreamTest, StreamStaticJoinSeesNewCommitsOfTheStaticDeltaTable) {
             1);
   EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM delta.`{}` WHERE name = 'zero'", Path("out"))),
             1);
+}
+
+}  // namespace
+}  // namespace lakestream::stream
+
+namespace lakestream::stream {
+namespace {
+
+TEST_F(StreamTest, ProgressAppendCutsATornLastLine) {
+  // A kill in the middle of an earlier append left half a record: the next
+  // append drops it, so every line is one whole JSON record.
+  auto opened = Checkpoint::Open(Path("cp"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const Checkpoint& cp = *opened;
+  ASSERT_TRUE(cp.AppendProgress(R"({"batchId":0})").ok());
+  {
+    std::ofstream torn(Path("cp/progress.jsonl"), std::ios::app);
+    torn << R"({"batchId":1,"sour)";
+  }
+  ASSERT_TRUE(cp.AppendProgress(R"({"batchId":1})").ok());
+  std::ifstream in(Path("cp/progress.jsonl"));
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "{\"batchId\":0}\n{\"batchId\":1}\n");
 }
 
 }  // namespace
