@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <vector>
 
 #include "state/state_store.h"
 
@@ -76,13 +78,22 @@ class PartitionedState : public OperatorState {
 
   Status Commit() override {
     auto t0 = std::chrono::steady_clock::now();
-    for (auto& s : stores_) {
-      auto r = s->Commit();
-      if (!r.ok()) {
-        s.reset();  // a failed commit leaves the live state untrustworthy: reload next time
-        return r.status();
-      }
+    // The stores commit side by side: most of a small commit is waiting for
+    // its changelog's fsync, once per store.
+    std::vector<std::future<Status>> others;
+    for (size_t p = 1; p < stores_.size(); ++p) {
+      others.push_back(
+          std::async(std::launch::async, [s = stores_[p].get()] { return s->Commit().status(); }));
     }
+    std::vector<Status> results{stores_[0]->Commit().status()};
+    for (auto& f : others) results.push_back(f.get());
+    Status first;
+    for (size_t p = 0; p < stores_.size(); ++p) {
+      if (results[p].ok()) continue;
+      stores_[p].reset();  // a failed commit leaves the live state untrustworthy: reload next time
+      if (first.ok()) first = results[p];
+    }
+    if (!first.ok()) return first;
     commit_ms_ =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
             .count();
@@ -94,7 +105,12 @@ class PartitionedState : public OperatorState {
   OperatorStateMetrics metrics() const override {
     OperatorStateMetrics m;
     for (const auto& s : stores_) {
-      if (s) m.memory_used_bytes += s->metrics().memory_used_bytes;
+      if (!s) continue;
+      const auto sm = s->metrics();
+      m.memory_used_bytes += sm.memory_used_bytes;
+      m.num_rows_total += sm.num_rows_total;
+      m.num_rows_updated += sm.num_rows_updated;
+      m.num_rows_removed += sm.num_rows_removed;
     }
     m.commit_time_ms = commit_ms_;
     return m;

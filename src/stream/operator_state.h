@@ -15,6 +15,11 @@ namespace lakestream::stream {
 struct OperatorStateMetrics {
   int64_t memory_used_bytes = 0;
   int64_t commit_time_ms = 0;
+  /// Summed over the partitions' stores, as of the last commit: entries
+  /// held, and entries written and removed by that commit.
+  int64_t num_rows_total = 0;
+  int64_t num_rows_updated = 0;
+  int64_t num_rows_removed = 0;
 };
 
 /// The part of a state key that picks its partition (a key is routed by its

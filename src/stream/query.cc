@@ -248,7 +248,6 @@ struct StreamingQuery::Impl {
   }
   std::shared_ptr<arrow::Schema> tws_output_schema;
   std::unique_ptr<OperatorState> state;  // transformWithState's
-  exec::StreamingAggregateMetrics tws_metrics;
   // The event-time watermark of the running batch (µs; INT64_MIN: none yet).
   std::shared_ptr<std::atomic<int64_t>> watermark_us =
       std::make_shared<std::atomic<int64_t>>(INT64_MIN);
@@ -915,14 +914,14 @@ Status StreamingQuery::RunLoop() {
     if (impl.tws) {
       auto sm = impl.state->metrics();
       state_ops.push_back({{"operatorName", "transformWithStateExec"},
-                           {"numRowsTotal", impl.tws_metrics.rows_total},
-                           {"numRowsUpdated", impl.tws_metrics.rows_updated},
-                           {"numRowsRemoved", impl.tws_metrics.rows_removed},
+                           {"numRowsTotal", sm.num_rows_total},
+                           {"numRowsUpdated", sm.num_rows_updated},
+                           {"numRowsRemoved", sm.num_rows_removed},
                            {"commitTimeMs", sm.commit_time_ms},
                            {"memoryUsedBytes", sm.memory_used_bytes},
                            {"numRowsDroppedByWatermark", b.late_rows},
-                           {"numShufflePartitions", 1},
-                           {"numStateStoreInstances", 1}});
+                           {"numShufflePartitions", impl.state->partitions()},
+                           {"numStateStoreInstances", impl.state->partitions()}});
     }
     for (const auto& st : impl.stages) {
       auto sm = st->state->metrics();
@@ -1282,6 +1281,15 @@ Result<std::unique_ptr<exec::StreamingAggregate>> PlanAggregate(
   return exec::StreamingAggregate::Make(o);
 }
 
+// spark.sql.streaming.stateStore.providerClass naming the in-memory store
+// (or Spark's HDFS-backed one, which is also memory-resident).
+bool StateInMemory(const SessionConfig& config) {
+  auto it = config.raw.find("spark.sql.streaming.stateStore.providerClass");
+  if (it == config.raw.end()) return false;
+  const std::string provider = Lower(it->second);
+  return provider.find("memory") != std::string::npos || provider.find("hdfs") != std::string::npos;
+}
+
 }  // namespace
 
 Status StreamingQuery::PlanStateful() {
@@ -1313,14 +1321,19 @@ Status StreamingQuery::PlanStateful() {
     arrow::FieldVector key_fields;
     for (const auto& k : tspec.key_columns)
       key_fields.push_back(impl.plan->schema->GetFieldByName(k));
+    // "keys" names the layout of transform_with_state.h, so that a checkpoint
+    // written with another one is refused rather than misread.
     std::string layout = Json{{"operatorName", "transformWithStateExec"},
                               {"key", types::ToDDL(*arrow::schema(key_fields))},
+                              {"keys", "kind name 0 length-prefixed grouping key"},
                               {"value", "state variables (bytes)"}}
                              .dump();
-    // One partition: state variables and timers are read by prefix scans in key order.
-    ARROW_ASSIGN_OR_RAISE(impl.state,
-                          OperatorState::Open(impl.checkpoint->StateDir(), 0, 1, layout,
-                                              "transformWithState (operator 0)", false));
+    // Partitioned by grouping key: a key's variables and timers share a store.
+    ARROW_ASSIGN_OR_RAISE(
+        impl.state, OperatorState::Open(impl.checkpoint->StateDir(), 0,
+                                        std::max(1, spec_.config.shuffle_partitions), layout,
+                                        "transformWithState (operator 0)",
+                                        StateInMemory(spec_.config), &TransformWithStateRoute));
     return Status::OK();
   }
   std::vector<plan::LogicalPtr> nodes;
@@ -1353,11 +1366,7 @@ Status StreamingQuery::PlanStateful() {
   for (const auto& sl : impl.slots) {
     if (sl->has_watermark()) watermark_names.insert(Lower(sl->watermark_name));
   }
-  auto provider = spec_.config.raw.count("spark.sql.streaming.stateStore.providerClass")
-                      ? Lower(spec_.config.raw.at("spark.sql.streaming.stateStore.providerClass"))
-                      : std::string("rocksdb");
-  const bool in_memory =
-      provider.find("memory") != std::string::npos || provider.find("hdfs") != std::string::npos;
+  const bool in_memory = StateInMemory(spec_.config);
   // Nodes already turned into stages, by the scan that stands for their output.
   std::map<const plan::LogicalNode*, plan::LogicalPtr> replaced;
   std::function<plan::LogicalPtr(const plan::LogicalPtr&)> replace_stages =

@@ -4,18 +4,27 @@
 // key together with that key's state: value, list and map state variables
 // (each optionally with a TTL) and timers in processing time or event time.
 // It emits output rows through an OutputRows. State lives in the query's
-// state store (operator 0), every variable under its own key prefix so a
-// processor can add variables without breaking an existing checkpoint:
+// state store (operator 0), spread over spark.sql.shuffle.partitions stores
+// by grouping key, every variable under its own key prefix so a processor
+// can add variables without breaking an existing checkpoint. K is the
+// grouping key as stored: its row-codec bytes behind a 4-byte big-endian
+// length, so that every entry of a key routes to one store and a prefix
+// ending in K matches that key only:
 //
-//   v <name> 0x00 <key>             value state
-//   l <name> 0x00 <key> <seq>       list state elements
-//   m <name> 0x00 <key> 0x00 <mkey> map state entries
-//   t <expiry be64> <key>           timers (ordered by expiry), and
-//   k <key> <expiry be64>           the same timers listed per key
+//   v <name> 0x00 K                 value state
+//   l <name> 0x00 K <seq be64>      list state elements
+//   c <name> 0x00 K                 a list's next sequence number
+//   m <name> 0x00 K <mkey>          map state entries
+//   t <expiry be64> K               timers (ordered by expiry), and
+//   k K <expiry be64>               the same timers listed per key
+//   x <expiry be64> K <state key>   TTL index: entries that may expire then
 //
 // Values are byte strings; the processor encodes its own (EncodeInt64 and
 // friends help). A TTL stores the expiry in front of the value: an expired
-// value reads as absent and is removed at the end of the batch.
+// value reads as absent and is removed at the end of the batch, found
+// through the TTL index rather than by scanning the state. Timers and the
+// TTL index are read in expiry order up to "now", so a batch touches the
+// state of the keys it sees and of the timers that fire, not all of it.
 #pragma once
 
 #include <arrow/record_batch.h>
@@ -121,6 +130,8 @@ class MapState {
 class StatefulProcessorHandle {
  public:
   /// ttl_ms 0: no TTL. The returned objects stay valid for the query's life.
+  /// Names are unique among a processor's variables and hold no NUL byte
+  /// (else the query fails to start).
   ValueState* GetValueState(const std::string& name, int64_t ttl_ms = 0);
   ListState* GetListState(const std::string& name, int64_t ttl_ms = 0);
   MapState* GetMapState(const std::string& name, int64_t ttl_ms = 0);
@@ -137,10 +148,17 @@ class StatefulProcessorHandle {
   friend class MapState;
   std::string Prefix(char kind, const std::string& name) const;
   bool Expired(std::string_view stored) const;
-  std::string Wrap(const std::string& value, int64_t ttl_ms) const;
+  /// Stores `value` under `state_key`, with its expiry and a TTL index entry
+  /// when `ttl_ms` > 0.
+  Status PutValue(const std::string& state_key, const std::string& value, int64_t ttl_ms);
+  Status PrefixScan(const std::string& prefix,
+                    const std::function<Status(std::string_view, std::string_view)>& fn);
+  void Declare(const std::string& name);
 
   OperatorState* store_ = nullptr;
-  std::string key_;  // encoded grouping key of the current call
+  std::string key_;  // K: the grouping key of the current call, as stored
+  Status declare_error_;
+  std::vector<std::string> names_;
   int64_t now_ms_ = 0;
   TimeMode time_mode_ = TimeMode::kNone;
   std::vector<std::unique_ptr<ValueState>> values_;
@@ -183,6 +201,9 @@ struct TransformWithStateSpec {
   std::vector<std::shared_ptr<arrow::RecordBatch>> initial_state;
 };
 
+/// The part of a transformWithState state key that picks its partition: K.
+std::string_view TransformWithStateRoute(std::string_view state_key);
+
 /// Helpers for processors: fixed-width values as state bytes.
 std::string EncodeInt64(int64_t v);
 int64_t DecodeInt64(std::string_view bytes);
@@ -205,7 +226,9 @@ class TransformWithState {
 
  private:
   TransformWithState() = default;
-  Result<std::shared_ptr<arrow::RecordBatch>> KeyBatch(std::string_view encoded) const;
+  /// The key columns of K, as one row.
+  Result<std::shared_ptr<arrow::RecordBatch>> KeyBatch(std::string_view stored_key) const;
+  Status ExpireTtl(OperatorState* state);
   Status GroupAndCall(const std::vector<std::shared_ptr<arrow::RecordBatch>>& input,
                       const TimerValues& tv, bool initial, OutputRows* out);
 

@@ -10,11 +10,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "plan/session.h"
+#include "stream/operator_state.h"
 #include "stream/query.h"
 
 namespace lakestream::stream {
@@ -178,6 +180,24 @@ TEST_F(TransformWithStateTest, SessionsCloseWhenTheWatermarkPassesTheirTimer) {
   EXPECT_EQ(q->last_progress()["stateOperators"][0]["operatorName"], "transformWithStateExec");
 }
 
+TEST_F(TransformWithStateTest, ProgressCountsTheStateRowsOverShufflePartitions) {
+  auto spec = Spec();
+  Write("0.json", {{"ann", "10:00:00", "/a"}, {"ann", "10:00:01", "/b"}});
+  Write("1.json", {{"carl", "10:01:00", "/z"}});  // closes ann's session
+  auto q = Run(spec);
+  ASSERT_TRUE(q);
+  const auto progress = q->last_progress();
+  const auto& op = progress["stateOperators"][0];
+  // carl's: count, last, one page, the pages' sequence counter, one seen
+  // entry, and the timer with its per-key listing. Nothing of ann's is left.
+  EXPECT_EQ(op["numRowsTotal"], 7);
+  EXPECT_EQ(op["numShufflePartitions"], 8);
+  int dirs = 0;
+  for (const auto& e : fs::directory_iterator(Path("cp/state/0")))
+    dirs += e.is_directory() && e.path().filename() != "_metadata";
+  EXPECT_EQ(dirs, 8);
+}
+
 TEST_F(TransformWithStateTest, RefusesEventTimeWithoutWatermark) {
   auto spec = Spec();
   spec.sql = fmt::format(
@@ -189,6 +209,262 @@ TEST_F(TransformWithStateTest, RefusesEventTimeWithoutWatermark) {
   auto q = StreamingQuery::Start(spec);
   ASSERT_FALSE(q.ok());
   EXPECT_NE(q.status().message().find("WATERMARK"), std::string::npos);
+}
+
+// --- The runtime on its own, with batch timestamps of the test's choosing.
+
+// Per row (k, v): "count" += 1 (no TTL), "last" = v, list "hist" += v and map
+// "seen"[v] = 1, those three with a TTL of 1000 ms; a processing-time timer
+// at the batch time + v. Emits (k, expiry) when a timer fires.
+class TtlAndTimers : public StatefulProcessor {
+ public:
+  Status Init(StatefulProcessorHandle* h, TimeMode) override {
+    h_ = h;
+    count_ = h->GetValueState("count");
+    last_ = h->GetValueState("last", 1000);
+    hist_ = h->GetListState("hist", 1000);
+    seen_ = h->GetMapState("seen", 1000);
+    return Status::OK();
+  }
+  Status HandleInputRows(const std::shared_ptr<arrow::RecordBatch>&,
+                         const std::shared_ptr<arrow::RecordBatch>& rows, const TimerValues& tv,
+                         OutputRows*) override {
+    auto v = std::static_pointer_cast<arrow::Int64Array>(rows->GetColumnByName("v"));
+    for (int64_t i = 0; i < rows->num_rows(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto c, count_->Get());
+      ARROW_RETURN_NOT_OK(count_->Update(EncodeInt64((c ? DecodeInt64(*c) : 0) + 1)));
+      ARROW_RETURN_NOT_OK(last_->Update(EncodeInt64(v->Value(i))));
+      ARROW_RETURN_NOT_OK(hist_->Append(EncodeInt64(v->Value(i))));
+      ARROW_RETURN_NOT_OK(seen_->Put(std::to_string(v->Value(i)), "1"));
+      ARROW_RETURN_NOT_OK(h_->RegisterTimer(tv.processing_time_ms + v->Value(i)));
+    }
+    return Status::OK();
+  }
+  Status HandleExpiredTimer(const std::shared_ptr<arrow::RecordBatch>& key, const TimerValues&,
+                            const ExpiredTimerInfo& timer, OutputRows* out) override {
+    ARROW_ASSIGN_OR_RAISE(auto k, key->column(0)->GetScalar(0));
+    return out->Emit({k, std::make_shared<arrow::Int64Scalar>(timer.expiry_ms)});
+  }
+  ValueState* last_ = nullptr;
+  ListState* hist_ = nullptr;
+  MapState* seen_ = nullptr;
+
+ private:
+  StatefulProcessorHandle* h_ = nullptr;
+  ValueState* count_ = nullptr;
+};
+
+class TransformWithStateRuntimeTest : public TransformWithStateTest {
+ protected:
+  std::shared_ptr<arrow::Schema> In() {
+    return arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
+  }
+  std::shared_ptr<arrow::RecordBatch> Batch(
+      const std::vector<std::pair<std::string, int64_t>>& rows) {
+    arrow::StringBuilder k;
+    arrow::Int64Builder v;
+    for (const auto& [key, val] : rows) {
+      EXPECT_TRUE(k.Append(key).ok());
+      EXPECT_TRUE(v.Append(val).ok());
+    }
+    return arrow::RecordBatch::Make(In(), static_cast<int64_t>(rows.size()),
+                                    {k.Finish().ValueOrDie(), v.Finish().ValueOrDie()});
+  }
+  std::unique_ptr<TransformWithState> Make(TtlAndTimers** processor = nullptr) {
+    TransformWithStateSpec spec;
+    spec.key_columns = {"k"};
+    spec.make_processor = [processor]() -> std::unique_ptr<StatefulProcessor> {
+      auto p = std::make_unique<TtlAndTimers>();
+      if (processor) *processor = p.get();
+      return p;
+    };
+    spec.output_schema =
+        arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("expiry", arrow::int64())});
+    spec.time_mode = TimeMode::kProcessingTime;
+    auto t = TransformWithState::Make(spec, In());
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? std::move(*t) : nullptr;
+  }
+  std::unique_ptr<OperatorState> Open(int partitions) {
+    auto s = OperatorState::Open(Path("state"), 0, partitions, "tws-test", "tws", false,
+                                 &TransformWithStateRoute);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  // Runs batch `version` at `now_ms` and commits; the emitted rows as "k|expiry".
+  std::vector<std::string> Step(TransformWithState* t, OperatorState* st, int64_t version,
+                                int64_t now_ms,
+                                const std::vector<std::pair<std::string, int64_t>>& rows) {
+    std::vector<std::string> emitted;
+    EXPECT_TRUE(st->Load(version).ok());
+    std::vector<std::shared_ptr<arrow::RecordBatch>> input;
+    if (!rows.empty()) input.push_back(Batch(rows));
+    auto out = t->Process(input, now_ms, -1, version == 0, st);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    if (!out.ok()) return emitted;
+    for (const auto& b : *out) {
+      for (int64_t i = 0; i < b->num_rows(); ++i)
+        emitted.push_back((*b->column(0)->GetScalar(i))->ToString() + "|" +
+                          (*b->column(1)->GetScalar(i))->ToString());
+    }
+    EXPECT_TRUE(st->Commit().ok());
+    return emitted;
+  }
+  // Entries per kind letter (v, l, c, m, t, k, x).
+  std::map<char, int> Kinds(OperatorState* st) {
+    std::map<char, int> n;
+    EXPECT_TRUE(st->Scan([&](std::string_view k, std::string_view) {
+                    ++n[k[0]];
+                    return Status::OK();
+                  }).ok());
+    return n;
+  }
+};
+
+TEST_F(TransformWithStateRuntimeTest, TtlRemovesExpiredValuesListElementsAndMapEntries) {
+  auto t = Make();
+  auto st = Open(8);
+  // 50 keys at t=0 (timers far away), then key "a" again at t=500.
+  std::vector<std::pair<std::string, int64_t>> rows;
+  for (int i = 0; i < 50; ++i) rows.emplace_back(fmt::format("k{}", i), 100000 + i);
+  rows.emplace_back("a", 100000);
+  Step(t.get(), st.get(), 0, 0, rows);
+  Step(t.get(), st.get(), 1, 500, {{"a", 100001}});
+  auto n = Kinds(st.get());
+  EXPECT_EQ(n['v'], 2 * 51);  // count and last of each key
+  EXPECT_EQ(n['l'], 51 + 1);  // a has two history elements
+  EXPECT_EQ(n['m'], 51 + 1);
+  EXPECT_EQ(n['x'], 3 * 51 + 3);  // one index entry per TTL'd write
+  // t=1200: everything written at t=0 expired; a's writes at t=500 live on.
+  Step(t.get(), st.get(), 2, 1200, {});
+  n = Kinds(st.get());
+  EXPECT_EQ(n['v'], 51 + 1);  // the counts, and a's last
+  EXPECT_EQ(n['l'], 1);
+  EXPECT_EQ(n['c'], 1);  // only a's list still has a counter
+  EXPECT_EQ(n['m'], 1);
+  EXPECT_EQ(n['x'], 3);
+  // t=2000: the TTL'd state is gone, the index too; counts and timers stay.
+  Step(t.get(), st.get(), 3, 2000, {});
+  n = Kinds(st.get());
+  EXPECT_EQ(n['v'], 51);
+  EXPECT_EQ(n['l'] + n['c'] + n['m'] + n['x'], 0);
+  EXPECT_EQ(n['t'], 52);
+  EXPECT_EQ(n['k'], 52);
+  EXPECT_EQ(st->metrics().num_rows_total, 51 + 52 + 52);
+}
+
+TEST_F(TransformWithStateRuntimeTest, ReadsSeeTtlAndListsKeepTheirOrder) {
+  TtlAndTimers* p = nullptr;
+  auto t = Make(&p);
+  auto st = Open(8);
+  Step(t.get(), st.get(), 0, 0, {{"a", 5000}, {"a", 5001}});
+  Step(t.get(), st.get(), 1, 600, {{"a", 5002}});
+  // Reads at t=1100 as the processor would make them for key "a".
+  ASSERT_TRUE(st->Load(2).ok());
+  auto v = t->Process({Batch({{"a", 5003}})}, 1100, -1, false, st.get());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  // The handle still points at "a": its list holds the t=600 and t=1100
+  // elements (the t=0 ones expired), in append order.
+  auto hist = p->hist_->Get();
+  ASSERT_TRUE(hist.ok());
+  ASSERT_EQ(hist->size(), 2u);
+  EXPECT_EQ(DecodeInt64((*hist)[0]), 5002);
+  EXPECT_EQ(DecodeInt64((*hist)[1]), 5003);
+  auto seen = p->seen_->Entries();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->size(), 2u);
+  EXPECT_TRUE(seen->count("5002") && seen->count("5003"));
+  auto last = p->last_->Get();
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ(DecodeInt64(**last), 5003);
+}
+
+TEST_F(TransformWithStateRuntimeTest, ProcessingTimeTimersFireInExpiryOrderAcrossPartitions) {
+  auto t = Make();
+  auto st = Open(8);
+  std::vector<std::pair<std::string, int64_t>> rows;
+  std::vector<std::pair<int64_t, std::string>> want;
+  for (int i = 0; i < 40; ++i) {
+    int64_t delay = 1000 + (i * 37 % 40) * 10;
+    rows.emplace_back(fmt::format("k{:02}", i), delay);
+    want.emplace_back(delay, fmt::format("k{:02}", i));
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_TRUE(Step(t.get(), st.get(), 0, 0, rows).empty());
+  EXPECT_FALSE(*t->HasDueTimer(st.get(), 999));
+  EXPECT_TRUE(*t->HasDueTimer(st.get(), 1000));
+  auto first = Step(t.get(), st.get(), 1, 1195, {});
+  auto second = Step(t.get(), st.get(), 2, 5000, {});
+  std::vector<std::string> expected_first, expected_second;
+  for (const auto& [expiry, key] : want)
+    (expiry <= 1195 ? expected_first : expected_second)
+        .push_back(key + "|" + std::to_string(expiry));
+  EXPECT_EQ(first, expected_first);
+  EXPECT_EQ(second, expected_second);
+  EXPECT_EQ(t->timers_fired(), 40);
+  EXPECT_FALSE(*t->HasDueTimer(st.get(), INT64_MAX / 2));
+}
+
+TEST_F(TransformWithStateRuntimeTest, EveryEntryOfAKeyRoutesByItsKey) {
+  auto t = Make();
+  auto st = Open(8);
+  Step(t.get(), st.get(), 0, 0, {{"a", 10}, {"bb", 20}});
+  std::map<std::string, std::set<std::string>> routes;  // K -> kinds seen
+  ASSERT_TRUE(st->Scan([&](std::string_view k, std::string_view) {
+                  routes[std::string(TransformWithStateRoute(k))].insert(std::string(1, k[0]));
+                  return Status::OK();
+                }).ok());
+  ASSERT_EQ(routes.size(), 2u);
+  for (const auto& [key, kinds] : routes) {
+    ASSERT_GE(key.size(), 4u);  // K: a 4-byte length, then that many key bytes
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(key[i]);
+    EXPECT_EQ(n + 4u, key.size());
+    EXPECT_EQ(kinds, (std::set<std::string>{"c", "k", "l", "m", "t", "v", "x"})) << key;
+  }
+}
+
+TEST_F(TransformWithStateRuntimeTest, StateOutlivesAReopenWithAnotherPartitionCount) {
+  auto t = Make();
+  {
+    auto st = Open(8);
+    Step(t.get(), st.get(), 0, 0, {{"a", 3000}, {"b", 4000}});
+  }
+  auto st = Open(3);  // the checkpoint's 8 partitions are kept
+  EXPECT_EQ(st->partitions(), 8);
+  EXPECT_EQ(Step(t.get(), st.get(), 1, 3500, {}), (std::vector<std::string>{"a|3000"}));
+  EXPECT_EQ(Kinds(st.get())['v'], 2);  // counts; the lasts expired at 1000
+}
+
+TEST_F(TransformWithStateRuntimeTest, RefusesDuplicateAndNulVariableNames) {
+  struct Twice : StatefulProcessor {
+    std::string second;
+    Status Init(StatefulProcessorHandle* h, TimeMode) override {
+      h->GetValueState("x");
+      h->GetListState(second);
+      return Status::OK();
+    }
+    Status HandleInputRows(const std::shared_ptr<arrow::RecordBatch>&,
+                           const std::shared_ptr<arrow::RecordBatch>&, const TimerValues&,
+                           OutputRows*) override {
+      return Status::OK();
+    }
+  };
+  for (std::string second : {std::string("x"), std::string("y\0z", 3)}) {
+    TransformWithStateSpec spec;
+    spec.key_columns = {"k"};
+    spec.make_processor = [second] {
+      auto p = std::make_unique<Twice>();
+      p->second = second;
+      return p;
+    };
+    spec.output_schema = In();
+    auto made = TransformWithState::Make(spec, In());
+    ASSERT_FALSE(made.ok());
+    EXPECT_NE(made.status().message().find(second[0] == 'x' ? "declared twice" : "NUL"),
+              std::string::npos)
+        << made.status().ToString();
+  }
 }
 
 // --- SIGKILL: a processor with event-time timers killed mid-stream 20 times.
