@@ -3,12 +3,14 @@
 // may name the in-memory one), keys routed by a stable hash.
 #include "stream/operator_state.h"
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <future>
 #include <vector>
 
 #include "state/state_store.h"
+#include "storage/filesystem.h"
 
 namespace lakestream::stream {
 
@@ -132,6 +134,42 @@ class PartitionedState : public OperatorState {
   int64_t commit_ms_ = 0;
 };
 
+// The operator's partition count as its checkpoint records it (keys are
+// routed by it), `requested` for a new one. Spark keeps it in the offset
+// log; here it sits beside the operator's schema, and checkpoints from
+// before the record have it counted from their partition folders.
+Result<int> RecordedPartitions(const std::string& state_dir, int64_t operator_id, int requested) {
+  auto fs = storage::LocalFs();
+  const std::string dir =
+      storage::JoinPath(storage::JoinPath(state_dir, std::to_string(operator_id)), "_metadata");
+  const std::string path = storage::JoinPath(dir, "partitions");
+  ARROW_ASSIGN_OR_RAISE(bool recorded, fs->Exists(path));
+  if (!recorded) {
+    state::StateStoreOptions probe;
+    probe.state_dir = state_dir;
+    probe.operator_id = operator_id;
+    int existing = 0;
+    for (;; ++existing) {
+      probe.partition_id = existing;
+      std::error_code ec;
+      if (!std::filesystem::is_directory(state::StoreDir(probe), ec)) break;
+    }
+    const int partitions = existing > 0 ? existing : requested;
+    ARROW_RETURN_NOT_OK(fs->MakeDirs(dir));
+    Status put = fs->PutIfAbsent(path, std::to_string(partitions));
+    if (put.ok()) return partitions;
+    if (!storage::IsAlreadyExists(put)) return put;
+  }
+  ARROW_ASSIGN_OR_RAISE(std::string text, fs->ReadAll(path));
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1) {
+    return UserError("state checkpoint file '{}' should hold a partition count, not '{}'", path,
+                     text.substr(0, 40));
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& state_dir,
@@ -139,17 +177,8 @@ Result<std::unique_ptr<OperatorState>> OperatorState::Open(const std::string& st
                                                            const std::string& schema,
                                                            const std::string& operator_name,
                                                            bool in_memory, KeyRouter router) {
+  ARROW_ASSIGN_OR_RAISE(partitions, RecordedPartitions(state_dir, operator_id, partitions));
   std::vector<state::StateStoreOptions> all;
-  state::StateStoreOptions probe;
-  probe.state_dir = state_dir;
-  probe.operator_id = operator_id;
-  int existing = 0;
-  for (;; ++existing) {
-    probe.partition_id = existing;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(state::StoreDir(probe), ec)) break;
-  }
-  if (existing > 0) partitions = existing;
   for (int p = 0; p < partitions; ++p) {
     state::StateStoreOptions o;
     o.state_dir = state_dir;

@@ -406,7 +406,9 @@ namespace {
 // The positions of `entries` in byte order of their keys. Keys of one kind
 // share a 2-byte tag and mostly differ in the 8 bytes after it (the join key
 // or the expiry time), so those are compared as one integer first, and the
-// strings only on a tie.
+// strings only on a tie. Were the tags to differ, the order would still be
+// total, only not bytewise; it only steers the store's hinted inserts, the
+// store keeps its own order.
 std::vector<uint32_t> KeyOrder(const std::vector<std::pair<std::string, std::string>>& entries) {
   struct Item {
     uint64_t head;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "state/state_store.h"
@@ -64,6 +65,34 @@ TEST(OperatorState, RestartKeepsTheCheckpointsPartitionCount) {
   auto fresh = OperatorState::Open(dir.path(), 3, 2, schema, "other operator", false);
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ((*fresh)->partitions(), 2);
+}
+
+TEST(OperatorState, PartitionCountIsRecordedBeforeAnyStoreExists) {
+  TempStateDir dir;
+  const std::string schema = "key STRING, value STRING";
+  // Killed after opening, before any partition folder was made.
+  ASSERT_TRUE(OperatorState::Open(dir.path(), 0, 5, schema, "op", false).ok());
+  const fs::path record = fs::path(dir.path()) / "0" / "_metadata" / "partitions";
+  ASSERT_TRUE(fs::exists(record));
+  auto again = OperatorState::Open(dir.path(), 0, 8, schema, "op", false);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->partitions(), 5);
+
+  // A checkpoint from before the record: counted from its folders, then recorded.
+  fs::remove(record);
+  fs::create_directories(fs::path(dir.path()) / "0" / "0");
+  fs::create_directories(fs::path(dir.path()) / "0" / "1");
+  auto old = OperatorState::Open(dir.path(), 0, 8, schema, "op", false);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ((*old)->partitions(), 2);
+  EXPECT_TRUE(fs::exists(record));
+
+  // A damaged record is an error naming the file, not a guess.
+  { std::ofstream(record, std::ios::trunc) << "eight"; }
+  auto bad = OperatorState::Open(dir.path(), 0, 8, schema, "op", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(record.string()), std::string::npos)
+      << bad.status().ToString();
 }
 
 }  // namespace
