@@ -372,7 +372,9 @@ Result<std::vector<BatchPtr>> StreamingAggregate::Process(const std::vector<Batc
     for (int64_t r = 0; r < g; ++r) {
       std::string value;
       ARROW_RETURN_NOT_OK(EncodeRow(row_cols, r, &value));
-      ARROW_RETURN_NOT_OK(state->Put(keys[r], value));
+      // The Get above told whether the group exists: no second lookup.
+      ARROW_RETURN_NOT_OK(
+          state->Put(keys[r], value, is_new[r] ? KeyHint::kAbsent : KeyHint::kPresent));
       if (is_new[r]) ++metrics->count_delta;
     }
     metrics->rows_updated += g;
