@@ -98,6 +98,10 @@ rocksdb::Options MakeOptions(const StateStoreOptions& o) {
   options.write_buffer_manager = Shared().write_buffers;
   options.max_background_jobs = 2;
   options.max_open_files = 256;
+  // A bloom filter over the memtable's whole keys: most lookups of a new
+  // group or join key miss, and without it each miss walks the skip list.
+  options.memtable_prefix_bloom_size_ratio = 0.05;
+  options.memtable_whole_key_filtering = true;
   // The working instance is disposable: skip the flush on close.
   options.avoid_flush_during_shutdown = true;
   rocksdb::BlockBasedTableOptions table;
