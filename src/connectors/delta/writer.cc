@@ -504,7 +504,11 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
     std::string name = fmt::format("part-{:05d}-{}.c000.{}.parquet", k, Uuid(),
                                    options.compression == "zstd" ? "zstd" : "snappy");
     std::string rel = job.dir + name;
-    LS_RETURN_NOT_OK(fs->WriteAtomic(storage::JoinPath(root, rel), bytes));
+    // Not atomic: a data file is read only once a commit names it, and the
+    // commit is put after this returns (a crash leaves an orphan, ignored by
+    // readers). A rename would cost a second journal commit per file, and
+    // every freshness-critical batch writes one.
+    LS_RETURN_NOT_OK(fs->WriteNew(storage::JoinPath(root, rel), bytes));
     AddFile add;
     add.path = UrlEncodePath(rel);
     add.partition_values = job.pv;
