@@ -768,8 +768,8 @@ Result<PartitionOffsets> KafkaSource::AvailableOffsets(std::map<TopicPartition, 
     }
   }
   ARROW_ASSIGN_OR_RAISE(*marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
-                          return QueryWatermarks(rk, partitions, with_low, p);
-                        }));
+    return QueryWatermarks(rk, partitions, with_low, p);
+  }));
   PartitionOffsets latest;
   for (const auto& [tp, m] : *marks) latest[tp] = m.high;
   if (!ending_cap_ && Lower(options_.ending_offsets) != "latest") {
@@ -924,12 +924,14 @@ Result<std::vector<exec::ScanTask>> KafkaSource::PlanBatch(const Json& start_jso
   }
   std::map<TopicPartition, int64_t> lows;
   if (!need_low.empty()) {
-    bool known = std::chrono::steady_clock::now() - new_partition_lows_at_ < std::chrono::seconds(10);
+    bool known =
+        std::chrono::steady_clock::now() - new_partition_lows_at_ < std::chrono::seconds(10);
     for (const auto& tp : need_low) known = known && new_partition_lows_.count(tp);
     if (known) {
       for (const auto& tp : need_low) lows[tp] = new_partition_lows_[tp];
     } else {
-      ARROW_ASSIGN_OR_RAISE(auto marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
+      ARROW_ASSIGN_OR_RAISE(auto marks,
+                            WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
                               return QueryWatermarks(rk, need_low, need_low, p);
                             }));
       for (const auto& [tp, m] : marks) lows[tp] = m.low;

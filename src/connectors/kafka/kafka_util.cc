@@ -186,10 +186,9 @@ Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
   return out;
 }
 
-Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
-                                                             const std::vector<TopicPartition>& partitions,
-                                                             const std::vector<TopicPartition>& with_low,
-                                                             const OffsetFetchPolicy& policy) {
+Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(
+    rd_kafka_t* rk, const std::vector<TopicPartition>& partitions,
+    const std::vector<TopicPartition>& with_low, const OffsetFetchPolicy& policy) {
   std::map<TopicPartition, Watermarks> out;
   if (partitions.empty()) return out;
   ARROW_ASSIGN_OR_RAISE(auto high, ListOffsets(rk, partitions, RD_KAFKA_OFFSET_END, policy));
@@ -200,7 +199,8 @@ Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
   for (const auto& tp : partitions) {
     auto h = high.find(tp);
     if (h == high.end() || h->second < 0) {
-      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ", tp.partition);
+      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ",
+                             tp.partition);
     }
     out[tp] = Watermarks{-1, h->second};
   }
@@ -208,7 +208,8 @@ Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
     auto l = low.find(tp);
     auto o = out.find(tp);
     if (l == low.end() || l->second < 0 || o == out.end()) {
-      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ", tp.partition);
+      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ",
+                             tp.partition);
     }
     o->second.low = l->second;
   }
