@@ -74,7 +74,8 @@ std::string TempName(std::string_view path) {
                      rng());
 }
 
-// Writes `bytes` to a new file `tmp` and fsyncs it.
+// Writes `bytes` to a new file `tmp` (an error if it exists) and fsyncs it;
+// a failed write removes it.
 Status WriteTemp(const std::string& tmp, std::string_view bytes) {
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return ErrnoError(errno, "cannot create", tmp);
@@ -230,6 +231,12 @@ Status LocalFileSystem::PutIfAbsent(std::string_view path, std::string_view byte
     if (err == EEXIST) return AlreadyExistsError(p);
     return ErrnoError(err, "cannot create", p);
   }
+  return FsyncDir(Parent(p));
+}
+
+Status LocalFileSystem::WriteNew(std::string_view path, std::string_view bytes) {
+  std::string p(path);
+  LS_RETURN_NOT_OK(WriteTemp(p, bytes));
   return FsyncDir(Parent(p));
 }
 

@@ -283,6 +283,78 @@ TEST(DeltaWriter, TxnIdempotentAndOverwrite) {
   EXPECT_FALSE(WriteDelta(root, MakeData(0, 1), err).ok());
 }
 
+// A streaming sink passes the snapshot of its previous write as the base of
+// the next: the snapshot it gets back must be what a reload of the log gives,
+// and a commit by another writer in between must be found (put-if-absent
+// fails, the winner is conflict-checked) rather than overwritten or missed.
+TEST(DeltaWriter, ChainedWritesFromOwnSnapshot) {
+  TempDir dir("chain");
+  std::string root = dir.path() + "/t";
+  auto files_of = [](const Snapshot& s) {
+    std::vector<std::string> out;
+    for (const auto& f : s.files()) out.push_back(f.path);
+    return out;
+  };
+  DeltaWriteOptions opts;
+  opts.app_id = "query-1";
+  opts.operation = "STREAMING UPDATE";
+  opts.configuration = {{"delta.checkpointInterval", "3"}};
+  std::shared_ptr<const Snapshot> base;
+  for (int64_t batch = 0; batch < 8; ++batch) {
+    if (batch == 4) {
+      // Another writer commits a version the sink's snapshot does not know.
+      ASSERT_TRUE(WriteDelta(root, MakeData(1000, 2), {}).ok());
+    }
+    opts.app_version = batch;
+    opts.base = base;
+    auto r = WriteDelta(root, MakeData(batch * 10, 10), opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_FALSE(r->skipped);
+    auto reloaded = DeltaLog::Open(root)->Latest();
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+    EXPECT_EQ(r->version, (*reloaded)->version());
+    if (batch == 0) {
+      EXPECT_EQ(r->snapshot, nullptr);  // created the table: no base to build on
+    } else if (batch == 4) {
+      // Committed after the other writer's version: the snapshot is unknown.
+      EXPECT_EQ(r->attempts, 2);
+      EXPECT_EQ(r->snapshot, nullptr);
+    } else {
+      ASSERT_NE(r->snapshot, nullptr) << "batch " << batch;
+      EXPECT_EQ(r->snapshot->version(), (*reloaded)->version());
+      EXPECT_EQ(files_of(*r->snapshot), files_of(**reloaded));
+      EXPECT_EQ(r->snapshot->TxnVersion("query-1"), (*reloaded)->TxnVersion("query-1"));
+      EXPECT_EQ(r->snapshot->Config("delta.checkpointInterval"), "3");
+    }
+    base = r->snapshot;
+  }
+  // A replayed batch is still skipped through the snapshot's txn.
+  opts.app_version = 7;
+  opts.base = base;
+  auto replay = WriteDelta(root, MakeData(70, 10), opts);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->skipped);
+  // Complete mode: an overwrite on top of the snapshot removes every file.
+  DeltaWriteOptions ow = opts;
+  ow.mode = DeltaWriteOptions::Mode::kOverwrite;
+  ow.app_version = 8;
+  auto r = WriteDelta(root, MakeData(500, 3), ow);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->files_removed, 9);
+  ASSERT_NE(r->snapshot, nullptr);
+  auto reloaded = DeltaLog::Open(root)->Latest();
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ(files_of(*r->snapshot), files_of(**reloaded));
+  EXPECT_EQ(ReadRows(root), Expected({MakeData(500, 3)}));
+  // A checkpoint written from such a snapshot reads back the same table.
+  ASSERT_TRUE(WriteCheckpoint(*r->snapshot).ok());
+  auto from_checkpoint = DeltaLog::Open(root)->Latest();
+  ASSERT_TRUE(from_checkpoint.ok()) << from_checkpoint.status().ToString();
+  EXPECT_EQ((*from_checkpoint)->checkpoint_version(), r->version);
+  EXPECT_EQ(files_of(**from_checkpoint), files_of(*r->snapshot));
+  EXPECT_EQ(ReadRows(root), Expected({MakeData(500, 3)}));
+}
+
 TEST(DeltaWriter, SchemaMismatchRefused) {
   TempDir dir("schema");
   std::string root = dir.path() + "/t";

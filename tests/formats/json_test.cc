@@ -1,6 +1,7 @@
 // JSON reading: Spark's inference (sorted fields, BIGINT/DOUBLE, conflicts as
 // STRING), conversion, multiLine, and the malformed-record modes.
 #include <arrow/api.h>
+#include <arrow/json/from_string.h>
 #include <gtest/gtest.h>
 
 #include "formats/file_source.h"
@@ -166,6 +167,40 @@ TEST(Json, KeysInAnyOrderRepeatedAndNestedErrorsNamed) {
   EXPECT_NE(r.status().message().find(":3: cannot read \"bad\" as INT for column 's.q'"),
             std::string::npos)
       << r.status().message();
+}
+
+std::string FromJson(const std::shared_ptr<arrow::DataType>& type, const std::string& json) {
+  return arrow::json::ArrayFromJSONString(type, json).ValueOrDie()->ToString();
+}
+
+TEST(Json, ValuesMatchKeysWhenTheKeyOrderChanges) {
+  // Kafka values: the reader remembers which field each key position went to
+  // in the previous record; records that reorder, rename, drop or repeat keys
+  // must still land in the right columns.
+  arrow::StringBuilder b;
+  for (const char* v : {
+           R"({"x": 0, "a": 1, "ab": "p", "c": 1.5})",
+           R"({"x": 0, "a": 2, "ab": "q", "c": 2.5})",
+           R"({"ab": "r", "a": 3, "x": 0, "c": 3.5})",  // reordered
+           R"({"x": 0, "ab": 4, "ab": "s", "a": 5})",   // "ab" where "a" was; repeated
+           R"({"a": 6})",                               // fewer keys
+           R"({"x": 0, "a": 7, "ab": "t", "c": 7.5})",
+       }) {
+    ASSERT_TRUE(b.Append(v).ok());
+  }
+  std::shared_ptr<arrow::Array> values;
+  ASSERT_TRUE(b.Finish(&values).ok());
+  ASSERT_OK_AND_ASSIGN(auto schema, types::ParseDDLSchema("a BIGINT, ab STRING, c DOUBLE"));
+  FileReadOptions o;
+  ASSERT_OK_AND_ASSIGN(auto parsed, ParseJsonValues(*values, schema, o,
+                                                    [](int64_t r) { return std::to_string(r); }));
+  ASSERT_EQ(parsed.columns.size(), 3u);
+  EXPECT_EQ(parsed.columns[0]->ToString(), FromJson(arrow::int64(), "[1, 2, 3, 5, 6, 7]"));
+  // The first "ab" of record 4 is a number: its JSON text, as Spark keeps it.
+  EXPECT_EQ(parsed.columns[1]->ToString(),
+            FromJson(arrow::utf8(), R"(["p", "q", "r", "4", null, "t"])"));
+  EXPECT_EQ(parsed.columns[2]->ToString(),
+            FromJson(arrow::float64(), "[1.5, 2.5, 3.5, null, null, 7.5]"));
 }
 
 TEST(Json, ProjectionAndFolder) {

@@ -78,6 +78,16 @@ TEST_F(FileSystemTest, PutIfAbsentNeverOverwrites) {
   EXPECT_EQ(fs_.List(dir_.string())->size(), 1u);
 }
 
+TEST_F(FileSystemTest, WriteNewCreatesOnceWithoutTempFiles) {
+  ASSERT_TRUE(fs_.WriteNew(P("part-0.parquet"), "data").ok());
+  EXPECT_EQ(*fs_.ReadAll(P("part-0.parquet")), "data");
+  Status st = fs_.WriteNew(P("part-0.parquet"), "other");
+  ASSERT_FALSE(st.ok());  // never truncates or removes an existing file
+  EXPECT_NE(st.message().find("part-0.parquet"), std::string::npos) << st.ToString();
+  EXPECT_EQ(*fs_.ReadAll(P("part-0.parquet")), "data");
+  EXPECT_EQ(fs_.List(dir_.string())->size(), 1u);
+}
+
 TEST_F(FileSystemTest, PutIfAbsentRaceHasOneWinner) {
   constexpr int kThreads = 8;
   constexpr int kNames = 50;

@@ -366,6 +366,19 @@ Result<std::shared_ptr<const Snapshot>> DeltaLog::Load(std::optional<int64_t> wa
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 
+std::shared_ptr<const Snapshot> Snapshot::WithOwnCommit(const std::vector<AddFile>& adds,
+                                                        bool removed_all,
+                                                        const std::optional<Txn>& txn,
+                                                        int64_t timestamp_ms) const {
+  auto next = std::make_shared<Snapshot>(*this);
+  next->version_ = version_ + 1;
+  next->timestamp_ms_ = timestamp_ms;
+  if (removed_all) next->files_.clear();
+  next->files_.insert(next->files_.end(), adds.begin(), adds.end());
+  if (txn) next->txns_[txn->app_id] = *txn;
+  return next;
+}
+
 Result<std::map<int64_t, int64_t>> DeltaLog::CommitTimestamps() {
   LS_ASSIGN_OR_RAISE(auto entries, ListLog(fs_.get(), table_root_, log_dir()));
   std::map<int64_t, int64_t> out;

@@ -51,6 +51,16 @@ class Snapshot {
   /// The version of the checkpoint this snapshot was built from (-1: none).
   int64_t checkpoint_version() const { return checkpoint_version_; }
 
+  /// This snapshot after one more commit, version() + 1, that the caller
+  /// wrote itself on top of it: `adds` appended (after removing every live
+  /// file when `removed_all`, an overwrite) and `txn` recorded. It is what
+  /// reading the log again would give, except the timestamp (`timestamp_ms`,
+  /// the writer's clock): a writer committing version after version (a
+  /// streaming sink) need not list and replay the log before every commit.
+  std::shared_ptr<const Snapshot> WithOwnCommit(const std::vector<AddFile>& adds, bool removed_all,
+                                                const std::optional<Txn>& txn,
+                                                int64_t timestamp_ms) const;
+
  private:
   friend class DeltaLog;
   friend class LogReplayer;

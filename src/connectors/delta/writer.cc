@@ -504,7 +504,11 @@ Result<std::vector<AddFile>> WriteDataFiles(storage::FileSystem* fs, const std::
     std::string name = fmt::format("part-{:05d}-{}.c000.{}.parquet", k, Uuid(),
                                    options.compression == "zstd" ? "zstd" : "snappy");
     std::string rel = job.dir + name;
-    LS_RETURN_NOT_OK(fs->WriteAtomic(storage::JoinPath(root, rel), bytes));
+    // Not atomic: a data file is read only once a commit names it, and the
+    // commit is put after this returns (a crash leaves an orphan, ignored by
+    // readers). A rename would cost a second journal commit per file, and
+    // every freshness-critical batch writes one.
+    LS_RETURN_NOT_OK(fs->WriteNew(storage::JoinPath(root, rel), bytes));
     AddFile add;
     add.path = UrlEncodePath(rel);
     add.partition_values = job.pv;
@@ -671,10 +675,15 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
   const std::string& root = log->table_root();
   storage::FileSystem* f = log->fs().get();
   DeltaWriteResult result;
-  LS_ASSIGN_OR_RAISE(bool exists, log->TableExists());
-  std::shared_ptr<const Snapshot> base;
+  std::shared_ptr<const Snapshot> base = options.base;
+  bool exists = base != nullptr;
+  if (!base) {
+    LS_ASSIGN_OR_RAISE(exists, log->TableExists());
+  }
   if (exists) {
-    LS_ASSIGN_OR_RAISE(base, log->Latest());
+    if (!base) {
+      LS_ASSIGN_OR_RAISE(base, log->Latest());
+    }
     if (options.mode == DeltaWriteOptions::Mode::kErrorIfExists) {
       return UserError("Delta table '{}' already exists (mode ErrorIfExists)", root);
     }
@@ -765,6 +774,7 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
   int64_t read_version = base ? base->version() : -1;
   int64_t version = read_version + 1;
   bool blind_append = options.mode == DeltaWriteOptions::Mode::kAppend;
+  Txn committed_txn;
   for (int attempt = 1;; ++attempt) {
     result.attempts = attempt;
     std::vector<Action> actions;
@@ -775,7 +785,8 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
     if (protocol) actions.push_back(*protocol);
     if (metadata) actions.push_back(*metadata);
     if (options.app_id && options.app_version) {
-      actions.push_back(Txn{*options.app_id, *options.app_version, NowMs()});
+      committed_txn = Txn{*options.app_id, *options.app_version, NowMs()};
+      actions.push_back(committed_txn);
     }
     for (const auto& r : removes) actions.push_back(r);
     for (const auto& a : adds) actions.push_back(a);
@@ -837,6 +848,13 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
   }
   result.version = version;
   result.files_removed = static_cast<int64_t>(removes.size());
+  const bool overwrite = options.mode == DeltaWriteOptions::Mode::kOverwrite;
+  if (base && version == read_version + 1 &&
+      (overwrite || options.mode == DeltaWriteOptions::Mode::kAppend)) {
+    std::optional<Txn> txn;
+    if (options.app_id && options.app_version) txn = committed_txn;
+    result.snapshot = base->WithOwnCommit(adds, overwrite, txn, NowMs());
+  }
 
   // Checkpoint (best effort: the commit already succeeded).
   int64_t interval = base ? CheckpointInterval(*base) : [&] {
@@ -851,7 +869,8 @@ Result<DeltaWriteResult> WriteDelta(const std::string& table_root,
   bool v2 = base && base->protocol().HasWriterFeature("v2Checkpoint");
   result.checkpoint_due = !v2 && interval > 0 && version > 0 && version % interval == 0;
   if (result.checkpoint_due && options.write_checkpoint) {
-    auto snap = log->AtVersion(version);
+    auto snap = result.snapshot ? Result<std::shared_ptr<const Snapshot>>(result.snapshot)
+                                : log->AtVersion(version);
     if (snap.ok() && WriteCheckpoint(**snap).ok()) result.checkpoint_written = true;
   }
   return result;

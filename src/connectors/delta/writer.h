@@ -73,6 +73,13 @@ struct DeltaWriteOptions {
   /// returning. A caller that writes it itself, off its commit path, sets
   /// false and reads DeltaWriteResult::checkpoint_due. Default true.
   bool write_checkpoint = true;
+  /// The table as the caller last saw it, normally the `snapshot` of its own
+  /// previous write (a streaming sink's). The write then neither lists nor
+  /// replays the log: a commit made by someone else since is found by the
+  /// put-if-absent of the next commit file, which fails, and is checked for
+  /// conflicts (and for this write's txn) as always. Default none: the write
+  /// reads the latest snapshot first.
+  std::shared_ptr<const Snapshot> base;
 };
 
 /// What a write did.
@@ -85,6 +92,9 @@ struct DeltaWriteResult {
   int64_t rows_written = 0;
   bool checkpoint_written = false;
   bool checkpoint_due = false;       ///< this version calls for a checkpoint (written or not)
+  /// The table right after this write, when known without reading the log:
+  /// an append or overwrite committed right after its base version. Else null.
+  std::shared_ptr<const Snapshot> snapshot;
 };
 
 /// Writes `data` to the Delta table at `table_root`, creating it if needed.

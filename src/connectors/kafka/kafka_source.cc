@@ -755,9 +755,21 @@ Result<Json> KafkaSource::InitialOffset() {
   return OffsetsToJson(start);
 }
 
-Result<PartitionOffsets> KafkaSource::AvailableOffsets(std::map<TopicPartition, Watermarks>* marks) {
+Result<PartitionOffsets> KafkaSource::AvailableOffsets(std::map<TopicPartition, Watermarks>* marks,
+                                                       const PartitionOffsets* from) {
   ARROW_ASSIGN_OR_RAISE(auto partitions, CurrentPartitions());
-  ARROW_ASSIGN_OR_RAISE(*marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return QueryWatermarks(rk, partitions, p); }));
+  // Low watermarks only where a read will start at one: partitions new to
+  // `from`. (Retention below a known position is found by the read itself,
+  // PartitionRead::OutOfRange.)
+  std::vector<TopicPartition> with_low;
+  if (from) {
+    for (const auto& tp : partitions) {
+      if (!from->count(tp)) with_low.push_back(tp);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(*marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
+    return QueryWatermarks(rk, partitions, with_low, p);
+  }));
   PartitionOffsets latest;
   for (const auto& [tp, m] : *marks) latest[tp] = m.high;
   if (!ending_cap_ && Lower(options_.ending_offsets) != "latest") {
@@ -797,7 +809,7 @@ Result<PartitionOffsets> KafkaSource::AvailableOffsets(std::map<TopicPartition, 
 
 Status KafkaSource::PrepareForAvailableNow() {
   std::map<TopicPartition, Watermarks> marks;
-  ARROW_ASSIGN_OR_RAISE(auto latest, AvailableOffsets(&marks));
+  ARROW_ASSIGN_OR_RAISE(auto latest, AvailableOffsets(&marks, nullptr));
   available_now_cap_ = std::move(latest);
   return Status::OK();
 }
@@ -817,7 +829,12 @@ Result<Json> KafkaSource::LatestOffset(const Json& start_json) {
     ARROW_ASSIGN_OR_RAISE(from, OffsetsFromJson(start_json, "Kafka start offset"));
   }
   std::map<TopicPartition, Watermarks> marks;
-  ARROW_ASSIGN_OR_RAISE(auto latest, AvailableOffsets(&marks));
+  ARROW_ASSIGN_OR_RAISE(auto latest, AvailableOffsets(&marks, &from));
+  new_partition_lows_.clear();
+  for (const auto& [tp, m] : marks) {
+    if (m.low >= 0) new_partition_lows_[tp] = m.low;
+  }
+  new_partition_lows_at_ = std::chrono::steady_clock::now();
 
   PartitionOffsets begin;  // where each partition's next batch begins
   PartitionOffsets end = latest;
@@ -895,22 +912,35 @@ Result<std::vector<exec::ScanTask>> KafkaSource::PlanBatch(const Json& start_jso
   }
   std::vector<exec::ScanTask> tasks;
   if (candidates.empty()) return tasks;
-  // The low watermarks tell new partitions' start and whether retention
-  // removed offsets the batch should read.
-  ARROW_ASSIGN_OR_RAISE(auto marks, WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) { return QueryWatermarks(rk, candidates, p); }));
+  // A partition new to `from` starts at its low watermark: the one the
+  // LatestOffset that planned this batch looked up (a replayed batch asks
+  // again). Each broker round trip is on the path of every small batch's
+  // freshness; this one used to look up every partition's watermarks again,
+  // for retention checks that the read itself makes (PartitionRead::OutOfRange
+  // reports or skips offsets gone before the read, under failOnDataLoss).
+  std::vector<TopicPartition> need_low;
+  for (const auto& tp : candidates) {
+    if (!from.count(tp)) need_low.push_back(tp);
+  }
+  std::map<TopicPartition, int64_t> lows;
+  if (!need_low.empty()) {
+    bool known =
+        std::chrono::steady_clock::now() - new_partition_lows_at_ < std::chrono::seconds(10);
+    for (const auto& tp : need_low) known = known && new_partition_lows_.count(tp);
+    if (known) {
+      for (const auto& tp : need_low) lows[tp] = new_partition_lows_[tp];
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto marks,
+                            WithMetaHandle([&](rd_kafka_t* rk, const OffsetFetchPolicy& p) {
+                              return QueryWatermarks(rk, need_low, need_low, p);
+                            }));
+      for (const auto& [tp, m] : marks) lows[tp] = m.low;
+    }
+  }
   for (const auto& tp : candidates) {
     int64_t u = until[tp];
     auto it = from.find(tp);
-    int64_t low = marks[tp].low;
-    int64_t b = it == from.end() ? low : it->second;
-    if (b < low) {
-      ARROW_RETURN_NOT_OK(DataLoss(fmt::format(
-          "Kafka topic {} partition {}: offsets [{}, {}) were removed before the query read them (earliest available "
-          "offset is {})",
-          tp.topic, tp.partition, b, std::min(low, u), low)));
-      data_loss_offsets_->fetch_add(std::min(low, u) - b);
-      b = low;
-    }
+    int64_t b = it == from.end() ? lows[tp] : it->second;
     if (b >= u) continue;
     auto pool = pool_;
     auto data_loss = data_loss_offsets_;

@@ -72,8 +72,11 @@ class KafkaSource : public Source {
   Result<std::vector<TopicPartition>> CurrentPartitions();
   Result<PartitionOffsets> ResolveStart(const std::string& spec, const std::vector<TopicPartition>& partitions,
                                         const std::map<TopicPartition, Watermarks>& marks);
-  /// The latest offsets available now, capped by endingOffsets and availableNow.
-  Result<PartitionOffsets> AvailableOffsets(std::map<TopicPartition, Watermarks>* marks);
+  /// The latest offsets available now, capped by endingOffsets and availableNow;
+  /// `marks` gets the watermarks, with low watermarks (else -1) only for the
+  /// partitions not in `from` (none if null).
+  Result<PartitionOffsets> AvailableOffsets(std::map<TopicPartition, Watermarks>* marks,
+                                            const PartitionOffsets* from);
   /// Runs a metadata/offset look-up `f(handle, policy)` under the source's
   /// retry policy, on a fresh handle after every failure.
   template <typename F>
@@ -92,6 +95,10 @@ class KafkaSource : public Source {
   std::chrono::steady_clock::time_point last_trigger_;
   PartitionOffsets last_latest_;  // latest offsets at the last LatestOffset, for metrics
   PartitionOffsets last_end_;
+  // Low watermarks of the partitions new at the last LatestOffset, for the
+  // PlanBatch of the batch it planned.
+  std::map<TopicPartition, int64_t> new_partition_lows_;
+  std::chrono::steady_clock::time_point new_partition_lows_at_;
   std::shared_ptr<std::atomic<int64_t>> data_loss_offsets_;
 };
 

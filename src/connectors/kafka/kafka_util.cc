@@ -186,6 +186,36 @@ Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
   return out;
 }
 
+Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(
+    rd_kafka_t* rk, const std::vector<TopicPartition>& partitions,
+    const std::vector<TopicPartition>& with_low, const OffsetFetchPolicy& policy) {
+  std::map<TopicPartition, Watermarks> out;
+  if (partitions.empty()) return out;
+  ARROW_ASSIGN_OR_RAISE(auto high, ListOffsets(rk, partitions, RD_KAFKA_OFFSET_END, policy));
+  std::map<TopicPartition, int64_t> low;
+  if (!with_low.empty()) {
+    ARROW_ASSIGN_OR_RAISE(low, ListOffsets(rk, with_low, RD_KAFKA_OFFSET_BEGINNING, policy));
+  }
+  for (const auto& tp : partitions) {
+    auto h = high.find(tp);
+    if (h == high.end() || h->second < 0) {
+      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ",
+                             tp.partition);
+    }
+    out[tp] = Watermarks{-1, h->second};
+  }
+  for (const auto& tp : with_low) {
+    auto l = low.find(tp);
+    auto o = out.find(tp);
+    if (l == low.end() || l->second < 0 || o == out.end()) {
+      return Status::IOError("Kafka: no offsets returned for topic ", tp.topic, " partition ",
+                             tp.partition);
+    }
+    o->second.low = l->second;
+  }
+  return out;
+}
+
 Result<PartitionOffsets> OffsetsForTimestamp(rd_kafka_t* rk, const std::vector<TopicPartition>& partitions,
                                              int64_t timestamp_ms, const OffsetFetchPolicy& policy) {
   PartitionOffsets out;

@@ -83,6 +83,12 @@ struct Watermarks {
 Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(rd_kafka_t* rk,
                                                              const std::vector<TopicPartition>& partitions,
                                                              const OffsetFetchPolicy& policy);
+/// The low and high watermarks of `partitions`, asking the broker for low
+/// watermarks only for `with_low` (the others' `low` is -1): one ListOffsets
+/// round trip instead of two when `with_low` is empty.
+Result<std::map<TopicPartition, Watermarks>> QueryWatermarks(
+    rd_kafka_t* rk, const std::vector<TopicPartition>& partitions,
+    const std::vector<TopicPartition>& with_low, const OffsetFetchPolicy& policy);
 /// The first offset whose timestamp is >= `timestamp_ms` per partition, or the
 /// partition's high watermark when every record is older.
 Result<PartitionOffsets> OffsetsForTimestamp(rd_kafka_t* rk, const std::vector<TopicPartition>& partitions,
