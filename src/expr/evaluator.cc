@@ -9,8 +9,11 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bit_run_reader.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
+
+#include <cstring>
 
 #include "expr/cast.h"
 
@@ -38,32 +41,54 @@ Result<ArrayPtr> ToArray(const Datum& d, int64_t length, arrow::MemoryPool* pool
 enum class Want { kTrue, kFalse, kNotTrue, kNotFalse };
 
 // Indices (into `rows`, or into the batch when rows is null) where the boolean
-// array `cond` matches `want`.
+// array `cond` matches `want`. The wanted rows are found as a bitmap (values
+// combined with validity a word at a time) and copied out run by run.
 Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32Array* rows,
                             Want want, arrow::MemoryPool* pool) {
-  arrow::Int32Builder b(pool);
-  ARROW_RETURN_NOT_OK(b.Reserve(cond.length()));
-  for (int64_t i = 0; i < cond.length(); ++i) {
-    bool valid = cond.IsValid(i);
-    bool v = valid && cond.Value(i);
-    bool keep = false;
-    switch (want) {
-      case Want::kTrue:
-        keep = valid && v;
-        break;
-      case Want::kFalse:
-        keep = valid && !v;
-        break;
-      case Want::kNotTrue:
-        keep = !(valid && v);
-        break;
-      case Want::kNotFalse:
-        keep = !(valid && !v);
-        break;
-    }
-    if (keep) b.UnsafeAppend(rows ? rows->Value(i) : static_cast<int32_t>(i));
+  const int64_t n = cond.length();
+  const uint8_t* values = cond.values()->data();
+  const int64_t off = cond.offset();
+  const uint8_t* validity = cond.null_count() > 0 ? cond.null_bitmap_data() : nullptr;
+  ARROW_ASSIGN_OR_RAISE(auto mask, arrow::AllocateEmptyBitmap(n, pool));
+  uint8_t* m = mask->mutable_data();
+  // TRUE = value & valid; FALSE = ~value & valid; NOT TRUE = ~TRUE; NOT FALSE = ~FALSE.
+  bool want_value = want == Want::kTrue || want == Want::kNotTrue;
+  bool negate = want == Want::kNotTrue || want == Want::kNotFalse;
+  if (want_value) {
+    arrow::internal::CopyBitmap(values, off, n, m, 0);
+  } else {
+    arrow::internal::InvertBitmap(values, off, n, m, 0);
   }
-  return b.Finish();
+  if (validity) arrow::internal::BitmapAnd(m, 0, validity, off, n, 0, m);
+  if (negate) arrow::internal::InvertBitmap(m, 0, n, m, 0);
+  int64_t count = arrow::internal::CountSetBits(m, 0, n);
+  ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer(count * sizeof(int32_t), pool));
+  auto* dst = reinterpret_cast<int32_t*>(out->mutable_data());
+  const int32_t* from = rows ? rows->raw_values() : nullptr;
+  arrow::internal::VisitSetBitRunsVoid(m, 0, n, [&](int64_t pos, int64_t len) {
+    if (from) {
+      std::memcpy(dst, from + pos, len * sizeof(int32_t));
+    } else {
+      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<int32_t>(pos + i);
+    }
+    dst += len;
+  });
+  return std::make_shared<arrow::Int32Array>(count, std::shared_ptr<arrow::Buffer>(std::move(out)));
+}
+
+// A boolean datum with NULL read as FALSE (a CASE branch is taken only where
+// its condition is TRUE; Arrow's if_else would make those rows NULL).
+Result<Datum> NullAsFalse(const Datum& cond, arrow::MemoryPool* pool) {
+  if (cond.is_scalar()) {
+    if (cond.scalar()->is_valid) return cond;
+    return Datum(std::make_shared<arrow::BooleanScalar>(false));
+  }
+  const auto& a = *cond.array();
+  if (a.GetNullCount() == 0) return cond;
+  ARROW_ASSIGN_OR_RAISE(auto bits,
+                        arrow::internal::BitmapAnd(pool, a.buffers[1]->data(), a.offset,
+                                                   a.buffers[0]->data(), a.offset, a.length, 0));
+  return Datum(std::make_shared<arrow::BooleanArray>(a.length, std::move(bits)));
 }
 
 // True when evaluating `e` on any row can not raise an error (comparisons and
@@ -206,6 +231,7 @@ class Evaluator {
     size_t n = e.args.size();
     bool has_else = e.kind == ExprKind::kIf ? true : e.has_else;
     size_t pairs_end = has_else ? n - 1 : n;
+    if (CaseErrorFree(e, pairs_end)) return EvalCaseWhole(e, rows, pairs_end, has_else);
     std::vector<std::pair<ArrayPtr, ArrayPtr>> pieces;  // (local row positions, values)
     // `pending`: positions (0..length-1) not decided yet; null means all.
     std::shared_ptr<arrow::Int32Array> pending;
@@ -240,6 +266,43 @@ class Evaluator {
     if (pieces.size() == 1 && pieces[0].first->length() == length) return Datum(pieces[0].second);
     ARROW_ASSIGN_OR_RAISE(auto out, Scatter(pieces, length, e.type));
     return Datum(out);
+  }
+
+  // True when no condition or value of a CASE can raise an error on any row:
+  // then narrowing each branch to its rows (which exists only to keep ANSI
+  // errors away from rows Spark never evaluates a branch on) buys nothing.
+  static bool CaseErrorFree(const Expr& e, size_t pairs_end) {
+    auto id = e.type->id();
+    // The types Arrow's if_else takes.
+    if (!arrow::is_primitive(id) && !arrow::is_base_binary_like(id) && !arrow::is_decimal(id)) {
+      return false;
+    }
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      const Expr& a = *e.args[i];
+      if (!ErrorFree(a)) return false;
+      bool is_value = i >= pairs_end || i % 2 == 1;
+      if (is_value && !a.type->Equals(*e.type)) return false;
+    }
+    return true;
+  }
+
+  // The CASE over every row with Arrow's if_else, last branch first, so an
+  // earlier branch overrides a later one where both conditions hold.
+  Result<Datum> EvalCaseWhole(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                              size_t pairs_end, bool has_else) {
+    Datum result;
+    if (has_else) {
+      ARROW_ASSIGN_OR_RAISE(result, Eval(*e.args.back(), rows));
+    } else {
+      result = Datum(arrow::MakeNullScalar(e.type));
+    }
+    for (size_t i = pairs_end; i >= 2; i -= 2) {
+      ARROW_ASSIGN_OR_RAISE(auto cond, Eval(*e.args[i - 2], rows));
+      ARROW_ASSIGN_OR_RAISE(cond, NullAsFalse(cond, ctx_.pool));
+      ARROW_ASSIGN_OR_RAISE(auto value, Eval(*e.args[i - 1], rows));
+      ARROW_ASSIGN_OR_RAISE(result, cp::IfElse(cond, value, result, &exec_ctx()));
+    }
+    return result;
   }
 
   Result<Datum> EvalCoalesce(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
