@@ -22,6 +22,7 @@
 
 #include "connectors/delta/checkpoint.h"
 #include "connectors/delta/deletion_vector.h"
+#include "connectors/delta/timestamps.h"
 #include "formats/format_internal.h"
 
 namespace lakestream::delta {
@@ -195,20 +196,13 @@ Key ScalarKey(const arrow::Scalar& s) {
     case arrow::Type::DATE32:
       return int64_t{static_cast<const arrow::Date32Scalar&>(s).value};
     case arrow::Type::TIMESTAMP: {
-      const auto& ts = static_cast<const arrow::TimestampScalar&>(s);
       const auto& tt = static_cast<const arrow::TimestampType&>(*s.type);
-      int64_t v = ts.value;
-      switch (tt.unit()) {
-        case arrow::TimeUnit::SECOND:
-          return v * 1000000;
-        case arrow::TimeUnit::MILLI:
-          return v * 1000;
-        case arrow::TimeUnit::MICRO:
-          return v;
-        case arrow::TimeUnit::NANO:
-          return v / 1000;
-      }
-      return v;
+      int64_t v = static_cast<const arrow::TimestampScalar&>(s).value;
+      // Stats and data are whole microseconds; a bound between two of them
+      // stays exact as a fraction, so that both `<` and `>` prune only what
+      // cannot match (either rounding would be wrong for one of them).
+      if (tt.unit() == arrow::TimeUnit::NANO && v % 1000 != 0) return static_cast<double>(v) / 1000;
+      return TimestampToMicros(tt, v);
     }
     case arrow::Type::FLOAT:
       return double{static_cast<const arrow::FloatScalar&>(s).value};
@@ -469,22 +463,9 @@ bool IsNested(const arrow::DataType& t) {
 // domain, anything else is not worth the risk: no row-group pruning.
 bool StatsUsableFor(const arrow::DataType& file, const arrow::DataType& logical) {
   if (file.Equals(logical)) return true;
-  auto int_width = [](arrow::Type::type id) {
-    switch (id) {
-      case arrow::Type::INT8:
-        return 1;
-      case arrow::Type::INT16:
-        return 2;
-      case arrow::Type::INT32:
-        return 4;
-      case arrow::Type::INT64:
-        return 8;
-      default:
-        return 0;
-    }
-  };
-  int fw = int_width(file.id()), lw = int_width(logical.id());
-  if (fw > 0 && lw > 0) return fw <= lw;
+  if (arrow::is_signed_integer(file.id()) && arrow::is_signed_integer(logical.id())) {
+    return arrow::bit_width(file.id()) <= arrow::bit_width(logical.id());
+  }
   if (file.id() == arrow::Type::FLOAT && logical.id() == arrow::Type::DOUBLE) return true;
   if (file.id() == arrow::Type::DECIMAL128 && logical.id() == arrow::Type::DECIMAL128) return true;
   if (file.id() == arrow::Type::TIMESTAMP && logical.id() == arrow::Type::TIMESTAMP) {
