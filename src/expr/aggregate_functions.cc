@@ -1381,6 +1381,9 @@ class DistinctAgg final : public GroupedAggregator {
   }
   Status Update(const std::vector<arrow::Datum>& args, const uint32_t* g,
                 int64_t length) override {
+    if (args.size() == 1 && args[0].is_array() && args[0].type()->id() == arrow::Type::DICTIONARY) {
+      return UpdateDictionary(*args[0].make_array(), g, length);
+    }
     std::vector<arrow::Datum> cols;
     cols.push_back(std::make_shared<arrow::UInt32Array>(
         length, arrow::Buffer::Wrap(g, length)));
@@ -1392,6 +1395,42 @@ class DistinctAgg final : public GroupedAggregator {
       cols.push_back(a);
     }
     return Feed(arrow::compute::ExecBatch(std::move(cols), length));
+  }
+  // A dictionary-encoded argument (a scan's low-cardinality strings): the
+  // (group, index) pairs are deduplicated first, on integers, and only the
+  // values of the first row of each pair are decoded and fed.
+  Status UpdateDictionary(const arrow::Array& arg, const uint32_t* g, int64_t length) {
+    const auto& dict = static_cast<const arrow::DictionaryArray&>(arg);
+    if (pairs_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(
+          pairs_, arrow::compute::Grouper::Make({arrow::uint32(), dict.indices()->type()}));
+    }
+    // Pairs of one batch only: indices mean nothing across dictionaries.
+    ARROW_RETURN_NOT_OK(pairs_->Reset());
+    arrow::Datum gids(std::make_shared<arrow::UInt32Array>(length, arrow::Buffer::Wrap(g, length)));
+    arrow::compute::ExecBatch keys({gids, arrow::Datum(dict.indices())}, length);
+    ARROW_ASSIGN_OR_RAISE(auto ids_datum, pairs_->Consume(arrow::compute::ExecSpan(keys)));
+    auto ids = ids_datum.array_as<arrow::UInt32Array>();
+    std::vector<uint8_t> taken(pairs_->num_groups(), 0);
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < length; ++i) {
+      uint32_t id = ids->Value(i);
+      if (!taken[id]) {
+        taken[id] = 1;
+        rows.push_back(i);
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto indices, MakeFixedArray(arrow::int64(), rows, nullptr));
+    ARROW_ASSIGN_OR_RAISE(auto firsts, arrow::compute::Take(arg, indices));
+    ARROW_ASSIGN_OR_RAISE(auto values, CastArray(firsts.make_array(), arg_types_[0]));
+    std::vector<uint32_t> gids_of(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) gids_of[i] = g[rows[i]];
+    std::vector<arrow::Datum> cols;
+    cols.push_back(std::make_shared<arrow::UInt32Array>(
+        static_cast<int64_t>(rows.size()),
+        arrow::Buffer::Wrap(gids_of.data(), static_cast<int64_t>(gids_of.size()))));
+    cols.push_back(values);
+    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(rows.size())));
   }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<DistinctAgg&>(other);
@@ -1464,6 +1503,7 @@ class DistinctAgg final : public GroupedAggregator {
   std::unique_ptr<GroupedAggregator> inner_;
   std::vector<TypePtr> arg_types_;
   std::unique_ptr<arrow::compute::Grouper> seen_;
+  std::unique_ptr<arrow::compute::Grouper> pairs_;  // (group, dictionary index), per batch
   int64_t num_groups_ = 0;
 };
 

@@ -14,6 +14,8 @@
 #include <arrow/util/bitmap_ops.h>
 
 #include <cstring>
+#include <optional>
+#include <unordered_map>
 
 #include "expr/cast.h"
 
@@ -140,10 +142,12 @@ class Evaluator {
                                e.column_index, e.name, batch_.num_columns());
         }
         auto col = batch_.column(e.column_index);
+        if (col->type_id() == arrow::Type::DICTIONARY) return Decoded(e.column_index, rows);
         if (!rows) return Datum(col);
         return cp::Take(col, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
       }
       case ExprKind::kCall: {
+        if (auto d = DictionaryComparison(e, rows)) return std::move(*d);
         std::vector<Datum> args;
         args.reserve(e.args.size());
         for (const auto& a : e.args) {
@@ -184,6 +188,62 @@ class Evaluator {
   }
 
  private:
+  // A dictionary-encoded column (a scan keeps low-cardinality strings so
+  // when its consumers allow, see plan/physical_planner.cc) as the dense
+  // array every kernel takes, decoded once per batch.
+  Result<Datum> Decoded(int column, const std::shared_ptr<arrow::Int32Array>& rows) {
+    auto& dense = decoded_[column];
+    if (!dense) {
+      const auto& col = batch_.column(column);
+      const auto& type = static_cast<const arrow::DictionaryType&>(*col->type());
+      ARROW_ASSIGN_OR_RAISE(auto d,
+                            cp::Cast(col, type.value_type(), cp::CastOptions::Safe(), &exec_ctx()));
+      dense = d.make_array();
+    }
+    if (!rows) return Datum(dense);
+    return cp::Take(dense, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
+  }
+
+  // `column <cmp> literal` (either order) over a dictionary-encoded column:
+  // the comparison runs once per dictionary entry and its result is
+  // gathered by the indices (a NULL index gives NULL, as the comparison of
+  // a NULL does). nullopt when `e` is not that.
+  std::optional<Result<Datum>> DictionaryComparison(
+      const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows) {
+    if (e.args.size() != 2 || !e.call) return std::nullopt;
+    int col_arg = -1;
+    for (int i = 0; i < 2; ++i) {
+      const Expr& a = *e.args[i];
+      if (a.kind == ExprKind::kColumn && a.column_index >= 0 &&
+          a.column_index < batch_.num_columns() &&
+          batch_.column(a.column_index)->type_id() == arrow::Type::DICTIONARY &&
+          e.args[1 - i]->kind == ExprKind::kLiteral) {
+        col_arg = i;
+      }
+    }
+    static const char* kComparisons[] = {"equal",      "not_equal", "less",
+                                         "less_equal", "greater",   "greater_equal"};
+    bool comparison = false;
+    for (const char* n : kComparisons) comparison = comparison || e.name == n;
+    if (col_arg < 0 || !comparison) return std::nullopt;
+    const auto& dict =
+        static_cast<const arrow::DictionaryArray&>(*batch_.column(e.args[col_arg]->column_index));
+    std::vector<Datum> args(2);
+    args[col_arg] = Datum(dict.dictionary());
+    args[1 - col_arg] = Datum(e.args[1 - col_arg]->value);
+    auto per_entry = e.call->exec(args, dict.dictionary()->length(), ctx_);
+    if (!per_entry.ok()) return per_entry.status();
+    auto entries = ToArray(*per_entry, dict.dictionary()->length(), ctx_.pool);
+    if (!entries.ok()) return entries.status();
+    Datum indices(dict.indices());
+    if (rows) {
+      auto taken = cp::Take(indices, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
+      if (!taken.ok()) return taken.status();
+      indices = std::move(*taken);
+    }
+    return cp::Take(*entries, indices, cp::TakeOptions::Defaults(), &exec_ctx());
+  }
+
   cp::ExecContext& exec_ctx() {
     if (!exec_ctx_) exec_ctx_ = std::make_unique<cp::ExecContext>(ctx_.pool);
     return *exec_ctx_;
@@ -772,6 +832,7 @@ class Evaluator {
   // Values of the lambda parameters in scope, by slot, one per batch row.
   std::vector<ArrayPtr> vars_;
   std::unique_ptr<cp::ExecContext> exec_ctx_;
+  std::unordered_map<int, ArrayPtr> decoded_;  // dictionary columns, dense
 };
 
 }  // namespace

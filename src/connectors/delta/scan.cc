@@ -651,6 +651,12 @@ Result<std::unique_ptr<DeltaScan>> DeltaScan::Make(std::shared_ptr<const Snapsho
     bool is_part = false;
     for (const auto& pc : parts) is_part |= EqualsIgnoreCase(pc, f->name());
     scan->output_is_partition_.push_back(is_part);
+    bool keep_dictionary = false;
+    for (const auto& d : options.dictionary_columns) {
+      keep_dictionary |= EqualsIgnoreCase(d, f->name());
+    }
+    scan->output_keeps_dictionary_.push_back(keep_dictionary && !is_part &&
+                                             f->type()->id() == arrow::Type::STRING);
     scan->output_logical_fields_.push_back(f);
     out_fields.push_back(StripField(f));
   }
@@ -859,7 +865,13 @@ Result<formats::BatchIterator> DeltaScan::OpenFile(const AddFile& file,
         columns.push_back(std::move(arr));
         continue;
       }
-      LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, cursor->path));
+      const auto& col = batch->column(idx);
+      if (output_keeps_dictionary_[i] && col->type_id() == arrow::Type::DICTIONARY &&
+          static_cast<const arrow::DictionaryType&>(*col->type()).value_type()->Equals(*out_type)) {
+        columns.push_back(col);
+        continue;
+      }
+      LS_ASSIGN_OR_RAISE(auto arr, Adapt(col, lf, mode, cursor->path));
       columns.push_back(std::move(arr));
     }
     auto out = arrow::RecordBatch::Make(output_schema_, n, std::move(columns));
