@@ -370,6 +370,18 @@ class CountAgg final : public GroupedAggregator {
     }
     return Status::OK();
   }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    if (mode_ == kStar || args.empty()) {
+      counts_[0] += length;
+      return Status::OK();
+    }
+    if (mode_ == kNonNull && args.size() == 1 && args[0].is_array()) {
+      counts_[0] += length - args[0].null_count();
+      return Status::OK();
+    }
+    return Update(args, zeros, length);
+  }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<CountAgg&>(other);
     for (size_t i = 0; i < o.counts_.size(); ++i) counts_[mapping[i]] += o.counts_[i];
@@ -457,6 +469,28 @@ class SumIntAgg final : public GroupedAggregator {
     }
     return Status::OK();
   }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, arrow::int64()));
+    if (a->null_count() == a->length()) return Status::OK();
+    const int64_t* v = a->data()->GetValues<int64_t>(1);
+    int64_t sum = sums_[0];
+    bool overflow = false;
+    auto add = [&](int64_t x) { overflow |= __builtin_add_overflow(sum, x, &sum); };
+    if (a->null_count() == 0) {
+      for (int64_t i = 0; i < length; ++i) add(v[i]);
+    } else {
+      for (int64_t i = 0; i < length; ++i) {
+        if (a->IsValid(i)) add(v[i]);
+      }
+    }
+    // Wrapped as Add() does; the error (ANSI) or NULL is decided the same way.
+    if (overflow && mode_ == OverflowMode::kError) return LongOverflow();
+    if (overflow && mode_ == OverflowMode::kNull) overflow_[0] = 1;
+    sums_[0] = sum;
+    has_[0] = 1;
+    return Status::OK();
+  }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<SumIntAgg&>(other);
     for (size_t i = 0; i < o.sums_.size(); ++i) {
@@ -522,6 +556,27 @@ class SumDoubleAgg final : public GroupedAggregator {
         ++counts_[g[i]];
       }
     }
+    return Status::OK();
+  }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, arrow::float64()));
+    const double* v = a->data()->GetValues<double>(1);
+    // In row order, as Update() adds: the same rounding.
+    double sum = sums_[0];
+    int64_t n = 0;
+    if (a->null_count() == 0) {
+      for (int64_t i = 0; i < length; ++i) sum += v[i];
+      n = length;
+    } else {
+      for (int64_t i = 0; i < length; ++i) {
+        if (!a->IsValid(i)) continue;
+        sum += v[i];
+        ++n;
+      }
+    }
+    sums_[0] = sum;
+    counts_[0] += n;
     return Status::OK();
   }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
