@@ -182,7 +182,11 @@ Status HashAggregateNode::UpdateAggregates(ThreadState* st, const arrow::RecordB
     const auto& call = options_.aggregates[i];
     std::vector<arrow::Datum> datums(args[i].begin(), args[i].end());
     if (call.filter == nullptr) {
-      ARROW_RETURN_NOT_OK(st->aggs[i]->Update(datums, group_ids, length));
+      if (options_.keys.empty()) {
+        ARROW_RETURN_NOT_OK(st->aggs[i]->UpdateOneGroup(datums, group_ids, length));
+      } else {
+        ARROW_RETURN_NOT_OK(st->aggs[i]->Update(datums, group_ids, length));
+      }
       continue;
     }
     // FILTER (WHERE p): only rows where p is TRUE reach the aggregator.

@@ -370,6 +370,18 @@ class CountAgg final : public GroupedAggregator {
     }
     return Status::OK();
   }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    if (mode_ == kStar || args.empty()) {
+      counts_[0] += length;
+      return Status::OK();
+    }
+    if (mode_ == kNonNull && args.size() == 1 && args[0].is_array()) {
+      counts_[0] += length - args[0].null_count();
+      return Status::OK();
+    }
+    return Update(args, zeros, length);
+  }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<CountAgg&>(other);
     for (size_t i = 0; i < o.counts_.size(); ++i) counts_[mapping[i]] += o.counts_[i];
@@ -457,6 +469,28 @@ class SumIntAgg final : public GroupedAggregator {
     }
     return Status::OK();
   }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, arrow::int64()));
+    if (a->null_count() == a->length()) return Status::OK();
+    const int64_t* v = a->data()->GetValues<int64_t>(1);
+    int64_t sum = sums_[0];
+    bool overflow = false;
+    auto add = [&](int64_t x) { overflow |= __builtin_add_overflow(sum, x, &sum); };
+    if (a->null_count() == 0) {
+      for (int64_t i = 0; i < length; ++i) add(v[i]);
+    } else {
+      for (int64_t i = 0; i < length; ++i) {
+        if (a->IsValid(i)) add(v[i]);
+      }
+    }
+    // Wrapped as Add() does; the error (ANSI) or NULL is decided the same way.
+    if (overflow && mode_ == OverflowMode::kError) return LongOverflow();
+    if (overflow && mode_ == OverflowMode::kNull) overflow_[0] = 1;
+    sums_[0] = sum;
+    has_[0] = 1;
+    return Status::OK();
+  }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<SumIntAgg&>(other);
     for (size_t i = 0; i < o.sums_.size(); ++i) {
@@ -522,6 +556,27 @@ class SumDoubleAgg final : public GroupedAggregator {
         ++counts_[g[i]];
       }
     }
+    return Status::OK();
+  }
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    ARROW_ASSIGN_OR_RAISE(auto a, ArgAs(args[0], length, arrow::float64()));
+    const double* v = a->data()->GetValues<double>(1);
+    // In row order, as Update() adds: the same rounding.
+    double sum = sums_[0];
+    int64_t n = 0;
+    if (a->null_count() == 0) {
+      for (int64_t i = 0; i < length; ++i) sum += v[i];
+      n = length;
+    } else {
+      for (int64_t i = 0; i < length; ++i) {
+        if (!a->IsValid(i)) continue;
+        sum += v[i];
+        ++n;
+      }
+    }
+    sums_[0] = sum;
+    counts_[0] += n;
     return Status::OK();
   }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
@@ -1381,6 +1436,9 @@ class DistinctAgg final : public GroupedAggregator {
   }
   Status Update(const std::vector<arrow::Datum>& args, const uint32_t* g,
                 int64_t length) override {
+    if (args.size() == 1 && args[0].is_array() && args[0].type()->id() == arrow::Type::DICTIONARY) {
+      return UpdateDictionary(*args[0].make_array(), g, length);
+    }
     std::vector<arrow::Datum> cols;
     cols.push_back(std::make_shared<arrow::UInt32Array>(
         length, arrow::Buffer::Wrap(g, length)));
@@ -1392,6 +1450,42 @@ class DistinctAgg final : public GroupedAggregator {
       cols.push_back(a);
     }
     return Feed(arrow::compute::ExecBatch(std::move(cols), length));
+  }
+  // A dictionary-encoded argument (a scan's low-cardinality strings): the
+  // (group, index) pairs are deduplicated first, on integers, and only the
+  // values of the first row of each pair are decoded and fed.
+  Status UpdateDictionary(const arrow::Array& arg, const uint32_t* g, int64_t length) {
+    const auto& dict = static_cast<const arrow::DictionaryArray&>(arg);
+    if (pairs_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(
+          pairs_, arrow::compute::Grouper::Make({arrow::uint32(), dict.indices()->type()}));
+    }
+    // Pairs of one batch only: indices mean nothing across dictionaries.
+    ARROW_RETURN_NOT_OK(pairs_->Reset());
+    arrow::Datum gids(std::make_shared<arrow::UInt32Array>(length, arrow::Buffer::Wrap(g, length)));
+    arrow::compute::ExecBatch keys({gids, arrow::Datum(dict.indices())}, length);
+    ARROW_ASSIGN_OR_RAISE(auto ids_datum, pairs_->Consume(arrow::compute::ExecSpan(keys)));
+    auto ids = ids_datum.array_as<arrow::UInt32Array>();
+    std::vector<uint8_t> taken(pairs_->num_groups(), 0);
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < length; ++i) {
+      uint32_t id = ids->Value(i);
+      if (!taken[id]) {
+        taken[id] = 1;
+        rows.push_back(i);
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto indices, MakeFixedArray(arrow::int64(), rows, nullptr));
+    ARROW_ASSIGN_OR_RAISE(auto firsts, arrow::compute::Take(arg, indices));
+    ARROW_ASSIGN_OR_RAISE(auto values, CastArray(firsts.make_array(), arg_types_[0]));
+    std::vector<uint32_t> gids_of(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) gids_of[i] = g[rows[i]];
+    std::vector<arrow::Datum> cols;
+    cols.push_back(std::make_shared<arrow::UInt32Array>(
+        static_cast<int64_t>(rows.size()),
+        arrow::Buffer::Wrap(gids_of.data(), static_cast<int64_t>(gids_of.size()))));
+    cols.push_back(values);
+    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(rows.size())));
   }
   Status Merge(GroupedAggregator& other, const uint32_t* mapping) override {
     auto& o = static_cast<DistinctAgg&>(other);
@@ -1464,6 +1558,7 @@ class DistinctAgg final : public GroupedAggregator {
   std::unique_ptr<GroupedAggregator> inner_;
   std::vector<TypePtr> arg_types_;
   std::unique_ptr<arrow::compute::Grouper> seen_;
+  std::unique_ptr<arrow::compute::Grouper> pairs_;  // (group, dictionary index), per batch
   int64_t num_groups_ = 0;
 };
 

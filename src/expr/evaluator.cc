@@ -9,8 +9,13 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
+#include <arrow/util/bit_run_reader.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
+
+#include <cstring>
+#include <optional>
+#include <unordered_map>
 
 #include "expr/cast.h"
 
@@ -38,32 +43,54 @@ Result<ArrayPtr> ToArray(const Datum& d, int64_t length, arrow::MemoryPool* pool
 enum class Want { kTrue, kFalse, kNotTrue, kNotFalse };
 
 // Indices (into `rows`, or into the batch when rows is null) where the boolean
-// array `cond` matches `want`.
+// array `cond` matches `want`. The wanted rows are found as a bitmap (values
+// combined with validity a word at a time) and copied out run by run.
 Result<ArrayPtr> SelectRows(const arrow::BooleanArray& cond, const arrow::Int32Array* rows,
                             Want want, arrow::MemoryPool* pool) {
-  arrow::Int32Builder b(pool);
-  ARROW_RETURN_NOT_OK(b.Reserve(cond.length()));
-  for (int64_t i = 0; i < cond.length(); ++i) {
-    bool valid = cond.IsValid(i);
-    bool v = valid && cond.Value(i);
-    bool keep = false;
-    switch (want) {
-      case Want::kTrue:
-        keep = valid && v;
-        break;
-      case Want::kFalse:
-        keep = valid && !v;
-        break;
-      case Want::kNotTrue:
-        keep = !(valid && v);
-        break;
-      case Want::kNotFalse:
-        keep = !(valid && !v);
-        break;
-    }
-    if (keep) b.UnsafeAppend(rows ? rows->Value(i) : static_cast<int32_t>(i));
+  const int64_t n = cond.length();
+  const uint8_t* values = cond.values()->data();
+  const int64_t off = cond.offset();
+  const uint8_t* validity = cond.null_count() > 0 ? cond.null_bitmap_data() : nullptr;
+  ARROW_ASSIGN_OR_RAISE(auto mask, arrow::AllocateEmptyBitmap(n, pool));
+  uint8_t* m = mask->mutable_data();
+  // TRUE = value & valid; FALSE = ~value & valid; NOT TRUE = ~TRUE; NOT FALSE = ~FALSE.
+  bool want_value = want == Want::kTrue || want == Want::kNotTrue;
+  bool negate = want == Want::kNotTrue || want == Want::kNotFalse;
+  if (want_value) {
+    arrow::internal::CopyBitmap(values, off, n, m, 0);
+  } else {
+    arrow::internal::InvertBitmap(values, off, n, m, 0);
   }
-  return b.Finish();
+  if (validity) arrow::internal::BitmapAnd(m, 0, validity, off, n, 0, m);
+  if (negate) arrow::internal::InvertBitmap(m, 0, n, m, 0);
+  int64_t count = arrow::internal::CountSetBits(m, 0, n);
+  ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer(count * sizeof(int32_t), pool));
+  auto* dst = reinterpret_cast<int32_t*>(out->mutable_data());
+  const int32_t* from = rows ? rows->raw_values() : nullptr;
+  arrow::internal::VisitSetBitRunsVoid(m, 0, n, [&](int64_t pos, int64_t len) {
+    if (from) {
+      std::memcpy(dst, from + pos, len * sizeof(int32_t));
+    } else {
+      for (int64_t i = 0; i < len; ++i) dst[i] = static_cast<int32_t>(pos + i);
+    }
+    dst += len;
+  });
+  return std::make_shared<arrow::Int32Array>(count, std::shared_ptr<arrow::Buffer>(std::move(out)));
+}
+
+// A boolean datum with NULL read as FALSE (a CASE branch is taken only where
+// its condition is TRUE; Arrow's if_else would make those rows NULL).
+Result<Datum> NullAsFalse(const Datum& cond, arrow::MemoryPool* pool) {
+  if (cond.is_scalar()) {
+    if (cond.scalar()->is_valid) return cond;
+    return Datum(std::make_shared<arrow::BooleanScalar>(false));
+  }
+  const auto& a = *cond.array();
+  if (a.GetNullCount() == 0) return cond;
+  ARROW_ASSIGN_OR_RAISE(auto bits,
+                        arrow::internal::BitmapAnd(pool, a.buffers[1]->data(), a.offset,
+                                                   a.buffers[0]->data(), a.offset, a.length, 0));
+  return Datum(std::make_shared<arrow::BooleanArray>(a.length, std::move(bits)));
 }
 
 // True when evaluating `e` on any row can not raise an error (comparisons and
@@ -115,10 +142,12 @@ class Evaluator {
                                e.column_index, e.name, batch_.num_columns());
         }
         auto col = batch_.column(e.column_index);
+        if (col->type_id() == arrow::Type::DICTIONARY) return Decoded(e.column_index, rows);
         if (!rows) return Datum(col);
         return cp::Take(col, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
       }
       case ExprKind::kCall: {
+        if (auto d = DictionaryComparison(e, rows)) return std::move(*d);
         std::vector<Datum> args;
         args.reserve(e.args.size());
         for (const auto& a : e.args) {
@@ -159,6 +188,62 @@ class Evaluator {
   }
 
  private:
+  // A dictionary-encoded column (a scan keeps low-cardinality strings so
+  // when its consumers allow, see plan/physical_planner.cc) as the dense
+  // array every kernel takes, decoded once per batch.
+  Result<Datum> Decoded(int column, const std::shared_ptr<arrow::Int32Array>& rows) {
+    auto& dense = decoded_[column];
+    if (!dense) {
+      const auto& col = batch_.column(column);
+      const auto& type = static_cast<const arrow::DictionaryType&>(*col->type());
+      ARROW_ASSIGN_OR_RAISE(auto d,
+                            cp::Cast(col, type.value_type(), cp::CastOptions::Safe(), &exec_ctx()));
+      dense = d.make_array();
+    }
+    if (!rows) return Datum(dense);
+    return cp::Take(dense, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
+  }
+
+  // `column <cmp> literal` (either order) over a dictionary-encoded column:
+  // the comparison runs once per dictionary entry and its result is
+  // gathered by the indices (a NULL index gives NULL, as the comparison of
+  // a NULL does). nullopt when `e` is not that.
+  std::optional<Result<Datum>> DictionaryComparison(
+      const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows) {
+    if (e.args.size() != 2 || !e.call) return std::nullopt;
+    int col_arg = -1;
+    for (int i = 0; i < 2; ++i) {
+      const Expr& a = *e.args[i];
+      if (a.kind == ExprKind::kColumn && a.column_index >= 0 &&
+          a.column_index < batch_.num_columns() &&
+          batch_.column(a.column_index)->type_id() == arrow::Type::DICTIONARY &&
+          e.args[1 - i]->kind == ExprKind::kLiteral) {
+        col_arg = i;
+      }
+    }
+    static const char* kComparisons[] = {"equal",      "not_equal", "less",
+                                         "less_equal", "greater",   "greater_equal"};
+    bool comparison = false;
+    for (const char* n : kComparisons) comparison = comparison || e.name == n;
+    if (col_arg < 0 || !comparison) return std::nullopt;
+    const auto& dict =
+        static_cast<const arrow::DictionaryArray&>(*batch_.column(e.args[col_arg]->column_index));
+    std::vector<Datum> args(2);
+    args[col_arg] = Datum(dict.dictionary());
+    args[1 - col_arg] = Datum(e.args[1 - col_arg]->value);
+    auto per_entry = e.call->exec(args, dict.dictionary()->length(), ctx_);
+    if (!per_entry.ok()) return per_entry.status();
+    auto entries = ToArray(*per_entry, dict.dictionary()->length(), ctx_.pool);
+    if (!entries.ok()) return entries.status();
+    Datum indices(dict.indices());
+    if (rows) {
+      auto taken = cp::Take(indices, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx());
+      if (!taken.ok()) return taken.status();
+      indices = std::move(*taken);
+    }
+    return cp::Take(*entries, indices, cp::TakeOptions::Defaults(), &exec_ctx());
+  }
+
   cp::ExecContext& exec_ctx() {
     if (!exec_ctx_) exec_ctx_ = std::make_unique<cp::ExecContext>(ctx_.pool);
     return *exec_ctx_;
@@ -206,6 +291,7 @@ class Evaluator {
     size_t n = e.args.size();
     bool has_else = e.kind == ExprKind::kIf ? true : e.has_else;
     size_t pairs_end = has_else ? n - 1 : n;
+    if (CaseErrorFree(e, pairs_end)) return EvalCaseWhole(e, rows, pairs_end, has_else);
     std::vector<std::pair<ArrayPtr, ArrayPtr>> pieces;  // (local row positions, values)
     // `pending`: positions (0..length-1) not decided yet; null means all.
     std::shared_ptr<arrow::Int32Array> pending;
@@ -240,6 +326,43 @@ class Evaluator {
     if (pieces.size() == 1 && pieces[0].first->length() == length) return Datum(pieces[0].second);
     ARROW_ASSIGN_OR_RAISE(auto out, Scatter(pieces, length, e.type));
     return Datum(out);
+  }
+
+  // True when no condition or value of a CASE can raise an error on any row:
+  // then narrowing each branch to its rows (which exists only to keep ANSI
+  // errors away from rows Spark never evaluates a branch on) buys nothing.
+  static bool CaseErrorFree(const Expr& e, size_t pairs_end) {
+    auto id = e.type->id();
+    // The types Arrow's if_else takes.
+    if (!arrow::is_primitive(id) && !arrow::is_base_binary_like(id) && !arrow::is_decimal(id)) {
+      return false;
+    }
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      const Expr& a = *e.args[i];
+      if (!ErrorFree(a)) return false;
+      bool is_value = i >= pairs_end || i % 2 == 1;
+      if (is_value && !a.type->Equals(*e.type)) return false;
+    }
+    return true;
+  }
+
+  // The CASE over every row with Arrow's if_else, last branch first, so an
+  // earlier branch overrides a later one where both conditions hold.
+  Result<Datum> EvalCaseWhole(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
+                              size_t pairs_end, bool has_else) {
+    Datum result;
+    if (has_else) {
+      ARROW_ASSIGN_OR_RAISE(result, Eval(*e.args.back(), rows));
+    } else {
+      result = Datum(arrow::MakeNullScalar(e.type));
+    }
+    for (size_t i = pairs_end; i >= 2; i -= 2) {
+      ARROW_ASSIGN_OR_RAISE(auto cond, Eval(*e.args[i - 2], rows));
+      ARROW_ASSIGN_OR_RAISE(cond, NullAsFalse(cond, ctx_.pool));
+      ARROW_ASSIGN_OR_RAISE(auto value, Eval(*e.args[i - 1], rows));
+      ARROW_ASSIGN_OR_RAISE(result, cp::IfElse(cond, value, result, &exec_ctx()));
+    }
+    return result;
   }
 
   Result<Datum> EvalCoalesce(const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows,
@@ -709,6 +832,7 @@ class Evaluator {
   // Values of the lambda parameters in scope, by slot, one per batch row.
   std::vector<ArrayPtr> vars_;
   std::unique_ptr<cp::ExecContext> exec_ctx_;
+  std::unordered_map<int, ArrayPtr> decoded_;  // dictionary columns, dense
 };
 
 }  // namespace

@@ -82,6 +82,13 @@ class GroupedAggregator {
   /// Adds rows: args are arrays of `length` rows (or scalars); row i goes to group_ids[i].
   virtual Status Update(const std::vector<arrow::Datum>& args, const uint32_t* group_ids,
                         int64_t length) = 0;
+  /// Update() where every row goes to group 0 (an aggregate without GROUP
+  /// BY); `zeros` holds `length` zeros. Hot aggregators override it to keep
+  /// the accumulator in a register instead of indexing by group per row.
+  virtual Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                                int64_t length) {
+    return Update(args, zeros, length);
+  }
   /// Merges every group g of `other` (same function) into group mapping[g] of this.
   virtual Status Merge(GroupedAggregator& other, const uint32_t* mapping) = 0;
   /// One result per group, of the resolved result type.

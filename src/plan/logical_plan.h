@@ -70,6 +70,15 @@ struct ScanSource {
                                                     const std::vector<expr::ExprPtr>& filters,
                                                     std::string* explain)>
       make_tasks;
+  /// Optional, for sources that can hand STRING columns over as the
+  /// dictionary arrays their files hold (Delta): make_tasks, keeping the
+  /// columns `dictionary_columns` (indexes into schema) dictionary-encoded
+  /// where a file has them so. The planner asks only when every consumer
+  /// takes either form.
+  std::function<Result<std::vector<exec::ScanTask>>(
+      const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
+      const std::vector<int>& dictionary_columns, std::string* explain)>
+      make_dictionary_tasks;
 };
 
 struct LogicalNode;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <unordered_map>
 
 #include "plan/breakers_internal.h"
 
@@ -395,10 +397,80 @@ Result<LogicalPtr> Optimize(const LogicalPtr& plan) {
 
 namespace {
 
-Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& config) {
+// ---- STRING columns kept dictionary-encoded from scan to aggregate
+//
+// A low-cardinality string column decoded from Parquet dictionary pages is
+// cheapest to work on as the dictionary: a comparison with a literal runs
+// once per distinct value, count(DISTINCT) deduplicates integer indices.
+// The scan keeps such a column dictionary-encoded only when every consumer
+// takes either form: an Aggregate over Filters over the scan, where the
+// column appears only compared with a literal, or as the one argument of
+// count(DISTINCT). Everything else (join keys, sort, output) sees dense
+// strings as before.
+
+// Scan nodes -> source schema indexes of the columns to keep as dictionaries.
+using DictionaryColumns = std::unordered_map<const LogicalNode*, std::vector<int>>;
+
+bool IsComparison(const std::string& name) {
+  return name == "equal" || name == "not_equal" || name == "less" || name == "less_equal" ||
+         name == "greater" || name == "greater_equal";
+}
+
+// Whether `e` reads column `col` only as one side of a comparison with a
+// literal (the evaluator runs those over the dictionary).
+bool OnlyComparedWithLiterals(const expr::Expr& e, int col) {
+  if (e.kind == ExprKind::kColumn) return e.column_index != col;
+  if (e.kind == ExprKind::kCall && IsComparison(e.name) && e.args.size() == 2) {
+    for (int i = 0; i < 2; ++i) {
+      const expr::Expr& a = *e.args[i];
+      const expr::Expr& b = *e.args[1 - i];
+      if (a.kind == ExprKind::kColumn && a.column_index == col && b.kind == ExprKind::kLiteral) {
+        return true;
+      }
+    }
+  }
+  for (const auto& a : e.args) {
+    if (a && !OnlyComparedWithLiterals(*a, col)) return false;
+  }
+  return true;
+}
+
+void FindDictionaryColumns(const LogicalPtr& n, DictionaryColumns* out) {
+  for (const auto& c : n->children) FindDictionaryColumns(c, out);
+  if (n->kind != LogicalKind::kAggregate || n->emit_state || !n->grouping_sets.empty()) return;
+  std::vector<const expr::Expr*> uses;  // every expression over the scan's columns
+  for (const auto& k : n->exprs) uses.push_back(k.get());
+  const LogicalNode* scan = n->children[0].get();
+  while (scan->kind == LogicalKind::kFilter) {
+    uses.push_back(scan->predicate.get());
+    scan = scan->children[0].get();
+  }
+  if (scan->kind != LogicalKind::kScan || !scan->scan || !scan->scan->make_dictionary_tasks) return;
+  const auto& cols = scan->scan_columns;
+  if (cols.size() == 1 && cols[0] == -1) return;
+  std::vector<int> keep;
+  for (int p = 0; p < scan->schema->num_fields(); ++p) {
+    if (scan->schema->field(p)->type()->id() != arrow::Type::STRING) continue;
+    bool ok = true;
+    for (const expr::Expr* e : uses) ok = ok && (e == nullptr || OnlyComparedWithLiterals(*e, p));
+    for (const auto& a : n->aggregates) {
+      if (a.filter) ok = ok && OnlyComparedWithLiterals(*a.filter, p);
+      // DistinctAgg takes dictionary arrays; count's own accumulator never sees them.
+      bool distinct_count = a.distinct && a.name == "count" && a.args.size() == 1 &&
+                            a.args[0]->kind == ExprKind::kColumn && a.args[0]->column_index == p;
+      if (distinct_count) continue;
+      for (const auto& arg : a.args) ok = ok && OnlyComparedWithLiterals(*arg, p);
+    }
+    if (ok) keep.push_back(cols.empty() ? p : cols[static_cast<size_t>(p)]);
+  }
+  if (!keep.empty()) (*out)[scan] = std::move(keep);
+}
+
+Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& config,
+                                   const DictionaryColumns& dictionary) {
   std::vector<exec::PhysicalNodePtr> kids;
   for (const auto& c : n->children) {
-    ARROW_ASSIGN_OR_RAISE(auto k, Plan(c, config));
+    ARROW_ASSIGN_OR_RAISE(auto k, Plan(c, config, dictionary));
     kids.push_back(std::move(k));
   }
   switch (n->kind) {
@@ -422,7 +494,14 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
       }
       std::string explain;
       // make_tasks gets the projected columns; {-1} asks for row counts only.
-      ARROW_ASSIGN_OR_RAISE(auto tasks, src.make_tasks(n->scan_columns, n->scan_filters, &explain));
+      std::vector<exec::ScanTask> tasks;
+      auto dict = dictionary.find(n.get());
+      if (dict != dictionary.end()) {
+        ARROW_ASSIGN_OR_RAISE(tasks, src.make_dictionary_tasks(n->scan_columns, n->scan_filters,
+                                                               dict->second, &explain));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(tasks, src.make_tasks(n->scan_columns, n->scan_filters, &explain));
+      }
       auto desc = src.description;
       if (!n->scan_columns.empty()) {
         std::vector<std::string> names;
@@ -503,7 +582,20 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
 }  // namespace
 
 Result<exec::PhysicalNodePtr> PlanPhysical(const LogicalPtr& plan, const SessionConfig& config) {
-  return Plan(plan, config);
+  DictionaryColumns dictionary;
+  FindDictionaryColumns(plan, &dictionary);
+  // A scan node reached through two parents (a view used twice) may feed a
+  // consumer that needs dense strings: it stays dense.
+  std::unordered_map<const LogicalNode*, int> parents;
+  std::function<void(const LogicalPtr&)> count = [&](const LogicalPtr& n) {
+    if (++parents[n.get()] > 1) return;
+    for (const auto& c : n->children) count(c);
+  };
+  count(plan);
+  for (auto it = dictionary.begin(); it != dictionary.end();) {
+    it = parents[it->first] > 1 ? dictionary.erase(it) : std::next(it);
+  }
+  return Plan(plan, config, dictionary);
 }
 
 namespace {

@@ -27,6 +27,30 @@ expr::ExprPtr Col(const std::shared_ptr<arrow::Schema>& schema, int i) {
                           schema->field(i)->nullable());
 }
 
+expr::ExprPtr Call(const std::string& fn, std::vector<expr::ExprPtr> args) {
+  static SessionConfig config;
+  const auto* f = expr::FunctionRegistry::Default().FindScalar(fn);
+  EXPECT_NE(f, nullptr) << fn;
+  expr::CallSite site;
+  for (const auto& a : args) {
+    site.arg_types.push_back(a->type);
+    site.literal_args.push_back(a->kind == expr::ExprKind::kLiteral ? a->value : nullptr);
+  }
+  site.config = &config;
+  auto call = std::make_shared<expr::ResolvedCall>(f->resolve(site).ValueOrDie());
+  return expr::MakeCall(fn, call, std::move(args));
+}
+
+expr::ExprPtr And(expr::ExprPtr a, expr::ExprPtr b) {
+  return expr::MakeSpecial(expr::ExprKind::kAnd, arrow::boolean(), {std::move(a), std::move(b)});
+}
+
+expr::ExprPtr Int(int v) { return expr::MakeLiteral(std::make_shared<arrow::Int32Scalar>(v)); }
+
+expr::ExprPtr Str(const std::string& v) {
+  return expr::MakeLiteral(std::make_shared<arrow::StringScalar>(v));
+}
+
 expr::ResolvedAggregate Agg(const std::string& name, const std::vector<types::TypePtr>& arg_types,
                             bool distinct, std::vector<std::shared_ptr<arrow::Scalar>> literals) {
   static SessionConfig config;
@@ -47,8 +71,8 @@ expr::ResolvedAggregate Agg(const std::string& name, const std::vector<types::Ty
   return f->resolve(site).ValueOrDie();
 }
 
-Result<std::vector<BatchPtr>> RunPlan(const PhysicalNodePtr& root, int threads, int64_t memory_limit,
-                                  int64_t batch_size) {
+Result<std::vector<BatchPtr>> RunPlan(const PhysicalNodePtr& root, int threads,
+                                      int64_t memory_limit, int64_t batch_size) {
   static SessionConfig config;
   ExecContext ctx;
   ctx.eval.config = &config;
@@ -87,7 +111,6 @@ int64_t NumRows(const std::vector<BatchPtr>& batches) {
 }
 
 }  // namespace lakestream::exec::testing
-
 
 // FunctionRegistry::Default() refers to the families through weak references,
 // which do not pull an archive member into the link; this strong reference

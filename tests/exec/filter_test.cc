@@ -11,36 +11,18 @@
 namespace lakestream::exec {
 namespace {
 
+using testing::And;
+using testing::Call;
 using testing::Col;
+using testing::Int;
 using testing::MakeBatch;
 using testing::RunPlan;
 using testing::Scan;
+using testing::Str;
 using Rows = std::vector<std::string>;
 
 std::shared_ptr<arrow::Schema> S() {
   return arrow::schema({arrow::field("a", arrow::int32()), arrow::field("s", arrow::utf8())});
-}
-
-expr::ExprPtr Call(const std::string& fn, std::vector<expr::ExprPtr> args) {
-  static SessionConfig config;
-  const auto* f = expr::FunctionRegistry::Default().FindScalar(fn);
-  EXPECT_NE(f, nullptr) << fn;
-  expr::CallSite site;
-  for (const auto& a : args) {
-    site.arg_types.push_back(a->type);
-    site.literal_args.push_back(a->kind == expr::ExprKind::kLiteral ? a->value : nullptr);
-  }
-  site.config = &config;
-  auto call = std::make_shared<expr::ResolvedCall>(f->resolve(site).ValueOrDie());
-  return expr::MakeCall(fn, call, std::move(args));
-}
-
-expr::ExprPtr Int(int v) { return expr::MakeLiteral(std::make_shared<arrow::Int32Scalar>(v)); }
-expr::ExprPtr Str(const std::string& v) {
-  return expr::MakeLiteral(std::make_shared<arrow::StringScalar>(v));
-}
-expr::ExprPtr And(expr::ExprPtr a, expr::ExprPtr b) {
-  return expr::MakeSpecial(expr::ExprKind::kAnd, arrow::boolean(), {std::move(a), std::move(b)});
 }
 
 Rows RunFilter(const expr::ExprPtr& pred, std::vector<BatchPtr> batches, int threads = 1) {

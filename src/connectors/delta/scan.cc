@@ -22,6 +22,7 @@
 
 #include "connectors/delta/checkpoint.h"
 #include "connectors/delta/deletion_vector.h"
+#include "connectors/delta/timestamps.h"
 #include "formats/format_internal.h"
 
 namespace lakestream::delta {
@@ -195,20 +196,13 @@ Key ScalarKey(const arrow::Scalar& s) {
     case arrow::Type::DATE32:
       return int64_t{static_cast<const arrow::Date32Scalar&>(s).value};
     case arrow::Type::TIMESTAMP: {
-      const auto& ts = static_cast<const arrow::TimestampScalar&>(s);
       const auto& tt = static_cast<const arrow::TimestampType&>(*s.type);
-      int64_t v = ts.value;
-      switch (tt.unit()) {
-        case arrow::TimeUnit::SECOND:
-          return v * 1000000;
-        case arrow::TimeUnit::MILLI:
-          return v * 1000;
-        case arrow::TimeUnit::MICRO:
-          return v;
-        case arrow::TimeUnit::NANO:
-          return v / 1000;
-      }
-      return v;
+      int64_t v = static_cast<const arrow::TimestampScalar&>(s).value;
+      // Stats and data are whole microseconds; a bound between two of them
+      // stays exact as a fraction, so that both `<` and `>` prune only what
+      // cannot match (either rounding would be wrong for one of them).
+      if (tt.unit() == arrow::TimeUnit::NANO && v % 1000 != 0) return static_cast<double>(v) / 1000;
+      return TimestampToMicros(tt, v);
     }
     case arrow::Type::FLOAT:
       return double{static_cast<const arrow::FloatScalar&>(s).value};
@@ -469,22 +463,9 @@ bool IsNested(const arrow::DataType& t) {
 // domain, anything else is not worth the risk: no row-group pruning.
 bool StatsUsableFor(const arrow::DataType& file, const arrow::DataType& logical) {
   if (file.Equals(logical)) return true;
-  auto int_width = [](arrow::Type::type id) {
-    switch (id) {
-      case arrow::Type::INT8:
-        return 1;
-      case arrow::Type::INT16:
-        return 2;
-      case arrow::Type::INT32:
-        return 4;
-      case arrow::Type::INT64:
-        return 8;
-      default:
-        return 0;
-    }
-  };
-  int fw = int_width(file.id()), lw = int_width(logical.id());
-  if (fw > 0 && lw > 0) return fw <= lw;
+  if (arrow::is_signed_integer(file.id()) && arrow::is_signed_integer(logical.id())) {
+    return arrow::bit_width(file.id()) <= arrow::bit_width(logical.id());
+  }
   if (file.id() == arrow::Type::FLOAT && logical.id() == arrow::Type::DOUBLE) return true;
   if (file.id() == arrow::Type::DECIMAL128 && logical.id() == arrow::Type::DECIMAL128) return true;
   if (file.id() == arrow::Type::TIMESTAMP && logical.id() == arrow::Type::TIMESTAMP) {
@@ -670,6 +651,12 @@ Result<std::unique_ptr<DeltaScan>> DeltaScan::Make(std::shared_ptr<const Snapsho
     bool is_part = false;
     for (const auto& pc : parts) is_part |= EqualsIgnoreCase(pc, f->name());
     scan->output_is_partition_.push_back(is_part);
+    bool keep_dictionary = false;
+    for (const auto& d : options.dictionary_columns) {
+      keep_dictionary |= EqualsIgnoreCase(d, f->name());
+    }
+    scan->output_keeps_dictionary_.push_back(keep_dictionary && !is_part &&
+                                             f->type()->id() == arrow::Type::STRING);
     scan->output_logical_fields_.push_back(f);
     out_fields.push_back(StripField(f));
   }
@@ -878,7 +865,13 @@ Result<formats::BatchIterator> DeltaScan::OpenFile(const AddFile& file,
         columns.push_back(std::move(arr));
         continue;
       }
-      LS_ASSIGN_OR_RAISE(auto arr, Adapt(batch->column(idx), lf, mode, cursor->path));
+      const auto& col = batch->column(idx);
+      if (output_keeps_dictionary_[i] && col->type_id() == arrow::Type::DICTIONARY &&
+          static_cast<const arrow::DictionaryType&>(*col->type()).value_type()->Equals(*out_type)) {
+        columns.push_back(col);
+        continue;
+      }
+      LS_ASSIGN_OR_RAISE(auto arr, Adapt(col, lf, mode, cursor->path));
       columns.push_back(std::move(arr));
     }
     auto out = arrow::RecordBatch::Make(output_schema_, n, std::move(columns));

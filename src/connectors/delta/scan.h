@@ -32,6 +32,12 @@ struct DeltaScanOptions {
   /// and Parquet row groups (footer statistics). Rows are NOT filtered: the
   /// caller evaluates the filter.
   std::vector<ColumnPredicate> predicates;
+  /// Output STRING columns (logical names) the caller takes as
+  /// dictionary<int32, string> arrays where a file stores them
+  /// dictionary-encoded, instead of unpacked: batches then hold a
+  /// dictionary array where the output schema says STRING. Only for
+  /// consumers that handle both (see plan/physical_planner.cc).
+  std::vector<std::string> dictionary_columns;
 };
 
 /// Counters for EXPLAIN (files and row groups scanned / pruned).
@@ -93,6 +99,7 @@ class DeltaScan {
   SchemaPtr output_schema_;
   std::vector<std::shared_ptr<arrow::Field>> output_logical_fields_;  // with metadata
   std::vector<bool> output_is_partition_;
+  std::vector<bool> output_keeps_dictionary_;  // per output column: options_.dictionary_columns
   std::vector<AddFile> files_;
   /// Per data file (by path): the footer read while planning and the row
   /// groups that survive pruning. Read-only after Make.

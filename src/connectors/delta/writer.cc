@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "connectors/delta/checkpoint.h"
+#include "connectors/delta/timestamps.h"
 #include "formats/parquet_writer.h"
 #include "types/types.h"
 
@@ -70,20 +71,6 @@ std::string FormatDate(int64_t days) {
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
   return fmt::format("{:04d}-{:02d}-{:02d}", y, m, d);
-}
-
-int64_t ToMicros(const arrow::TimestampType& t, int64_t v) {
-  switch (t.unit()) {
-    case arrow::TimeUnit::SECOND:
-      return v * 1000000;
-    case arrow::TimeUnit::MILLI:
-      return v * 1000;
-    case arrow::TimeUnit::MICRO:
-      return v;
-    case arrow::TimeUnit::NANO:
-      return FloorDiv(v, 1000);
-  }
-  return v;
 }
 
 // "2021-01-01 08:09:10.123456" (partition values) or ISO with ms (stats).
@@ -159,7 +146,7 @@ std::string StatLiteral(const arrow::Scalar& s, bool is_max) {
       return out;
     case arrow::Type::TIMESTAMP: {
       const auto& t = static_cast<const arrow::TimestampType&>(*s.type);
-      int64_t us = ToMicros(t, static_cast<const arrow::TimestampScalar&>(s).value);
+      int64_t us = TimestampToMicros(t, static_cast<const arrow::TimestampScalar&>(s).value);
       // Millisecond precision as Spark writes; readers widen max by 1 ms.
       AppendJsonString(&out, FormatMicros(us, true, !t.timezone().empty()));
       return out;
@@ -288,8 +275,9 @@ std::optional<std::string> SerializePartitionValue(const arrow::Array& array, in
       return FormatDate(static_cast<const arrow::Date32Array&>(array).Value(row));
     case arrow::Type::TIMESTAMP: {
       const auto& t = static_cast<const arrow::TimestampType&>(*array.type());
-      return FormatMicros(ToMicros(t, static_cast<const arrow::TimestampArray&>(array).Value(row)),
-                          false, false);
+      return FormatMicros(
+          TimestampToMicros(t, static_cast<const arrow::TimestampArray&>(array).Value(row)), false,
+          false);
     }
     default: {
       auto s = array.GetScalar(row);
