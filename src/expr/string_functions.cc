@@ -1602,6 +1602,30 @@ std::string Group(const std::string& digits) {
   return digits.substr(0, start) + g + digits.substr(end);
 }
 
+// Lengths as java.lang.String counts them (UTF-16 code units), for
+// java.util.Formatter's width and precision.
+int64_t Utf16Length(std::string_view s) {
+  int64_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
+}
+
+// The first `units` UTF-16 code units of `s`; a supplementary character cut in
+// half leaves its lone high surrogate, which Java encodes to UTF-8 as '?'.
+std::string Utf16Prefix(std::string_view s, int64_t units) {
+  size_t i = 0;
+  while (i < s.size() && units > 0) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (len == 4 && units == 1) return std::string(s.substr(0, i)) + "?";
+    units -= len == 4 ? 2 : 1;
+    i = std::min(s.size(), i + len);
+  }
+  return std::string(s.substr(0, i));
+}
+
 struct FormatSpec {
   int arg_index = -1;  // explicit n$ (0-based), -1 = next
   std::string flags;
@@ -1715,13 +1739,12 @@ Status FormatOne(const FormatSpec& spec, const arrow::Array* arr, int64_t i, con
   // java.util.Formatter prints a NULL argument of any conversion but %b as the
   // text "null": precision truncates it and width pads it with spaces.
   const bool as_text = conv == 's' || conv == 'b' || is_null;
-  if (as_text && spec.precision >= 0) {
-    body = std::string(SubstringSQL(body, 1, spec.precision, false));
-  }
+  if (as_text && spec.precision >= 0) body = Utf16Prefix(body, spec.precision);
   if (std::isupper(static_cast<unsigned char>(spec.conv)) && conv != 'x') {
     for (char& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  int64_t len = internal::Utf8Length(body);
+  // Java pads to the width in UTF-16 code units: a supplementary character counts twice.
+  const int64_t len = Utf16Length(body);
   if (spec.width > len) {
     size_t padn = spec.width - len;
     if (left) {
