@@ -5,8 +5,9 @@
 // linear counting below Spark's per-precision thresholds or when the raw
 // estimate is at most 2.5 m. Spark then subtracts an empirical bias (k-NN over
 // the HLL++ paper's tables) from raw estimates below 5 m; those tables are not
-// reproduced here, so between the linear-counting threshold and 5 m the
-// estimate may differ from Spark's by that bias (at most a few percent).
+// reproduced here, so between 2.5 m and 5 m (1280..2560 distinct values at the
+// default 512 registers) the estimate differs from Spark's by that bias
+// (range(1800): 1709 against Spark's 1703; range(2000): 1945 against 1947).
 #include "expr/hyperloglog.h"
 
 #include <arrow/array.h>
