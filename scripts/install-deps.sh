@@ -12,7 +12,7 @@ log() { echo "[install-deps] $*" >&2; }
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
-  libre2-dev libfmt-dev libsimdjson-dev libcli11-dev libxxhash-dev
+  libre2-dev libfmt-dev libsimdjson-dev libcli11-dev libxxhash-dev libicu-dev
   librdkafka-dev librocksdb-dev libroaring-dev libssl-dev libreadline-dev nlohmann-json3-dev
   zlib1g-dev
   clang libclang-rt-14-dev

@@ -10,9 +10,9 @@
 // with an error ([ARITHMETIC_OVERFLOW]) or wraps when ANSI is off, sums of
 // decimals widen by 10 digits, averages of decimals by 4 digits of scale,
 // sample variance of one row is NULL, min/max order NaN above every value.
-// approx_count_distinct counts exactly (Spark's HLL++ is approximate: on
-// small inputs both agree) and percentile_approx is exact (Spark's GK summary
-// is exact for inputs smaller than the accuracy, 10000 by default).
+// approx_count_distinct is Spark's HyperLogLog++ (hyperloglog.cc) and
+// percentile_approx is exact (Spark's GK summary is exact for inputs smaller
+// than the accuracy, 10000 by default).
 #include <arrow/builder.h>
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_nested.h>
@@ -27,11 +27,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <string_view>
 
 #include "expr/aggregate_internal.h"
+#include "expr/hyperloglog.h"
 #include "expr/kernel_util.h"
 
 namespace lakestream::expr {
@@ -146,7 +148,11 @@ bool IsNumericType(const arrow::DataType& t) {
 
 Result<ArrayPtr> CastArray(const ArrayPtr& a, const TypePtr& to) {
   if (a->type()->Equals(*to)) return a;
-  return arrow::compute::Cast(*a, to, arrow::compute::CastOptions::Safe());
+  auto options = arrow::compute::CastOptions::Safe();
+  // Spark's BIGINT -> DOUBLE rounds to the nearest double; Arrow's safe cast
+  // refuses integers past 2^53.
+  options.allow_float_truncate = to->id() == arrow::Type::DOUBLE || to->id() == arrow::Type::FLOAT;
+  return arrow::compute::Cast(*a, to, options);
 }
 
 Result<ArrayPtr> ArgAs(const arrow::Datum& d, int64_t length, const TypePtr& to) {
@@ -1017,7 +1023,8 @@ class FirstLastAgg final : public GroupedAggregator {
 };
 
 // max_by(x, ord) / min_by(x, ord): x of the row with the greatest (least)
-// non-NULL ord; the first such row on ties, as Spark's strict comparison.
+// non-NULL ord; the last such row on ties, as Spark's MaxMinBy (it keeps the
+// old row only when its ord is strictly better than the new one's).
 template <typename Tr, bool kMax>
 class ExtremumByAgg final : public GroupedAggregator {
  public:
@@ -1031,7 +1038,7 @@ class ExtremumByAgg final : public GroupedAggregator {
   }
   bool Better(typename Tr::T v, uint32_t g) const {
     if (!has_[g]) return true;
-    return kMax ? Tr::Less(Tr::View(ords_[g]), v) : Tr::Less(v, Tr::View(ords_[g]));
+    return kMax ? !Tr::Less(v, Tr::View(ords_[g])) : !Tr::Less(Tr::View(ords_[g]), v);
   }
   Status Update(const std::vector<arrow::Datum>& args, const uint32_t* g,
                 int64_t length) override {
@@ -1373,9 +1380,32 @@ class PercentileAgg final : public GroupedAggregator {
         data->type = to;
         return arrow::MakeArray(data);
       }
+      case arrow::Type::INT8:
+      case arrow::Type::INT16:
+      case arrow::Type::INT32:
+      case arrow::Type::INT64: {
+        // Scala's Double.toInt/toLong: NaN -> 0, saturating at the type's bounds
+        // (the rounded 2^63 of a BIGINT extreme gives Long.MaxValue back).
+        ARROW_ASSIGN_OR_RAISE(auto s, SaturateToInt64(*d));
+        return arrow::compute::Cast(*s, to, arrow::compute::CastOptions::Unsafe());
+      }
       default:
         return arrow::compute::Cast(*d, to, arrow::compute::CastOptions::Unsafe());
     }
+  }
+  static Result<ArrayPtr> SaturateToInt64(const arrow::Array& d) {
+    const auto& dd = static_cast<const arrow::DoubleArray&>(d);
+    std::vector<int64_t> out(dd.length());
+    std::vector<uint8_t> valid(dd.length());
+    for (int64_t i = 0; i < dd.length(); ++i) {
+      valid[i] = dd.IsValid(i);
+      const double v = dd.Value(i);
+      out[i] = std::isnan(v)                 ? 0
+               : v >= 9223372036854775807.0  ? std::numeric_limits<int64_t>::max()
+               : v <= -9223372036854775808.0 ? std::numeric_limits<int64_t>::min()
+                                             : static_cast<int64_t>(v);
+    }
+    return MakeFixedArray(arrow::int64(), out, &valid);
   }
 
   TypePtr value_type_;
@@ -1879,16 +1909,21 @@ Result<ResolvedAggregate> ResolveCountIf(const AggregateSite& site) {
 
 Result<ResolvedAggregate> ResolveApproxCountDistinct(const AggregateSite& site) {
   ARROW_RETURN_NOT_OK(ArgCount("approx_count_distinct", site, 1, 2, "1 or 2 arguments"));
-  AggregateSite exact = site;
-  exact.arg_types.resize(1);
-  exact.distinct = true;
-  // Exact distinct count (see the header comment).
-  std::vector<TypePtr> casts(site.arg_types.size());
-  ResolvedAggregate r = Finish(
-      arrow::int64(), {nullptr}, [] { return std::make_unique<CountAgg>(CountAgg::kNonNull); },
-      exact);
-  r.arg_types = casts;
-  return r;
+  double relative_sd = 0.05;
+  if (site.arg_types.size() == 2) {
+    const auto& rsd = site.literal_args.size() > 1 ? site.literal_args[1] : nullptr;
+    if (rsd == nullptr || !rsd->is_valid) {
+      return UserError(
+          "approx_count_distinct expects the relative standard deviation (its second argument) "
+          "to be a numeric literal");
+    }
+    ARROW_ASSIGN_OR_RAISE(relative_sd, ToDouble(*rsd));
+  }
+  ARROW_ASSIGN_OR_RAISE(int precision, internal::HyperLogLogPrecision(relative_sd));
+  // HyperLogLog++ as Spark's (hyperloglog.h); DISTINCT changes nothing.
+  return Finish(
+      arrow::int64(), std::vector<TypePtr>(site.arg_types.size()),
+      [precision] { return internal::MakeHyperLogLogPlusPlus(precision); }, site, false);
 }
 
 // ---------------------------------------------------------------------------

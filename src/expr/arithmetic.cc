@@ -7,6 +7,7 @@
 #include <arrow/builder.h>
 #include <arrow/util/decimal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -515,6 +516,17 @@ Result<arrow::Datum> DatetimeKernel(DtKind kind, int sign, bool swapped,
 }
 
 TypePtr Duration() { return arrow::duration(arrow::TimeUnit::MICRO); }
+// Spark types DATE - DATE as INTERVAL DAY.
+TypePtr DaysInterval() {
+  return types::DayTimeInterval(types::DayTimeField::kDay, types::DayTimeField::kDay);
+}
+// Day-time interval +/- day-time interval spans both operands' fields (Spark's
+// DayTimeIntervalType(min start, max end)).
+TypePtr WiderInterval(const arrow::DataType& a, const arrow::DataType& b) {
+  auto [a0, a1] = types::DayTimeFields(a);
+  auto [b0, b1] = types::DayTimeFields(b);
+  return types::DayTimeInterval(std::min(a0, b0), std::max(a1, b1));
+}
 
 bool IsTs(const arrow::DataType& t) { return t.id() == arrow::Type::TIMESTAMP; }
 bool IsDate(const arrow::DataType& t) { return t.id() == arrow::Type::DATE32; }
@@ -564,15 +576,17 @@ std::optional<Result<ResolvedCall>> ResolveDatetime(Op op, const CallSite& site)
     return make(DtKind::kDatePlusDays, arrow::date32(), {arrow::int32(), nullptr}, true);
   }
   if (op == Op::kSub && IsDate(*a) && IsDate(*b)) {
-    return make(DtKind::kDateMinusDate, Duration(), {nullptr, nullptr}, false);
+    return make(DtKind::kDateMinusDate, DaysInterval(), {nullptr, nullptr}, false);
   }
   // A string beside a date or timestamp in a subtraction is cast to it (Spark's
   // implicit cast: 'a' - DATE'2024-01-01' fails with CAST_INVALID_INPUT).
   if (op == Op::kSub && a->id() == arrow::Type::STRING && (IsDate(*b) || IsTs(*b))) {
-    return make(IsDate(*b) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs, Duration(), {b, nullptr}, false);
+    return make(IsDate(*b) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs,
+                IsDate(*b) ? DaysInterval() : Duration(), {b, nullptr}, false);
   }
   if (op == Op::kSub && b->id() == arrow::Type::STRING && (IsDate(*a) || IsTs(*a))) {
-    return make(IsDate(*a) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs, Duration(), {nullptr, a}, false);
+    return make(IsDate(*a) ? DtKind::kDateMinusDate : DtKind::kTsMinusTs,
+                IsDate(*a) ? DaysInterval() : Duration(), {nullptr, a}, false);
   }
   if (op == Op::kSub && (IsTs(*a) || IsDate(*a)) && (IsTs(*b) || IsDate(*b))) {
     TypePtr common = types::Timestamp();
@@ -592,7 +606,7 @@ std::optional<Result<ResolvedCall>> ResolveDatetime(Op op, const CallSite& site)
           return make(DtKind::kTsPlusDuration, types::Timestamp(), casts, swapped);
         }
         if (dt->id() == arrow::Type::DURATION) {
-          return make(DtKind::kDurationArith, Duration(), casts, swapped);
+          return make(DtKind::kDurationArith, WiderInterval(*dt, *iv), casts, swapped);
         }
         break;
       case arrow::Type::INTERVAL_MONTHS:

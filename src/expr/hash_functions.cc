@@ -7,10 +7,11 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <cstring>
 
+#include "expr/hash_internal.h"
 #include "expr/row_kernel_internal.h"
 
 namespace lakestream::expr {
@@ -352,6 +353,12 @@ Result<ResolvedCall> ResolveCrc32(const CallSite& site) {
 }
 
 }  // namespace
+
+namespace internal {
+Result<uint64_t> SparkXxHash64(const arrow::Array& a, int64_t i, uint64_t seed) {
+  return HashElement<XxHash64>(a, i, seed);
+}
+}  // namespace internal
 
 void RegisterHashFunctions(FunctionRegistry* r) {
   r->AddScalar({"hash", HashFn<Murmur3, arrow::Int32Builder>("hash", arrow::int32())});

@@ -61,6 +61,59 @@ void EscapeJson(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// Text as Spark re-serializes parsed JSON (get_json_object of an object or
+// array, from_json into STRING): Jackson's UTF8JsonGenerator writes a
+// supplementary character as its escaped UTF-16 surrogate pair ("\uD83D\uDE00"),
+// control characters as upper-case \u escapes, and everything else as UTF-8.
+void EscapeJsonAsJackson(std::string_view s, std::string* out) {
+  out->push_back('"');
+  char buf[16];
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        continue;
+      case '\\':
+        out->append("\\\\");
+        continue;
+      case '\n':
+        out->append("\\n");
+        continue;
+      case '\r':
+        out->append("\\r");
+        continue;
+      case '\t':
+        out->append("\\t");
+        continue;
+      case '\b':
+        out->append("\\b");
+        continue;
+      case '\f':
+        out->append("\\f");
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20) {
+      std::snprintf(buf, sizeof(buf), "\\u%04X", c);
+      out->append(buf);
+    } else if (c >= 0xF0 && i + 3 < s.size()) {
+      const uint32_t cp = ((c & 0x07u) << 18) |
+                          ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 12) |
+                          ((static_cast<unsigned char>(s[i + 2]) & 0x3Fu) << 6) |
+                          (static_cast<unsigned char>(s[i + 3]) & 0x3Fu);
+      const uint32_t v = cp - 0x10000;
+      std::snprintf(buf, sizeof(buf), "\\u%04X\\u%04X", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+      out->append(buf);
+      i += 3;
+    } else {
+      out->push_back(static_cast<char>(c));
+    }
+  }
+  out->push_back('"');
+}
+
 struct JsonWriter {
   TimeZone tz;
   DateTimeFormat ts_format;
@@ -235,7 +288,7 @@ void DomToJson(const dom::element& e, std::string* out) {
       for (dom::key_value_pair kv : dom::object(e)) {
         if (!first) out->push_back(',');
         first = false;
-        EscapeJson(kv.key, out);
+        EscapeJsonAsJackson(kv.key, out);
         out->push_back(':');
         DomToJson(kv.value, out);
       }
@@ -245,7 +298,9 @@ void DomToJson(const dom::element& e, std::string* out) {
     case dom::element_type::INT64: out->append(std::to_string(int64_t(e))); break;
     case dom::element_type::UINT64: out->append(std::to_string(uint64_t(e))); break;
     case dom::element_type::DOUBLE: out->append(types::FormatDouble(double(e))); break;
-    case dom::element_type::STRING: EscapeJson(std::string_view(e), out); break;
+    case dom::element_type::STRING:
+      EscapeJsonAsJackson(std::string_view(e), out);
+      break;
     case dom::element_type::BOOL: out->append(bool(e) ? "true" : "false"); break;
     case dom::element_type::NULL_VALUE: out->append("null"); break;
   }

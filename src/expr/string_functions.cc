@@ -5,10 +5,14 @@
 // Arrow kernels are used where their semantics are Spark's (lower, upper).
 #include <arrow/compute/api.h>
 #include <arrow/util/base64.h>
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
 
+#include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "expr/regex_internal.h"
@@ -1143,20 +1147,50 @@ Result<ResolvedCall> ResolveReverse(const CallSite& site) {
   return UnaryString("reverse", ReverseUtf8)(site);
 }
 
+// Spark 4's initcap (CollationAwareUTF8String.toTitleCaseICU): the first code
+// point of each word (words separated by ' ' only) takes its full title-case
+// mapping, every other code point its full lower-case mapping ("ß" -> "Ss",
+// "ǆ" -> "ǅ", "hello-world" -> "Hello-world"). ICU holds the mappings; ASCII
+// rows skip it.
 void InitCap(std::string_view s, std::string* out) {
-  // Spark: lower-case everything, then upper-case the first letter of each
-  // word, words being separated by ' ' only. Case mapping is ASCII here; the
-  // Arrow-based lower() handles the rest of Unicode.
-  out->assign(s);
-  bool start = true;
-  for (char& c : *out) {
-    if (start && c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    } else if (!start && c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
+  const bool ascii =
+      std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) {
+    out->assign(s);
+    bool start = true;
+    for (char& c : *out) {
+      if (start && c >= 'a' && c <= 'z') {
+        c = static_cast<char>(c - 'a' + 'A');
+      } else if (!start && c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      }
+      start = c == ' ';
     }
-    start = c == ' ';
+    return;
   }
+  // Invalid UTF-8 becomes U+FFFD, as Spark validates the string first.
+  const icu::UnicodeString u =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  icu::UnicodeString result;
+  const int32_t n = u.length();
+  int32_t i = 0;
+  while (i < n) {
+    const UChar32 c = u.char32At(i);
+    icu::UnicodeString first(u, i, U16_LENGTH(c));
+    first.toTitle(nullptr, icu::Locale::getRoot());
+    result += first;
+    i += U16_LENGTH(c);
+    if (c == ' ') continue;  // the next code point starts a word too
+    // The rest of the word, up to and including the ' ' that ends it.
+    int32_t end = u.indexOf(static_cast<char16_t>(' '), i);
+    end = end < 0 ? n : end + 1;
+    icu::UnicodeString rest(u, i, end - i);
+    rest.toLower(icu::Locale::getRoot());
+    result += rest;
+    i = end;
+  }
+  out->clear();
+  result.toUTF8String(*out);
 }
 
 void Translate(std::string_view s, std::string_view from, std::string_view to, std::string* out) {
@@ -1568,6 +1602,30 @@ std::string Group(const std::string& digits) {
   return digits.substr(0, start) + g + digits.substr(end);
 }
 
+// Lengths as java.lang.String counts them (UTF-16 code units), for
+// java.util.Formatter's width and precision.
+int64_t Utf16Length(std::string_view s) {
+  int64_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
+}
+
+// The first `units` UTF-16 code units of `s`; a supplementary character cut in
+// half leaves its lone high surrogate, which Java encodes to UTF-8 as '?'.
+std::string Utf16Prefix(std::string_view s, int64_t units) {
+  size_t i = 0;
+  while (i < s.size() && units > 0) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (len == 4 && units == 1) return std::string(s.substr(0, i)) + "?";
+    units -= len == 4 ? 2 : 1;
+    i = std::min(s.size(), i + len);
+  }
+  return std::string(s.substr(0, i));
+}
+
 struct FormatSpec {
   int arg_index = -1;  // explicit n$ (0-based), -1 = next
   std::string flags;
@@ -1678,18 +1736,20 @@ Status FormatOne(const FormatSpec& spec, const arrow::Array* arr, int64_t i, con
   } else {
     return ExecutionError("format_string: unsupported conversion '%{}'", spec.conv);
   }
-  if (conv == 's' && spec.precision >= 0) {
-    body = std::string(SubstringSQL(body, 1, spec.precision, false));
-  }
+  // java.util.Formatter prints a NULL argument of any conversion but %b as the
+  // text "null": precision truncates it and width pads it with spaces.
+  const bool as_text = conv == 's' || conv == 'b' || is_null;
+  if (as_text && spec.precision >= 0) body = Utf16Prefix(body, spec.precision);
   if (std::isupper(static_cast<unsigned char>(spec.conv)) && conv != 'x') {
     for (char& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  int64_t len = internal::Utf8Length(body);
+  // Java pads to the width in UTF-16 code units: a supplementary character counts twice.
+  const int64_t len = Utf16Length(body);
   if (spec.width > len) {
     size_t padn = spec.width - len;
     if (left) {
       body.append(padn, ' ');
-    } else if (zero && conv != 's' && conv != 'b') {
+    } else if (zero && !as_text) {
       size_t at = (!body.empty() && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) ? 1 : 0;
       body.insert(at, padn, '0');
     } else {
@@ -2462,18 +2522,14 @@ void RegisterStringFunctions(FunctionRegistry* r) {
   Add(r, "repeat", ResolveRepeat);
   Add(r, "reverse", ResolveReverse);
   Add(r, "initcap", [](const CallSite& site) -> Result<ResolvedCall> {
-    // lower() through Arrow (full Unicode), then Spark's title-casing after ' '.
     LS_RETURN_NOT_OK(CheckArity(site, "initcap", 1, 1, "(STRING)"));
     LS_ASSIGN_OR_RAISE(auto casts, Coerce(site, "initcap", "(STRING)", "s"));
     return Call(Utf8(), casts,
                 [](const std::vector<Datum>& args, int64_t length,
                    const EvalContext& ctx) -> Result<Datum> {
-                  arrow::compute::ExecContext ec(ctx.pool);
-                  LS_ASSIGN_OR_RAISE(Datum lowered,
-                                     arrow::compute::CallFunction("utf8_lower", {args[0]}, &ec));
                   std::string buf;
                   return MapRows<arrow::StringBuilder>(
-                      std::vector<Datum>{lowered}, length, ctx, Utf8(),
+                      args, length, ctx, Utf8(),
                       [&](const Rows& r, int64_t i, arrow::StringBuilder* b) {
                         InitCap(r.Str(0, i), &buf);
                         return b->Append(buf);

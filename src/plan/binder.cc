@@ -216,16 +216,23 @@ Result<std::shared_ptr<arrow::Scalar>> IntervalLiteral(const std::string& body_i
       if (units[i] == "second") s = std::atof(parts[i].c_str());
     }
     int64_t us = ((days * 24 + h) * 60 + m) * 60 * 1000000 + static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5));
-    return std::make_shared<arrow::DurationScalar>(neg ? -us : us, arrow::TimeUnit::MICRO);
+    return std::make_shared<arrow::DurationScalar>(
+        neg ? -us : us,
+        types::DayTimeInterval(static_cast<types::DayTimeField>(fi - order.begin()),
+                               static_cast<types::DayTimeField>(ti - order.begin())));
   }
   if (tok.size() < 2 || tok.size() % 2 != 0) return bad();
   int64_t months = 0, micros = 0;
   bool has_months = false, has_micros = false;
+  // The day-time fields the units span (Spark's DAY = 0 .. SECOND = 3).
+  int first_field = 3, last_field = 0;
   for (size_t i = 0; i < tok.size(); i += 2) {
     char* end = nullptr;
     double v = std::strtod(tok[i].c_str(), &end);
     if (end == tok[i].c_str()) return bad();
     std::string u = unit_of(tok[i + 1]);
+    const int field = u == "week" || u == "day" ? 0 : u == "hour" ? 1 : u == "minute" ? 2 : 3;
+    first_field = std::min(first_field, field), last_field = std::max(last_field, field);
     if (u == "year") months += static_cast<int64_t>(v * 12), has_months = true;
     else if (u == "month") months += static_cast<int64_t>(v), has_months = true;
     else if (u == "week") micros += static_cast<int64_t>(v * 7 * 86400e6), has_micros = true;
@@ -244,7 +251,9 @@ Result<std::shared_ptr<arrow::Scalar>> IntervalLiteral(const std::string& body_i
     return std::make_shared<arrow::MonthDayNanoIntervalScalar>(mdn);
   }
   if (has_months) return std::make_shared<arrow::MonthIntervalScalar>(static_cast<int32_t>(months));
-  return std::make_shared<arrow::DurationScalar>(micros, arrow::TimeUnit::MICRO);
+  return std::make_shared<arrow::DurationScalar>(
+      micros, types::DayTimeInterval(static_cast<types::DayTimeField>(first_field),
+                                     static_cast<types::DayTimeField>(last_field)));
 }
 
 // The parts of an IN's left side: (a, b) is a row constructor of two, anything

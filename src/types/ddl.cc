@@ -289,7 +289,8 @@ class DDLParser {
       Next();
     }
     if (start < 2) return arrow::month_interval();
-    return arrow::duration(arrow::TimeUnit::MICRO);
+    return DayTimeInterval(static_cast<DayTimeField>(start - 2),
+                           static_cast<DayTimeField>(end - 2));
   }
 
   Result<TypePtr> ParseType(int depth) {

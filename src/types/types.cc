@@ -3,10 +3,11 @@
 // simpleString). The DDL parser lives in ddl.cc, Delta JSON in delta_schema.cc.
 #include "types/types.h"
 
-#include <arrow/type.h>
 #include <arrow/extension_type.h>
+#include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,8 @@ TypePtr ToSparkType(const TypePtr& type) {
     case arrow::Type::TIME64:
       return arrow::int64();
     case arrow::Type::DURATION:
+      if (IsSparkType(*type)) return type;  // keeps a DayTimeIntervalType's fields
+      return arrow::duration(arrow::TimeUnit::MICRO);
     case arrow::Type::INTERVAL_DAY_TIME:
       return arrow::duration(arrow::TimeUnit::MICRO);
     case arrow::Type::DECIMAL32:
@@ -322,7 +325,41 @@ std::string Upper(std::string s) {
 
 }  // namespace
 
+TypePtr DayTimeInterval(DayTimeField start, DayTimeField end) {
+  if (start == DayTimeField::kDay && end == DayTimeField::kSecond) {
+    return arrow::duration(arrow::TimeUnit::MICRO);
+  }
+  return std::make_shared<DayTimeIntervalType>(start, end);
+}
+
+std::pair<DayTimeField, DayTimeField> DayTimeFields(const arrow::DataType& duration) {
+  if (const auto* t = dynamic_cast<const DayTimeIntervalType*>(&duration)) {
+    return {t->start_field(), t->end_field()};
+  }
+  return {DayTimeField::kDay, DayTimeField::kSecond};
+}
+
+std::string_view DayTimeFieldName(DayTimeField f) {
+  static constexpr std::string_view kNames[] = {"DAY", "HOUR", "MINUTE", "SECOND"};
+  return kNames[static_cast<int>(f)];
+}
+
+namespace {
+// "INTERVAL DAY", "INTERVAL DAY TO HOUR", as Spark's DayTimeIntervalType.typeName upper-cased.
+std::string DayTimeIntervalName(const arrow::DataType& type) {
+  auto [start, end] = DayTimeFields(type);
+  std::string out = "INTERVAL ";
+  out += DayTimeFieldName(start);
+  if (end != start) {
+    out += " TO ";
+    out += DayTimeFieldName(end);
+  }
+  return out;
+}
+}  // namespace
+
 std::string ToDDL(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::DURATION) return DayTimeIntervalName(type);
   switch (type.id()) {
     case arrow::Type::LIST:
       return "ARRAY<" + ToDDL(*type.field(0)->type()) + ">";
@@ -359,6 +396,11 @@ std::string ToDDL(const arrow::Schema& schema) {
 }
 
 std::string SimpleString(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::DURATION) {
+    std::string name = DayTimeIntervalName(type);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
+  }
   switch (type.id()) {
     case arrow::Type::LIST:
       return "array<" + SimpleString(*type.field(0)->type()) + ">";

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/status.h"
 
@@ -26,7 +27,7 @@ using SchemaPtr = std::shared_ptr<arrow::Schema>;
 // DATE              date32
 // TIMESTAMP         timestamp(us, "UTC")   (instants; shown in the session time zone)
 // TIMESTAMP_NTZ     timestamp(us)          (no time zone)
-// INTERVAL DAY TO SECOND  duration(us)
+// INTERVAL DAY TO SECOND  duration(us); other field ranges DayTimeIntervalType (below)
 // INTERVAL YEAR TO MONTH  month_interval
 // CALENDAR INTERVAL       month_day_nano_interval (interval literals with months and days)
 // STRUCT<a: T, ...> struct
@@ -36,6 +37,35 @@ using SchemaPtr = std::shared_ptr<arrow::Schema>;
 
 TypePtr Timestamp();     // timestamp(us, "UTC")
 TypePtr TimestampNtz();  // timestamp(us)
+
+/// The fields of Spark's DayTimeIntervalType, in Spark's order (DAY = 0 ...
+/// SECOND = 3): INTERVAL DAY, INTERVAL HOUR TO MINUTE, ... They do not change
+/// the values (microseconds), only how Spark names and shows them.
+enum class DayTimeField : int8_t { kDay = 0, kHour = 1, kMinute = 2, kSecond = 3 };
+
+/// Spark's DayTimeIntervalType(start, end) on Arrow: duration(us) with the
+/// fields attached. A subclass of arrow::DurationType, not an extension type,
+/// so that it keeps duration's id and equals duration(us): every Arrow kernel
+/// and every check on duration(us) works unchanged. Where a type is rebuilt
+/// from its id (Arrow kernels, IPC, Parquet) the fields are lost and it reads
+/// as plain duration(us), i.e. INTERVAL DAY TO SECOND, Spark's default.
+class DayTimeIntervalType final : public arrow::DurationType {
+ public:
+  DayTimeIntervalType(DayTimeField start, DayTimeField end)
+      : arrow::DurationType(arrow::TimeUnit::MICRO), start_(start), end_(end) {}
+  DayTimeField start_field() const { return start_; }
+  DayTimeField end_field() const { return end_; }
+
+ private:
+  DayTimeField start_, end_;
+};
+
+/// INTERVAL start TO end (start <= end); DAY TO SECOND is plain duration(us).
+TypePtr DayTimeInterval(DayTimeField start, DayTimeField end);
+/// The fields of a duration type: DAY TO SECOND unless it is a DayTimeIntervalType.
+std::pair<DayTimeField, DayTimeField> DayTimeFields(const arrow::DataType& duration);
+/// Spark's name of a field: "DAY", "HOUR", "MINUTE", "SECOND".
+std::string_view DayTimeFieldName(DayTimeField f);
 
 /// Parses a Spark DDL type, e.g. "DECIMAL(10,2)", "ARRAY<STRUCT<a: INT, b STRING>>",
 /// "int", "long", "map<string,bigint>". Case-insensitive, accepts Spark's aliases

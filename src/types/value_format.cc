@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "types/types.h"
+
 namespace lakestream::types {
 
 namespace tzlib = arrow_vendored::date;
@@ -478,24 +480,59 @@ int64_t ToMicros(int64_t v, arrow::TimeUnit::type unit) {
   return v;
 }
 
-// Spark's IntervalUtils.toDayTimeIntervalString, ANSI style, DAY TO SECOND.
-void AppendDayTimeInterval(int64_t micros, std::string* out) {
+// Spark's IntervalUtils.toDayTimeIntervalString, ANSI style: the start field
+// unbounded (days as they are, hours and minutes at least two digits,
+// seconds with their fraction), the later fields up to the end field bounded
+// and two digits wide; what lies below the end field is not shown.
+void AppendDayTimeInterval(int64_t micros, DayTimeField start, DayTimeField end, std::string* out) {
   *out += "INTERVAL '";
   uint64_t rest = static_cast<uint64_t>(micros);
   if (micros < 0) {
     out->push_back('-');
     rest = 0 - rest;  // well defined for INT64_MIN too
   }
-  AppendUInt(rest / kMicrosPerDay, out);
-  rest %= kMicrosPerDay;
-  out->push_back(' ');
-  AppendPadded(static_cast<int64_t>(rest / kMicrosPerHour), 2, out);
-  out->push_back(':');
-  AppendPadded(static_cast<int64_t>(rest / kMicrosPerMinute % 60), 2, out);
-  out->push_back(':');
-  AppendPadded(static_cast<int64_t>(rest / kMicrosPerSecond % 60), 2, out);
-  AppendFraction(static_cast<int64_t>(rest % kMicrosPerSecond), out);
-  *out += "' DAY TO SECOND";
+  auto seconds = [&]() {
+    if (rest < 10 * static_cast<uint64_t>(kMicrosPerSecond)) out->push_back('0');
+    AppendUInt(rest / kMicrosPerSecond, out);
+    AppendFraction(static_cast<int64_t>(rest % kMicrosPerSecond), out);
+  };
+  switch (start) {
+    case DayTimeField::kDay:
+      AppendUInt(rest / kMicrosPerDay, out);
+      rest %= kMicrosPerDay;
+      break;
+    case DayTimeField::kHour:
+      AppendPadded(static_cast<int64_t>(rest / kMicrosPerHour), 2, out);
+      rest %= kMicrosPerHour;
+      break;
+    case DayTimeField::kMinute:
+      AppendPadded(static_cast<int64_t>(rest / kMicrosPerMinute), 2, out);
+      rest %= kMicrosPerMinute;
+      break;
+    case DayTimeField::kSecond:
+      seconds();
+      break;
+  }
+  if (start < DayTimeField::kHour && DayTimeField::kHour <= end) {
+    out->push_back(' ');
+    AppendPadded(static_cast<int64_t>(rest / kMicrosPerHour), 2, out);
+    rest %= kMicrosPerHour;
+  }
+  if (start < DayTimeField::kMinute && DayTimeField::kMinute <= end) {
+    out->push_back(':');
+    AppendPadded(static_cast<int64_t>(rest / kMicrosPerMinute), 2, out);
+    rest %= kMicrosPerMinute;
+  }
+  if (start < DayTimeField::kSecond && DayTimeField::kSecond <= end) {
+    out->push_back(':');
+    seconds();
+  }
+  *out += "' ";
+  *out += DayTimeFieldName(start);
+  if (end != start) {
+    *out += " TO ";
+    *out += DayTimeFieldName(end);
+  }
 }
 
 void AppendYearMonthInterval(int32_t months, std::string* out) {
@@ -870,15 +907,18 @@ class ValueFormatter {
       }
       case Type::DURATION: {
         const auto& t = checked_cast<const arrow::DurationType&>(*a.type());
+        const auto [start, end] = DayTimeFields(t);
         return AppendDayTimeInterval(
-            ToMicros(checked_cast<const arrow::DurationArray&>(a).Value(i), t.unit()), out);
+            ToMicros(checked_cast<const arrow::DurationArray&>(a).Value(i), t.unit()), start, end,
+            out);
       }
       case Type::INTERVAL_MONTHS:
         return AppendYearMonthInterval(checked_cast<const arrow::MonthIntervalArray&>(a).Value(i),
                                        out);
       case Type::INTERVAL_DAY_TIME: {
         auto v = checked_cast<const arrow::DayTimeIntervalArray&>(a).GetValue(i);
-        return AppendDayTimeInterval(v.days * kMicrosPerDay + v.milliseconds * int64_t{1000}, out);
+        return AppendDayTimeInterval(v.days * kMicrosPerDay + v.milliseconds * int64_t{1000},
+                                     DayTimeField::kDay, DayTimeField::kSecond, out);
       }
       case Type::INTERVAL_MONTH_DAY_NANO: {
         auto v = checked_cast<const arrow::MonthDayNanoIntervalArray&>(a).GetValue(i);

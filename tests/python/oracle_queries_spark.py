@@ -221,4 +221,12 @@ QUERIES = [
     "SELECT i / (i - i) FROM tp",
     "SELECT i * 2147483647 FROM tp",
     "SELECT no_such_column FROM tp",
+    # --- Spark's own estimates and type parameters (added with the fixes of q099..q160) ---
+    "SELECT grp, approx_count_distinct(s), approx_count_distinct(l, 0.02), approx_count_distinct(d), approx_count_distinct(dec) FROM tp GROUP BY grp",
+    "SELECT approx_count_distinct(id), approx_count_distinct(ts), approx_count_distinct(js, 0.3) FROM tp",
+    "SELECT id, d - DATE'2020-02-29', typeof(d - DATE'2020-02-29'), CAST(ts - TIMESTAMP'2020-02-29 12:00:00' AS STRING) FROM tp WHERE id <= 60",
+    # (not of a DECIMAL: Spark's result keeps the scale of the double it went through, 6242.87 in a DECIMAL(12,3))
+    "SELECT grp, percentile_approx(l, 0.5), percentile_approx(d, array(0.25, 0.75)), percentile_approx(ts, 0.9) FROM tp GROUP BY grp",
+    # (not %f of a DECIMAL: Spark fails with IllegalFormatConversionException)
+    "SELECT id, initcap(js), format_string('%-8s|%6.1f|%x', s, f, l) FROM tp WHERE id <= 120 AND abs(f) < 1e6",
 ]

@@ -238,6 +238,43 @@ TEST(FormatArray, Intervals) {
                                 "0 seconds", "-1 months -1.5 seconds"}));
 }
 
+TEST(FormatArray, DayTimeIntervalFields) {
+  // Spark 4.0.1 CAST(... AS STRING) of INTERVAL '1 02:03:04.5' (93784500000 us) and
+  // INTERVAL '-90' MINUTE under each field range: the start field is unbounded,
+  // later fields up to the end are two digits, and what lies below the end is cut.
+  using F = DayTimeField;
+  const std::string values = "[93784500000, -5400000000, 5000000]";
+  auto as = [&](F start, F end) {
+    return FormatAll(*FromJson(DayTimeInterval(start, end), values));
+  };
+  EXPECT_EQ(as(F::kDay, F::kDay), (V{"INTERVAL '1' DAY", "INTERVAL '-0' DAY", "INTERVAL '0' DAY"}));
+  EXPECT_EQ(as(F::kHour, F::kHour),
+            (V{"INTERVAL '26' HOUR", "INTERVAL '-01' HOUR", "INTERVAL '00' HOUR"}));
+  EXPECT_EQ(as(F::kDay, F::kMinute),
+            (V{"INTERVAL '1 02:03' DAY TO MINUTE", "INTERVAL '-0 01:30' DAY TO MINUTE",
+               "INTERVAL '0 00:00' DAY TO MINUTE"}));
+  EXPECT_EQ(as(F::kMinute, F::kSecond),
+            (V{"INTERVAL '1563:04.5' MINUTE TO SECOND", "INTERVAL '-90:00' MINUTE TO SECOND",
+               "INTERVAL '00:05' MINUTE TO SECOND"}));
+  EXPECT_EQ(as(F::kSecond, F::kSecond),
+            (V{"INTERVAL '93784.5' SECOND", "INTERVAL '-5400' SECOND", "INTERVAL '05' SECOND"}));
+}
+
+TEST(DayTimeInterval, NamesAndEquality) {
+  auto hour_to_minute = DayTimeInterval(DayTimeField::kHour, DayTimeField::kMinute);
+  EXPECT_EQ(SimpleString(*hour_to_minute), "interval hour to minute");
+  EXPECT_EQ(ToDDL(*hour_to_minute), "INTERVAL HOUR TO MINUTE");
+  EXPECT_EQ(SimpleString(*DayTimeInterval(DayTimeField::kDay, DayTimeField::kDay)), "interval day");
+  // Still Arrow's duration(us) for kernels and type checks.
+  EXPECT_TRUE(hour_to_minute->Equals(arrow::duration(arrow::TimeUnit::MICRO)));
+  EXPECT_TRUE(IsSparkType(*hour_to_minute));
+  EXPECT_EQ(ToSparkType(hour_to_minute), hour_to_minute);
+  auto parsed = ParseDDLType("interval minute to second").ValueOrDie();
+  EXPECT_EQ(DayTimeFields(*parsed), std::make_pair(DayTimeField::kMinute, DayTimeField::kSecond));
+  EXPECT_EQ(DayTimeFields(*arrow::duration(arrow::TimeUnit::MICRO)),
+            std::make_pair(DayTimeField::kDay, DayTimeField::kSecond));
+}
+
 TEST(FormatArray, NestedValues) {
   // Spark 4.0.1: array(1,2,null), map('a',1,'b',null), named_struct('a',1,'b','x'), ...
   EXPECT_EQ(FormatAll(*FromJson(arrow::list(arrow::int32()), "[[1, 2, null], [], null]")),
