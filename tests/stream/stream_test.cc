@@ -135,6 +135,23 @@ TEST_F(StreamTest, AsyncProgressTrackingKeepsExactlyOnce) {
   EXPECT_TRUE(fs::exists(Path("cp/offsets/2")));
 }
 
+// Records the ids (column 0) a sink call received for `batch_id`; a replay
+// of that batch must deliver the same ids as its first run.
+void ExpectSameRowsOnReplay(std::map<int64_t, std::vector<int64_t>>* seen, int64_t batch_id,
+                            const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
+  std::vector<int64_t> ids;
+  for (const auto& b : batches) {
+    auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
+    for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
+  }
+  std::sort(ids.begin(), ids.end());
+  auto it = seen->find(batch_id);
+  if (it != seen->end()) {
+    EXPECT_EQ(it->second, ids) << "batch " << batch_id << " replayed with other rows";
+  }
+  (*seen)[batch_id] = std::move(ids);
+}
+
 TEST_F(StreamTest, FailedBatchIsReplayedWithTheSameOffsets) {
   for (int f = 0; f < 4; ++f) WriteJson(fmt::format("f{}.json", f), f * 10, 10);
   std::map<int64_t, std::vector<int64_t>> seen;  // batch id -> ids, across both runs
@@ -143,16 +160,7 @@ TEST_F(StreamTest, FailedBatchIsReplayedWithTheSameOffsets) {
       [&](int64_t batch_id, const std::shared_ptr<arrow::Schema>&,
           const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) -> Status {
         ++calls;
-        std::vector<int64_t> ids;
-        for (const auto& b : batches) {
-          auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
-          for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
-        }
-        std::sort(ids.begin(), ids.end());
-        if (seen.count(batch_id)) {
-          EXPECT_EQ(seen[batch_id], ids) << "batch " << batch_id << " replayed with other rows";
-        }
-        seen[batch_id] = ids;
+        ExpectSameRowsOnReplay(&seen, batch_id, batches);
         if (calls == 2) return Status::IOError("sink unavailable");  // batch 1 fails the first time
         return Status::OK();
       });
@@ -198,16 +206,7 @@ TEST_F(StreamTest, PipelinedBatchesKeepTheProtocolOrderAndReplayAFailedTail) {
         }
         EXPECT_FALSE(exists(fmt::format("commits/{}", batch_id))) << batch_id;
         EXPECT_FALSE(exists(fmt::format("offsets/{}", batch_id + 1))) << batch_id;
-        std::vector<int64_t> ids;
-        for (const auto& b : batches) {
-          auto a = std::static_pointer_cast<arrow::Int64Array>(b->column(0));
-          for (int64_t i = 0; i < a->length(); ++i) ids.push_back(a->Value(i));
-        }
-        std::sort(ids.begin(), ids.end());
-        if (seen.count(batch_id)) {
-          EXPECT_EQ(seen[batch_id], ids) << "batch " << batch_id;
-        }
-        seen[batch_id] = ids;
+        ExpectSameRowsOnReplay(&seen, batch_id, batches);
         if (calls == 3) return Status::IOError("sink unavailable");  // batch 2, the first time
         return Status::OK();
       });
