@@ -3,8 +3,10 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <future>
+#include <mutex>
 #include <set>
 
 #include "exec/operator.h"
@@ -209,11 +211,34 @@ struct StreamingQuery::Impl {
     std::shared_ptr<std::atomic<int64_t>> dedup_new = std::make_shared<std::atomic<int64_t>>(0);
     int64_t dedup_removed = 0;
     int64_t dedup_total = 0;
+    // Scans of one source with the same options and watermark share a slot
+    // (Flink's source reuse): read and decoded once per batch, the decoded
+    // batches kept for the other readers until the batch's tasks are cleared.
+    std::string share_key;
+    int readers = 0;
+    struct Decoded {
+      std::once_flag once;
+      Status status;
+      std::vector<exec::BatchPtr> batches;
+    };
+    std::vector<std::shared_ptr<Decoded>> decoded;  // per task, when readers > 1
+    void SetTasks(std::vector<exec::ScanTask> t) {
+      tasks = std::move(t);
+      decoded.clear();
+      if (readers > 1) {
+        for (size_t i = 0; i < tasks.size(); ++i) decoded.push_back(std::make_shared<Decoded>());
+      }
+    }
+    void ClearTasks() {
+      tasks.clear();
+      decoded.clear();
+    }
   };
 
   std::optional<Checkpoint> checkpoint;
   std::unique_ptr<plan::Session> session;
   std::vector<std::unique_ptr<Slot>> slots;
+  int slots_created = 0;  // before sharing: the ids of per-source operators
   plan::LogicalPtr plan;
   std::shared_ptr<connectors::Sink> sink;
   std::set<const plan::ScanSource*> stream_scans;
@@ -349,9 +374,11 @@ struct StreamingQuery::Impl {
     src->description = "StreamingScan " + slot->source->Description();
     src->schema = slot->source->schema();
     auto schema = src->schema;
-    src->make_tasks = [this, slot, schema](const std::vector<int>& columns,
-                                           const std::vector<expr::ExprPtr>&,
-                                           std::string*) -> Result<std::vector<exec::ScanTask>> {
+    const plan::ScanSource* key = src.get();
+    src->make_tasks = [this, key, schema](const std::vector<int>& columns,
+                                          const std::vector<expr::ExprPtr>&,
+                                          std::string*) -> Result<std::vector<exec::ScanTask>> {
+      Slot* slot = scan_slots.at(key);  // scans of equal sources may be merged after binding
       std::vector<exec::ScanTask> out;
       bool project = !columns.empty();
       std::vector<int> cols;
@@ -372,8 +399,11 @@ struct StreamingQuery::Impl {
       // instead (a window still open takes them), in StreamingAggregate.
       auto watermark =
           has_wm && (tws || !slot->dedup_columns.empty()) ? late_watermark_us : nullptr;
-      for (const auto& task : slot->tasks) {
-        out.push_back([=, this]() -> Result<exec::BatchIterator> {
+      for (size_t t = 0; t < slot->tasks.size(); ++t) {
+        const auto& task = slot->tasks[t];
+        // The source's rows of this task, counted, event times tracked and
+        // duplicates dropped: once per batch, whoever reads them.
+        exec::ScanTask read = [=, this]() -> Result<exec::BatchIterator> {
           ARROW_ASSIGN_OR_RAISE(auto it, task());
           return exec::BatchIterator([=, this]() -> Result<exec::BatchPtr> {
             ARROW_ASSIGN_OR_RAISE(auto b, it());
@@ -387,7 +417,35 @@ struct StreamingQuery::Impl {
             if (slot->dedup_state) {
               ARROW_ASSIGN_OR_RAISE(b, DropDuplicates(slot, b));
             }
-            if (!project) return b;
+            return b;
+          });
+        };
+        if (t < slot->decoded.size()) {
+          auto decoded = slot->decoded[t];
+          read = [decoded, read]() -> Result<exec::BatchIterator> {
+            std::call_once(decoded->once, [&] {
+              decoded->status = [&]() -> Status {
+                ARROW_ASSIGN_OR_RAISE(auto it, read());
+                for (;;) {
+                  ARROW_ASSIGN_OR_RAISE(auto b, it());
+                  if (!b) return Status::OK();
+                  decoded->batches.push_back(std::move(b));
+                }
+              }();
+            });
+            ARROW_RETURN_NOT_OK(decoded->status);
+            auto next = std::make_shared<size_t>(0);
+            return exec::BatchIterator([decoded, next]() -> Result<exec::BatchPtr> {
+              if (*next >= decoded->batches.size()) return exec::BatchPtr();
+              return decoded->batches[(*next)++];
+            });
+          };
+        }
+        out.push_back([=]() -> Result<exec::BatchIterator> {
+          ARROW_ASSIGN_OR_RAISE(auto it, read());
+          return exec::BatchIterator([=]() -> Result<exec::BatchPtr> {
+            ARROW_ASSIGN_OR_RAISE(auto b, it());
+            if (!b || !project) return b;
             arrow::ArrayVector arrays;
             for (int c : cols) arrays.push_back(b->column(c));
             return arrow::RecordBatch::Make(projected, b->num_rows(), arrays);
@@ -399,6 +457,77 @@ struct StreamingQuery::Impl {
     stream_scans.insert(src.get());
     scan_slots[src.get()] = slot;
     return src;
+  }
+
+  /// Scans of one source with the same options and the same watermark read
+  /// it once: the later slot's scans move to the earlier slot, which the
+  /// checkpoint then knows as one source. Deterministic in binding order, so
+  /// a restart of the same query merges alike.
+  void ShareEqualSources() {
+    for (size_t j = 0; j < slots.size();) {
+      Slot* later = slots[j].get();
+      Slot* into = nullptr;
+      for (size_t i = 0; i < j && !later->share_key.empty(); ++i) {
+        Slot* s = slots[i].get();
+        if (s->share_key == later->share_key && SameWatermark(*s, *later)) {
+          into = s;
+          break;
+        }
+      }
+      if (!into) {
+        ++j;
+        continue;
+      }
+      for (auto& [scan, slot] : scan_slots) {
+        if (slot == later) slot = into;
+      }
+      later->source->Stop();
+      slots.erase(slots.begin() + static_cast<std::ptrdiff_t>(j));
+    }
+    for (auto& s : slots) s->readers = 0;
+    for (auto& [scan, slot] : scan_slots) ++slot->readers;
+  }
+  static bool SameWatermark(const Slot& a, const Slot& b) {
+    if (a.has_watermark() != b.has_watermark()) return false;
+    if (!a.has_watermark()) return true;
+    return a.watermark_column == b.watermark_column && a.delay_us == b.delay_us &&
+           a.watermark_name == b.watermark_name &&
+           a.watermark_expr->ToString() == b.watermark_expr->ToString();
+  }
+
+  /// What a stateful operator computes, for finding two that compute the same
+  /// over the same (shared) sources: its whole subtree, scans by their slot.
+  std::string Fingerprint(const plan::LogicalNode& n) const {
+    std::string f = fmt::format("({} {}", static_cast<int>(n.kind), n.schema->ToString());
+    auto add = [&f](const expr::ExprPtr& e) { f += e ? " " + e->ToString() : " -"; };
+    if (n.scan) {
+      auto it = scan_slots.find(n.scan.get());
+      f += fmt::format(" scan={}", it != scan_slots.end() ? static_cast<const void*>(it->second)
+                                                          : static_cast<const void*>(n.scan.get()));
+    }
+    for (int c : n.scan_columns) f += fmt::format(" c{}", c);
+    for (const auto& e : n.scan_filters) add(e);
+    add(n.predicate);
+    for (const auto& e : n.exprs) add(e);
+    for (const auto& a : n.aggregates) {
+      f += fmt::format(" agg {} {} {}", a.name, a.distinct, a.args.size());
+      for (const auto& e : a.args) add(e);
+      add(a.filter);
+    }
+    for (const auto& g : n.grouping_sets) f += fmt::format(" gs{}", fmt::join(g, ","));
+    f += fmt::format(" {} {} {} {} {} {} {}", n.emit_state, static_cast<int>(n.join_type), n.limit,
+                     n.offset, n.outer, n.with_position, n.windows.size());
+    for (const auto& k : n.sort_keys) {
+      add(k.expr);
+      f += fmt::format("{}{}", k.ascending, k.nulls_first);
+    }
+    if (!n.windows.empty()) return {};  // window functions: never shared
+    for (const auto& c : n.children) {
+      std::string child = Fingerprint(*c);
+      if (child.empty()) return {};
+      f += child;
+    }
+    return f + ")";
   }
 
   bool complete_mode = false;
@@ -526,6 +655,8 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     ctx.available_now = available_now;
     auto slot = std::make_unique<Impl::Slot>();
     slot->kind = kind;
+    slot->share_key = kind;
+    for (const auto& [k, v] : options) slot->share_key += fmt::format("\x1f{}={}", Lower(k), v);
     ARROW_ASSIGN_OR_RAISE(slot->source, MakeStreamSource(kind, options, ctx));
     if (ref.watermark_column) {
       // WATERMARK col DELAY OF INTERVAL ...: col names a TIMESTAMP column of the source.
@@ -598,8 +729,14 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
                               fmt::format("deduplication of source {}", index),
                               /*in_memory=*/false));
     }
+    // Deduplicating sources keep a state of their own: never shared.
+    if (!dedup_spec.empty()) slot->share_key.clear();
+    if (ref.watermark_column) {
+      slot->share_key += fmt::format("\x1fwatermark={}/{}", slot->watermark_column, slot->delay_us);
+    }
     auto scan = implp->MakeScan(slot.get());
     implp->slots.push_back(std::move(slot));
+    ++implp->slots_created;
     return scan;
   };
   impl.session->stream_watermark = [implp](const plan::ScanSource* source, expr::ExprPtr e,
@@ -628,6 +765,7 @@ Result<std::shared_ptr<StreamingQuery>> StreamingQuery::Start(QuerySpec spec) {
     query = statement->query;
   }
   ARROW_ASSIGN_OR_RAISE(auto bound, plan::BindQuery(impl.session.get(), *query));
+  impl.ShareEqualSources();
   if (impl.slots.empty()) {
     return UserError(
         "a streaming query must read at least one streaming source (FROM STREAM read_kafka(...), "
@@ -1131,8 +1269,9 @@ Status StreamingQuery::RunLoop() {
     auto t_get = Clock::now();
     for (size_t i = 0; i < n; ++i) {
       impl.slots[i]->rows->store(0);
-      ARROW_ASSIGN_OR_RAISE(impl.slots[i]->tasks,
+      ARROW_ASSIGN_OR_RAISE(auto tasks,
                             impl.slots[i]->source->PlanBatch(current[i], entry.offsets[i]));
+      impl.slots[i]->SetTasks(std::move(tasks));
     }
     run->get_batch_ms = MsSince(t_get);
 
@@ -1149,7 +1288,7 @@ Status StreamingQuery::RunLoop() {
     std::string state_json;
     ARROW_ASSIGN_OR_RAISE(run->rows, ExecuteBatch(batch_id, entry.batch_timestamp_ms, &state_json));
     for (const auto& b : run->rows) run->output_rows += b->num_rows();
-    for (auto& s : impl.slots) s->tasks.clear();
+    for (auto& s : impl.slots) s->ClearTasks();
     run->exec_ms = MsSince(t_add);
 
     // What the sources did in this batch (before the next batch resets it).
@@ -1399,13 +1538,26 @@ Status StreamingQuery::PlanStateful() {
     copy->children = std::move(kids);
     return copy;
   };
+  // Two stateful operators computing the same over the same sources (Nexmark
+  // q5's two windowed counts) run once; the second's consumers read the
+  // first's output, as Flink's sub-plan reuse does.
+  std::map<std::string, const plan::LogicalNode*> computed;
   for (size_t k = 0; k < nodes.size(); ++k) {
     const auto& node = nodes[k];
+    const std::string fingerprint = impl.Fingerprint(*node);
+    if (!fingerprint.empty()) {
+      auto same = computed.find(fingerprint);
+      if (same != computed.end()) {
+        replaced[node.get()] = replaced.at(same->second);
+        continue;
+      }
+      computed[fingerprint] = node.get();
+    }
     auto stage = std::make_unique<Impl::Stage>();
     stage->node = node.get();
     // The first stateful operator is operator 0 (as before chaining existed);
     // ids 1..#sources belong to per-source deduplication.
-    stage->operator_id = k == 0 ? 0 : static_cast<int64_t>(impl.slots.size() + k);
+    stage->operator_id = k == 0 ? 0 : static_cast<int64_t>(impl.slots_created + k);
     stage->output = std::make_shared<plan::ScanSource>();
     stage->output->schema = node->schema;
     std::string layout;
@@ -1482,7 +1634,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
   std::vector<exec::BatchPtr> out;
   if (impl.tws) {
     ARROW_ASSIGN_OR_RAISE(auto input, run(impl.plan));
-    for (auto& sl : impl.slots) sl->tasks.clear();
+    for (auto& sl : impl.slots) sl->ClearTasks();
     std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
     for (auto& b : input)
       rows.push_back(arrow::RecordBatch::Make(impl.plan->schema, b->num_rows(), b->columns()));
@@ -1527,7 +1679,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> StreamingQuery::Execute
     for (auto& stage : impl.stages) stage->output->batches.clear();
     ARROW_ASSIGN_OR_RAISE(out, std::move(result));
   }
-  for (auto& sl : impl.slots) sl->tasks.clear();
+  for (auto& sl : impl.slots) sl->ClearTasks();
   std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
   for (auto& b : out) {
     // Nodes may name fields differently (hidden columns); the plan's schema is the contract.

@@ -229,6 +229,11 @@ def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # 
     join_state = [op["numRowsTotal"] for op in progress[-1]["stateOperators"]
                   if op.get("operatorName") == "symmetricHashJoin"]
     assert join_state == [0], progress[-1]["stateOperators"]
+    # The two scans of the folder are one source, and the two identical
+    # windowed counts one operator (Flink's source and sub-plan reuse).
+    assert len(progress[-1]["sources"]) == 1, progress[-1]["sources"]
+    assert [op["operatorName"] for op in progress[-1]["stateOperators"]] == [
+        "stateStoreSave", "stateStoreSave", "symmetricHashJoin"], progress[-1]["stateOperators"]
 
 
 def test_aggregation_over_time_bounded_join_equals_spark(spark, tmp_path):  # noqa: F811
