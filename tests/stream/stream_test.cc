@@ -116,6 +116,39 @@ TEST_F(StreamTest, FilesToDeltaEachFileOnceAcrossRuns) {
   EXPECT_NE(again->run_id(), q->run_id());
 }
 
+TEST_F(StreamTest, EqualScansOfOneSourceShareItAndEachGetsEveryRow) {
+  for (int f = 0; f < 3; ++f) WriteJson(fmt::format("f{}.json", f), f * 10, 10);
+  auto run = [&](const std::string& name, const std::string& wm_a, const std::string& wm_b) {
+    auto scan = [&](const std::string& wm) {
+      return fmt::format(
+          "SELECT id FROM (SELECT id, timestamp_seconds(id) AS ts FROM STREAM read_files('{}', "
+          "format => 'json', schema => 'id BIGINT, kind STRING', maxFilesPerTrigger => 1)) "
+          "WATERMARK ts DELAY OF INTERVAL {} SECONDS",
+          Path("in"), wm);
+    };
+    QuerySpec spec;
+    spec.checkpoint_dir = Path("cp-" + name);
+    spec.sql = scan(wm_a) + " UNION ALL " + scan(wm_b);
+    spec.trigger.kind = Trigger::Kind::kAvailableNow;
+    spec.sink_format = "delta";
+    spec.sink_options["path"] = Path("out-" + name);
+    auto q = Run(spec);
+    EXPECT_TRUE(q && q->exception().ok()) << (q ? q->exception().ToString() : "");
+    return q;
+  };
+  // The same watermark: one source read once, and both branches see all 30 rows.
+  auto shared = run("same", "5", "5");
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->last_progress()["sources"].size(), 1u);
+  EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM delta.`{}`", Path("out-same"))), 60);
+  EXPECT_EQ(Scalar(fmt::format("SELECT count(DISTINCT id) FROM delta.`{}`", Path("out-same"))), 30);
+  // Another watermark makes another source: two reads, as written.
+  auto apart = run("other", "5", "10");
+  ASSERT_TRUE(apart);
+  EXPECT_EQ(apart->last_progress()["sources"].size(), 2u);
+  EXPECT_EQ(Scalar(fmt::format("SELECT count(*) FROM delta.`{}`", Path("out-other"))), 60);
+}
+
 TEST_F(StreamTest, AsyncProgressTrackingKeepsExactlyOnce) {
   for (int f = 0; f < 5; ++f) WriteJson(fmt::format("f{}.json", f), f * 100, 100);
   QuerySpec spec;
