@@ -499,7 +499,16 @@ struct StreamingQuery::Impl {
   /// over the same (shared) sources: its whole subtree, scans by their slot.
   std::string Fingerprint(const plan::LogicalNode& n) const {
     std::string f = fmt::format("({} {}", static_cast<int>(n.kind), n.schema->ToString());
-    auto add = [&f](const expr::ExprPtr& e) { f += e ? " " + e->ToString() : " -"; };
+    // rand() and friends: two calls are two draws, never one computation.
+    bool deterministic = true;
+    std::function<void(const expr::Expr&)> check = [&](const expr::Expr& e) {
+      if (e.call && !e.call->deterministic) deterministic = false;
+      for (const auto& a : e.args) check(*a);
+    };
+    auto add = [&](const expr::ExprPtr& e) {
+      f += e ? " " + e->ToString() : " -";
+      if (e) check(*e);
+    };
     if (n.scan) {
       auto it = scan_slots.find(n.scan.get());
       f += fmt::format(" scan={}", it != scan_slots.end() ? static_cast<const void*>(it->second)
@@ -521,7 +530,7 @@ struct StreamingQuery::Impl {
       add(k.expr);
       f += fmt::format("{}{}", k.ascending, k.nulls_first);
     }
-    if (!n.windows.empty()) return {};  // window functions: never shared
+    if (!n.windows.empty() || !deterministic) return {};  // never shared
     for (const auto& c : n.children) {
       std::string child = Fingerprint(*c);
       if (child.empty()) return {};

@@ -236,6 +236,30 @@ def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # 
         "stateStoreSave", "stateStoreSave", "symmetricHashJoin"], progress[-1]["stateOperators"]
 
 
+def test_nondeterministic_operators_are_not_shared(tmp_path):
+    """q5's shape with rand() in both branches: two draws are two computations,
+    so the two windowed counts keep an operator each (one source still)."""
+    folder = tmp_path / "in"
+    write_input(folder)
+    src = (f"STREAM read_files('{folder}', format => 'json', schema => '{SCHEMA}', maxFilesPerTrigger => 1) "
+           "WATERMARK ts DELAY OF INTERVAL 5 SECONDS")
+    counts = ("SELECT kind, count(*) AS num, window.start AS starttime, window.end AS endtime "
+              f"FROM (SELECT * FROM {src} WHERE rand() < 2) GROUP BY window(ts, '10 seconds', '5 seconds'), kind")
+    select = (
+        f"SELECT c.kind, c.num FROM ({counts}) c "
+        f"JOIN (SELECT max(num) AS maxn, starttime, endtime FROM ({counts}) GROUP BY starttime, endtime) m "
+        "ON c.starttime = m.starttime AND c.endtime = m.endtime AND c.num >= m.maxn")
+    out = tmp_path / "hot"
+    sql = tmp_path / "q.sql"
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS {select};")
+    cp = tmp_path / "cp"
+    lakestream("run", str(sql), "--checkpoint", str(cp), "--trigger", "availableNow", "-q")
+    progress = [json.loads(line) for p in cp.rglob("progress.jsonl") for line in p.read_text().splitlines()]
+    assert len(progress[-1]["sources"]) == 1, progress[-1]["sources"]
+    assert [op["operatorName"] for op in progress[-1]["stateOperators"]] == [
+        "stateStoreSave", "stateStoreSave", "stateStoreSave", "symmetricHashJoin"], progress[-1]["stateOperators"]
+
+
 def test_aggregation_over_time_bounded_join_equals_spark(spark, tmp_path):  # noqa: F811
     """An aggregation over a stream-stream join: a joined row can appear until
     the watermark passes its time bound (10 s here), so the window count
