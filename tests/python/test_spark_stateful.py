@@ -177,6 +177,17 @@ def test_aggregation_over_aggregation_equals_spark(spark, tmp_path):  # noqa: F8
     assert got == expected, f"lakestream {got}\nSpark      {expected}"
 
 
+def run_streaming_table(tmp_path: pathlib.Path, select: str):
+    """Runs `select` into a Delta table with trigger availableNow: the table's
+    path and the query's progress records."""
+    out = tmp_path / "hot"
+    sql = tmp_path / "q.sql"
+    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS {select};")
+    cp = tmp_path / "cp"
+    lakestream("run", str(sql), "--checkpoint", str(cp), "--trigger", "availableNow", "-q")
+    return out, [json.loads(line) for p in cp.rglob("progress.jsonl") for line in p.read_text().splitlines()]
+
+
 @pytest.mark.parametrize("form", ["window_struct", "renamed_bounds"])
 def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # noqa: F811
     """Nexmark q5's shape: per sliding window the kinds with the most rows, a
@@ -217,15 +228,10 @@ def test_hot_items_join_of_aggregations_equals_spark(spark, tmp_path, form):  # 
             f"   FROM {src} GROUP BY window(ts, '10 seconds', '5 seconds'), kind) "
             "  GROUP BY starttime, endtime) m "
             "ON c.starttime = m.starttime AND c.endtime = m.endtime AND c.num >= m.maxn")
-    out = tmp_path / "hot"
-    sql = tmp_path / "q.sql"
-    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS {select};")
-    cp = tmp_path / "cp"
-    lakestream("run", str(sql), "--checkpoint", str(cp), "--trigger", "availableNow", "-q")
+    out, progress = run_streaming_table(tmp_path, select)
     got = rows_of(lakestream_json(f"SELECT * FROM delta.`{out}`"), ["start", "kind", "num"])
     assert expected, "Spark emitted nothing"
     assert got == expected, f"lakestream {got}\nSpark      {expected}"
-    progress = [json.loads(line) for p in cp.rglob("progress.jsonl") for line in p.read_text().splitlines()]
     join_state = [op["numRowsTotal"] for op in progress[-1]["stateOperators"]
                   if op.get("operatorName") == "symmetricHashJoin"]
     assert join_state == [0], progress[-1]["stateOperators"]
@@ -249,12 +255,7 @@ def test_nondeterministic_operators_are_not_shared(tmp_path):
         f"SELECT c.kind, c.num FROM ({counts}) c "
         f"JOIN (SELECT max(num) AS maxn, starttime, endtime FROM ({counts}) GROUP BY starttime, endtime) m "
         "ON c.starttime = m.starttime AND c.endtime = m.endtime AND c.num >= m.maxn")
-    out = tmp_path / "hot"
-    sql = tmp_path / "q.sql"
-    sql.write_text(f"CREATE STREAMING TABLE delta.`{out}` AS {select};")
-    cp = tmp_path / "cp"
-    lakestream("run", str(sql), "--checkpoint", str(cp), "--trigger", "availableNow", "-q")
-    progress = [json.loads(line) for p in cp.rglob("progress.jsonl") for line in p.read_text().splitlines()]
+    _, progress = run_streaming_table(tmp_path, select)
     assert len(progress[-1]["sources"]) == 1, progress[-1]["sources"]
     assert [op["operatorName"] for op in progress[-1]["stateOperators"]] == [
         "stateStoreSave", "stateStoreSave", "stateStoreSave", "symmetricHashJoin"], progress[-1]["stateOperators"]
