@@ -126,7 +126,11 @@ def generate(binary: str, bs: str, topic: str, rate: float, count: int) -> subpr
 def build_floor(work: str) -> str:
     out = os.path.join(work, "kafka_floor")
     src = os.path.join(HERE, "kafka_floor.c")
-    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", src, "-o", out, "-lrdkafka"], check=True)
+    # The librdkafka lakestream links (scripts/install-deps.sh), so both read
+    # with the same client library.
+    rdk = os.path.join(REPO, ".deps", "librdkafka")
+    subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", src, "-o", out, f"-I{rdk}/include", f"-L{rdk}/lib",
+                    f"-Wl,-rpath,{rdk}/lib", "-lrdkafka"], check=True)
     return out
 
 

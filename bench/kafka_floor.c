@@ -87,8 +87,9 @@ int main(int argc, char **argv) {
   /* The same fetch settings lakestream's source uses, so the floor is the
    * same client configuration minus the engine. */
   set(conf, "fetch.wait.max.ms", "50");
-  set(conf, "queued.max.messages.kbytes", "131072");
-  set(conf, "queued.min.messages", "1000000");
+  set(conf, "queued.max.messages.kbytes", "16384");
+  set(conf, "queued.min.messages", "100000");
+  set(conf, "fetch.queue.backoff.ms", "5");
   for (; argi + 1 < argc; argi += 2) {
     if (strcmp(argv[argi], "-X") != 0) die("argument", argv[argi]);
     char *kv = strdup(argv[argi + 1]), *eq = strchr(kv, '=');

@@ -26,7 +26,7 @@
 #include "cli/kafka_commands_events.h"
 #include "cli/nexmark_events.h"
 
-// librdkafka 2.0.2's mock cluster always binds its listeners to
+// librdkafka's mock cluster (2.0.2 and 2.12) always binds its listeners to
 // 127.0.0.1:0 and has no option to choose the port. To honour
 // `broker --port P` we interpose bind(): while a thread has a port override
 // active (only around rd_kafka_mock_cluster_new, which creates every
@@ -102,7 +102,7 @@ struct BrokerArgs {
   std::vector<std::string> topics;
 };
 
-// True if 127.0.0.1:port can be bound now. librdkafka 2.0.2 aborts (an
+// True if 127.0.0.1:port can be bound now. librdkafka aborts (an
 // assertion in rd_kafka_mock_cluster_destroy) when a mock listener cannot
 // bind, so a taken port must be found before creating the cluster.
 bool LoopbackPortFree(int port) {
@@ -132,7 +132,7 @@ int RunBroker(const BrokerArgs& args) {
       }
     }
   }
-  // librdkafka 2.0.2's mock cluster thread ends its loop when poll() fails,
+  // librdkafka's mock cluster thread (2.0.2 at least) ends its loop when poll() fails,
   // EINTR included, and then rd_kafka_mock_cluster_destroy waits forever for
   // it. So the stop signals are blocked while librdkafka creates its threads
   // (they inherit the mask) and reach only this thread, which polls for them.
@@ -482,7 +482,7 @@ Command AddBrokerCommand(CLI::App& app) {
       "first use "
       "(with librdkafka's default of 4 partitions, which cannot be changed); --topic pre-creates a "
       "topic with "
-      "--partitions partitions. librdkafka 2.0.2's mock keeps only about the newest 100k records "
+      "--partitions partitions. librdkafka's mock keeps only about the newest 100k records "
       "of each partition.");
   cmd->add_option("--partitions", args->partitions, "Partitions of each --topic topic")
       ->capture_default_str()

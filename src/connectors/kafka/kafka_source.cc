@@ -214,14 +214,16 @@ class ConsumerPool {
     // A consumer switching partitions waits for its broker's outstanding
     // long-poll Fetch to return; a short wait keeps task start-up fast.
     config_.emplace("fetch.wait.max.ms", "50");
-    // The prefetch queue per partition. librdkafka 2.0 stops fetching for a
-    // partition whose queue passed either threshold and looks again only
-    // about a second later, so thresholds below what the engine consumes in
-    // a second leave the reader idle most of the time (measured: 2M Nexmark
-    // events in 24 s with 16 MiB, 4.5 s with 128 MiB and 1M messages, one
-    // thread). Both are kafka.* options for whoever must bound memory harder.
-    config_.emplace("queued.max.messages.kbytes", "131072");
-    config_.emplace("queued.min.messages", "1000000");
+    // The prefetch queue per partition: bounded, so a drain does not take
+    // the whole topic into memory (a 5M-event drain held 1.5 GB and spent a
+    // sixth of its CPU in page faults of fresh fetch buffers), and re-checked
+    // 5 ms after it filled instead of librdkafka's default second, so the
+    // bound does not leave the reader idle. Measured on a 5M-event drain,
+    // 4 partitions, 2 threads: 4.6 -> 4.3 CPU-s, peak RSS 1.6 GB -> 0.4 GB.
+    // All three are kafka.* options for whoever needs other bounds.
+    config_.emplace("queued.max.messages.kbytes", "16384");
+    config_.emplace("queued.min.messages", "100000");
+    config_.emplace("fetch.queue.backoff.ms", "5");
   }
 
   /// A consumer positioned at `offset` of `tp`. Preference: one parked there
