@@ -13,6 +13,7 @@
 
 #include <arrow/record_batch.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "common/status.h"
 #include "exec/basic_operators.h"
+#include "formats/file_source.h"
 
 namespace lakestream::connectors {
 
@@ -49,6 +51,18 @@ struct SourceContext {
 
 /// Per-source progress figures (Spark's SourceProgress.metrics).
 using SourceMetrics = std::map<std::string, std::string>;
+
+/// A source's `value` column parsed as JSON (the valueSchema option): the
+/// rows become the parsed fields followed by the source's own columns at
+/// `passthrough` (indices into its schema()), laid out as `schema`.
+struct ValueParsing {
+  std::shared_ptr<arrow::Schema> value_schema;  // with the corrupt-record column, if any
+  formats::FileReadOptions options;             // mode, corrupt-record column, formats
+  std::vector<int> passthrough;
+  std::shared_ptr<arrow::Schema> schema;
+  /// Malformed values, added to by every reading task.
+  std::shared_ptr<std::atomic<int64_t>> malformed;
+};
 
 class Source {
  public:
@@ -80,6 +94,11 @@ class Source {
   virtual SourceMetrics TakeMetrics() { return {}; }
   /// Releases connections; called once when the query stops.
   virtual void Stop() {}
+  /// Asks the source to parse its `value` column itself while reading, so the
+  /// values need not be copied into a column first (Kafka hands them over
+  /// from the client's buffers). Called before the first PlanBatch; returns
+  /// false when the source does not (the caller then parses the column).
+  virtual bool ParseValuesWhileReading(const ValueParsing& parsing) { return false; }
 };
 
 enum class OutputMode { kAppend, kUpdate, kComplete };

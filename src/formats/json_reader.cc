@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "formats/format_internal.h"
+#include "formats/json_values.h"
 #include "types/types.h"
 #include "types/value_format.h"
 
@@ -723,94 +724,115 @@ Result<BatchIterator> OpenJsonFile(const ReadContext& ctx) {
 
 namespace lakestream::formats {
 
-Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema,
-                                     const FileReadOptions& o,
-                                     const std::function<std::string(int64_t)>& where) {
-  using internal::Converter;
-  if (values.type_id() != arrow::Type::BINARY && values.type_id() != arrow::Type::STRING) {
-    return UserError("JSON values must be STRING or BINARY, got {}", types::ToDDL(*values.type()));
-  }
-  const auto& bin = static_cast<const arrow::BinaryArray&>(values);
-  int corrupt_index = schema->GetFieldIndex(o.column_name_of_corrupt_record);
-  std::vector<std::shared_ptr<arrow::Field>> read_fields;
-  for (int i = 0; i < schema->num_fields(); ++i) {
-    if (i != corrupt_index) read_fields.push_back(schema->field(i));
-  }
-  auto record_type = std::static_pointer_cast<arrow::StructType>(arrow::struct_(read_fields));
+struct JsonValueParser::Impl {
+  FileReadOptions options;
+  SchemaPtr schema;
+  int corrupt_index = -1;
+  std::shared_ptr<arrow::StructType> record_type;
   std::unique_ptr<arrow::ArrayBuilder> builder;
-  LS_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), record_type, &builder));
-  auto* sb = static_cast<arrow::StructBuilder*>(builder.get());
   arrow::StringBuilder corrupt;
-  Converter conv{&o, nullptr, nullptr, {}, {}};
-  if (!o.timestamp_format.empty()) {
-    LS_ASSIGN_OR_RAISE(auto f, internal::JavaPatternToStrptime(o.timestamp_format));
-    conv.ts_parser = arrow::TimestampParser::MakeStrptime(f);
-  }
-  ParsedValues out;
+  internal::Converter conv;
   simdjson::dom::parser parser;
   simdjson::padded_string buffer;
-  const bool drop = o.mode == FileReadOptions::Mode::kDropMalformed;
-  for (int64_t r = 0; r < bin.length(); ++r) {
-    std::string_view text = bin.IsNull(r) ? std::string_view() : bin.GetView(r);
-    std::string error;
-    bool appended = false;
-    if (bin.IsNull(r)) {
-      error = "the value is NULL";
-    } else {
-      if (buffer.size() < text.size()) buffer = simdjson::padded_string(text.size() * 2);
-      std::memcpy(buffer.data(), text.data(), text.size());
-      auto doc = parser.parse(buffer.data(), text.size(), /*realloc_if_needed=*/false);
-      if (doc.error()) {
-        error = simdjson::error_message(doc.error());
-      } else if (!doc.value_unsafe().is_object()) {
-        error = "a record must be a JSON object";
-      } else {
-        conv.error.clear();
-        LS_RETURN_NOT_OK(conv.AppendStruct(sb, *record_type, doc.value_unsafe(), nullptr));
-        appended = true;
-        error = conv.error;
-      }
-    }
-    if (error.empty()) {
-      LS_RETURN_NOT_OK(corrupt.AppendNull());
-      out.kept.push_back(r);
-      continue;
-    }
-    if (o.mode == FileReadOptions::Mode::kFailFast) {
-      return UserError("malformed JSON record at {}: {} (mode FAILFAST)", where(r), error);
-    }
-    ++out.malformed;
-    if (drop) {
-      // The row was (partly) appended: undo it by rebuilding without it below.
-      if (appended)
-        out.dropped_after_append.push_back(
-            static_cast<int64_t>(out.kept.size() + out.dropped_after_append.size()));
-      continue;
-    }
-    if (!appended) {
-      LS_RETURN_NOT_OK(sb->Append());
-      for (int i = 0; i < sb->num_fields(); ++i)
-        LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
-    }
-    // The raw record as Spark keeps it: a STRING, so bytes that are not UTF-8 become U+FFFD.
-    if (arrow::util::ValidateUTF8(text)) {
-      LS_RETURN_NOT_OK(corrupt.Append(text));
-    } else {
-      LS_RETURN_NOT_OK(corrupt.Append(types::DecodeUtf8Lossy(text)));
-    }
-    out.kept.push_back(r);
+  int64_t appended = 0;                       // rows in `builder`
+  std::vector<int64_t> dropped_after_append;  // DROPMALFORMED rows in `builder`
+};
+
+JsonValueParser::JsonValueParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonValueParser::~JsonValueParser() = default;
+
+Result<std::unique_ptr<JsonValueParser>> JsonValueParser::Make(const SchemaPtr& schema,
+                                                               const FileReadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->schema = schema;
+  impl->corrupt_index = schema->GetFieldIndex(options.column_name_of_corrupt_record);
+  std::vector<std::shared_ptr<arrow::Field>> read_fields;
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    if (i != impl->corrupt_index) read_fields.push_back(schema->field(i));
   }
+  impl->record_type = std::static_pointer_cast<arrow::StructType>(arrow::struct_(read_fields));
+  LS_RETURN_NOT_OK(
+      arrow::MakeBuilder(arrow::default_memory_pool(), impl->record_type, &impl->builder));
+  impl->conv = internal::Converter{&impl->options, nullptr, nullptr, {}, {}};
+  if (!options.timestamp_format.empty()) {
+    LS_ASSIGN_OR_RAISE(auto f, internal::JavaPatternToStrptime(options.timestamp_format));
+    impl->conv.ts_parser = arrow::TimestampParser::MakeStrptime(f);
+  }
+  return std::unique_ptr<JsonValueParser>(new JsonValueParser(std::move(impl)));
+}
+
+Result<bool> JsonValueParser::Append(const char* data, size_t size, bool is_null,
+                                     const std::function<std::string()>& where) {
+  Impl& m = *impl_;
+  auto* sb = static_cast<arrow::StructBuilder*>(m.builder.get());
+  const std::string_view text = is_null ? std::string_view() : std::string_view(data, size);
+  std::string error;
+  bool appended = false;
+  if (is_null) {
+    error = "the value is NULL";
+  } else {
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: the record's
+    // own buffer gives no such promise, a reused padded copy does (and stays
+    // in cache).
+    if (m.buffer.size() < text.size()) m.buffer = simdjson::padded_string(text.size() * 2);
+    std::memcpy(m.buffer.data(), text.data(), text.size());
+    auto doc = m.parser.parse(m.buffer.data(), text.size(), /*realloc_if_needed=*/false);
+    if (doc.error()) {
+      error = simdjson::error_message(doc.error());
+    } else if (!doc.value_unsafe().is_object()) {
+      error = "a record must be a JSON object";
+    } else {
+      m.conv.error.clear();
+      LS_RETURN_NOT_OK(m.conv.AppendStruct(sb, *m.record_type, doc.value_unsafe(), nullptr));
+      appended = true;
+      error = m.conv.error;
+    }
+  }
+  if (error.empty()) {
+    LS_RETURN_NOT_OK(m.corrupt.AppendNull());
+    ++m.appended;
+    return true;
+  }
+  if (m.options.mode == FileReadOptions::Mode::kFailFast) {
+    return UserError("malformed JSON record at {}: {} (mode FAILFAST)", where(), error);
+  }
+  ++malformed_;
+  if (m.options.mode == FileReadOptions::Mode::kDropMalformed) {
+    // The row was (partly) appended: Finish removes it.
+    if (appended) {
+      LS_RETURN_NOT_OK(m.corrupt.AppendNull());
+      m.dropped_after_append.push_back(m.appended++);
+    }
+    return false;
+  }
+  if (!appended) {
+    LS_RETURN_NOT_OK(sb->Append());
+    for (int i = 0; i < sb->num_fields(); ++i) LS_RETURN_NOT_OK(sb->field_builder(i)->AppendNull());
+  }
+  // The raw record as Spark keeps it: a STRING, so bytes that are not UTF-8 become U+FFFD.
+  if (arrow::util::ValidateUTF8(text)) {
+    LS_RETURN_NOT_OK(m.corrupt.Append(text));
+  } else {
+    LS_RETURN_NOT_OK(m.corrupt.Append(types::DecodeUtf8Lossy(text)));
+  }
+  ++m.appended;
+  return true;
+}
+
+Result<arrow::ArrayVector> JsonValueParser::Finish() {
+  Impl& m = *impl_;
   std::shared_ptr<arrow::Array> records, corrupt_array;
-  LS_RETURN_NOT_OK(sb->Finish(&records));
-  LS_RETURN_NOT_OK(corrupt.Finish(&corrupt_array));
-  if (!out.dropped_after_append.empty()) {
+  LS_RETURN_NOT_OK(m.builder->Finish(&records));
+  LS_RETURN_NOT_OK(m.corrupt.Finish(&corrupt_array));
+  if (!m.dropped_after_append.empty()) {
     // DROPMALFORMED rows that parsed as JSON but mismatched a type were
     // appended; filter them out (rare: only type mismatches get here).
     arrow::BooleanBuilder keep;
     LS_RETURN_NOT_OK(keep.Reserve(records->length()));
     size_t k = 0;
     for (int64_t i = 0; i < records->length(); ++i) {
-      bool bad = k < out.dropped_after_append.size() && out.dropped_after_append[k] == i;
+      bool bad = k < m.dropped_after_append.size() && m.dropped_after_append[k] == i;
       if (bad) ++k;
       keep.UnsafeAppend(!bad);
     }
@@ -820,11 +842,35 @@ Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr
     records = filtered.make_array();
     LS_ASSIGN_OR_RAISE(corrupt_array, arrow::MakeArrayOfNull(arrow::utf8(), records->length()));
   }
+  m.appended = 0;
+  m.dropped_after_append.clear();
   const auto& fields = static_cast<const arrow::StructArray&>(*records).fields();
+  arrow::ArrayVector columns;
   size_t next = 0;
-  for (int i = 0; i < schema->num_fields(); ++i) {
-    out.columns.push_back(i == corrupt_index ? corrupt_array : fields[next++]);
+  for (int i = 0; i < m.schema->num_fields(); ++i) {
+    columns.push_back(i == m.corrupt_index ? corrupt_array : fields[next++]);
   }
+  return columns;
+}
+
+Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr& schema,
+                                     const FileReadOptions& o,
+                                     const std::function<std::string(int64_t)>& where) {
+  if (values.type_id() != arrow::Type::BINARY && values.type_id() != arrow::Type::STRING) {
+    return UserError("JSON values must be STRING or BINARY, got {}", types::ToDDL(*values.type()));
+  }
+  const auto& bin = static_cast<const arrow::BinaryArray&>(values);
+  LS_ASSIGN_OR_RAISE(auto parser, JsonValueParser::Make(schema, o));
+  ParsedValues out;
+  int64_t r = 0;
+  const std::function<std::string()> where_r = [&] { return where(r); };
+  for (; r < bin.length(); ++r) {
+    std::string_view text = bin.IsNull(r) ? std::string_view() : bin.GetView(r);
+    LS_ASSIGN_OR_RAISE(bool kept, parser->Append(text.data(), text.size(), bin.IsNull(r), where_r));
+    if (kept) out.kept.push_back(r);
+  }
+  out.malformed = parser->malformed();
+  LS_ASSIGN_OR_RAISE(out.columns, parser->Finish());
   return out;
 }
 

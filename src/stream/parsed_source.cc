@@ -37,6 +37,8 @@ class ParsedSource : public connectors::Source {
       }
     }
     schema_ = arrow::schema(fields);
+    inner_parses_ = inner_->ParseValuesWhileReading(
+        connectors::ValueParsing{value_schema_, options_, passthrough_, schema_, malformed_});
   }
 
   std::string Description() const override { return inner_->Description(); }
@@ -58,6 +60,7 @@ class ParsedSource : public connectors::Source {
 
   Result<std::vector<exec::ScanTask>> PlanBatch(const Json& start, const Json& end) override {
     ARROW_ASSIGN_OR_RAISE(auto tasks, inner_->PlanBatch(start, end));
+    if (inner_parses_) return tasks;
     std::vector<exec::ScanTask> out;
     for (auto& task : tasks) {
       out.push_back([this, task]() -> Result<exec::BatchIterator> {
@@ -109,6 +112,7 @@ class ParsedSource : public connectors::Source {
   int value_index_ = -1, topic_index_ = -1, partition_index_ = -1, offset_index_ = -1;
   std::vector<int> passthrough_;
   std::shared_ptr<std::atomic<int64_t>> malformed_ = std::make_shared<std::atomic<int64_t>>(0);
+  bool inner_parses_ = false;  // the source parses its values itself
 };
 
 }  // namespace

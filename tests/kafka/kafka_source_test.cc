@@ -1,5 +1,7 @@
 // The Kafka source against librdkafka's in-process mock cluster: starting
 // offsets, rate limits, replay, headers, topic discovery, data loss, faults.
+#include "connectors/kafka/kafka_source.h"
+
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
@@ -12,7 +14,7 @@
 #include <thread>
 
 #include "connectors/kafka/kafka.h"
-#include "connectors/kafka/kafka_source.h"
+#include "formats/file_source.h"
 #include "mock_kafka.h"
 
 namespace lakestream::connectors::kafka {
@@ -217,6 +219,79 @@ TEST(KafkaSource, ReplayOfTheSameRangeReturnsTheSameRows) {
   EXPECT_EQ(a.back().offset, 39);
   EXPECT_EQ(a, b);
   EXPECT_EQ(a, c);
+}
+
+// valueSchema parsing done by the source as it reads (ParseValuesWhileReading)
+// gives what parsing the value column afterwards gives, in every mode.
+TEST(KafkaSource, ParsesValuesWhileReadingAsTheValueColumnParses) {
+  MockKafka kafka;
+  kafka.CreateTopic("j", 1);
+  const std::vector<std::string> values = {R"({"id":1,"s":"a"})",   "not json",
+                                           R"({"id":"x","s":"b"})", R"([1,2])",
+                                           R"({"s":"e","id":5})",   R"({"id":6})"};
+  for (size_t i = 0; i < values.size(); ++i)
+    kafka.ProduceOne("j", 0, "k" + std::to_string(i), values[i]);
+  kafka.Flush();
+  auto value_schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("s", arrow::utf8()),
+                     arrow::field("_corrupt_record", arrow::utf8())});
+  using Mode = formats::FileReadOptions::Mode;
+  for (Mode mode : {Mode::kPermissive, Mode::kDropMalformed, Mode::kFailFast}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    formats::FileReadOptions options;
+    options.mode = mode;
+    // The value column parsed after the read.
+    auto plain = MakeSource(kafka, {{"subscribe", "j"}, {"startingOffsets", "earliest"}});
+    ASSERT_TRUE(plain);
+    ASSERT_OK_AND_ASSIGN(auto start, plain->InitialOffset());
+    ASSERT_OK_AND_ASSIGN(auto end, plain->LatestOffset(start));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> raw;
+    ASSERT_OK(ReadBatch(plain.get(), start, end, &raw).status());
+    ASSERT_EQ(raw.size(), 1u);
+    auto where = [&](int64_t row) { return "topic j, partition 0, offset " + std::to_string(row); };
+    auto expected = formats::ParseJsonValues(*raw[0]->column(1), value_schema, options, where);
+    // Parsed while reading: the parsed fields, then key and offset.
+    auto parsing_source = MakeSource(kafka, {{"subscribe", "j"}, {"startingOffsets", "earliest"}});
+    ASSERT_TRUE(parsing_source);
+    auto out_schema =
+        arrow::schema({value_schema->field(0), value_schema->field(1), value_schema->field(2),
+                       KafkaSourceSchema(false)->field(0), KafkaSourceSchema(false)->field(4)});
+    auto malformed = std::make_shared<std::atomic<int64_t>>(0);
+    ASSERT_TRUE(parsing_source->ParseValuesWhileReading(
+        ValueParsing{value_schema, options, {0, 4}, out_schema, malformed}));
+    EXPECT_TRUE(parsing_source->schema()->Equals(*out_schema));
+    ASSERT_OK_AND_ASSIGN(auto tasks, parsing_source->PlanBatch(start, end));
+    ASSERT_EQ(tasks.size(), 1u);
+    ASSERT_OK_AND_ASSIGN(auto it, tasks[0]());
+    auto batch = it();
+    if (mode == Mode::kFailFast) {
+      ASSERT_FALSE(expected.ok());
+      ASSERT_FALSE(batch.ok());
+      EXPECT_EQ(batch.status().message(), expected.status().message());
+      EXPECT_NE(batch.status().message().find("topic j, partition 0, offset 1:"), std::string::npos)
+          << batch.status().ToString();
+      continue;
+    }
+    ASSERT_OK(expected.status());
+    ASSERT_OK(batch.status());
+    ASSERT_TRUE(*batch);
+    ASSERT_OK_AND_ASSIGN(auto next, it());
+    EXPECT_FALSE(next);
+    const int64_t n = static_cast<int64_t>(expected->kept.size());
+    EXPECT_EQ(n, mode == Mode::kPermissive ? 6 : 3);  // DROPMALFORMED keeps offsets 0, 4 and 5
+    ASSERT_EQ((*batch)->num_rows(), n);
+    for (int c = 0; c < 3; ++c)
+      EXPECT_TRUE((*batch)->column(c)->Equals(*expected->columns[c])) << c;
+    // The passthrough columns hold the kept rows' own key and offset.
+    auto offsets = std::static_pointer_cast<arrow::Int64Array>((*batch)->column(4));
+    auto keys = std::static_pointer_cast<arrow::BinaryArray>((*batch)->column(3));
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(offsets->Value(i), expected->kept[i]);
+      EXPECT_EQ(keys->GetView(i), "k" + std::to_string(expected->kept[i]));
+    }
+    EXPECT_EQ(malformed->load(), 3);
+    EXPECT_EQ(expected->malformed, 3);
+  }
 }
 
 TEST(KafkaSource, HeadersColumn) {

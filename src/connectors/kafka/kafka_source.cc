@@ -5,6 +5,7 @@
 #include <arrow/array/builder_primitive.h>
 #include <arrow/array/util.h>
 #include <arrow/scalar.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "formats/json_values.h"
 
 namespace lakestream::connectors::kafka {
 
@@ -350,7 +353,8 @@ namespace {
 class PartitionRead {
  public:
   PartitionRead(std::shared_ptr<ConsumerPool> pool, TopicPartition tp, int64_t from, int64_t until,
-                const KafkaSourceOptions& options, std::shared_ptr<std::atomic<int64_t>> data_loss)
+                const KafkaSourceOptions& options, std::shared_ptr<std::atomic<int64_t>> data_loss,
+                std::shared_ptr<const ValueParsing> parsing)
       : pool_(std::move(pool)),
         tp_(std::move(tp)),
         from_(from),
@@ -360,6 +364,7 @@ class PartitionRead {
         fail_on_data_loss_(options.fail_on_data_loss),
         poll_timeout_ms_(options.poll_timeout_ms),
         data_loss_(std::move(data_loss)),
+        parsing_(std::move(parsing)),
         schema_(KafkaSourceSchema(options.include_headers)) {}
 
   ~PartitionRead() {
@@ -374,7 +379,11 @@ class PartitionRead {
     if (!consumer_) {
       ARROW_ASSIGN_OR_RAISE(consumer_, pool_->Acquire(tp_, next_));
     }
-    Builders b(include_headers_);
+    if (parsing_ && !parser_) {
+      ARROW_ASSIGN_OR_RAISE(
+          parser_, formats::JsonValueParser::Make(parsing_->value_schema, parsing_->options));
+    }
+    Builders b(include_headers_, parser_ == nullptr);
     int64_t rows = 0;
     int64_t bytes = 0;
     auto last_progress = std::chrono::steady_clock::now();
@@ -445,12 +454,20 @@ class PartitionRead {
     // can take the consumer now.
     if (done_ && consumer_) pool_->Release(std::move(consumer_));
     if (rows == 0) return nullptr;
-    return b.Finish(schema_, tp_, rows);
+    if (!parser_) return b.Finish(schema_, tp_, rows);
+    // Values parsed on the way: the parsed fields, then the passthrough columns.
+    parsing_->malformed->fetch_add(parser_->malformed() - malformed_reported_);
+    malformed_reported_ = parser_->malformed();
+    ARROW_ASSIGN_OR_RAISE(auto parsed, parser_->Finish());
+    const int64_t kept = parsed.empty() ? b.offset.length() : parsed[0]->length();
+    ARROW_ASSIGN_OR_RAISE(auto raw, b.Finish(schema_, tp_, kept));
+    for (int i : parsing_->passthrough) parsed.push_back(raw->column(i));
+    return arrow::RecordBatch::Make(parsing_->schema, kept, std::move(parsed));
   }
 
  private:
   struct Builders {
-    explicit Builders(bool headers) {
+    Builders(bool headers, bool with_value) : with_value(with_value) {
       if (headers) {
         auto key = std::make_shared<arrow::StringBuilder>();
         auto value = std::make_shared<arrow::BinaryBuilder>();
@@ -463,6 +480,7 @@ class PartitionRead {
                                                            arrow::list(arrow::field("element", header_type)));
       }
     }
+    bool with_value;  // false: the values were parsed instead
     arrow::BinaryBuilder key, value;
     arrow::Int64Builder offset;
     arrow::TimestampBuilder timestamp{arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool()};
@@ -478,7 +496,8 @@ class PartitionRead {
       } else {
         ARROW_RETURN_NOT_OK(key.AppendNull());
       }
-      if (m->payload) {
+      if (!with_value) {
+      } else if (m->payload) {
         ARROW_RETURN_NOT_OK(value.Append(static_cast<const uint8_t*>(m->payload), static_cast<int32_t>(m->len)));
       } else {
         ARROW_RETURN_NOT_OK(value.AppendNull());
@@ -521,7 +540,12 @@ class PartitionRead {
     Result<exec::BatchPtr> Finish(const std::shared_ptr<arrow::Schema>& schema, const TopicPartition& tp, int64_t rows) {
       arrow::ArrayVector cols(schema->num_fields());
       ARROW_RETURN_NOT_OK(key.Finish(&cols[0]));
-      ARROW_RETURN_NOT_OK(value.Finish(&cols[1]));
+      if (with_value) {
+        ARROW_RETURN_NOT_OK(value.Finish(&cols[1]));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(cols[1],
+                              arrow::MakeArrayOfNull(arrow::binary(), rows));  // not passed through
+      }
       ARROW_ASSIGN_OR_RAISE(cols[2], arrow::MakeArrayFromScalar(arrow::StringScalar(tp.topic), rows));
       ARROW_ASSIGN_OR_RAISE(cols[3], arrow::MakeArrayFromScalar(arrow::Int32Scalar(tp.partition), rows));
       ARROW_RETURN_NOT_OK(offset.Finish(&cols[4]));
@@ -560,7 +584,13 @@ class PartitionRead {
       *keep = true;
       return Status::OK();
     }
-    ARROW_RETURN_NOT_OK(b->Append(m));
+    bool kept = true;
+    if (parser_) {
+      current_offset_ = m->offset;
+      ARROW_ASSIGN_OR_RAISE(kept, parser_->Append(static_cast<const char*>(m->payload), m->len,
+                                                  m->payload == nullptr, where_));
+    }
+    if (kept) ARROW_RETURN_NOT_OK(b->Append(m));
     ++*rows;
     *bytes += static_cast<int64_t>(m->len + m->key_len);
     *progress = true;
@@ -607,6 +637,14 @@ class PartitionRead {
   bool include_headers_, fail_on_data_loss_;
   int64_t poll_timeout_ms_;
   std::shared_ptr<std::atomic<int64_t>> data_loss_;
+  std::shared_ptr<const ValueParsing> parsing_;  // null: values kept as they are
+  std::unique_ptr<formats::JsonValueParser> parser_;
+  int64_t malformed_reported_ = 0;
+  int64_t current_offset_ = -1;  // of the value being parsed, for FAILFAST errors
+  const std::function<std::string()> where_ = [this] {
+    return fmt::format("topic {}, partition {}, offset {}", tp_.topic, tp_.partition,
+                       current_offset_);
+  };
   std::shared_ptr<arrow::Schema> schema_;
   std::unique_ptr<PooledConsumer> consumer_;
   bool done_ = false;
@@ -950,12 +988,20 @@ Result<std::vector<exec::ScanTask>> KafkaSource::PlanBatch(const Json& start_jso
     read_options.include_headers = options_.include_headers;
     read_options.fail_on_data_loss = options_.fail_on_data_loss;
     read_options.poll_timeout_ms = options_.poll_timeout_ms;
-    tasks.push_back([pool, tp, b, u, read_options, data_loss]() -> Result<exec::BatchIterator> {
-      auto read = std::make_shared<PartitionRead>(pool, tp, b, u, read_options, data_loss);
+    auto parsing = parsing_;
+    tasks.push_back([pool, tp, b, u, read_options, data_loss,
+                     parsing]() -> Result<exec::BatchIterator> {
+      auto read = std::make_shared<PartitionRead>(pool, tp, b, u, read_options, data_loss, parsing);
       return exec::BatchIterator([read]() { return read->Next(); });
     });
   }
   return tasks;
+}
+
+bool KafkaSource::ParseValuesWhileReading(const ValueParsing& parsing) {
+  parsing_ = std::make_shared<const ValueParsing>(parsing);
+  schema_ = parsing.schema;
+  return true;
 }
 
 SourceMetrics KafkaSource::TakeMetrics() {

@@ -64,6 +64,9 @@ class KafkaSource : public Source {
   /// (as Spark) and dataLossOffsets (offsets skipped under failOnDataLoss=false).
   SourceMetrics TakeMetrics() override;
   void Stop() override;
+  /// Parses the values as each record is taken from the client, not copied
+  /// into a `value` column first.
+  bool ParseValuesWhileReading(const ValueParsing& parsing) override;
 
  private:
   KafkaSource(KafkaSourceOptions options, KafkaPtr<rd_kafka_t> meta, std::shared_ptr<ConsumerPool> pool);
@@ -90,6 +93,7 @@ class KafkaSource : public Source {
   KafkaConfig meta_config_;
   KafkaPtr<rd_kafka_t> meta_;  // metadata and ListOffsets requests
   std::shared_ptr<ConsumerPool> pool_;
+  std::shared_ptr<const ValueParsing> parsing_;  // ParseValuesWhileReading, if asked
   std::optional<PartitionOffsets> available_now_cap_;
   std::optional<PartitionOffsets> ending_cap_;  // endingOffsets resolved (first use)
   std::chrono::steady_clock::time_point last_trigger_;
