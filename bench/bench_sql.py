@@ -389,6 +389,8 @@ def main(argv=None) -> int:
     ap.add_argument("-k", dest="only", help="only workloads whose name contains this")
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--no-update", action="store_true", help="do not touch BENCHMARKS.md")
+    ap.add_argument("--tag", default="", help="suffix of the result file names (a run a day otherwise "
+                    "overwrites the last)")
     args = ap.parse_args(argv)
 
     folder = data_dir(args.rows)
@@ -478,7 +480,7 @@ def main(argv=None) -> int:
     report["load_end"] = [round(x, 2) for x in os.getloadavg()]
     out_dir = os.path.join(HERE, "results")
     os.makedirs(out_dir, exist_ok=True)
-    base = os.path.join(out_dir, f"sql-{date}")
+    base = os.path.join(out_dir, f"sql-{date}" + (f"-{args.tag}" if args.tag else ""))
     with open(base + ".json", "w") as f:
         json.dump(report, f, indent=2)
     md = markdown(report)
