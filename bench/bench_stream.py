@@ -798,6 +798,7 @@ def main() -> int:
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "lakestream"))
     ap.add_argument("--work", default="/tmp/lakestream-bench-stream")
     ap.add_argument("--no-md", action="store_true", help="do not touch BENCHMARKS.md")
+    ap.add_argument("--tag", default="", help="suffix of the result file names")
     ap.add_argument("--render", metavar="JSON", help="only redo the plots, .md and BENCHMARKS.md section "
                     "from an earlier run's results JSON")
     a = ap.parse_args()
@@ -881,7 +882,7 @@ def main() -> int:
         r["ratios"]["lakestream_vs_spark"] = round(tp["lakestream"]["events_per_s"] / tp["spark"]["events_per_s"], 2)
     r["total_seconds"] = round(time.time() - t_begin, 1)
     r["loadavg_end"] = os.getloadavg()
-    suffix = "-quick" if a.quick else ""
+    suffix = ("-quick" if a.quick else "") + (f"-{a.tag}" if a.tag else "")
     base = os.path.join(RESULTS, f"stream-{r['date']}{suffix}")
     write_reports(r, base, not a.no_md and not a.quick)
     log(f"done in {r['total_seconds']} s; results in {base}.json/.md")
