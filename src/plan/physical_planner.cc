@@ -397,6 +397,51 @@ Result<LogicalPtr> Optimize(const LogicalPtr& plan) {
 
 namespace {
 
+// Leaves out of a Filter directly over a scan the conjuncts that the scan's
+// file statistics prove for every row it returns (ScanSource::prove_filters):
+// a selective Delta scan whose kept files lie inside the range then neither
+// evaluates the range nor decodes the column only it reads. The conjuncts
+// stay pushed into the scan, which still prunes files with them.
+Result<LogicalPtr> DropProvenFilters(const LogicalPtr& node) {
+  LogicalPtr out = node;
+  for (size_t i = 0; i < node->children.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto c, DropProvenFilters(node->children[i]));
+    if (c != node->children[i]) {
+      if (out == node) out = Clone(node);
+      out->children[i] = std::move(c);
+    }
+  }
+  if (node->kind != LogicalKind::kFilter) return out;
+  const auto& scan = node->children[0];
+  if (scan->kind != LogicalKind::kScan || !scan->scan || !scan->scan->prove_filters ||
+      scan->scan_filters.empty() || !scan->scan_columns.empty()) {
+    return out;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto proven, scan->scan->prove_filters(scan->scan_filters));
+  std::vector<ExprPtr> conjuncts, keep;
+  SplitConjuncts(node->predicate, &conjuncts);
+  for (const auto& c : conjuncts) {
+    bool drop = false;
+    for (size_t i = 0; i < proven.size() && i < scan->scan_filters.size(); ++i) {
+      drop = drop || (proven[i] && scan->scan_filters[i] == c);
+    }
+    if (!drop) keep.push_back(c);
+  }
+  if (keep.size() == conjuncts.size()) return out;
+  return WithFilter(out->children[0], keep);
+}
+
+}  // namespace
+
+Result<LogicalPtr> OptimizeBatch(const LogicalPtr& plan) {
+  auto p = PushDown(plan, {});
+  ARROW_ASSIGN_OR_RAISE(p, DropProvenFilters(p));
+  std::vector<int> map;
+  return Prune(p, std::vector<bool>(static_cast<size_t>(p->schema->num_fields()), true), &map);
+}
+
+namespace {
+
 // ---- STRING columns kept dictionary-encoded from scan to aggregate
 //
 // A low-cardinality string column decoded from Parquet dictionary pages is
