@@ -465,6 +465,12 @@ bool IsComparison(const std::string& name) {
 // literal (the evaluator runs those over the dictionary).
 bool OnlyComparedWithLiterals(const expr::Expr& e, int col) {
   if (e.kind == ExprKind::kColumn) return e.column_index != col;
+  // NULL tests read only the indices' validity (per dictionary entry in the
+  // evaluator when inside a larger expression over the column).
+  if (e.kind == ExprKind::kCall && (e.name == "is_null" || e.name == "is_not_null") &&
+      e.args.size() == 1 && e.args[0]->kind == ExprKind::kColumn) {
+    return true;
+  }
   if (e.kind == ExprKind::kCall && IsComparison(e.name) && e.args.size() == 2) {
     for (int i = 0; i < 2; ++i) {
       const expr::Expr& a = *e.args[i];
