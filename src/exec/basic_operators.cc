@@ -210,6 +210,13 @@ Result<OperatorResult> ProjectNode::Execute(int thread, BatchPtr batch, const Em
   arrow::ArrayVector cols;
   cols.reserve(exprs_.size());
   for (const auto& e : exprs_) {
+    // A column reference is handed over as it is, also a dictionary-encoded
+    // STRING column the planner let the scan keep so (plan/physical_planner.cc).
+    if (e->kind == expr::ExprKind::kColumn && e->column_index >= 0 &&
+        e->column_index < batch->num_columns()) {
+      cols.push_back(batch->column(e->column_index));
+      continue;
+    }
     ARROW_ASSIGN_OR_RAISE(auto a, expr::EvaluateToArray(*e, *batch, ctx_->eval));
     cols.push_back(std::move(a));
   }

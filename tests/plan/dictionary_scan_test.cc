@@ -99,5 +99,35 @@ TEST_F(DictionaryScanTest, DistinctPerGroupAndUnderAFilter) {
             (std::vector<std::string>{std::to_string(distinct.size())}));
 }
 
+TEST_F(DictionaryScanTest, ReadFilesParquetThroughProjections) {
+  // The table's data files read as plain Parquet; projections between the
+  // filter and the aggregate compare s with a literal and pass it on to
+  // count(DISTINCT).
+  auto r = s_.ExecuteSql("CREATE OR REPLACE TEMP VIEW f AS SELECT * FROM read_files('" +
+                         dir_.string() + "', format => 'parquet')");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string q =
+      "SELECT count(*), sum(id2), sum(is_v1), count(DISTINCT s) FROM "
+      "(SELECT id * 2 AS id2, CASE WHEN s = 'v1' THEN 1 ELSE 0 END AS is_v1, s FROM f "
+      "WHERE s <> 'v3' AND id % 2 = 0)";
+  auto plan = Rows("EXPLAIN " + q);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_NE(plan[0].find("dictionary=[s]"), std::string::npos) << plan[0];
+  int64_t n = 0, id2 = 0, v1 = 0;
+  for (int64_t id = 0; id < kRows; ++id) {
+    auto s = S(id);
+    if (!s || s == "v3" || id % 2 != 0) continue;  // NULL <> 'v3' is NULL: dropped
+    ++n;
+    id2 += id * 2;
+    v1 += s == "v1";
+  }
+  EXPECT_EQ(Rows(q), (std::vector<std::string>{std::to_string(n) + "|" + std::to_string(id2) + "|" +
+                                               std::to_string(v1) + "|4"}));
+  // A grouping key: dense strings.
+  auto dense = Rows("EXPLAIN SELECT count(*) FROM (SELECT s FROM f WHERE s <> 'v3') GROUP BY s");
+  ASSERT_EQ(dense.size(), 1u);
+  EXPECT_EQ(dense[0].find("dictionary="), std::string::npos) << dense[0];
+}
+
 }  // namespace
 }  // namespace lakestream::plan
