@@ -496,7 +496,7 @@ def main(argv=None) -> int:
                          "on a shared machine a few runs are mostly noise")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--work", help="folder for the written tables (default bench/data/<v>-<rows>/out)")
-    ap.add_argument("--tag", default="", help="suffix of the result file names")
+    ap.add_argument("--tag", default="", help="suffix of the result file names (delta-<date>-<tag>.*)")
     ap.add_argument("--notes", help="a markdown file (e.g. profile findings) appended to the .md")
     args = ap.parse_args(argv)
     if args.quick:
@@ -657,7 +657,8 @@ def main(argv=None) -> int:
     ]
 
     os.makedirs(RESULTS, exist_ok=True)
-    base = os.path.join(RESULTS, f"delta-{report['date']}{'-quick' if args.quick else ''}{args.tag}")
+    tag = f"-{args.tag.lstrip('-')}" if args.tag else ""
+    base = os.path.join(RESULTS, f"delta-{report['date']}{'-quick' if args.quick else ''}{tag}")
     svg = svg_chart(report, base + ".svg")
     md = markdown(report) + f"\n![Delta benchmark](bench/results/{os.path.basename(svg)})\n"
     if args.notes:

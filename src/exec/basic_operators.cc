@@ -40,20 +40,44 @@ std::shared_ptr<ScanNode> ScanNode::FromBatches(std::shared_ptr<arrow::Schema> s
 Status ScanNode::Prepare(ExecContext* ctx) {
   next_task_ = 0;
   current_.assign(ctx->threads, nullptr);
+  open_.clear();
   return Status::OK();
 }
 
 Result<BatchPtr> ScanNode::Next(int thread) {
-  auto& it = current_[thread];
+  auto& cur = current_[thread];
   while (true) {
-    if (it) {
-      ARROW_ASSIGN_OR_RAISE(auto b, it());
-      if (b) return b;
-      it = nullptr;
+    if (cur) {
+      std::lock_guard<std::mutex> lock(cur->mu);
+      if (!cur->done.load()) {
+        auto b = cur->it();
+        // A failed read ends the task for every worker sharing it.
+        if (!b.ok() || *b == nullptr) cur->done = true;
+        ARROW_RETURN_NOT_OK(b.status());
+        if (*b) return std::move(*b);
+      }
     }
+    cur = nullptr;
     size_t t = next_task_.fetch_add(1);
-    if (t >= tasks_.size()) return nullptr;
-    ARROW_ASSIGN_OR_RAISE(it, tasks_[t]());
+    if (t < tasks_.size()) {
+      ARROW_ASSIGN_OR_RAISE(auto it, tasks_[t]());
+      cur = std::make_shared<OpenTask>();
+      cur->it = std::move(it);
+      if (share_tasks_) {
+        std::lock_guard<std::mutex> lock(open_mu_);
+        open_.push_back(cur);
+      }
+      continue;
+    }
+    if (!share_tasks_) return nullptr;
+    {
+      std::lock_guard<std::mutex> lock(open_mu_);
+      // The most recently started task first: it has the most batches left.
+      for (auto i = open_.rbegin(); i != open_.rend() && !cur; ++i) {
+        if (!(*i)->done.load()) cur = *i;
+      }
+    }
+    if (!cur) return nullptr;
   }
 }
 
@@ -186,6 +210,13 @@ Result<OperatorResult> ProjectNode::Execute(int thread, BatchPtr batch, const Em
   arrow::ArrayVector cols;
   cols.reserve(exprs_.size());
   for (const auto& e : exprs_) {
+    // A column reference is handed over as it is, also a dictionary-encoded
+    // STRING column the planner let the scan keep so (plan/physical_planner.cc).
+    if (e->kind == expr::ExprKind::kColumn && e->column_index >= 0 &&
+        e->column_index < batch->num_columns()) {
+      cols.push_back(batch->column(e->column_index));
+      continue;
+    }
     ARROW_ASSIGN_OR_RAISE(auto a, expr::EvaluateToArray(*e, *batch, ctx_->eval));
     cols.push_back(std::move(a));
   }

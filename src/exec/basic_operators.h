@@ -2,7 +2,9 @@
 // limit, union. The breakers (aggregate, join, sort, window) live in their own files.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 
 #include "exec/operator.h"
@@ -16,6 +18,15 @@ using BatchIterator = std::function<Result<BatchPtr>()>;
 using ScanTask = std::function<Result<BatchIterator>()>;
 
 /// A leaf: workers take tasks in turn and read their batches.
+///
+/// With `set_share_tasks(true)`, a worker that finds no task left joins one
+/// that another worker is still reading: the batches of that task are then
+/// read in turn under its lock, each by whichever worker asks next. A scan
+/// that keeps a single file of one row group (a selective Delta scan) then
+/// decodes its next batch on one worker while another filters and
+/// aggregates the previous one. The batches of one task then reach the
+/// operators above on several workers and out of file order: only for
+/// consumers that do not care (see plan/breakers.cc).
 class ScanNode : public PhysicalNode {
  public:
   ScanNode(std::shared_ptr<arrow::Schema> schema, std::vector<ScanTask> tasks,
@@ -28,12 +39,25 @@ class ScanNode : public PhysicalNode {
   bool IsSource() const override { return true; }
   Status Prepare(ExecContext* ctx) override;
   Result<BatchPtr> Next(int thread) override;
+  /// Lets idle workers join tasks still being read (see above). Set before
+  /// Prepare.
+  void set_share_tasks(bool share) { share_tasks_ = share; }
+  bool share_tasks() const { return share_tasks_; }
 
  private:
+  /// A task being read; `mu` serializes its iterator when workers share it.
+  struct OpenTask {
+    std::mutex mu;
+    BatchIterator it;
+    std::atomic<bool> done{false};
+  };
   std::vector<ScanTask> tasks_;
   std::string description_;
+  bool share_tasks_ = false;
   std::atomic<size_t> next_task_{0};
-  std::vector<BatchIterator> current_;  // per thread
+  std::vector<std::shared_ptr<OpenTask>> current_;  // per thread
+  std::mutex open_mu_;
+  std::vector<std::shared_ptr<OpenTask>> open_;  // started tasks, for sharing; guarded by open_mu_
 };
 
 class FilterNode : public PhysicalNode {

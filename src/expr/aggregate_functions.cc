@@ -1484,27 +1484,62 @@ class DistinctAgg final : public GroupedAggregator {
   // A dictionary-encoded argument (a scan's low-cardinality strings): the
   // (group, index) pairs are deduplicated first, on integers, and only the
   // values of the first row of each pair are decoded and fed.
-  Status UpdateDictionary(const arrow::Array& arg, const uint32_t* g, int64_t length) {
-    const auto& dict = static_cast<const arrow::DictionaryArray&>(arg);
-    if (pairs_ == nullptr) {
-      ARROW_ASSIGN_OR_RAISE(
-          pairs_, arrow::compute::Grouper::Make({arrow::uint32(), dict.indices()->type()}));
+  // Without GROUP BY (every row in group 0), over a dictionary-encoded
+  // argument: see UpdateDictionary.
+  Status UpdateOneGroup(const std::vector<arrow::Datum>& args, const uint32_t* zeros,
+                        int64_t length) override {
+    if (args.size() == 1 && args[0].is_array() &&
+        args[0].type()->id() == arrow::Type::DICTIONARY) {
+      return UpdateDictionary(*args[0].make_array(), zeros, length, /*one_group=*/true);
     }
-    // Pairs of one batch only: indices mean nothing across dictionaries.
-    ARROW_RETURN_NOT_OK(pairs_->Reset());
-    arrow::Datum gids(std::make_shared<arrow::UInt32Array>(length, arrow::Buffer::Wrap(g, length)));
-    arrow::compute::ExecBatch keys({gids, arrow::Datum(dict.indices())}, length);
-    ARROW_ASSIGN_OR_RAISE(auto ids_datum, pairs_->Consume(arrow::compute::ExecSpan(keys)));
-    auto ids = ids_datum.array_as<arrow::UInt32Array>();
-    std::vector<uint8_t> taken(pairs_->num_groups(), 0);
+    return Update(args, zeros, length);
+  }
+  Status UpdateDictionary(const arrow::Array& arg, const uint32_t* g, int64_t length,
+                          bool one_group = false) {
+    const auto& dict = static_cast<const arrow::DictionaryArray&>(arg);
     std::vector<int64_t> rows;
-    for (int64_t i = 0; i < length; ++i) {
-      uint32_t id = ids->Value(i);
-      if (!taken[id]) {
-        taken[id] = 1;
-        rows.push_back(i);
+    if (one_group && dict.indices()->type_id() == arrow::Type::INT32) {
+      // One group: the first row of each dictionary entry (and of NULL) is
+      // found by marking entries, without hashing, and the scan stops once
+      // every entry has been seen (a few rows for a country column).
+      const auto& idx = static_cast<const arrow::Int32Array&>(*dict.indices());
+      const int64_t entries = dict.dictionary()->length();
+      std::vector<uint8_t> seen(static_cast<size_t>(entries) + 1, 0);  // the last one: NULL
+      int64_t left = entries + (idx.null_count() > 0 ? 1 : 0);
+      for (int64_t i = 0; i < length && left > 0; ++i) {
+        const int64_t k = idx.IsNull(i) ? entries : idx.Value(i);
+        if (k < 0 || k > entries) {
+          return InternalError("count(DISTINCT): dictionary index {} out of range [0, {})", k,
+                               entries);
+        }
+        if (!seen[static_cast<size_t>(k)]) {
+          seen[static_cast<size_t>(k)] = 1;
+          rows.push_back(i);
+          --left;
+        }
+      }
+    } else {
+      if (pairs_ == nullptr) {
+        ARROW_ASSIGN_OR_RAISE(
+            pairs_, arrow::compute::Grouper::Make({arrow::uint32(), dict.indices()->type()}));
+      }
+      // Pairs of one batch only: indices mean nothing across dictionaries.
+      ARROW_RETURN_NOT_OK(pairs_->Reset());
+      arrow::Datum gids(
+          std::make_shared<arrow::UInt32Array>(length, arrow::Buffer::Wrap(g, length)));
+      arrow::compute::ExecBatch keys({gids, arrow::Datum(dict.indices())}, length);
+      ARROW_ASSIGN_OR_RAISE(auto ids_datum, pairs_->Consume(arrow::compute::ExecSpan(keys)));
+      auto ids = ids_datum.array_as<arrow::UInt32Array>();
+      std::vector<uint8_t> taken(pairs_->num_groups(), 0);
+      for (int64_t i = 0; i < length; ++i) {
+        uint32_t id = ids->Value(i);
+        if (!taken[id]) {
+          taken[id] = 1;
+          rows.push_back(i);
+        }
       }
     }
+    if (rows.empty()) return Status::OK();
     ARROW_ASSIGN_OR_RAISE(auto indices, MakeFixedArray(arrow::int64(), rows, nullptr));
     ARROW_ASSIGN_OR_RAISE(auto firsts, arrow::compute::Take(arg, indices));
     ARROW_ASSIGN_OR_RAISE(auto values, CastArray(firsts.make_array(), arg_types_[0]));

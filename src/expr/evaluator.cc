@@ -148,6 +148,7 @@ class Evaluator {
       }
       case ExprKind::kCall: {
         if (auto d = DictionaryComparison(e, rows)) return std::move(*d);
+        if (auto d = DictionaryExpression(e, rows)) return std::move(*d);
         std::vector<Datum> args;
         args.reserve(e.args.size());
         for (const auto& a : e.args) {
@@ -165,9 +166,11 @@ class Evaluator {
       }
       case ExprKind::kAnd:
       case ExprKind::kOr:
+        if (auto d = DictionaryExpression(e, rows)) return std::move(*d);
         return EvalAndOr(e, rows, length);
       case ExprKind::kCase:
       case ExprKind::kIf:
+        if (auto d = DictionaryExpression(e, rows)) return std::move(*d);
         return EvalCase(e, rows, length);
       case ExprKind::kCoalesce:
         return EvalCoalesce(e, rows, length);
@@ -242,6 +245,88 @@ class Evaluator {
       indices = std::move(*taken);
     }
     return cp::Take(*entries, indices, cp::TakeOptions::Defaults(), &exec_ctx());
+  }
+
+  // Whether `e` is deterministic and reads no column but one
+  // dictionary-encoded column of the batch (stored in *col; -1 while none).
+  bool OnlyDictionaryColumn(const Expr& e, int* col) const {
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+        return true;
+      case ExprKind::kColumn:
+        if (e.column_index < 0 || e.column_index >= batch_.num_columns() ||
+            batch_.column(e.column_index)->type_id() != arrow::Type::DICTIONARY ||
+            (*col >= 0 && *col != e.column_index)) {
+          return false;
+        }
+        *col = e.column_index;
+        return true;
+      case ExprKind::kCall:
+        if (!e.call || !e.call->deterministic) return false;
+        [[fallthrough]];
+      case ExprKind::kAnd:
+      case ExprKind::kOr:
+      case ExprKind::kCase:
+      case ExprKind::kIf:
+        for (const auto& a : e.args) {
+          if (!OnlyDictionaryColumn(*a, col)) return false;
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // An expression that cannot raise over one dictionary-encoded column and
+  // literals (CASE WHEN device = 'mobile' THEN 1 ELSE 0 END): evaluated once
+  // per dictionary entry and once for NULL, then gathered by the indices,
+  // instead of per row. Only error-free expressions: an entry that no row
+  // references must not fail the query. nullopt when `e` is not that.
+  std::optional<Result<Datum>> DictionaryExpression(
+      const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows) {
+    bool safe = e.kind == ExprKind::kCase || e.kind == ExprKind::kIf
+                    ? CaseErrorFree(e, e.kind == ExprKind::kIf || e.has_else ? e.args.size() - 1
+                                                                             : e.args.size())
+                    : ErrorFree(e);
+    if (!safe) return std::nullopt;
+    int col = -1;
+    if (!OnlyDictionaryColumn(e, &col) || col < 0) return std::nullopt;
+    const auto& dict = static_cast<const arrow::DictionaryArray&>(*batch_.column(col));
+    const int64_t entries = dict.dictionary()->length();
+    const int64_t length = rows ? rows->length() : batch_.num_rows();
+    if (entries >= length || dict.indices()->type_id() != arrow::Type::INT32) return std::nullopt;
+    return EvalOnDictionary(e, col, dict, rows);
+  }
+
+  Result<Datum> EvalOnDictionary(const Expr& e, int col, const arrow::DictionaryArray& dict,
+                                 const std::shared_ptr<arrow::Int32Array>& rows) {
+    const int64_t entries = dict.dictionary()->length();
+    // The entries, then NULL at position `entries` for the NULL indices.
+    ARROW_ASSIGN_OR_RAISE(auto null_entry, arrow::MakeArrayOfNull(dict.dictionary()->type(), 1));
+    ARROW_ASSIGN_OR_RAISE(auto values,
+                          arrow::Concatenate({dict.dictionary(), null_entry}, ctx_.pool));
+    std::vector<int> mapping(static_cast<size_t>(batch_.num_columns()), -1);
+    mapping[static_cast<size_t>(col)] = 0;
+    auto on_entries = RemapColumns(std::make_shared<Expr>(e), mapping);
+    auto entry_batch = arrow::RecordBatch::Make(arrow::schema({arrow::field("v", values->type())}),
+                                                entries + 1, {values});
+    Evaluator sub(*entry_batch, ctx_);
+    ARROW_ASSIGN_OR_RAISE(auto per_entry, sub.Eval(*on_entries, nullptr));
+    ARROW_ASSIGN_OR_RAISE(auto per_entry_arr, ToArray(per_entry, entries + 1, ctx_.pool));
+    Datum indices(dict.indices());
+    if (rows) {
+      ARROW_ASSIGN_OR_RAISE(indices,
+                            cp::Take(indices, rows, cp::TakeOptions::NoBoundsCheck(), &exec_ctx()));
+    }
+    if (indices.null_count() > 0) {
+      ARROW_ASSIGN_OR_RAISE(
+          indices,
+          cp::CallFunction(
+              "coalesce",
+              {indices, Datum(std::make_shared<arrow::Int32Scalar>(static_cast<int32_t>(entries)))},
+              &exec_ctx()));
+    }
+    return cp::Take(per_entry_arr, indices, cp::TakeOptions::Defaults(), &exec_ctx());
   }
 
   cp::ExecContext& exec_ctx() {

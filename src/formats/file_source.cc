@@ -3,8 +3,8 @@
 // parquet_reader.cc). Also the text-to-type conversion shared by CSV and JSON.
 #include "formats/file_source.h"
 
-#include <arrow/array/concatenate.h>
 #include <arrow/array/builder_binary.h>
+#include <arrow/array/concatenate.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
@@ -67,8 +67,7 @@ Result<FileReadOptions> FileReadOptions::FromMap(
       std::string f = Lower(value);
       if (f != "csv" && f != "json" && f != "parquet" && f != "text") {
         return UserError(
-            "read_files: option 'format' expects one of csv, json, parquet, text, got '{}'",
-            value);
+            "read_files: option 'format' expects one of csv, json, parquet, text, got '{}'", value);
       }
       o.format = f;
     } else if (key == "schema") {
@@ -130,8 +129,7 @@ Result<FileReadOptions> FileReadOptions::FromMap(
       LS_ASSIGN_OR_RAISE(o.multi_line, ParseBool(raw_key, value));
     } else if (key == "linesep") {
       if (value.empty() || value.size() > 2) {
-        return UserError("read_files: option 'lineSep' expects 1 or 2 characters, got '{}'",
-                         value);
+        return UserError("read_files: option 'lineSep' expects 1 or 2 characters, got '{}'", value);
       }
       o.line_sep = value;
     } else if (key == "encoding" || key == "charset") {
@@ -193,9 +191,8 @@ Result<SchemaPtr> ResolveSchema(const std::vector<std::string>& files,
 }
 
 Result<std::unique_ptr<FileScanner>> FileScanner::Make(std::vector<std::string> files,
-                                                      SchemaPtr schema,
-                                                      FileReadOptions options,
-                                                      ScanRequest request) {
+                                                       SchemaPtr schema, FileReadOptions options,
+                                                       ScanRequest request) {
   if (!schema) return InternalError("FileScanner::Make without a schema");
   std::unique_ptr<FileScanner> s(new FileScanner());
   s->files_ = std::move(files);
@@ -231,9 +228,8 @@ Result<std::vector<ScanTask>> FileScanner::PlanTasks() const {
   for (const auto& f : files_) {
     metrics_->files.fetch_add(1, std::memory_order_relaxed);
     if (options_.format == "parquet") {
-      LS_ASSIGN_OR_RAISE(auto t,
-                         internal::PlanParquetFile(f, request_.predicates, schema_, metrics_.get(),
-                                                   footers_.get()));
+      LS_ASSIGN_OR_RAISE(auto t, internal::PlanParquetFile(f, request_.predicates, schema_,
+                                                           metrics_.get(), footers_.get()));
       tasks.insert(tasks.end(), t.begin(), t.end());
     } else {
       std::error_code ec;
@@ -266,6 +262,11 @@ Result<BatchIterator> FileScanner::OpenTask(const ScanTask& task) const {
   ctx.length = task.length;
   for (const auto& f : output_schema_->fields()) {
     ctx.output_fields.push_back(schema_->GetFieldIndex(f->name()));
+    bool keep = false;
+    for (const auto& d : request_.dictionary_columns) {
+      keep = keep || internal::EqualsIgnoreCase(d, f->name());
+    }
+    ctx.keep_dictionary.push_back(keep);
   }
   if (options_.format == "csv" || options_.format == "json") {
     int i = schema_->GetFieldIndex(options_.column_name_of_corrupt_record);
@@ -517,8 +518,7 @@ Result<std::shared_ptr<arrow::Array>> ParseWithFormat(const std::shared_ptr<arro
                                                       std::vector<int64_t>* bad_rows) {
   LS_ASSIGN_OR_RAISE(auto format, JavaPatternToStrptime(java_pattern));
   arrow::compute::StrptimeOptions opts(format, arrow::TimeUnit::MICRO, /*error_is_null=*/true);
-  LS_ASSIGN_OR_RAISE(auto parsed,
-                     arrow::compute::CallFunction("strptime", {values}, &opts));
+  LS_ASSIGN_OR_RAISE(auto parsed, arrow::compute::CallFunction("strptime", {values}, &opts));
   auto arr = parsed.make_array();
   for (int64_t i = 0; i < arr->length(); ++i) {
     if (arr->IsNull(i) && values->IsValid(i)) bad_rows->push_back(i);
@@ -545,9 +545,8 @@ Result<std::shared_ptr<arrow::Array>> ConvertStrings(const std::shared_ptr<arrow
     return ParseWithFormat(values, type, options.date_format, bad_rows);
   }
   std::shared_ptr<arrow::Array> input = values;
-  if (types::IsFloating(*type) &&
-      (options.nan_value != "NaN" || options.positive_inf != "Inf" ||
-       options.negative_inf != "-Inf")) {
+  if (types::IsFloating(*type) && (options.nan_value != "NaN" || options.positive_inf != "Inf" ||
+                                   options.negative_inf != "-Inf")) {
     // Custom spellings of NaN and infinities become the ones Arrow parses.
     const auto& in = static_cast<const arrow::StringArray&>(*values);
     arrow::StringBuilder b;

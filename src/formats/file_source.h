@@ -151,6 +151,12 @@ struct ScanRequest {
   /// columns of the schema. Empty: no columns (batches carry only a row count).
   std::optional<std::vector<std::string>> columns;
   std::vector<ColumnPredicate> predicates;
+  /// Output STRING columns (names) the consumer takes as dictionary<int32,
+  /// string> arrays where a Parquet row group stores them dictionary-encoded,
+  /// instead of unpacked: batches then hold a dictionary array where the
+  /// output schema says STRING. Only for consumers that handle both (see
+  /// plan/physical_planner.cc). Other formats ignore it.
+  std::vector<std::string> dictionary_columns;
 };
 
 /// A unit of work for one worker: a file, and for Parquet the row groups to
@@ -169,14 +175,14 @@ struct ScanTask {
 
 /// Counters for EXPLAIN ANALYZE and progress. Updated concurrently.
 struct ScanMetrics {
-  std::atomic<int64_t> files{0};              // files planned (PlanTasks)
-  std::atomic<int64_t> tasks{0};              // tasks opened (OpenTask)
-  std::atomic<int64_t> row_groups_read{0};    // Parquet row groups read
-  std::atomic<int64_t> row_groups_skipped{0}; // Parquet row groups pruned by statistics
-  std::atomic<int64_t> bytes_read{0};         // file bytes read (CSV/JSON: file size;
-                                              // Parquet: compressed column chunks read)
-  std::atomic<int64_t> rows{0};               // rows produced
-  std::atomic<int64_t> malformed_rows{0};     // malformed records seen (dropped or nulled)
+  std::atomic<int64_t> files{0};               // files planned (PlanTasks)
+  std::atomic<int64_t> tasks{0};               // tasks opened (OpenTask)
+  std::atomic<int64_t> row_groups_read{0};     // Parquet row groups read
+  std::atomic<int64_t> row_groups_skipped{0};  // Parquet row groups pruned by statistics
+  std::atomic<int64_t> bytes_read{0};          // file bytes read (CSV/JSON: file size;
+                                               // Parquet: compressed column chunks read)
+  std::atomic<int64_t> rows{0};                // rows produced
+  std::atomic<int64_t> malformed_rows{0};      // malformed records seen (dropped or nulled)
 };
 
 /// A pull iterator over record batches; Next() returns nullptr at the end.
@@ -216,8 +222,7 @@ Result<ParsedValues> ParseJsonValues(const arrow::Array& values, const SchemaPtr
 /// names starting with '_' or '.', recursively only with recursiveFileLookup),
 /// or a glob (`*`, `?`, `[...]`, `{a,b}` in any path component). Sorted.
 /// Errors: "path does not exist: X", "no files match X".
-Result<std::vector<std::string>> ListFiles(const std::string& path,
-                                           const FileReadOptions& options);
+Result<std::vector<std::string>> ListFiles(const std::string& path, const FileReadOptions& options);
 /// ListFiles over several paths, concatenated in argument order.
 Result<std::vector<std::string>> ListFiles(const std::vector<std::string>& paths,
                                            const FileReadOptions& options);
@@ -234,8 +239,8 @@ class FileScanner {
   /// `schema` is the full data schema (from ResolveSchema or the user); it may
   /// contain the corrupt-record column. Output batches have the columns of
   /// `request.columns` (or all of `schema`), typed as in `schema`.
-  static Result<std::unique_ptr<FileScanner>> Make(std::vector<std::string> files,
-                                                   SchemaPtr schema, FileReadOptions options,
+  static Result<std::unique_ptr<FileScanner>> Make(std::vector<std::string> files, SchemaPtr schema,
+                                                   FileReadOptions options,
                                                    ScanRequest request = {});
 
   /// Schema of the produced batches.

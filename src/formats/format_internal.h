@@ -55,6 +55,9 @@ struct ReadContext {
   /// Byte range of a line-delimited file (see ScanTask); length -1: whole file.
   int64_t offset = 0;
   int64_t length = -1;
+  /// Per output column: hand a dictionary-encoded STRING column over as its
+  /// dictionary array (Parquet; ScanRequest::dictionary_columns).
+  std::vector<bool> keep_dictionary;
 };
 
 /// The bytes of a task's lines and where they start in the file.

@@ -437,30 +437,38 @@ Result<BatchIterator> OpenParquetTask(const ReadContext& ctx, const std::vector<
     for (int s : source_field) {
       source_names.push_back(s >= 0 ? manifest.schema_fields[s].field->name() : std::string());
     }
-    return BatchIterator(
-        [reader, batches, out_schema, source_names, path, metrics]() -> Result<BatchPtr> {
-          BatchPtr batch;
-          try {
-            LS_RETURN_NOT_OK(Wrap(path, batches->ReadNext(&batch)));
-          } catch (const std::exception& e) {
-            return ParquetError(path, e.what());
-          }
-          if (!batch) return BatchPtr();
-          std::vector<std::shared_ptr<arrow::Array>> cols;
-          for (int k = 0; k < out_schema->num_fields(); ++k) {
-            const auto& target = out_schema->field(k);
-            std::shared_ptr<arrow::Array> col;
-            if (!source_names[k].empty()) col = batch->GetColumnByName(source_names[k]);
-            if (!col) {
-              LS_ASSIGN_OR_RAISE(col, arrow::MakeArrayOfNull(target->type(), batch->num_rows()));
-            } else {
-              LS_ASSIGN_OR_RAISE(col, ToTargetType(col, target->type(), path, target->name()));
-            }
-            cols.push_back(std::move(col));
-          }
-          metrics->rows.fetch_add(batch->num_rows(), std::memory_order_relaxed);
-          return arrow::RecordBatch::Make(out_schema, batch->num_rows(), std::move(cols));
-        });
+    std::vector<bool> keep_dictionary = ctx.keep_dictionary;
+    keep_dictionary.resize(static_cast<size_t>(out_schema->num_fields()), false);
+    return BatchIterator([reader, batches, out_schema, source_names, keep_dictionary, path,
+                          metrics]() -> Result<BatchPtr> {
+      BatchPtr batch;
+      try {
+        LS_RETURN_NOT_OK(Wrap(path, batches->ReadNext(&batch)));
+      } catch (const std::exception& e) {
+        return ParquetError(path, e.what());
+      }
+      if (!batch) return BatchPtr();
+      std::vector<std::shared_ptr<arrow::Array>> cols;
+      for (int k = 0; k < out_schema->num_fields(); ++k) {
+        const auto& target = out_schema->field(k);
+        std::shared_ptr<arrow::Array> col;
+        if (!source_names[k].empty()) col = batch->GetColumnByName(source_names[k]);
+        if (!col) {
+          LS_ASSIGN_OR_RAISE(col, arrow::MakeArrayOfNull(target->type(), batch->num_rows()));
+        } else if (keep_dictionary[static_cast<size_t>(k)] &&
+                   col->type_id() == arrow::Type::DICTIONARY &&
+                   static_cast<const arrow::DictionaryType&>(*col->type())
+                       .value_type()
+                       ->Equals(*target->type())) {
+          // Handed over as read; the consumer takes dictionary arrays.
+        } else {
+          LS_ASSIGN_OR_RAISE(col, ToTargetType(col, target->type(), path, target->name()));
+        }
+        cols.push_back(std::move(col));
+      }
+      metrics->rows.fetch_add(batch->num_rows(), std::memory_order_relaxed);
+      return arrow::RecordBatch::Make(out_schema, batch->num_rows(), std::move(cols));
+    });
   } catch (const std::exception& e) {
     return ParquetError(path, e.what());
   }

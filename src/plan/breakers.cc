@@ -1,12 +1,46 @@
 // Builds the pipeline-breaking exec nodes from logical nodes.
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "exec/basic_operators.h"
 #include "exec/hash_aggregate.h"
 #include "exec/hash_join.h"
 #include "exec/sort.h"
 #include "exec/window.h"
-#include "types/types.h"
 #include "plan/breakers_internal.h"
+#include "types/types.h"
 
 namespace lakestream::plan {
+
+namespace {
+
+// Aggregates whose result does not depend on the order rows arrive in (up to
+// floating-point rounding, which already varies with the split of files over
+// workers).
+bool OrderInsensitive(const std::string& name) {
+  static constexpr std::array<std::string_view, 7> kNames = {
+      "count", "sum", "avg", "min", "max", "count_if", "approx_count_distinct"};
+  return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
+}
+
+// A batch aggregate of order-insensitive functions over filters and
+// projections of a scan lets idle workers share the scan's last tasks
+// (exec::ScanNode::set_share_tasks): a scan of one big file then still uses
+// every worker.
+void ShareScanTasks(const exec::PhysicalNodePtr& child, const LogicalNode& n) {
+  if (n.emit_state) return;
+  for (const auto& a : n.aggregates) {
+    if (!OrderInsensitive(a.name)) return;
+  }
+  exec::PhysicalNode* node = child.get();
+  while (dynamic_cast<exec::FilterNode*>(node) || dynamic_cast<exec::ProjectNode*>(node)) {
+    node = node->children()[0].get();
+  }
+  if (auto* scan = dynamic_cast<exec::ScanNode*>(node)) scan->set_share_tasks(true);
+}
+
+}  // namespace
 
 Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, const LogicalNode& n,
                                                 const SessionConfig& config) {
@@ -24,7 +58,8 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
   exec::HashAggregateOptions o;
   o.keys = n.exprs;
   size_t nkeys = n.exprs.size();
-  for (size_t i = 0; i < nkeys; ++i) o.key_names.push_back(n.schema->field(static_cast<int>(i))->name());
+  for (size_t i = 0; i < nkeys; ++i)
+    o.key_names.push_back(n.schema->field(static_cast<int>(i))->name());
   size_t first_agg = nkeys + (n.grouping_sets.empty() ? 0 : 1);
   for (size_t i = 0; i < n.aggregates.size(); ++i) {
     const auto& a = n.aggregates[i];
@@ -40,6 +75,7 @@ Result<exec::PhysicalNodePtr> MakeAggregateNode(exec::PhysicalNodePtr child, con
   o.emit_state = n.emit_state;
   // With grouping sets the node's spark_grouping_id column (after the keys) is
   // part of the logical schema too: grouping() and grouping_id() read it.
+  ShareScanTasks(child, n);
   ARROW_ASSIGN_OR_RAISE(auto node, exec::HashAggregateNode::Make(std::move(child), std::move(o)));
   return node;
 }
@@ -53,29 +89,45 @@ std::vector<exec::SortKey> ToExecKeys(const std::vector<SortKey>& keys) {
 }  // namespace
 
 Result<exec::PhysicalNodePtr> MakeJoinNode(exec::PhysicalNodePtr left, exec::PhysicalNodePtr right,
-                                           const LogicalNode& n, const JoinKeys& keys, expr::ExprPtr residual,
-                                           const SessionConfig& config) {
+                                           const LogicalNode& n, const JoinKeys& keys,
+                                           expr::ExprPtr residual, const SessionConfig& config) {
   exec::HashJoinOptions o;
   switch (n.join_type) {
-    case sql::JoinType::kInner: o.type = exec::JoinType::kInner; break;
-    case sql::JoinType::kLeft: o.type = exec::JoinType::kLeftOuter; break;
-    case sql::JoinType::kRight: o.type = exec::JoinType::kRightOuter; break;
-    case sql::JoinType::kFull: o.type = exec::JoinType::kFullOuter; break;
-    case sql::JoinType::kCross: o.type = exec::JoinType::kCross; break;
-    case sql::JoinType::kLeftSemi: o.type = exec::JoinType::kLeftSemi; break;
-    case sql::JoinType::kLeftAnti: o.type = exec::JoinType::kLeftAnti; break;
+    case sql::JoinType::kInner:
+      o.type = exec::JoinType::kInner;
+      break;
+    case sql::JoinType::kLeft:
+      o.type = exec::JoinType::kLeftOuter;
+      break;
+    case sql::JoinType::kRight:
+      o.type = exec::JoinType::kRightOuter;
+      break;
+    case sql::JoinType::kFull:
+      o.type = exec::JoinType::kFullOuter;
+      break;
+    case sql::JoinType::kCross:
+      o.type = exec::JoinType::kCross;
+      break;
+    case sql::JoinType::kLeftSemi:
+      o.type = exec::JoinType::kLeftSemi;
+      break;
+    case sql::JoinType::kLeftAnti:
+      o.type = exec::JoinType::kLeftAnti;
+      break;
   }
   if (o.type == exec::JoinType::kCross && residual) o.type = exec::JoinType::kInner;
   o.left_keys = keys.left;
   o.right_keys = keys.right;
   o.null_safe = keys.null_safe;
   o.residual = std::move(residual);
-  ARROW_ASSIGN_OR_RAISE(auto node, exec::HashJoinNode::Make(std::move(left), std::move(right), std::move(o)));
+  ARROW_ASSIGN_OR_RAISE(auto node,
+                        exec::HashJoinNode::Make(std::move(left), std::move(right), std::move(o)));
   return node;
 }
 
-Result<exec::PhysicalNodePtr> MakeSortNode(exec::PhysicalNodePtr child, const std::vector<SortKey>& keys,
-                                           int64_t limit, const SessionConfig& config) {
+Result<exec::PhysicalNodePtr> MakeSortNode(exec::PhysicalNodePtr child,
+                                           const std::vector<SortKey>& keys, int64_t limit,
+                                           const SessionConfig& config) {
   return std::make_shared<exec::SortNode>(std::move(child), ToExecKeys(keys), limit, 0);
 }
 
@@ -93,18 +145,24 @@ Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr child, const 
     auto literal_int = [&](size_t i, int64_t def) -> Result<int64_t> {
       if (w.args.size() <= i) return def;
       const auto& a = w.args[i];
-      if (a->kind != expr::ExprKind::kLiteral || !a->value->is_valid || !types::IsIntegral(*a->type)) {
+      if (a->kind != expr::ExprKind::kLiteral || !a->value->is_valid ||
+          !types::IsIntegral(*a->type)) {
         return UserError("{}: argument {} must be an integer literal", w.name, i + 1);
       }
       ARROW_ASSIGN_OR_RAISE(auto v, a->value->CastTo(arrow::int64()));
       return static_cast<const arrow::Int64Scalar&>(*v).value;
     };
     static const std::map<std::string, exec::WindowFunctionKind> kinds = {
-        {"row_number", exec::WindowFunctionKind::kRowNumber}, {"rank", exec::WindowFunctionKind::kRank},
-        {"dense_rank", exec::WindowFunctionKind::kDenseRank}, {"percent_rank", exec::WindowFunctionKind::kPercentRank},
-        {"cume_dist", exec::WindowFunctionKind::kCumeDist},   {"ntile", exec::WindowFunctionKind::kNtile},
-        {"lag", exec::WindowFunctionKind::kLag},              {"lead", exec::WindowFunctionKind::kLead},
-        {"first_value", exec::WindowFunctionKind::kFirstValue}, {"last_value", exec::WindowFunctionKind::kLastValue},
+        {"row_number", exec::WindowFunctionKind::kRowNumber},
+        {"rank", exec::WindowFunctionKind::kRank},
+        {"dense_rank", exec::WindowFunctionKind::kDenseRank},
+        {"percent_rank", exec::WindowFunctionKind::kPercentRank},
+        {"cume_dist", exec::WindowFunctionKind::kCumeDist},
+        {"ntile", exec::WindowFunctionKind::kNtile},
+        {"lag", exec::WindowFunctionKind::kLag},
+        {"lead", exec::WindowFunctionKind::kLead},
+        {"first_value", exec::WindowFunctionKind::kFirstValue},
+        {"last_value", exec::WindowFunctionKind::kLastValue},
         {"nth_value", exec::WindowFunctionKind::kNthValue}};
     if (w.aggregate) {
       f.kind = exec::WindowFunctionKind::kAggregate;
@@ -124,7 +182,8 @@ Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr child, const 
           f.args = {w.args[0]};
           ARROW_ASSIGN_OR_RAISE(f.offset, literal_int(1, 1));
           if (w.args.size() >= 3) {
-            if (w.args[2]->kind != expr::ExprKind::kLiteral) return Unsupported("{}: the default must be a literal", w.name);
+            if (w.args[2]->kind != expr::ExprKind::kLiteral)
+              return Unsupported("{}: the default must be a literal", w.name);
             f.default_value = w.args[2]->value;
           }
           break;
@@ -137,9 +196,10 @@ Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr child, const 
         case exec::WindowFunctionKind::kFirstValue:
         case exec::WindowFunctionKind::kLastValue: {
           f.args = {w.args[0]};
-          if (w.args.size() >= 2 && w.args[1]->kind == expr::ExprKind::kLiteral && w.args[1]->value->is_valid &&
-              w.args[1]->type->id() == arrow::Type::BOOL) {
-            f.ignore_nulls = f.ignore_nulls || static_cast<const arrow::BooleanScalar&>(*w.args[1]->value).value;
+          if (w.args.size() >= 2 && w.args[1]->kind == expr::ExprKind::kLiteral &&
+              w.args[1]->value->is_valid && w.args[1]->type->id() == arrow::Type::BOOL) {
+            f.ignore_nulls =
+                f.ignore_nulls || static_cast<const arrow::BooleanScalar&>(*w.args[1]->value).value;
           }
           break;
         }
@@ -149,7 +209,8 @@ Result<exec::PhysicalNodePtr> MakeWindowNode(exec::PhysicalNodePtr child, const 
     }
     auto frame = std::make_shared<exec::WindowFrame>();
     frame->unit = w.rows_frame ? exec::WindowFrame::Unit::kRows : exec::WindowFrame::Unit::kRange;
-    auto bound = [](const std::optional<int64_t>& b, bool start, exec::WindowFrame::Bound* out, double* offset) {
+    auto bound = [](const std::optional<int64_t>& b, bool start, exec::WindowFrame::Bound* out,
+                    double* offset) {
       using B = exec::WindowFrame::Bound;
       if (!b) {
         *out = start ? B::kUnboundedPreceding : B::kUnboundedFollowing;

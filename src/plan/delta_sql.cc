@@ -119,7 +119,34 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
   const bool pinned = version.has_value() || timestamp.has_value();
   auto current = std::make_shared<std::shared_ptr<const delta::Snapshot>>(snapshot);
   auto mu = std::make_shared<std::mutex>();
-  src->make_dictionary_tasks = [current, mu, pinned, path, schema](
+  // Set once a batch query relied on the current snapshot's statistics
+  // (prove_filters): the tasks must read that snapshot. Guarded by `mu`.
+  auto frozen = std::make_shared<bool>(false);
+  src->prove_filters = [current, mu, frozen, schema](
+                           const std::vector<expr::ExprPtr>& filters) -> Result<std::vector<bool>> {
+    std::shared_ptr<const delta::Snapshot> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(*mu);
+      snapshot = *current;
+      *frozen = true;
+    }
+    auto all = ToColumnPredicates(filters, *schema);
+    std::vector<const delta::AddFile*> kept;
+    for (const auto& f : snapshot->files()) {
+      bool by_partition;
+      if (delta::FileMayMatch(f, *snapshot, all, &by_partition)) kept.push_back(&f);
+    }
+    std::vector<bool> proven(filters.size(), false);
+    for (size_t i = 0; i < filters.size(); ++i) {
+      auto one = ToColumnPredicates({filters[i]}, *schema);
+      if (one.size() != 1) continue;
+      proven[i] = std::all_of(kept.begin(), kept.end(), [&](const delta::AddFile* f) {
+        return delta::FileProves(*f, *snapshot, one[0]);
+      });
+    }
+    return proven;
+  };
+  src->make_dictionary_tasks = [current, mu, frozen, pinned, path, schema](
                                    const std::vector<int>& columns,
                                    const std::vector<expr::ExprPtr>& filters,
                                    const std::vector<int>& dictionary_columns,
@@ -127,7 +154,7 @@ Result<std::shared_ptr<ScanSource>> DeltaSource(
     std::shared_ptr<const delta::Snapshot> snapshot;
     {
       std::lock_guard<std::mutex> lock(*mu);
-      if (!pinned) {
+      if (!pinned && !*frozen) {
         auto log = delta::DeltaLog::Open(path);
         ARROW_ASSIGN_OR_RAISE(auto latest, log->Latest());
         if (latest->version() != (*current)->version()) {

@@ -79,6 +79,12 @@ struct ScanSource {
       const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
       const std::vector<int>& dictionary_columns, std::string* explain)>
       make_dictionary_tasks;
+  /// Optional, for sources with exact per-file statistics (Delta), asked by
+  /// batch queries only: which of `filters` (pushed conjuncts over schema)
+  /// hold for every row of every file left after pruning with all of them.
+  /// The source then reads the snapshot it proved them on, so the Filter
+  /// above may leave those conjuncts out (and the columns only they read).
+  std::function<Result<std::vector<bool>>(const std::vector<expr::ExprPtr>& filters)> prove_filters;
 };
 
 struct LogicalNode;
@@ -89,14 +95,14 @@ struct LogicalNode {
   std::vector<LogicalPtr> children;
   std::shared_ptr<arrow::Schema> schema;  // output
 
-  std::shared_ptr<ScanSource> scan;                 // kScan
-  std::vector<int> scan_columns;                    // kScan: projected columns (empty = all)
-  std::vector<expr::ExprPtr> scan_filters;          // kScan: pushed conjuncts (over the full source schema)
-  expr::ExprPtr predicate;                          // kFilter; kJoin condition (may be null)
-  std::vector<expr::ExprPtr> exprs;                 // kProject; kAggregate keys; kWindow partition keys
-  std::vector<AggregateCall> aggregates;            // kAggregate
-  std::vector<std::vector<int>> grouping_sets;      // kAggregate: key subsets (empty = plain)
-  bool emit_state = false;                          // kAggregate: output accumulators, not results (streaming)
+  std::shared_ptr<ScanSource> scan;         // kScan
+  std::vector<int> scan_columns;            // kScan: projected columns (empty = all)
+  std::vector<expr::ExprPtr> scan_filters;  // kScan: pushed conjuncts (over the full source schema)
+  expr::ExprPtr predicate;                  // kFilter; kJoin condition (may be null)
+  std::vector<expr::ExprPtr> exprs;         // kProject; kAggregate keys; kWindow partition keys
+  std::vector<AggregateCall> aggregates;    // kAggregate
+  std::vector<std::vector<int>> grouping_sets;  // kAggregate: key subsets (empty = plain)
+  bool emit_state = false;  // kAggregate: output accumulators, not results (streaming)
   sql::JoinType join_type = sql::JoinType::kInner;  // kJoin
   std::vector<SortKey> sort_keys;                   // kSort; kWindow order keys
   int64_t limit = -1;                               // kLimit (-1: none); kSort top-N

@@ -397,13 +397,58 @@ Result<LogicalPtr> Optimize(const LogicalPtr& plan) {
 
 namespace {
 
+// Leaves out of a Filter directly over a scan the conjuncts that the scan's
+// file statistics prove for every row it returns (ScanSource::prove_filters):
+// a selective Delta scan whose kept files lie inside the range then neither
+// evaluates the range nor decodes the column only it reads. The conjuncts
+// stay pushed into the scan, which still prunes files with them.
+Result<LogicalPtr> DropProvenFilters(const LogicalPtr& node) {
+  LogicalPtr out = node;
+  for (size_t i = 0; i < node->children.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto c, DropProvenFilters(node->children[i]));
+    if (c != node->children[i]) {
+      if (out == node) out = Clone(node);
+      out->children[i] = std::move(c);
+    }
+  }
+  if (node->kind != LogicalKind::kFilter) return out;
+  const auto& scan = node->children[0];
+  if (scan->kind != LogicalKind::kScan || !scan->scan || !scan->scan->prove_filters ||
+      scan->scan_filters.empty() || !scan->scan_columns.empty()) {
+    return out;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto proven, scan->scan->prove_filters(scan->scan_filters));
+  std::vector<ExprPtr> conjuncts, keep;
+  SplitConjuncts(node->predicate, &conjuncts);
+  for (const auto& c : conjuncts) {
+    bool drop = false;
+    for (size_t i = 0; i < proven.size() && i < scan->scan_filters.size(); ++i) {
+      drop = drop || (proven[i] && scan->scan_filters[i] == c);
+    }
+    if (!drop) keep.push_back(c);
+  }
+  if (keep.size() == conjuncts.size()) return out;
+  return WithFilter(out->children[0], keep);
+}
+
+}  // namespace
+
+Result<LogicalPtr> OptimizeBatch(const LogicalPtr& plan) {
+  auto p = PushDown(plan, {});
+  ARROW_ASSIGN_OR_RAISE(p, DropProvenFilters(p));
+  std::vector<int> map;
+  return Prune(p, std::vector<bool>(static_cast<size_t>(p->schema->num_fields()), true), &map);
+}
+
+namespace {
+
 // ---- STRING columns kept dictionary-encoded from scan to aggregate
 //
 // A low-cardinality string column decoded from Parquet dictionary pages is
 // cheapest to work on as the dictionary: a comparison with a literal runs
 // once per distinct value, count(DISTINCT) deduplicates integer indices.
 // The scan keeps such a column dictionary-encoded only when every consumer
-// takes either form: an Aggregate over Filters over the scan, where the
+// takes either form: an Aggregate over Filters and Projections over the scan, where the
 // column appears only compared with a literal, or as the one argument of
 // count(DISTINCT). Everything else (join keys, sort, output) sees dense
 // strings as before.
@@ -420,6 +465,12 @@ bool IsComparison(const std::string& name) {
 // literal (the evaluator runs those over the dictionary).
 bool OnlyComparedWithLiterals(const expr::Expr& e, int col) {
   if (e.kind == ExprKind::kColumn) return e.column_index != col;
+  // NULL tests read only the indices' validity (per dictionary entry in the
+  // evaluator when inside a larger expression over the column).
+  if (e.kind == ExprKind::kCall && (e.name == "is_null" || e.name == "is_not_null") &&
+      e.args.size() == 1 && e.args[0]->kind == ExprKind::kColumn) {
+    return true;
+  }
   if (e.kind == ExprKind::kCall && IsComparison(e.name) && e.args.size() == 2) {
     for (int i = 0; i < 2; ++i) {
       const expr::Expr& a = *e.args[i];
@@ -438,11 +489,11 @@ bool OnlyComparedWithLiterals(const expr::Expr& e, int col) {
 void FindDictionaryColumns(const LogicalPtr& n, DictionaryColumns* out) {
   for (const auto& c : n->children) FindDictionaryColumns(c, out);
   if (n->kind != LogicalKind::kAggregate || n->emit_state || !n->grouping_sets.empty()) return;
-  std::vector<const expr::Expr*> uses;  // every expression over the scan's columns
-  for (const auto& k : n->exprs) uses.push_back(k.get());
+  // Filters and projections between the aggregate and the scan, top down.
+  std::vector<const LogicalNode*> chain;
   const LogicalNode* scan = n->children[0].get();
-  while (scan->kind == LogicalKind::kFilter) {
-    uses.push_back(scan->predicate.get());
+  while (scan->kind == LogicalKind::kFilter || scan->kind == LogicalKind::kProject) {
+    chain.push_back(scan);
     scan = scan->children[0].get();
   }
   if (scan->kind != LogicalKind::kScan || !scan->scan || !scan->scan->make_dictionary_tasks) return;
@@ -451,15 +502,39 @@ void FindDictionaryColumns(const LogicalPtr& n, DictionaryColumns* out) {
   std::vector<int> keep;
   for (int p = 0; p < scan->schema->num_fields(); ++p) {
     if (scan->schema->field(p)->type()->id() != arrow::Type::STRING) continue;
+    // Follow the column up the chain: a filter may compare it with literals;
+    // a projection may too, and drop it or pass it on once, as a column
+    // (exec::ProjectNode hands column references over as they are).
+    int at = p;  // its index in the current node's input; -1 once dropped
     bool ok = true;
-    for (const expr::Expr* e : uses) ok = ok && (e == nullptr || OnlyComparedWithLiterals(*e, p));
-    for (const auto& a : n->aggregates) {
-      if (a.filter) ok = ok && OnlyComparedWithLiterals(*a.filter, p);
-      // DistinctAgg takes dictionary arrays; count's own accumulator never sees them.
-      bool distinct_count = a.distinct && a.name == "count" && a.args.size() == 1 &&
-                            a.args[0]->kind == ExprKind::kColumn && a.args[0]->column_index == p;
-      if (distinct_count) continue;
-      for (const auto& arg : a.args) ok = ok && OnlyComparedWithLiterals(*arg, p);
+    for (auto it = chain.rbegin(); ok && at >= 0 && it != chain.rend(); ++it) {
+      const LogicalNode* node = *it;
+      if (node->kind == LogicalKind::kFilter) {
+        ok = node->predicate == nullptr || OnlyComparedWithLiterals(*node->predicate, at);
+        continue;
+      }
+      int passed = -1;
+      for (size_t i = 0; ok && i < node->exprs.size(); ++i) {
+        const auto& e = *node->exprs[i];
+        if (e.kind == ExprKind::kColumn && e.column_index == at) {
+          ok = passed < 0;
+          passed = static_cast<int>(i);
+        } else {
+          ok = OnlyComparedWithLiterals(e, at);
+        }
+      }
+      at = passed;
+    }
+    if (ok && at >= 0) {
+      for (const auto& k : n->exprs) ok = ok && OnlyComparedWithLiterals(*k, at);
+      for (const auto& a : n->aggregates) {
+        if (a.filter) ok = ok && OnlyComparedWithLiterals(*a.filter, at);
+        // DistinctAgg takes dictionary arrays; count's own accumulator never sees them.
+        bool distinct_count = a.distinct && a.name == "count" && a.args.size() == 1 &&
+                              a.args[0]->kind == ExprKind::kColumn && a.args[0]->column_index == at;
+        if (distinct_count) continue;
+        for (const auto& arg : a.args) ok = ok && OnlyComparedWithLiterals(*arg, at);
+      }
     }
     if (ok) keep.push_back(cols.empty() ? p : cols[static_cast<size_t>(p)]);
   }

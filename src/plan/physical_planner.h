@@ -10,6 +10,10 @@ namespace lakestream::plan {
 
 /// Rewrites the plan with the optimizer rules; returns a new tree.
 Result<LogicalPtr> Optimize(const LogicalPtr& plan);
+/// Optimize for a query run once (not incrementally): also leaves out
+/// filters that the scanned files' statistics prove (the sources then stay
+/// on the table versions they proved them on).
+Result<LogicalPtr> OptimizeBatch(const LogicalPtr& plan);
 
 /// Maps an optimized logical plan onto physical nodes.
 Result<exec::PhysicalNodePtr> PlanPhysical(const LogicalPtr& plan, const SessionConfig& config);

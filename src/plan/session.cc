@@ -22,7 +22,8 @@ int64_t QueryResult::num_rows() const {
 
 namespace {
 
-QueryResult StringTable(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows) {
+QueryResult StringTable(const std::vector<std::string>& names,
+                        const std::vector<std::vector<std::string>>& rows) {
   arrow::FieldVector fields;
   std::vector<arrow::StringBuilder> builders(names.size());
   for (const auto& n : names) fields.push_back(arrow::field(n, arrow::utf8()));
@@ -58,7 +59,7 @@ expr::EvalContext Session::MakeEvalContext() const {
 
 Result<LogicalPtr> Session::PlanQuery(const sql::Query& query) {
   ARROW_ASSIGN_OR_RAISE(auto plan, BindQuery(this, query));
-  return Optimize(plan);
+  return OptimizeBatch(plan);
 }
 
 Result<QueryResult> Session::Run(const LogicalPtr& plan) {
@@ -92,12 +93,12 @@ Result<QueryResult> Session::Execute(const sql::Statement& st) {
         return Unsupported("EXPLAIN supports queries only");
       }
       ARROW_ASSIGN_OR_RAISE(auto bound, BindQuery(this, *st.inner->query));
-      ARROW_ASSIGN_OR_RAISE(auto plan, Optimize(bound));
+      ARROW_ASSIGN_OR_RAISE(auto plan, OptimizeBatch(bound));
       ARROW_ASSIGN_OR_RAISE(auto physical, PlanPhysical(plan, config_));
       std::string text = "== Physical Plan ==\n" + exec::ExplainPlan(*physical);
       if (st.explain_mode == "EXTENDED") {
-        text = "== Analyzed Logical Plan ==\n" + ExplainLogical(*bound) + "\n== Optimized Logical Plan ==\n" +
-               ExplainLogical(*plan) + "\n" + text;
+        text = "== Analyzed Logical Plan ==\n" + ExplainLogical(*bound) +
+               "\n== Optimized Logical Plan ==\n" + ExplainLogical(*plan) + "\n" + text;
       }
       return StringTable({"plan"}, {{text}});
     }
@@ -107,16 +108,20 @@ Result<QueryResult> Session::Execute(const sql::Statement& st) {
         rows.push_back({"spark.sql.ansi.enabled", config_.ansi ? "true" : "false"});
         rows.push_back({"spark.sql.session.timeZone", config_.time_zone});
         for (const auto& [k, v] : config_.raw) {
-          if (Lower(k) != "spark.sql.ansi.enabled" && Lower(k) != "spark.sql.session.timezone") rows.push_back({k, v});
+          if (Lower(k) != "spark.sql.ansi.enabled" && Lower(k) != "spark.sql.session.timezone")
+            rows.push_back({k, v});
         }
         return StringTable({"key", "value"}, rows);
       }
       if (!st.has_value) {
         std::string v = "<undefined>";
         auto k = Lower(st.key);
-        if (k == "spark.sql.ansi.enabled") v = config_.ansi ? "true" : "false";
-        else if (k == "spark.sql.session.timezone") v = config_.time_zone;
-        else if (auto it = config_.raw.find(st.key); it != config_.raw.end()) v = it->second;
+        if (k == "spark.sql.ansi.enabled")
+          v = config_.ansi ? "true" : "false";
+        else if (k == "spark.sql.session.timezone")
+          v = config_.time_zone;
+        else if (auto it = config_.raw.find(st.key); it != config_.raw.end())
+          v = it->second;
         return StringTable({"key", "value"}, {{st.key, v}});
       }
       std::string err;
@@ -138,13 +143,19 @@ Result<QueryResult> Session::Execute(const sql::Statement& st) {
     case StatementType::kCreateView: {
       auto name = Lower(st.name_parts.back());
       if (views_.count(name) && !st.or_replace) {
-        return UserError("[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view `{}` because it already exists", name);
+        return UserError(
+            "[TEMP_TABLE_OR_VIEW_ALREADY_EXISTS] Cannot create the temporary view `{}` because it "
+            "already exists",
+            name);
       }
       // Bind once now so errors surface at CREATE, as in Spark.
       ARROW_ASSIGN_OR_RAISE(auto plan, BindQuery(this, *st.query));
-      if (!st.columns.empty() && static_cast<int>(st.columns.size()) != plan->schema->num_fields()) {
-        return UserError("[CREATE_VIEW_COLUMN_ARITY_MISMATCH] view `{}` names {} columns but its query returns {}", name,
-                         st.columns.size(), plan->schema->num_fields());
+      if (!st.columns.empty() &&
+          static_cast<int>(st.columns.size()) != plan->schema->num_fields()) {
+        return UserError(
+            "[CREATE_VIEW_COLUMN_ARITY_MISMATCH] view `{}` names {} columns but its query returns "
+            "{}",
+            name, st.columns.size(), plan->schema->num_fields());
       }
       {
         // Column names of a view must be unique (case-insensitively), as in Spark.
@@ -155,7 +166,8 @@ Result<QueryResult> Session::Execute(const sql::Statement& st) {
         }
         for (const auto& n : names) {
           if (!seen.insert(Lower(n)).second) {
-            return UserError("[COLUMN_ALREADY_EXISTS] The column `{}` already exists in view `{}`", n, name);
+            return UserError("[COLUMN_ALREADY_EXISTS] The column `{}` already exists in view `{}`",
+                             n, name);
           }
         }
       }
@@ -192,8 +204,9 @@ std::map<int, Session::StatementHandler>& Session::StatementHandlers() {
   return m;
 }
 
-Status Session::ExecuteScript(std::string_view sql,
-                              const std::function<Status(const sql::Statement&, const QueryResult&)>& on_result) {
+Status Session::ExecuteScript(
+    std::string_view sql,
+    const std::function<Status(const sql::Statement&, const QueryResult&)>& on_result) {
   ARROW_ASSIGN_OR_RAISE(auto statements, sql::ParseStatements(sql));
   for (const auto& st : statements) {
     ARROW_ASSIGN_OR_RAISE(auto r, Execute(*st));

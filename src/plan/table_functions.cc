@@ -1,6 +1,7 @@
 // Table-valued functions of FROM: range(), read_files() and the
 // format-qualified paths (parquet.`/p`, csv.`/p`, delta.`/p`).
 #include <arrow/builder.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -21,21 +22,29 @@ std::string Lower(std::string s) {
 Result<int64_t> AsInt(const std::shared_ptr<arrow::Scalar>& s, const char* what) {
   if (!s || !s->is_valid) return UserError("range(): {} must not be NULL", what);
   switch (s->type->id()) {
-    case arrow::Type::INT8: return static_cast<const arrow::Int8Scalar&>(*s).value;
-    case arrow::Type::INT16: return static_cast<const arrow::Int16Scalar&>(*s).value;
-    case arrow::Type::INT32: return static_cast<const arrow::Int32Scalar&>(*s).value;
-    case arrow::Type::INT64: return static_cast<const arrow::Int64Scalar&>(*s).value;
-    default: return UserError("range(): {} must be an integer, got {}", what, types::ToDDL(*s->type));
+    case arrow::Type::INT8:
+      return static_cast<const arrow::Int8Scalar&>(*s).value;
+    case arrow::Type::INT16:
+      return static_cast<const arrow::Int16Scalar&>(*s).value;
+    case arrow::Type::INT32:
+      return static_cast<const arrow::Int32Scalar&>(*s).value;
+    case arrow::Type::INT64:
+      return static_cast<const arrow::Int64Scalar&>(*s).value;
+    default:
+      return UserError("range(): {} must be an integer, got {}", what, types::ToDDL(*s->type));
   }
 }
 
 std::string OptionText(const arrow::Scalar& s) {
-  if (s.type->id() == arrow::Type::STRING) return static_cast<const arrow::StringScalar&>(s).value->ToString();
-  if (s.type->id() == arrow::Type::BOOL) return static_cast<const arrow::BooleanScalar&>(s).value ? "true" : "false";
+  if (s.type->id() == arrow::Type::STRING)
+    return static_cast<const arrow::StringScalar&>(s).value->ToString();
+  if (s.type->id() == arrow::Type::BOOL)
+    return static_cast<const arrow::BooleanScalar&>(s).value ? "true" : "false";
   return s.ToString();
 }
 
-Result<std::shared_ptr<ScanSource>> RangeSource(const std::vector<std::shared_ptr<arrow::Scalar>>& args) {
+Result<std::shared_ptr<ScanSource>> RangeSource(
+    const std::vector<std::shared_ptr<arrow::Scalar>>& args) {
   int64_t start = 0, end = 0, step = 1;
   if (args.size() == 1) {
     ARROW_ASSIGN_OR_RAISE(end, AsInt(args[0], "end"));
@@ -86,9 +95,9 @@ Result<std::shared_ptr<ScanSource>> RangeSource(const std::vector<std::shared_pt
   return src;
 }
 
-
-Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
-                                                    const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
+Result<std::shared_ptr<ScanSource>> ReadFilesSource(
+    const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+    const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named) {
   std::vector<std::string> paths;
   std::map<std::string, std::string> options;
   for (const auto& p : positional) {
@@ -105,7 +114,9 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
     if (!v || !v->is_valid) return UserError("read_files: option '{}' must not be NULL", k);
     options[k] = OptionText(*v);
   }
-  if (paths.empty()) return UserError("read_files: a path is required, e.g. read_files('/data/x.csv', format => 'csv')");
+  if (paths.empty())
+    return UserError(
+        "read_files: a path is required, e.g. read_files('/data/x.csv', format => 'csv')");
   ARROW_ASSIGN_OR_RAISE(auto opts, formats::FileReadOptions::FromMap(options));
   if (!named.count("format") && !options.count("format")) {
     // Like Databricks' read_files: the format follows the file extension when not given.
@@ -117,10 +128,13 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
   ARROW_ASSIGN_OR_RAISE(auto files, formats::ListFiles(paths, opts));
   ARROW_ASSIGN_OR_RAISE(auto schema, formats::ResolveSchema(files, opts));
   auto src = std::make_shared<ScanSource>();
-  src->description = fmt::format("FileScan {} [{}{}]", opts.format, paths[0], paths.size() > 1 ? ", ..." : "");
+  src->description =
+      fmt::format("FileScan {} [{}{}]", opts.format, paths[0], paths.size() > 1 ? ", ..." : "");
   src->schema = schema;
-  src->make_tasks = [=](const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
-                        std::string* explain) -> Result<std::vector<exec::ScanTask>> {
+  src->make_dictionary_tasks = [=](const std::vector<int>& columns,
+                                   const std::vector<expr::ExprPtr>& filters,
+                                   const std::vector<int>& dictionary_columns,
+                                   std::string* explain) -> Result<std::vector<exec::ScanTask>> {
     formats::ScanRequest req;
     if (!columns.empty() || schema->num_fields() == 0) {
       std::vector<std::string> names;
@@ -130,12 +144,17 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
       req.columns = names;
     }
     req.predicates = ToColumnPredicates(filters, *schema);
+    for (int c : dictionary_columns) req.dictionary_columns.push_back(schema->field(c)->name());
     ARROW_ASSIGN_OR_RAISE(auto scanner, formats::FileScanner::Make(files, schema, opts, req));
     std::shared_ptr<formats::FileScanner> shared(std::move(scanner));
     ARROW_ASSIGN_OR_RAISE(auto tasks, shared->PlanTasks());
     if (explain) {
-      *explain = fmt::format("files={} tasks={} row_groups_pruned={} pushed_filters={}", files.size(), tasks.size(),
+      *explain = fmt::format("files={} tasks={} row_groups_pruned={} pushed_filters={}",
+                             files.size(), tasks.size(),
                              shared->metrics().row_groups_skipped.load(), req.predicates.size());
+      if (!req.dictionary_columns.empty()) {
+        *explain += fmt::format(" dictionary=[{}]", fmt::join(req.dictionary_columns, ", "));
+      }
     }
     std::vector<exec::ScanTask> out;
     for (const auto& t : tasks) {
@@ -147,6 +166,9 @@ Result<std::shared_ptr<ScanSource>> ReadFilesSource(const std::vector<std::share
     }
     return out;
   };
+  src->make_tasks = [tasks = src->make_dictionary_tasks](
+                        const std::vector<int>& columns, const std::vector<expr::ExprPtr>& filters,
+                        std::string* explain) { return tasks(columns, filters, {}, explain); };
   return src;
 }
 
@@ -159,19 +181,21 @@ std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr:
                                                          const arrow::Schema& schema) {
   std::vector<formats::ColumnPredicate> out;
   static const std::map<std::string, formats::ColumnPredicate::Op> ops = {
-      {"equal", formats::ColumnPredicate::kEq},      {"not_equal", formats::ColumnPredicate::kNe},
-      {"less", formats::ColumnPredicate::kLt},       {"less_equal", formats::ColumnPredicate::kLe},
-      {"greater", formats::ColumnPredicate::kGt},    {"greater_equal", formats::ColumnPredicate::kGe}};
-  static const std::map<std::string, std::string> flipped = {{"less", "greater"}, {"less_equal", "greater_equal"},
-                                                             {"greater", "less"}, {"greater_equal", "less_equal"},
-                                                             {"equal", "equal"},  {"not_equal", "not_equal"}};
+      {"equal", formats::ColumnPredicate::kEq},   {"not_equal", formats::ColumnPredicate::kNe},
+      {"less", formats::ColumnPredicate::kLt},    {"less_equal", formats::ColumnPredicate::kLe},
+      {"greater", formats::ColumnPredicate::kGt}, {"greater_equal", formats::ColumnPredicate::kGe}};
+  static const std::map<std::string, std::string> flipped = {
+      {"less", "greater"}, {"less_equal", "greater_equal"},
+      {"greater", "less"}, {"greater_equal", "less_equal"},
+      {"equal", "equal"},  {"not_equal", "not_equal"}};
   for (const auto& f : filters) {
     if (f->kind != expr::ExprKind::kCall) continue;
     if ((f->name == "is_null" || f->name == "is_not_null") && f->args.size() == 1 &&
         f->args[0]->kind == expr::ExprKind::kColumn) {
       formats::ColumnPredicate p;
       p.column = schema.field(f->args[0]->column_index)->name();
-      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull : formats::ColumnPredicate::kIsNotNull;
+      p.op = f->name == "is_null" ? formats::ColumnPredicate::kIsNull
+                                  : formats::ColumnPredicate::kIsNotNull;
       out.push_back(p);
       continue;
     }
@@ -185,7 +209,9 @@ std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr:
       name = fl->second;
     }
     auto op = ops.find(name);
-    if (op == ops.end() || a->kind != expr::ExprKind::kColumn || b->kind != expr::ExprKind::kLiteral) continue;
+    if (op == ops.end() || a->kind != expr::ExprKind::kColumn ||
+        b->kind != expr::ExprKind::kLiteral)
+      continue;
     if (!b->value || !b->value->is_valid || !b->value->type->Equals(*a->type)) continue;
     formats::ColumnPredicate p;
     p.column = schema.field(a->column_index)->name();
@@ -203,7 +229,8 @@ std::map<std::string, TableSourceFactory>& TableSourceRegistry() {
 }
 
 Result<std::shared_ptr<ScanSource>> MakeTableFunctionSource(
-    Session* session, const std::string& name, const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
+    Session* session, const std::string& name,
+    const std::vector<std::shared_ptr<arrow::Scalar>>& positional,
     const std::map<std::string, std::shared_ptr<arrow::Scalar>>& named, const sql::Location& loc) {
   auto n = Lower(name);
   Result<std::shared_ptr<ScanSource>> r;
@@ -214,7 +241,8 @@ Result<std::shared_ptr<ScanSource>> MakeTableFunctionSource(
   } else if (auto it = TableSourceRegistry().find(n); it != TableSourceRegistry().end()) {
     r = it->second(session, positional, named);
   } else {
-    return UserError("[UNRESOLVED_ROUTINE] Cannot resolve table function `{}` at line {}:{}", name, loc.line, loc.column);
+    return UserError("[UNRESOLVED_ROUTINE] Cannot resolve table function `{}` at line {}:{}", name,
+                     loc.line, loc.column);
   }
   if (!r.ok()) {
     auto msg = r.status().message();

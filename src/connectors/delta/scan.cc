@@ -620,6 +620,97 @@ bool FileMayMatch(const AddFile& file, const Snapshot& snapshot,
   return true;
 }
 
+namespace {
+
+// Whether every value in [min, max] (both known, no NULLs) satisfies `p`.
+bool AllInRangeMatch(const ColumnPredicate& p, const Key& min, const Key& max) {
+  auto val = [&](size_t i) {
+    return p.values.size() > i && p.values[i] ? ScalarKey(*p.values[i]) : Key{};
+  };
+  auto cmp = [](const Key& a, const Key& b, auto ok) {
+    auto c = Compare(a, b);
+    return c.has_value() && ok(*c);
+  };
+  auto eq = [](int c) { return c == 0; };
+  switch (p.op) {
+    case ColumnPredicate::kIsNotNull:
+      return true;
+    case ColumnPredicate::kIsNull:
+      return false;
+    case ColumnPredicate::kEq:
+      return cmp(min, val(0), eq) && cmp(max, val(0), eq);
+    case ColumnPredicate::kNe:
+      return cmp(max, val(0), [](int c) { return c < 0; }) ||
+             cmp(min, val(0), [](int c) { return c > 0; });
+    case ColumnPredicate::kLt:
+      return cmp(max, val(0), [](int c) { return c < 0; });
+    case ColumnPredicate::kLe:
+      return cmp(max, val(0), [](int c) { return c <= 0; });
+    case ColumnPredicate::kGt:
+      return cmp(min, val(0), [](int c) { return c > 0; });
+    case ColumnPredicate::kGe:
+      return cmp(min, val(0), [](int c) { return c >= 0; });
+    case ColumnPredicate::kIn:
+      if (!cmp(min, max, eq)) return false;
+      for (size_t i = 0; i < p.values.size(); ++i) {
+        if (cmp(min, val(i), eq)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool FileProves(const AddFile& file, const Snapshot& snapshot, const ColumnPredicate& p) {
+  const arrow::Field* f = FindLogical(*snapshot.schema(), p.column);
+  if (f == nullptr) return false;
+  std::string pname = PhysicalName(*f, snapshot.column_mapping_mode());
+  bool is_part = false;
+  for (const auto& pc : snapshot.metadata().partition_columns) {
+    is_part |= EqualsIgnoreCase(pc, f->name());
+  }
+  if (is_part) {
+    auto it = file.partition_values.find(pname);
+    if (it == file.partition_values.end()) it = file.partition_values.find(f->name());
+    std::optional<std::string> raw = it == file.partition_values.end() ? std::nullopt : it->second;
+    auto scalar = ParsePartitionValue(raw, f->type());
+    if (!scalar.ok()) return false;
+    if (!(*scalar)->is_valid) return p.op == ColumnPredicate::kIsNull;
+    Key k = ScalarKey(**scalar);
+    return AllInRangeMatch(p, k, k);
+  }
+  if (!file.stats) return false;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element stats;
+  if (parser.parse(*file.stats).get(stats) != simdjson::SUCCESS) return false;
+  int64_t num_records, nulls;
+  // A NULL fails every comparison: only a file known to hold none is proven.
+  if (stats["numRecords"].get(num_records) != simdjson::SUCCESS ||
+      stats["nullCount"][pname].get(nulls) != simdjson::SUCCESS || nulls != 0) {
+    return false;
+  }
+  if (p.op == ColumnPredicate::kIsNotNull) return true;
+  // Only exact bounds prove a comparison: string stats are truncated,
+  // timestamp stats are milliseconds, float stats may leave out NaN.
+  switch (f->type()->id()) {
+    case arrow::Type::INT8:
+    case arrow::Type::INT16:
+    case arrow::Type::INT32:
+    case arrow::Type::INT64:
+    case arrow::Type::DATE32:
+      break;
+    default:
+      return false;
+  }
+  simdjson::dom::element mn, mx;
+  if (stats["minValues"][pname].get(mn) != simdjson::SUCCESS ||
+      stats["maxValues"][pname].get(mx) != simdjson::SUCCESS) {
+    return false;
+  }
+  return AllInRangeMatch(p, StatKey(mn, f->type(), false), StatKey(mx, f->type(), true));
+}
+
 struct DeltaScan::FilePlan {
   std::shared_ptr<parquet::FileMetaData> footer;
   std::vector<int> row_groups;

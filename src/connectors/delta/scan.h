@@ -118,4 +118,11 @@ Result<std::shared_ptr<arrow::Scalar>> ParsePartitionValue(
 bool FileMayMatch(const AddFile& file, const Snapshot& snapshot,
                   const std::vector<ColumnPredicate>& predicates, bool* pruned_by_partition);
 
+/// True if every row of `file` satisfies `predicate`, as its partition value
+/// or its statistics prove (no NULLs, min and max inside the bound): a filter
+/// on that predicate need not be evaluated over the file. Only exact
+/// statistics prove a comparison: integer and date columns (string stats are
+/// truncated, timestamp stats are milliseconds, float stats may leave out NaN).
+bool FileProves(const AddFile& file, const Snapshot& snapshot, const ColumnPredicate& predicate);
+
 }  // namespace lakestream::delta
