@@ -13,12 +13,11 @@
 // approx_count_distinct is Spark's HyperLogLog++ (hyperloglog.cc) and
 // percentile_approx is exact (Spark's GK summary is exact for inputs smaller
 // than the accuracy, 10000 by default).
-#include <arrow/builder.h>
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_nested.h>
 #include <arrow/array/concatenate.h>
+#include <arrow/builder.h>
 #include <arrow/compute/api_scalar.h>
-#include <arrow/compute/cast.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
@@ -33,6 +32,7 @@
 #include <string_view>
 
 #include "expr/aggregate_internal.h"
+#include "expr/collation.h"
 #include "expr/hyperloglog.h"
 #include "expr/kernel_util.h"
 
@@ -1429,16 +1429,38 @@ class DistinctAgg final : public GroupedAggregator {
   Status Resize(int64_t n) override {
     if (seen_ == nullptr) {
       std::vector<arrow::TypeHolder> keys{arrow::uint32()};
-      for (const auto& t : arg_types_) keys.emplace_back(t);
+      for (const auto& t : arg_types_) {
+        // A collated STRING is deduplicated on its collation keys.
+        auto c =
+            t->id() == arrow::Type::STRING ? types::CollationOf(*t) : types::Collation::kUtf8Binary;
+        collations_.push_back(c);
+        if (c == types::Collation::kUtf8Binary) {
+          keys.emplace_back(t);
+        } else {
+          keys.emplace_back(c == types::Collation::kUtf8Lcase ? arrow::utf8() : arrow::binary());
+          collated_ = true;
+        }
+      }
       ARROW_ASSIGN_OR_RAISE(seen_, arrow::compute::Grouper::Make(keys));
     }
     num_groups_ = n;
     return inner_->Resize(n);
   }
   // Feeds the rows of `batch` (gid column first) that are new to the inner aggregator.
-  Status Feed(const arrow::compute::ExecBatch& batch) {
+  // `keyed`: the batch already holds collation keys (uniques of another
+  // DistinctAgg); the inner aggregator then sees keys, which only counts
+  // (count(DISTINCT)) do not mind.
+  Status Feed(const arrow::compute::ExecBatch& batch, bool keyed = false) {
     const uint32_t before = seen_->num_groups();
-    ARROW_ASSIGN_OR_RAISE(auto ids_datum, seen_->Consume(arrow::compute::ExecSpan(batch)));
+    arrow::compute::ExecBatch keys = batch;
+    if (collated_ && !keyed) {
+      for (size_t c = 1; c < keys.values.size() && c - 1 < collations_.size(); ++c) {
+        if (collations_[c - 1] == types::Collation::kUtf8Binary) continue;
+        ARROW_ASSIGN_OR_RAISE(keys.values[c],
+                              CollationKeys(keys.values[c], collations_[c - 1], Pool()));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto ids_datum, seen_->Consume(arrow::compute::ExecSpan(keys)));
     auto ids = ids_datum.array_as<arrow::UInt32Array>();
     std::vector<int64_t> rows;
     // The first row of every id new in this batch. The Grouper need not number
@@ -1526,7 +1548,7 @@ class DistinctAgg final : public GroupedAggregator {
     std::vector<uint32_t> mapped(uniques.length);
     for (int64_t i = 0; i < uniques.length; ++i) mapped[i] = mapping[old->Value(i)];
     ARROW_ASSIGN_OR_RAISE(uniques.values[0], MakeFixedArray(arrow::uint32(), mapped, nullptr));
-    return Feed(uniques);
+    return Feed(uniques, /*keyed=*/true);
   }
   Result<ArrayPtr> Finalize() override { return inner_->Finalize(); }
   Result<ArrayPtr> SaveState() override {
@@ -1574,7 +1596,8 @@ class DistinctAgg final : public GroupedAggregator {
       ARROW_ASSIGN_OR_RAISE(auto f, values->GetFlattenedField(c));
       cols.push_back(f);
     }
-    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(gids.size())));
+    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(gids.size())),
+                /*keyed=*/true);
   }
   int64_t MemoryUsage() const override {
     // The Grouper does not report its size; estimate it from its keys.
@@ -1590,6 +1613,8 @@ class DistinctAgg final : public GroupedAggregator {
   std::unique_ptr<arrow::compute::Grouper> seen_;
   std::unique_ptr<arrow::compute::Grouper> pairs_;  // (group, dictionary index), per batch
   int64_t num_groups_ = 0;
+  std::vector<types::Collation> collations_;  // per argument
+  bool collated_ = false;                     // some argument has a non-binary collation
 };
 
 // ---------------------------------------------------------------------------
@@ -1706,6 +1731,9 @@ Result<ResolvedAggregate> ResolveMinMax(const std::string& name, const Aggregate
         "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{}\": {} does not support "
         "ordering on type \"{}\".",
         name, name, types::ToDDL(*t));
+  }
+  if (t->id() == arrow::Type::STRING && types::CollationOf(*t) != types::Collation::kUtf8Binary) {
+    return ResolveCollatedMinMax(site, max);
   }
   Maker make = DispatchOrderable(*t, [&]<typename Tr>() -> Maker {
     if (max) return [t] { return std::make_unique<MinMaxAgg<Tr, true>>(t); };

@@ -133,6 +133,11 @@ class FunctionRegistry {
   const AggregateFunction* FindAggregate(const std::string& name) const;
   /// Every registered name, sorted (SHOW FUNCTIONS).
   std::vector<std::string> Names() const;
+  /// Replaces every scalar resolver r of function `name` with wrap(name, r):
+  /// rules that hold for every call (collations) are added once, here.
+  void WrapScalarResolvers(
+      const std::function<std::function<Result<ResolvedCall>(const CallSite&)>(
+          const std::string&, std::function<Result<ResolvedCall>(const CallSite&)>)>& wrap);
 
  private:
   std::map<std::string, ScalarFunction> scalars_;
@@ -149,5 +154,6 @@ void RegisterJsonFunctions(FunctionRegistry* r);
 void RegisterCollectionFunctions(FunctionRegistry* r);  // struct/array/map access, size
 void RegisterHashFunctions(FunctionRegistry* r);
 void RegisterAggregateFunctions(FunctionRegistry* r);
+void RegisterCollationFunctions(FunctionRegistry* r);  // collate, collation (collation.cc)
 
 }  // namespace lakestream::expr
