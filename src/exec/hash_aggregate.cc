@@ -50,18 +50,22 @@ std::shared_ptr<arrow::DataType> GrouperKeyType(const expr::Expr& key) {
 }
 
 // Appends, for each group in [first, last), the value of `values` at the
-// group's first row (ids[r] is row r's group; new groups appear in id order).
+// group's first row (ids[r] is row r's group). Arrow's Grouper need not number
+// new groups in row order (it hashes in mini-batches), so first rows are found
+// per id, then appended in id order.
 Status AppendRepresentatives(const uint32_t* ids, int64_t n, int64_t first, int64_t last,
                              const arrow::Array* values, arrow::StringBuilder* out) {
-  int64_t next = first;
-  for (int64_t r = 0; r < n && next < last; ++r) {
-    if (ids[r] != static_cast<uint32_t>(next)) continue;
-    if (values == nullptr || values->IsNull(r)) {
+  std::vector<int64_t> first_row(last - first, -1);
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t id = ids[r];
+    if (id >= first && id < last && first_row[id - first] < 0) first_row[id - first] = r;
+  }
+  for (int64_t r : first_row) {
+    if (values == nullptr || r < 0 || values->IsNull(r)) {
       ARROW_RETURN_NOT_OK(out->AppendNull());
     } else {
       ARROW_RETURN_NOT_OK(out->Append(static_cast<const arrow::StringArray&>(*values).GetView(r)));
     }
-    ++next;
   }
   return Status::OK();
 }
