@@ -325,6 +325,17 @@ Result<arrow::Datum> CollationKeys(const arrow::Datum& values, Collation collati
   return arrow::Datum(out);
 }
 
+ExprPtr CollationKeyExpr(const ExprPtr& e, Collation collation) {
+  if (collation == Collation::kUtf8Binary || e->type->id() != arrow::Type::STRING) return e;
+  auto rc = std::make_shared<ResolvedCall>();
+  rc->result_type = collation == Collation::kUtf8Lcase ? arrow::utf8() : arrow::binary();
+  rc->arg_types = {nullptr};
+  rc->exec = [collation](const std::vector<arrow::Datum>& args, int64_t, const EvalContext& ctx) {
+    return CollationKeys(args[0], collation, ctx.pool);
+  };
+  return MakeCall("collation_key", std::move(rc), {e});
+}
+
 RawResolver WithCollations(const std::string& name, RawResolver inner,
                            std::function<const RawResolver*(const std::string&)> raw) {
   if (IgnoresCollation(name)) return inner;
@@ -377,6 +388,7 @@ RawResolver WithCollations(const std::string& name, RawResolver inner,
         break;
       case Kind::kCompare: {
         ARROW_ASSIGN_OR_RAISE(auto rc, inner(site));
+        rc.collation = c;
         auto exec = rc.exec;
         rc.exec = [exec, c](const std::vector<arrow::Datum>& args, int64_t length,
                             const EvalContext& ctx) -> Result<arrow::Datum> {

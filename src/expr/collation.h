@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "expr/expr.h"
 #include "expr/function.h"
 #include "types/types.h"
 
@@ -45,6 +46,10 @@ Result<arrow::Datum> CollationKeys(const arrow::Datum& values, types::Collation 
                                    arrow::MemoryPool* pool);
 /// One value's key (see CollationKeys), appended to `out`.
 void AppendCollationKey(std::string_view value, types::Collation collation, std::string* out);
+
+/// `e` (a STRING) as its collation keys, for planners that compare values by
+/// bytes (equi-join keys): UTF8_BINARY returns `e` itself.
+ExprPtr CollationKeyExpr(const ExprPtr& e, types::Collation collation);
 
 /// Wraps a scalar function's resolver with Spark's collation rules: picks the
 /// call's collation, gives a STRING result that collation, and swaps in the

@@ -53,6 +53,10 @@ struct ResolvedCall {
   /// True when the result is NULL whenever any argument is NULL (lets the
   /// optimizer fold and prune).
   bool null_intolerant = true;
+  /// The collation a comparison of strings runs under (collation.h). Planners
+  /// that take a comparison apart (equi-join keys, scan statistics) must
+  /// compare collation keys, not bytes, when it is not UTF8_BINARY.
+  types::Collation collation = types::Collation::kUtf8Binary;
 };
 
 /// What resolution sees of a call site.
