@@ -322,7 +322,8 @@ Result<arrow::Datum> CollationKeys(const arrow::Datum& values, Collation collati
     if (binary_keys) return arrow::Datum(std::make_shared<arrow::BinaryScalar>(key));
     return arrow::Datum(std::make_shared<arrow::StringScalar>(key));
   }
-  const auto& arr = static_cast<const arrow::StringArray&>(*values.make_array());
+  const auto holder = values.make_array();  // keeps the array alive while `arr` is read
+  const auto& arr = static_cast<const arrow::StringArray&>(*holder);
   std::unique_ptr<arrow::ArrayBuilder> builder;
   if (binary_keys) {
     builder = std::make_unique<arrow::BinaryBuilder>(pool);
