@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "expr/collation.h"
 #include "expr/evaluator.h"
 
 #define XXH_INLINE_ALL
@@ -27,6 +28,21 @@ Result<std::vector<ArrayPtr>> EvaluateAll(const std::vector<expr::ExprPtr>& expr
     }
     ARROW_ASSIGN_OR_RAISE(auto a, expr::EvaluateToArray(*e, batch, ctx.eval));
     out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::vector<ArrayPtr>> EvaluateOrderKeys(const std::vector<expr::ExprPtr>& exprs,
+                                                const arrow::RecordBatch& batch,
+                                                const ExecContext& ctx) {
+  ARROW_ASSIGN_OR_RAISE(auto out, EvaluateAll(exprs, batch, ctx));
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    const auto& t = *exprs[i]->type;
+    if (t.id() != arrow::Type::STRING) continue;
+    auto c = types::CollationOf(t);
+    if (c == types::Collation::kUtf8Binary) continue;
+    ARROW_ASSIGN_OR_RAISE(auto keys, expr::CollationKeys(arrow::Datum(out[i]), c, ctx.pool));
+    out[i] = keys.make_array();
   }
   return out;
 }

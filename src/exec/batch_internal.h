@@ -20,6 +20,13 @@ using ArrayPtr = std::shared_ptr<arrow::Array>;
 Result<std::vector<ArrayPtr>> EvaluateAll(const std::vector<expr::ExprPtr>& exprs,
                                           const arrow::RecordBatch& batch, const ExecContext& ctx);
 
+/// EvaluateAll for keys that order rows: a STRING key with a non-binary
+/// collation (UTF8_LCASE, UNICODE, ...) becomes its collation keys, whose
+/// byte order is the collation's (expr::CollationKeys).
+Result<std::vector<ArrayPtr>> EvaluateOrderKeys(const std::vector<expr::ExprPtr>& exprs,
+                                                const arrow::RecordBatch& batch,
+                                                const ExecContext& ctx);
+
 /// Spark's NormalizeFloatingNumbers for grouping and join keys: -0.0 becomes
 /// 0.0 and every NaN the same NaN, so equal keys have equal bytes. Other
 /// arrays pass through untouched.

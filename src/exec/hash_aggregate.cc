@@ -9,8 +9,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "exec/batch_internal.h"
+#include "expr/collation.h"
 #include "expr/evaluator.h"
 
 namespace lakestream::exec {
@@ -26,7 +28,48 @@ struct HashAggregateNode::ThreadState {
   int64_t key_bytes = 0;  // estimated bytes held by the grouper
   int64_t reported = 0;   // bytes of this thread counted in memory_used_
   std::vector<uint32_t> zeros;  // group ids of a global aggregate
+  // Keys with a non-binary collation group by their collation keys; the value
+  // shown for a group is the first one seen (as Spark), kept here per key
+  // (null builder for other keys), one per group in group id order.
+  std::vector<std::unique_ptr<arrow::StringBuilder>> representatives;
 };
+
+namespace {
+// The collation of a grouping key when it groups by collation keys.
+std::optional<types::Collation> GroupingCollation(const expr::Expr& key) {
+  if (key.type->id() != arrow::Type::STRING) return std::nullopt;
+  auto c = types::CollationOf(*key.type);
+  if (c == types::Collation::kUtf8Binary) return std::nullopt;
+  return c;
+}
+
+std::shared_ptr<arrow::DataType> GrouperKeyType(const expr::Expr& key) {
+  auto c = GroupingCollation(key);
+  if (!c) return key.type;
+  return *c == types::Collation::kUtf8Lcase ? arrow::utf8() : arrow::binary();
+}
+
+// Appends, for each group in [first, last), the value of `values` at the
+// group's first row (ids[r] is row r's group). Arrow's Grouper need not number
+// new groups in row order (it hashes in mini-batches), so first rows are found
+// per id, then appended in id order.
+Status AppendRepresentatives(const uint32_t* ids, int64_t n, int64_t first, int64_t last,
+                             const arrow::Array* values, arrow::StringBuilder* out) {
+  std::vector<int64_t> first_row(last - first, -1);
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t id = ids[r];
+    if (id >= first && id < last && first_row[id - first] < 0) first_row[id - first] = r;
+  }
+  for (int64_t r : first_row) {
+    if (values == nullptr || r < 0 || values->IsNull(r)) {
+      ARROW_RETURN_NOT_OK(out->AppendNull());
+    } else {
+      ARROW_RETURN_NOT_OK(out->Append(static_cast<const arrow::StringArray&>(*values).GetView(r)));
+    }
+  }
+  return Status::OK();
+}
+}  // namespace
 
 Result<std::shared_ptr<HashAggregateNode>> HashAggregateNode::Make(PhysicalNodePtr child,
                                                                    HashAggregateOptions options) {
@@ -145,7 +188,11 @@ Status HashAggregateNode::MakeThreadState(ThreadState* st) {
   st->exec_ctx = std::make_unique<cp::ExecContext>(ctx_->pool);
   if (!options_.keys.empty()) {
     std::vector<arrow::TypeHolder> types;
-    for (const auto& k : options_.keys) FlatKeyTypes(k->type, &types);
+    for (const auto& k : options_.keys) {
+      FlatKeyTypes(GrouperKeyType(*k), &types);
+      st->representatives.push_back(
+          GroupingCollation(*k) ? std::make_unique<arrow::StringBuilder>(ctx_->pool) : nullptr);
+    }
     if (!options_.grouping_sets.empty()) types.emplace_back(arrow::int64());
     ARROW_ASSIGN_OR_RAISE(st->grouper, cp::Grouper::Make(types, st->exec_ctx.get()));
   }
@@ -239,6 +286,14 @@ Status HashAggregateNode::Consume(int child, int thread, BatchPtr batch) {
     return CheckMemory(st);
   }
   ARROW_ASSIGN_OR_RAISE(auto keys, internal::EvaluateAll(options_.keys, *batch, *ctx_));
+  std::vector<ArrayPtr> shown(keys.size());  // values of collated keys, for representatives
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (auto c = GroupingCollation(*options_.keys[i])) {
+      shown[i] = keys[i];
+      ARROW_ASSIGN_OR_RAISE(auto ck, expr::CollationKeys(arrow::Datum(keys[i]), *c, ctx_->pool));
+      keys[i] = ck.make_array();
+    }
+  }
   int64_t width = 16;
   for (auto& k : keys) {
     ARROW_ASSIGN_OR_RAISE(k, internal::NormalizeKey(k, ctx_->pool));
@@ -271,6 +326,13 @@ Status HashAggregateNode::Consume(int child, int thread, BatchPtr batch) {
     ARROW_ASSIGN_OR_RAISE(auto ids_datum, st->grouper->Consume(cp::ExecSpan(key_batch)));
     const int64_t groups = st->grouper->num_groups();
     if (groups > st->num_groups) {
+      for (int i = 0; i < nkeys; ++i) {
+        if (!st->representatives[i]) continue;
+        bool in_set = std::find(set.begin(), set.end(), i) != set.end();
+        ARROW_RETURN_NOT_OK(AppendRepresentatives(
+            ids_datum.array()->GetValues<uint32_t>(1), n, st->num_groups, groups,
+            in_set ? shown[i].get() : nullptr, st->representatives[i].get()));
+      }
       st->key_bytes += (groups - st->num_groups) * width;
       st->num_groups = groups;
       for (auto& a : st->aggs) ARROW_RETURN_NOT_OK(a->Resize(groups));
@@ -295,6 +357,14 @@ Status HashAggregateNode::FinishSink(int child) {
       ARROW_ASSIGN_OR_RAISE(auto ids_datum, dst->grouper->Consume(cp::ExecSpan(uniques)));
       const int64_t groups = dst->grouper->num_groups();
       if (groups > dst->num_groups) {
+        for (size_t i = 0; i < dst->representatives.size(); ++i) {
+          if (!dst->representatives[i]) continue;
+          std::shared_ptr<arrow::Array> src_shown;
+          ARROW_RETURN_NOT_OK(src->representatives[i]->Finish(&src_shown));
+          ARROW_RETURN_NOT_OK(AppendRepresentatives(
+              ids_datum.array()->GetValues<uint32_t>(1), src->num_groups, dst->num_groups, groups,
+              src_shown.get(), dst->representatives[i].get()));
+        }
         dst->key_bytes += (groups - dst->num_groups) * (src->key_bytes / src->num_groups);
         dst->num_groups = groups;
         for (auto& a : dst->aggs) ARROW_RETURN_NOT_OK(a->Resize(groups));
@@ -314,8 +384,10 @@ Status HashAggregateNode::FinishSink(int child) {
   if (dst->grouper != nullptr) {
     ARROW_ASSIGN_OR_RAISE(auto uniques, dst->grouper->GetUniques());
     size_t pos = 0;
-    for (const auto& k : options_.keys) {
-      ARROW_ASSIGN_OR_RAISE(auto col, UnflattenKey(k->type, uniques.values, &pos, ctx_->pool));
+    for (size_t i = 0; i < options_.keys.size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto col, UnflattenKey(GrouperKeyType(*options_.keys[i]),
+                                                   uniques.values, &pos, ctx_->pool));
+      if (dst->representatives[i]) ARROW_RETURN_NOT_OK(dst->representatives[i]->Finish(&col));
       columns.push_back(std::move(col));
     }
     for (; pos < uniques.values.size(); ++pos) columns.push_back(uniques.values[pos].make_array());

@@ -114,7 +114,7 @@ Result<std::vector<ArrayPtr>> SortNode::SortRows(const std::vector<BatchPtr>& ba
   auto all = arrow::RecordBatch::Make(schema_, n, cols);
   std::vector<expr::ExprPtr> exprs;
   for (const auto& k : keys_) exprs.push_back(k.expr);
-  ARROW_ASSIGN_OR_RAISE(auto keys, internal::EvaluateAll(exprs, *all, *ctx_));
+  ARROW_ASSIGN_OR_RAISE(auto keys, internal::EvaluateOrderKeys(exprs, *all, *ctx_));
   ARROW_ASSIGN_OR_RAISE(auto indices, SortIndicesFor(keys, keys_, ctx_->pool));
   if (count >= 0 && count < indices->length()) indices = indices->Slice(0, count);
   std::vector<ArrayPtr> out;
@@ -129,7 +129,7 @@ Result<std::vector<ArrayPtr>> SortNode::SortRows(const std::vector<BatchPtr>& ba
 Result<BatchPtr> SortNode::DropBeyondThreshold(const BatchPtr& batch,
                                                const arrow::Scalar& threshold) {
   const auto& key = keys_[0];
-  ARROW_ASSIGN_OR_RAISE(auto values, internal::EvaluateAll({key.expr}, *batch, *ctx_));
+  ARROW_ASSIGN_OR_RAISE(auto values, internal::EvaluateOrderKeys({key.expr}, *batch, *ctx_));
   const ArrayPtr& k = values[0];
   if (!k->type()->Equals(*threshold.type)) return batch;
   cp::ExecContext ectx(ctx_->pool);
@@ -176,7 +176,7 @@ Status SortNode::Consume(int child, int thread, BatchPtr batch) {
       buf.rows = rows;
       if (rows == keep && keep > 0) {
         auto last = buf.batches[0]->Slice(rows - 1, 1);
-        ARROW_ASSIGN_OR_RAISE(auto key, internal::EvaluateAll({keys_[0].expr}, *last, *ctx_));
+        ARROW_ASSIGN_OR_RAISE(auto key, internal::EvaluateOrderKeys({keys_[0].expr}, *last, *ctx_));
         ARROW_ASSIGN_OR_RAISE(auto scalar, key[0]->GetScalar(0));
         // A NULL or NaN bound rules nothing out (see DropBeyondThreshold).
         bool usable = scalar->is_valid;

@@ -221,11 +221,12 @@ Status WindowNode::FinishSink(int child) {
   all.clear();
   auto input = arrow::RecordBatch::Make(in_schema, n, cols);
 
-  // Sort by (partition keys, order keys).
-  ARROW_ASSIGN_OR_RAISE(auto part_keys, internal::EvaluateAll(options_.partition_by, *input, *ctx_));
+  // Sort by (partition keys, order keys); strings under a collation by their collation keys.
+  ARROW_ASSIGN_OR_RAISE(auto part_keys,
+                        internal::EvaluateOrderKeys(options_.partition_by, *input, *ctx_));
   std::vector<expr::ExprPtr> order_exprs;
   for (const auto& k : options_.order_by) order_exprs.push_back(k.expr);
-  ARROW_ASSIGN_OR_RAISE(auto order_keys, internal::EvaluateAll(order_exprs, *input, *ctx_));
+  ARROW_ASSIGN_OR_RAISE(auto order_keys, internal::EvaluateOrderKeys(order_exprs, *input, *ctx_));
   std::vector<ArrayPtr> all_keys = part_keys;
   std::vector<SortKey> spec(part_keys.size(), SortKey{nullptr, true, true});
   for (size_t i = 0; i < order_keys.size(); ++i) {

@@ -11,14 +11,12 @@
 // decimals widen by 10 digits, averages of decimals by 4 digits of scale,
 // sample variance of one row is NULL, min/max order NaN above every value.
 // approx_count_distinct is Spark's HyperLogLog++ (hyperloglog.cc) and
-// percentile_approx is exact (Spark's GK summary is exact for inputs smaller
-// than the accuracy, 10000 by default).
-#include <arrow/builder.h>
+// percentile_approx Spark's Greenwald-Khanna summary (quantile_summary.cc).
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_nested.h>
 #include <arrow/array/concatenate.h>
+#include <arrow/builder.h>
 #include <arrow/compute/api_scalar.h>
-#include <arrow/compute/cast.h>
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
@@ -33,8 +31,10 @@
 #include <string_view>
 
 #include "expr/aggregate_internal.h"
+#include "expr/collation.h"
 #include "expr/hyperloglog.h"
 #include "expr/kernel_util.h"
+#include "expr/quantile_summary.h"
 
 namespace lakestream::expr {
 namespace internal {
@@ -1224,8 +1224,8 @@ class CollectAgg final : public GroupedAggregator {
 
 // ---------------------------------------------------------------------------
 // percentile (exact, interpolated), percentile_approx / approx_percentile
-// (an actual input value: the one at rank ceil(p * n), as Spark's GK summary
-// answers when it holds every value), median.
+// (Spark's GK summary, quantile_summary.h: an input value within the
+// summary's rank error, which is what Spark answers), median.
 
 class PercentileAgg final : public GroupedAggregator {
  public:
@@ -1265,27 +1265,21 @@ class PercentileAgg final : public GroupedAggregator {
     }
     return Status::OK();
   }
-  // Values grouped and sorted: offsets into `sorted`.
-  void Group(std::vector<int64_t>* offsets, std::vector<double>* sorted) const {
+  // Values grouped and sorted (or, with sort = false, in arrival order): offsets into `sorted`.
+  void Group(std::vector<int64_t>* offsets, std::vector<double>* sorted, bool sort = true) const {
     offsets->assign(num_groups_ + 1, 0);
     for (uint32_t g : gids_) ++(*offsets)[g + 1];
     for (int64_t g = 0; g < num_groups_; ++g) (*offsets)[g + 1] += (*offsets)[g];
     sorted->resize(values_.size());
     std::vector<int64_t> pos(offsets->begin(), offsets->end() - 1);
     for (size_t i = 0; i < values_.size(); ++i) (*sorted)[pos[gids_[i]]++] = values_[i];
-    for (int64_t g = 0; g < num_groups_; ++g) {
+    for (int64_t g = 0; sort && g < num_groups_; ++g) {
       std::sort(sorted->begin() + (*offsets)[g], sorted->begin() + (*offsets)[g + 1],
                 [](double a, double b) { return SparkLess(a, b); });
     }
   }
+  // percentile: linear interpolation between the closest ranks (Spark's Percentile).
   double Pick(const double* v, int64_t n, double p) const {
-    if (approx_) {
-      if (p <= relative_error_) return v[0];
-      if (p >= 1 - relative_error_) return v[n - 1];
-      int64_t rank = static_cast<int64_t>(std::ceil(p * static_cast<double>(n)));
-      rank = std::clamp<int64_t>(rank, 1, n);
-      return v[rank - 1];
-    }
     double pos = p * static_cast<double>(n - 1);
     double lower = std::floor(pos), higher = std::ceil(pos);
     double lv = v[static_cast<int64_t>(lower)], hv = v[static_cast<int64_t>(higher)];
@@ -1295,7 +1289,9 @@ class PercentileAgg final : public GroupedAggregator {
   Result<ArrayPtr> Finalize() override {
     std::vector<int64_t> offsets;
     std::vector<double> sorted;
-    Group(&offsets, &sorted);
+    // percentile_approx: Spark's digest fed in arrival order (the order of
+    // its head buffer chunks); percentile: the sorted values.
+    Group(&offsets, &sorted, /*sort=*/!approx_);
     const size_t k = percentages_.size();
     std::vector<double> out(num_groups_ * k);
     std::vector<uint8_t> valid(num_groups_ * k, 0), group_valid(num_groups_, 0);
@@ -1303,6 +1299,16 @@ class PercentileAgg final : public GroupedAggregator {
       int64_t n = offsets[g + 1] - offsets[g];
       if (n == 0) continue;
       group_valid[g] = 1;
+      if (approx_) {
+        internal::QuantileSummary digest(relative_error_);
+        for (int64_t i = offsets[g]; i < offsets[g + 1]; ++i) digest.Insert(sorted[i]);
+        std::vector<double> qs = digest.Query(percentages_);
+        for (size_t j = 0; j < k; ++j) {
+          out[g * k + j] = qs[j];
+          valid[g * k + j] = 1;
+        }
+        continue;
+      }
       for (size_t j = 0; j < k; ++j) {
         out[g * k + j] = Pick(sorted.data() + offsets[g], n, percentages_[j]);
         valid[g * k + j] = 1;
@@ -1429,16 +1435,38 @@ class DistinctAgg final : public GroupedAggregator {
   Status Resize(int64_t n) override {
     if (seen_ == nullptr) {
       std::vector<arrow::TypeHolder> keys{arrow::uint32()};
-      for (const auto& t : arg_types_) keys.emplace_back(t);
+      for (const auto& t : arg_types_) {
+        // A collated STRING is deduplicated on its collation keys.
+        auto c =
+            t->id() == arrow::Type::STRING ? types::CollationOf(*t) : types::Collation::kUtf8Binary;
+        collations_.push_back(c);
+        if (c == types::Collation::kUtf8Binary) {
+          keys.emplace_back(t);
+        } else {
+          keys.emplace_back(c == types::Collation::kUtf8Lcase ? arrow::utf8() : arrow::binary());
+          collated_ = true;
+        }
+      }
       ARROW_ASSIGN_OR_RAISE(seen_, arrow::compute::Grouper::Make(keys));
     }
     num_groups_ = n;
     return inner_->Resize(n);
   }
   // Feeds the rows of `batch` (gid column first) that are new to the inner aggregator.
-  Status Feed(const arrow::compute::ExecBatch& batch) {
+  // `keyed`: the batch already holds collation keys (uniques of another
+  // DistinctAgg); the inner aggregator then sees keys, which only counts
+  // (count(DISTINCT)) do not mind.
+  Status Feed(const arrow::compute::ExecBatch& batch, bool keyed = false) {
     const uint32_t before = seen_->num_groups();
-    ARROW_ASSIGN_OR_RAISE(auto ids_datum, seen_->Consume(arrow::compute::ExecSpan(batch)));
+    arrow::compute::ExecBatch keys = batch;
+    if (collated_ && !keyed) {
+      for (size_t c = 1; c < keys.values.size() && c - 1 < collations_.size(); ++c) {
+        if (collations_[c - 1] == types::Collation::kUtf8Binary) continue;
+        ARROW_ASSIGN_OR_RAISE(keys.values[c],
+                              CollationKeys(keys.values[c], collations_[c - 1], Pool()));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto ids_datum, seen_->Consume(arrow::compute::ExecSpan(keys)));
     auto ids = ids_datum.array_as<arrow::UInt32Array>();
     std::vector<int64_t> rows;
     // The first row of every id new in this batch. The Grouper need not number
@@ -1561,7 +1589,7 @@ class DistinctAgg final : public GroupedAggregator {
     std::vector<uint32_t> mapped(uniques.length);
     for (int64_t i = 0; i < uniques.length; ++i) mapped[i] = mapping[old->Value(i)];
     ARROW_ASSIGN_OR_RAISE(uniques.values[0], MakeFixedArray(arrow::uint32(), mapped, nullptr));
-    return Feed(uniques);
+    return Feed(uniques, /*keyed=*/true);
   }
   Result<ArrayPtr> Finalize() override { return inner_->Finalize(); }
   Result<ArrayPtr> SaveState() override {
@@ -1609,7 +1637,8 @@ class DistinctAgg final : public GroupedAggregator {
       ARROW_ASSIGN_OR_RAISE(auto f, values->GetFlattenedField(c));
       cols.push_back(f);
     }
-    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(gids.size())));
+    return Feed(arrow::compute::ExecBatch(std::move(cols), static_cast<int64_t>(gids.size())),
+                /*keyed=*/true);
   }
   int64_t MemoryUsage() const override {
     // The Grouper does not report its size; estimate it from its keys.
@@ -1625,6 +1654,8 @@ class DistinctAgg final : public GroupedAggregator {
   std::unique_ptr<arrow::compute::Grouper> seen_;
   std::unique_ptr<arrow::compute::Grouper> pairs_;  // (group, dictionary index), per batch
   int64_t num_groups_ = 0;
+  std::vector<types::Collation> collations_;  // per argument
+  bool collated_ = false;                     // some argument has a non-binary collation
 };
 
 // ---------------------------------------------------------------------------
@@ -1741,6 +1772,9 @@ Result<ResolvedAggregate> ResolveMinMax(const std::string& name, const Aggregate
         "[DATATYPE_MISMATCH.INVALID_ORDERING_TYPE] Cannot resolve \"{}\": {} does not support "
         "ordering on type \"{}\".",
         name, name, types::ToDDL(*t));
+  }
+  if (t->id() == arrow::Type::STRING && types::CollationOf(*t) != types::Collation::kUtf8Binary) {
+    return ResolveCollatedMinMax(site, max);
   }
   Maker make = DispatchOrderable(*t, [&]<typename Tr>() -> Maker {
     if (max) return [t] { return std::make_unique<MinMaxAgg<Tr, true>>(t); };

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "expr/collation.h"
 #include "expr/kernel_util.h"
 #include "types/value_format.h"
 
@@ -1368,6 +1369,9 @@ Result<arrow::Datum> Cast(const arrow::Datum& value, const types::TypePtr& to, C
 }
 
 Result<types::TypePtr> CommonType(const types::TypePtr& a, const types::TypePtr& b, bool ansi) {
+  // Two STRINGs are equal to Arrow whatever their collations; Spark's rules pick one.
+  if (a->id() == arrow::Type::STRING && b->id() == arrow::Type::STRING)
+    return CommonStringType(a, b);
   if (a->Equals(*b)) return a;
   if (a->id() == arrow::Type::NA) return b;
   if (b->id() == arrow::Type::NA) return a;

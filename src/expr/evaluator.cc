@@ -966,9 +966,21 @@ Result<std::shared_ptr<arrow::Scalar>> EvaluateConstant(const Expr& expr, const 
   // A one-row, zero-column batch: constants evaluate once.
   auto batch = arrow::RecordBatch::Make(arrow::schema({}), 1, arrow::ArrayVector{});
   ARROW_ASSIGN_OR_RAISE(auto d, Evaluate(expr, *batch, ctx));
-  if (d.is_scalar()) return d.scalar();
-  ARROW_ASSIGN_OR_RAISE(auto arr, ToArray(d, 1, ctx.pool));
-  return arr->GetScalar(0);
+  std::shared_ptr<arrow::Scalar> out;
+  if (d.is_scalar()) {
+    out = d.scalar();
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto arr, ToArray(d, 1, ctx.pool));
+    ARROW_ASSIGN_OR_RAISE(out, arr->GetScalar(0));
+  }
+  // Kernels return plain utf8; a folded constant keeps its bound collation.
+  if (out->type->id() == arrow::Type::STRING && expr.type->id() == arrow::Type::STRING &&
+      out->type != expr.type) {
+    const auto& s = static_cast<const arrow::StringScalar&>(*out);
+    if (!s.is_valid) return arrow::MakeNullScalar(expr.type);
+    return std::make_shared<arrow::StringScalar>(s.value, expr.type);
+  }
+  return out;
 }
 
 }  // namespace lakestream::expr

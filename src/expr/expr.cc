@@ -20,7 +20,8 @@ ExprPtr MakeColumn(int index, std::string name, types::TypePtr type, bool nullab
   e->kind = ExprKind::kColumn;
   e->column_index = index;
   e->name = std::move(name);
-  e->type = std::move(type);
+  // A column's collation is implicit, whatever made it (Spark's collation strength).
+  e->type = types::WithoutExplicitCollation(type);
   e->nullable = nullable;
   return e;
 }

@@ -2,17 +2,33 @@
 
 #include <algorithm>
 
+#include "expr/collation.h"
+
 namespace lakestream::expr {
 
 
 const FunctionRegistry& FunctionRegistry::Default() {
   static const FunctionRegistry* registry = [] {
     auto* r = new FunctionRegistry();
-    for (auto* f : {RegisterArithmeticFunctions, RegisterComparisonFunctions, RegisterStringFunctions,
-                    RegisterMathFunctions, RegisterDatetimeFunctions, RegisterJsonFunctions,
-                    RegisterCollectionFunctions, RegisterHashFunctions, RegisterAggregateFunctions}) {
+    for (auto* f : {RegisterArithmeticFunctions, RegisterComparisonFunctions,
+                    RegisterStringFunctions, RegisterMathFunctions, RegisterDatetimeFunctions,
+                    RegisterJsonFunctions, RegisterCollectionFunctions, RegisterHashFunctions,
+                    RegisterAggregateFunctions, RegisterCollationFunctions}) {
       if (f != nullptr) f(r);
     }
+    // Spark's collation rules hold for every function taking strings; the
+    // unwrapped resolvers stay reachable for the collation-aware variants.
+    auto raw = std::make_shared<std::map<std::string, RawResolver>>();
+    for (const auto& name : r->Names()) {
+      if (const auto* f = r->FindScalar(name)) (*raw)[name] = f->resolve;
+    }
+    r->WrapScalarResolvers([raw](const std::string& name, RawResolver inner) {
+      return WithCollations(name, std::move(inner),
+                            [raw](const std::string& n) -> const RawResolver* {
+                              auto it = raw->find(n);
+                              return it == raw->end() ? nullptr : &it->second;
+                            });
+    });
     return r;
   }();
   return *registry;
@@ -39,6 +55,12 @@ void FunctionRegistry::AddAlias(const std::string& alias, const std::string& nam
     copy.name = alias;
     aggregates_[alias] = std::move(copy);
   }
+}
+
+void FunctionRegistry::WrapScalarResolvers(
+    const std::function<std::function<Result<ResolvedCall>(const CallSite&)>(
+        const std::string&, std::function<Result<ResolvedCall>(const CallSite&)>)>& wrap) {
+  for (auto& [name, f] : scalars_) f.resolve = wrap(name, std::move(f.resolve));
 }
 
 const ScalarFunction* FunctionRegistry::FindScalar(const std::string& name) const {

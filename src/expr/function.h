@@ -53,6 +53,10 @@ struct ResolvedCall {
   /// True when the result is NULL whenever any argument is NULL (lets the
   /// optimizer fold and prune).
   bool null_intolerant = true;
+  /// The collation a comparison of strings runs under (collation.h). Planners
+  /// that take a comparison apart (equi-join keys, scan statistics) must
+  /// compare collation keys, not bytes, when it is not UTF8_BINARY.
+  types::Collation collation = types::Collation::kUtf8Binary;
 };
 
 /// What resolution sees of a call site.
@@ -133,6 +137,11 @@ class FunctionRegistry {
   const AggregateFunction* FindAggregate(const std::string& name) const;
   /// Every registered name, sorted (SHOW FUNCTIONS).
   std::vector<std::string> Names() const;
+  /// Replaces every scalar resolver r of function `name` with wrap(name, r):
+  /// rules that hold for every call (collations) are added once, here.
+  void WrapScalarResolvers(
+      const std::function<std::function<Result<ResolvedCall>(const CallSite&)>(
+          const std::string&, std::function<Result<ResolvedCall>(const CallSite&)>)>& wrap);
 
  private:
   std::map<std::string, ScalarFunction> scalars_;
@@ -149,5 +158,6 @@ void RegisterJsonFunctions(FunctionRegistry* r);
 void RegisterCollectionFunctions(FunctionRegistry* r);  // struct/array/map access, size
 void RegisterHashFunctions(FunctionRegistry* r);
 void RegisterAggregateFunctions(FunctionRegistry* r);
+void RegisterCollationFunctions(FunctionRegistry* r);  // collate, collation (collation.cc)
 
 }  // namespace lakestream::expr

@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "expr/collation.h"
 #include "plan/breakers_internal.h"
 
 namespace lakestream::plan {
@@ -632,6 +633,11 @@ Result<exec::PhysicalNodePtr> Plan(const LogicalPtr& n, const SessionConfig& con
               return !v.empty() && std::all_of(v.begin(), v.end(), [&](int x) { return x >= nl; });
             };
             if (all_right(ca) && all_left(cb)) std::swap(a, b), std::swap(ca, cb);
+            if (c->call && c->call->collation != types::Collation::kUtf8Binary) {
+              // Strings equal under a collation (UTF8_LCASE, ...) join on their collation keys.
+              a = expr::CollationKeyExpr(a, c->call->collation);
+              b = expr::CollationKeyExpr(b, c->call->collation);
+            }
             if (all_left(ca) && all_right(cb) && a->type->Equals(*b->type)) {
               std::vector<int> m(nl + n->children[1]->schema->num_fields());
               for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<int>(i) - nl;

@@ -200,6 +200,8 @@ std::vector<formats::ColumnPredicate> ToColumnPredicates(const std::vector<expr:
       continue;
     }
     if (f->args.size() != 2) continue;
+    // Statistics are in byte order; a comparison under a collation is not.
+    if (f->call && f->call->collation != types::Collation::kUtf8Binary) continue;
     auto a = f->args[0], b = f->args[1];
     std::string name = f->name;
     if (a->kind == expr::ExprKind::kLiteral && b->kind == expr::ExprKind::kColumn) {

@@ -1675,6 +1675,18 @@ class Parser {
         auto type = ParseTypeText();
         if (!type.ok()) return done(type.status());
         e = MakeCast(e, *type, false, e->loc);
+      } else if (Cur().IsWord("COLLATE") && IsIdentToken(Peek(1), true)) {
+        // `expr COLLATE name` is Spark's Collate expression, collate(expr, 'name').
+        Location loc = Cur().loc;
+        Advance();
+        std::string name = Cur().text;
+        auto lit = MakeLiteral(LiteralKind::kString, name, name, Cur().loc);
+        Advance();
+        auto f = Make(ExprType::kFunction, loc);
+        f->name = "collate";
+        f->args = {e, lit};
+        f->sql_text = "collate(" + e->sql_text + ", " + name + ")";
+        e = f;
       } else {
         break;
       }
@@ -1711,6 +1723,9 @@ class Parser {
       AcceptWord("PRECISION");
     } else if (head == "CHARACTER" || head == "CHAR") {
       AcceptWord("VARYING");
+    } else if (head == "STRING" && Cur().IsWord("COLLATE") && IsIdentToken(Peek(1), true)) {
+      Advance();  // STRING COLLATE name: the DDL parser checks the name
+      Advance();
     }
     if (Cur().IsSymbol("<")) {
       int depth = 0;

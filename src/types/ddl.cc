@@ -311,12 +311,16 @@ class DDLParser {
       if (IsKeyword(Peek(), "COLLATE")) {
         Next();
         if (Peek().kind != TokenKind::kWord) return Expected("a collation name");
-        if (!EqualsIgnoreCase(Peek().text, "UTF8_BINARY")) {
-          return Unsupported(
-              "invalid DDL at position {}: collation {} is not supported (only UTF8_BINARY)",
-              Peek().pos, Peek().text);
+        auto collation = ParseCollation(Peek().text);
+        if (!collation.ok()) {
+          return Status::Invalid("invalid DDL at position ", Peek().pos, ": ",
+                                 collation.status().message());
         }
         Next();
+        // A type written in DDL or CAST(... AS STRING COLLATE c) is explicit,
+        // as Spark's user-specified cast; a column of this type is implicit
+        // (expr::MakeColumn drops the mark).
+        return CollatedString(*collation, /*is_explicit=*/true);
       }
       return arrow::utf8();
     }

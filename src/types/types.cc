@@ -358,6 +358,59 @@ std::string DayTimeIntervalName(const arrow::DataType& type) {
 }
 }  // namespace
 
+TypePtr CollatedString(Collation collation, bool is_explicit) {
+  if (collation == Collation::kUtf8Binary && !is_explicit) return arrow::utf8();
+  return std::make_shared<CollatedStringType>(collation, is_explicit);
+}
+
+Collation CollationOf(const arrow::DataType& type) {
+  if (const auto* t = dynamic_cast<const CollatedStringType*>(&type)) return t->collation();
+  return Collation::kUtf8Binary;
+}
+
+bool IsExplicitCollation(const arrow::DataType& type) {
+  const auto* t = dynamic_cast<const CollatedStringType*>(&type);
+  return t != nullptr && t->is_explicit();
+}
+
+TypePtr WithoutExplicitCollation(const TypePtr& type) {
+  if (!IsExplicitCollation(*type)) return type;
+  return CollatedString(CollationOf(*type), false);
+}
+
+std::string_view CollationName(Collation collation) {
+  static constexpr std::string_view kNames[] = {"UTF8_BINARY", "UTF8_LCASE", "UNICODE",
+                                                "UNICODE_CI"};
+  return kNames[static_cast<int>(collation)];
+}
+
+Result<Collation> ParseCollation(std::string_view name) {
+  for (int c = 0; c < 4; ++c) {
+    auto known = CollationName(static_cast<Collation>(c));
+    if (known.size() == name.size() &&
+        std::equal(known.begin(), known.end(), name.begin(), [](char a, char b) {
+          return a == std::toupper(static_cast<unsigned char>(b));
+        })) {
+      return static_cast<Collation>(c);
+    }
+  }
+  return UserError(
+      "[COLLATION_INVALID_NAME] The value {} does not represent a correct collation name. "
+      "Supported collation names: UTF8_BINARY, UTF8_LCASE, UNICODE, UNICODE_CI.",
+      name);
+}
+
+namespace {
+// " COLLATE UTF8_LCASE" for a collated STRING, "" otherwise (UTF8_BINARY is
+// not spelled out, as in Spark's StringType.typeName).
+std::string CollateSuffix(const arrow::DataType& type) {
+  if (type.id() != arrow::Type::STRING) return "";
+  Collation c = CollationOf(type);
+  if (c == Collation::kUtf8Binary) return "";
+  return std::string(" COLLATE ") + std::string(CollationName(c));
+}
+}  // namespace
+
 std::string ToDDL(const arrow::DataType& type) {
   if (type.id() == arrow::Type::DURATION) return DayTimeIntervalName(type);
   switch (type.id()) {
@@ -378,7 +431,7 @@ std::string ToDDL(const arrow::DataType& type) {
     }
     default: {
       std::string name = AtomicName(type);
-      if (!name.empty()) return Upper(std::move(name));
+      if (!name.empty()) return Upper(std::move(name)) + CollateSuffix(type);
       if (auto spark = SparkEquivalent(type)) return ToDDL(*spark);
       return Upper(type.ToString());  // no Spark equivalent (unions)
     }
@@ -419,7 +472,12 @@ std::string SimpleString(const arrow::DataType& type) {
     }
     default: {
       std::string name = AtomicName(type);
-      if (!name.empty()) return name;
+      if (!name.empty()) {
+        auto suffix = CollateSuffix(type);
+        // Spark's simpleString: "string collate UTF8_LCASE".
+        if (!suffix.empty()) suffix.replace(1, 7, "collate");
+        return name + suffix;
+      }
       if (auto spark = SparkEquivalent(type)) return SimpleString(*spark);
       return type.ToString();
     }

@@ -23,6 +23,7 @@ using SchemaPtr = std::shared_ptr<arrow::Schema>;
 // FLOAT, DOUBLE     float32, float64
 // DECIMAL(p,s)      decimal128(p,s), p <= 38
 // STRING            utf8
+// STRING COLLATE c  utf8 with the collation attached (CollatedStringType, below)
 // BINARY            binary
 // DATE              date32
 // TIMESTAMP         timestamp(us, "UTC")   (instants; shown in the session time zone)
@@ -66,6 +67,51 @@ TypePtr DayTimeInterval(DayTimeField start, DayTimeField end);
 std::pair<DayTimeField, DayTimeField> DayTimeFields(const arrow::DataType& duration);
 /// Spark's name of a field: "DAY", "HOUR", "MINUTE", "SECOND".
 std::string_view DayTimeFieldName(DayTimeField f);
+
+/// Spark 4's collations of STRING (CollationFactory's built-in ones). UTF8_BINARY
+/// compares bytes; UTF8_LCASE compares the strings lower-cased code point by
+/// code point; UNICODE and UNICODE_CI compare with ICU's root collator at
+/// tertiary and secondary strength.
+enum class Collation : int8_t { kUtf8Binary = 0, kUtf8Lcase = 1, kUnicode = 2, kUnicodeCi = 3 };
+
+/// How a string expression got its collation, Spark's collation strength: an
+/// explicit COLLATE wins over a column's (implicit) collation, which wins over
+/// a literal's (default). Two different explicit collations are an error.
+enum class CollationStrength : int8_t { kDefault = 0, kImplicit = 1, kExplicit = 2 };
+
+/// STRING COLLATE name on Arrow: utf8 with the collation attached, and whether
+/// it is explicit (the type of a COLLATE expression). As DayTimeIntervalType,
+/// a subclass rather than an extension type so that it keeps utf8's id and
+/// equals utf8: every Arrow kernel, builder and check on utf8 works unchanged,
+/// and the collation rides along wherever a type is passed on (expression
+/// result types, projected schemas, views). Where Arrow rebuilds a type from
+/// its id the collation is lost, which is why collation-sensitive operators
+/// take it from the bound (static) types, never from arrays.
+class CollatedStringType final : public arrow::StringType {
+ public:
+  CollatedStringType(Collation collation, bool is_explicit)
+      : collation_(collation), explicit_(is_explicit) {}
+  Collation collation() const { return collation_; }
+  bool is_explicit() const { return explicit_; }
+
+ private:
+  Collation collation_;
+  bool explicit_;
+};
+
+/// STRING with `collation`; plain utf8 for a non-explicit UTF8_BINARY.
+TypePtr CollatedString(Collation collation, bool is_explicit = false);
+/// The collation of a STRING type (UTF8_BINARY for plain utf8).
+Collation CollationOf(const arrow::DataType& type);
+/// True for the type of a COLLATE expression.
+bool IsExplicitCollation(const arrow::DataType& type);
+/// `type` with the explicit mark dropped (a column's type: implicit); other
+/// types, including nested ones, are returned as they are.
+TypePtr WithoutExplicitCollation(const TypePtr& type);
+/// Spark's name of a collation: "UTF8_BINARY", "UTF8_LCASE", "UNICODE", "UNICODE_CI".
+std::string_view CollationName(Collation collation);
+/// A collation by name, case-insensitive; [COLLATION_INVALID_NAME] otherwise.
+Result<Collation> ParseCollation(std::string_view name);
 
 /// Parses a Spark DDL type, e.g. "DECIMAL(10,2)", "ARRAY<STRUCT<a: INT, b STRING>>",
 /// "int", "long", "map<string,bigint>". Case-insensitive, accepts Spark's aliases

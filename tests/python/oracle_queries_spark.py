@@ -232,4 +232,23 @@ QUERIES = [
     "SELECT grp, percentile_approx(l, 0.5), percentile_approx(d, array(0.25, 0.75)), percentile_approx(ts, 0.9) FROM tp GROUP BY grp",
     # (not %f of a DECIMAL: Spark fails with IllegalFormatConversionException)
     "SELECT id, initcap(js), format_string('%-8s|%6.1f|%x', s, f, l) FROM tp WHERE id <= 120 AND abs(f) < 1e6",
+    # --- Spark 4 collations: comparisons, ordering, grouping, predicates, coercion errors ---
+    "SELECT id, s FROM tp WHERE s COLLATE UTF8_LCASE = 'beta' OR s COLLATE UTF8_LCASE = 'MIXED CASE' ORDER BY id",
+    "SELECT id FROM tp WHERE s COLLATE UNICODE_CI IN ('ÜNÏCÖDÉ', 'ALPHA', 'Straße') ORDER BY id",
+    "SELECT id, s FROM tp WHERE s IS NOT NULL ORDER BY s COLLATE UNICODE, id LIMIT 60",
+    "SELECT id, s FROM tp ORDER BY s COLLATE UNICODE_CI DESC NULLS LAST, id LIMIT 60",
+    "SELECT id, s FROM tp ORDER BY collate(s, 'UTF8_LCASE'), id LIMIT 60",
+    "SELECT lower(k), count(*) FROM (SELECT s COLLATE UNICODE_CI AS k FROM tp) GROUP BY k",
+    "SELECT lower(k), count(*), count(DISTINCT k) FROM (SELECT upper(s) COLLATE UTF8_LCASE AS k FROM tp) GROUP BY k",
+    "SELECT count(DISTINCT s COLLATE UTF8_LCASE), count(DISTINCT upper(s) COLLATE UNICODE_CI), count(DISTINCT s) FROM tp",
+    "SELECT grp, min(s COLLATE UNICODE), max(s COLLATE UNICODE), min(s COLLATE UTF8_LCASE), max(s COLLATE UNICODE_CI) FROM tp GROUP BY grp",
+    "SELECT id, s COLLATE UTF8_LCASE < 'beta', s COLLATE UNICODE < 'beta', s COLLATE UNICODE_CI >= 'STRASSE', s COLLATE UTF8_LCASE <=> 'alpha', s < 'beta' FROM tp WHERE id <= 300",
+    "SELECT id, contains(s COLLATE UTF8_LCASE, 'A'), startswith(s COLLATE UNICODE_CI, 'm'), endswith(s COLLATE UTF8_LCASE, 'E'), s COLLATE UTF8_LCASE LIKE '%a%', s COLLATE UTF8_LCASE RLIKE '^[a-c]' FROM tp WHERE id <= 300",
+    "SELECT id, greatest(s COLLATE UTF8_LCASE, 'm'), least(s COLLATE UNICODE, 'M'), collation(concat(s COLLATE UTF8_LCASE, grp)) FROM tp WHERE id <= 100",
+    "SELECT collation(s COLLATE unicode_ci), typeof(CAST(s AS STRING COLLATE UTF8_LCASE)), collation(s) FROM tp WHERE id = 1",
+    "SELECT s COLLATE UTF8_LCASE = collate(grp, 'UNICODE') FROM tp",
+    # --- percentile_approx is Spark's GK summary: with a small accuracy it is not the exact percentile ---
+    "SELECT grp, percentile_approx(i, array(0.1, 0.5, 0.9), 100), percentile_approx(f, 0.5, 20), approx_percentile(l, 0.25, 50) FROM tp GROUP BY grp",
+    "SELECT percentile_approx(x, array(0.1, 0.5, 0.9), 100), percentile_approx(x * 3 % 1000, 0.7, 40), percentile_approx(x, 0.25) FROM (SELECT id % 1024 AS x FROM range(0, 300000, 1, 1))",
+    "SELECT percentile_approx(x, array(0.05, 0.5, 0.95), 1000), approx_percentile(x, 0.3, 50) FROM (SELECT (id * 7919) % 100003 AS x FROM range(0, 40000, 1, 1))",
 ]

@@ -494,8 +494,14 @@ TYPE_CLASSES = {
 }
 
 
+def base_type(t: str) -> str:
+    """The type's name without parameters or collation: "decimal(10,2)" -> "decimal",
+    "string collate UTF8_LCASE" -> "string"."""
+    return t.split("(")[0].split(" collate ")[0].lower()
+
+
 def typechar_for(t: str) -> str:
-    base = t.split("(")[0].lower()
+    base = base_type(t)
     for ch, names in TYPE_CLASSES.items():
         if base in names:
             return ch
@@ -505,7 +511,7 @@ def typechar_for(t: str) -> str:
 def type_ok(ch: str, t: str) -> bool:
     if ch not in TYPE_CLASSES or t is None:
         return True
-    return t.split("(")[0].lower() in TYPE_CLASSES[ch]
+    return base_type(t) in TYPE_CLASSES[ch]
 
 
 def sort_rows(rows: list[list[str]], mode: str) -> list[list[str]]:

@@ -160,9 +160,30 @@ TEST(DDLType, UnsupportedTypesSaySo) {
   auto r = ParseDDLType("variant");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotImplemented());
-  r = ParseDDLType("string collate unicode_ci");
+}
+
+TEST(DDLType, CollatedStringsKeepTheirCollation) {
+  auto r = ParseDDLType("string collate unicode_ci");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(CollationOf(**r), Collation::kUnicodeCi);
+  EXPECT_TRUE(IsExplicitCollation(**r));
+  // Still utf8 for Arrow: kernels, builders and schema checks see a string.
+  EXPECT_TRUE((*r)->Equals(*arrow::utf8()));
+  EXPECT_EQ(ToDDL(**r), "STRING COLLATE UNICODE_CI");
+  EXPECT_EQ(SimpleString(**r), "string collate UNICODE_CI");
+  EXPECT_FALSE(IsExplicitCollation(*WithoutExplicitCollation(*r)));
+  EXPECT_EQ(CollationOf(*WithoutExplicitCollation(*r)), Collation::kUnicodeCi);
+  auto s = ParseDDLSchema("a STRING COLLATE Utf8_Lcase, b STRING");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(ToDDL(**s), "a STRING COLLATE UTF8_LCASE, b STRING");
+  EXPECT_EQ(CollationOf(*arrow::utf8()), Collation::kUtf8Binary);
+}
+
+TEST(DDLType, UnknownCollationIsNamed) {
+  auto r = ParseDDLType("string collate klingon");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("collation unicode_ci is not supported"), std::string::npos);
+  EXPECT_NE(r.status().message().find("COLLATION_INVALID_NAME"), std::string::npos);
+  EXPECT_NE(r.status().message().find("klingon"), std::string::npos);
 }
 
 TEST(DDLType, DeepNestingIsAnErrorNotACrash) {
