@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "plan/session.h"
+#include "plan_test_util.h"
 #include "sql/parser.h"
 
 namespace lakestream::plan {
@@ -37,21 +38,7 @@ class ColumnPruningTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<std::string> Rows(const std::string& sql) {
-    auto r = s_.ExecuteSql(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    std::vector<std::string> out;
-    if (!r.ok()) return out;
-    for (const auto& b : r->batches) {
-      for (int64_t i = 0; i < b->num_rows(); ++i) {
-        std::string row;
-        for (int c = 0; c < b->num_columns(); ++c)
-          row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
-        out.push_back(row);
-      }
-    }
-    return out;
-  }
+  std::vector<std::string> Rows(const std::string& sql) { return test_util::QueryRows(s_, sql); }
 
   Session s_;
 };

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "plan/session.h"
+#include "plan_test_util.h"
 
 namespace lakestream::plan {
 namespace {
@@ -24,10 +25,7 @@ std::optional<std::string> S(int64_t id) {
 class DictionaryScanTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lakestream-dict-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = test_util::FreshTestDir("lakestream-dict");
     t_ = "delta.`" + dir_.string() + "`";
     auto r = s_.ExecuteSql("CREATE TABLE " + t_ +
                            " AS SELECT id, CASE WHEN id % 7 = 0 THEN NULL ELSE "
@@ -37,19 +35,9 @@ class DictionaryScanTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  // Sorted: the tests compare sets of rows.
   std::vector<std::string> Rows(const std::string& sql) {
-    auto r = s_.ExecuteSql(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    std::vector<std::string> out;
-    if (!r.ok()) return out;
-    for (const auto& b : r->batches) {
-      for (int64_t i = 0; i < b->num_rows(); ++i) {
-        std::string row;
-        for (int c = 0; c < b->num_columns(); ++c)
-          row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
-        out.push_back(row);
-      }
-    }
+    auto out = test_util::QueryRows(s_, sql);
     std::sort(out.begin(), out.end());
     return out;
   }

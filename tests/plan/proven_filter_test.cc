@@ -10,6 +10,7 @@
 #include "plan/binder.h"
 #include "plan/physical_planner.h"
 #include "plan/session.h"
+#include "plan_test_util.h"
 #include "sql/parser.h"
 
 namespace lakestream::plan {
@@ -18,10 +19,7 @@ namespace {
 class ProvenFilterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("lakestream-proven-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = test_util::FreshTestDir("lakestream-proven");
     t_ = "delta.`" + dir_.string() + "`";
     // Three files: k in [0, 9], [10, 19] and [20, 29] (with one NULL k).
     Exec("CREATE TABLE " + t_ +
@@ -46,18 +44,11 @@ class ProvenFilterTest : public ::testing::Test {
     return (*r->batches[0]->column(0)->GetScalar(0))->ToString();
   }
 
+  // The one row `sql` returns ("" for none; several rows would run together).
   std::string One(const std::string& sql) {
-    auto r = s_.ExecuteSql(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
-    if (!r.ok()) return "";
-    std::string row;
-    for (const auto& b : r->batches) {
-      for (int64_t i = 0; i < b->num_rows(); ++i) {
-        for (int c = 0; c < b->num_columns(); ++c)
-          row += (c ? "|" : "") + (*b->column(c)->GetScalar(i))->ToString();
-      }
-    }
-    return row;
+    std::string out;
+    for (const auto& row : test_util::QueryRows(s_, sql)) out += row;
+    return out;
   }
 
   Session s_;
