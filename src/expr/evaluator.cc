@@ -127,7 +127,10 @@ class Evaluator {
  public:
   Evaluator(const arrow::RecordBatch& batch, const EvalContext& ctx,
             std::vector<ArrayPtr> vars = {})
-      : batch_(batch), ctx_(ctx), vars_(std::move(vars)) {}
+      : batch_(batch), ctx_(ctx), vars_(std::move(vars)) {
+    for (int i = 0; i < batch_.num_columns() && !has_dictionary_; ++i)
+      has_dictionary_ = batch_.column(i)->type_id() == arrow::Type::DICTIONARY;
+  }
 
   // Evaluates `e` over the rows `rows` of the batch (all rows when null).
   // Returns an array with one value per selected row, or a scalar.
@@ -284,6 +287,9 @@ class Evaluator {
   // references must not fail the query. nullopt when `e` is not that.
   std::optional<Result<Datum>> DictionaryExpression(
       const Expr& e, const std::shared_ptr<arrow::Int32Array>& rows) {
+    // Tried at every call, AND/OR and CASE node: most batches have no
+    // dictionary column, and the checks below walk the node's subtree.
+    if (!has_dictionary_) return std::nullopt;
     bool safe = e.kind == ExprKind::kCase || e.kind == ExprKind::kIf
                     ? CaseErrorFree(e, e.kind == ExprKind::kIf || e.has_else ? e.args.size() - 1
                                                                              : e.args.size())
@@ -913,6 +919,7 @@ class Evaluator {
   }
 
   const arrow::RecordBatch& batch_;
+  bool has_dictionary_ = false;  // any column dictionary-encoded
   const EvalContext& ctx_;
   // Values of the lambda parameters in scope, by slot, one per batch row.
   std::vector<ArrayPtr> vars_;

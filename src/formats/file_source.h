@@ -206,7 +206,6 @@ struct ParsedValues {
   std::vector<int64_t> kept;
   /// Malformed values seen (made NULL, or dropped).
   int64_t malformed = 0;
-  std::vector<int64_t> dropped_after_append;  // internal bookkeeping
 };
 
 /// Parses every value of `values` (STRING or BINARY) as one JSON object with

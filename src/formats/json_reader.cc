@@ -734,8 +734,7 @@ struct JsonValueParser::Impl {
   internal::Converter conv;
   simdjson::dom::parser parser;
   simdjson::padded_string buffer;
-  int64_t appended = 0;                       // rows in `builder`
-  std::vector<int64_t> dropped_after_append;  // DROPMALFORMED rows in `builder`
+  std::vector<int64_t> dropped_after_append;  // DROPMALFORMED rows in `builder`, by position
 };
 
 JsonValueParser::JsonValueParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -791,7 +790,6 @@ Result<bool> JsonValueParser::Append(const char* data, size_t size, bool is_null
   }
   if (error.empty()) {
     LS_RETURN_NOT_OK(m.corrupt.AppendNull());
-    ++m.appended;
     return true;
   }
   if (m.options.mode == FileReadOptions::Mode::kFailFast) {
@@ -802,7 +800,7 @@ Result<bool> JsonValueParser::Append(const char* data, size_t size, bool is_null
     // The row was (partly) appended: Finish removes it.
     if (appended) {
       LS_RETURN_NOT_OK(m.corrupt.AppendNull());
-      m.dropped_after_append.push_back(m.appended++);
+      m.dropped_after_append.push_back(m.builder->length() - 1);
     }
     return false;
   }
@@ -816,7 +814,6 @@ Result<bool> JsonValueParser::Append(const char* data, size_t size, bool is_null
   } else {
     LS_RETURN_NOT_OK(m.corrupt.Append(types::DecodeUtf8Lossy(text)));
   }
-  ++m.appended;
   return true;
 }
 
@@ -842,7 +839,6 @@ Result<arrow::ArrayVector> JsonValueParser::Finish() {
     records = filtered.make_array();
     LS_ASSIGN_OR_RAISE(corrupt_array, arrow::MakeArrayOfNull(arrow::utf8(), records->length()));
   }
-  m.appended = 0;
   m.dropped_after_append.clear();
   const auto& fields = static_cast<const arrow::StructArray&>(*records).fields();
   arrow::ArrayVector columns;

@@ -460,8 +460,8 @@ class PartitionRead {
     malformed_reported_ = parser_->malformed();
     ARROW_ASSIGN_OR_RAISE(auto parsed, parser_->Finish());
     const int64_t kept = parsed.empty() ? b.offset.length() : parsed[0]->length();
-    ARROW_ASSIGN_OR_RAISE(auto raw, b.Finish(schema_, tp_, kept));
-    for (int i : parsing_->passthrough) parsed.push_back(raw->column(i));
+    ARROW_ASSIGN_OR_RAISE(auto raw, b.Columns(tp_, kept));
+    for (int i : parsing_->passthrough) parsed.push_back(std::move(raw[static_cast<size_t>(i)]));
     return arrow::RecordBatch::Make(parsing_->schema, kept, std::move(parsed));
   }
 
@@ -496,11 +496,10 @@ class PartitionRead {
       } else {
         ARROW_RETURN_NOT_OK(key.AppendNull());
       }
-      if (!with_value) {
-      } else if (m->payload) {
-        ARROW_RETURN_NOT_OK(value.Append(static_cast<const uint8_t*>(m->payload), static_cast<int32_t>(m->len)));
-      } else {
-        ARROW_RETURN_NOT_OK(value.AppendNull());
+      if (with_value) {
+        ARROW_RETURN_NOT_OK(m->payload ? value.Append(static_cast<const uint8_t*>(m->payload),
+                                                      static_cast<int32_t>(m->len))
+                                       : value.AppendNull());
       }
       ARROW_RETURN_NOT_OK(offset.Append(m->offset));
       rd_kafka_timestamp_type_t tstype;
@@ -537,21 +536,24 @@ class PartitionRead {
       return Status::OK();
     }
 
-    Result<exec::BatchPtr> Finish(const std::shared_ptr<arrow::Schema>& schema, const TopicPartition& tp, int64_t rows) {
-      arrow::ArrayVector cols(schema->num_fields());
+    // The columns of KafkaSourceSchema; the value column is null when the
+    // values were parsed instead (never passed through).
+    Result<arrow::ArrayVector> Columns(const TopicPartition& tp, int64_t rows) {
+      arrow::ArrayVector cols(header_list ? 8 : 7);
       ARROW_RETURN_NOT_OK(key.Finish(&cols[0]));
-      if (with_value) {
-        ARROW_RETURN_NOT_OK(value.Finish(&cols[1]));
-      } else {
-        ARROW_ASSIGN_OR_RAISE(cols[1],
-                              arrow::MakeArrayOfNull(arrow::binary(), rows));  // not passed through
-      }
+      if (with_value) ARROW_RETURN_NOT_OK(value.Finish(&cols[1]));
       ARROW_ASSIGN_OR_RAISE(cols[2], arrow::MakeArrayFromScalar(arrow::StringScalar(tp.topic), rows));
       ARROW_ASSIGN_OR_RAISE(cols[3], arrow::MakeArrayFromScalar(arrow::Int32Scalar(tp.partition), rows));
       ARROW_RETURN_NOT_OK(offset.Finish(&cols[4]));
       ARROW_RETURN_NOT_OK(timestamp.Finish(&cols[5]));
       ARROW_RETURN_NOT_OK(timestamp_type.Finish(&cols[6]));
       if (header_list) ARROW_RETURN_NOT_OK(header_list->Finish(&cols[7]));
+      return cols;
+    }
+
+    Result<exec::BatchPtr> Finish(const std::shared_ptr<arrow::Schema>& schema,
+                                  const TopicPartition& tp, int64_t rows) {
+      ARROW_ASSIGN_OR_RAISE(auto cols, Columns(tp, rows));
       return arrow::RecordBatch::Make(schema, rows, std::move(cols));
     }
   };
