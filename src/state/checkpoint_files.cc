@@ -4,7 +4,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <queue>
@@ -393,7 +395,16 @@ Status CleanupOldVersions(const std::string& dir, int64_t latest, int64_t min_ba
   if (it == files.snapshots.begin()) return Status::OK();  // everything replays from 0
   int64_t base = std::prev(it)->first;
   for (const auto& [v, path] : files.snapshots) {
-    if (v < base) LS_RETURN_NOT_OK(RemoveTree(path));
+    if (v >= base) continue;
+    // Renamed away before it is deleted: a RocksDB snapshot is a folder, and
+    // a process killed while deleting it in place left a folder without its
+    // meta file that still listed as a loadable version. The stale-temp
+    // sweep of the next open removes a rename cut short.
+    std::string trash = storage::JoinPath(dir, fmt::format(".{}.snapshot.removed.tmp", v));
+    if (::rename(path.c_str(), trash.c_str()) != 0) {
+      return IOErrorAt("cannot rename '{}' to '{}': {}", path, trash, std::strerror(errno));
+    }
+    LS_RETURN_NOT_OK(RemoveTree(trash));
   }
   for (const auto& [v, path] : files.changelogs) {
     if (v <= base) LS_RETURN_NOT_OK(storage::LocalFs()->Delete(path));
